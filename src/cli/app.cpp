@@ -1,0 +1,138 @@
+// The command-line definition: every command, option and help text, in one place.
+
+#include "cli/app.hpp"
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <cstring>
+
+#include "cli/exit_codes.hpp"
+#include "sbx_config.h"
+
+namespace sbx::cli {
+namespace {
+
+CLI::App* add_command(CLI::App& app, Args& args, Command cmd, const char* name, const char* help,
+                      const char* example) {
+  auto* sub = app.add_subcommand(name, help);
+  sub->footer(std::string("Example:\n  ") + example);
+  sub->callback([&args, cmd] { args.command = cmd; });
+  return sub;
+}
+
+void define(CLI::App& app, Args& a) {
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "sbx " SBX_VERSION);
+  app.footer(
+      "Exit codes: 0 done, 1 failed, 2 usage, 3 no such process, 124 a wait timed out;\n"
+      "`sbx wait` exits with the process's own code (128+N for signal N).\n"
+      "Run 'sbx COMMAND --help' for a command's options; man sbx for the whole story.");
+
+  auto* start = add_command(app, a, Command::start, "start", "Start a command in the background and print its id",
+                            "sbx start [OPTIONS] -- CMD [ARG...]    (argv, no shell)\n  sbx start [OPTIONS] 'SHELL LINE'       (one argument: sh -c)\n  sbx start --id web -- python3 -m http.server 8000\n  sbx start --id build 'make -j4 2>&1 | tee build.txt'");
+  start->add_option("--id", a.start.id, "a custom id: letters, digits, '.', '_', '-' (max 64)");
+  start->add_option("--cwd", a.start.cwd, "working directory (default: the current one)");
+  start->add_option("-e,--env", a.start.env, "set NAME=VALUE in its environment (repeatable)");
+  start->add_option("--env-file", a.start.env_files, "read NAME=VALUE lines from a file (repeatable)");
+  start->add_option("--session", a.start.session, "tag it with a session (default: $SBX_SESSION, else 'default')");
+  start->add_flag("--json", a.start.json, "print the record as JSON instead of the id");
+  start->prefix_command();
+
+  auto* ps = add_command(app, a, Command::ps, "ps", "List processes, live and ended",
+                         "sbx ps --status running -q");
+  ps->add_option("--session", a.ps.session, "only this session");
+  ps->add_option("--status", a.ps.status, "only this status (starting, running, completed, failed, killed, error)");
+  ps->add_flag("-q,--quiet", a.ps.quiet, "print ids only");
+  ps->add_flag("--json", a.ps.json, "print a JSON array of records");
+
+  auto* status = add_command(app, a, Command::status, "status", "Print a process's status word",
+                             "sbx status web");
+  status->add_option("id", a.show.id, "process id")->required();
+
+  auto* show = add_command(app, a, Command::show, "show", "Print a process's whole record", "sbx show web --json");
+  show->add_option("id", a.show.id, "process id")->required();
+  show->add_flag("--json", a.show.json, "print JSON instead of TOML");
+
+  auto* logs = add_command(app, a, Command::logs, "logs", "Print captured output (stdout to stdout, stderr to stderr)",
+                           "sbx logs web --stderr -n 20");
+  logs->add_option("id", a.logs.id, "process id")->required();
+  auto* o = logs->add_flag("--stdout", a.logs.only_stdout, "only stdout");
+  auto* e = logs->add_flag("--stderr", a.logs.only_stderr, "only stderr");
+  o->excludes(e);
+  logs->add_option("-n,--lines", a.logs.tail, "only the last N lines of each stream");
+  logs->add_flag("-f,--follow", a.logs.follow, "keep printing new output until the process ends");
+  logs->add_flag("--json", a.logs.json, "print JSON events, one a line");
+
+  auto* wait = add_command(app, a, Command::wait, "wait", "Wait for a process to end; exit with its exit code",
+                           "sbx wait build --timeout 10m; echo \"build exited with $?\"");
+  wait->add_option("id", a.wait.id, "process id")->required();
+  wait->add_option("--timeout", a.wait.timeout, "give up after this long (exit 124), e.g. 30s, 5m");
+
+  auto* kill = add_command(app, a, Command::kill, "kill", "Stop processes: TERM to the tree, KILL after the grace",
+                           "sbx kill web --grace 2s\n  sbx kill web -s HUP");
+  kill->add_option("ids", a.kill.ids, "process ids");
+  kill->add_option("-s,--signal", a.kill.signal, "send this signal and return (TERM, HUP, 9, ...)");
+  kill->add_option("--grace", a.kill.grace, "time before SIGKILL (default 10s)");
+  kill->add_flag("--no-wait", a.kill.no_wait, "return once the signal is sent");
+  kill->add_flag("--all", a.kill.all, "every live process");
+  kill->add_option("--session", a.kill.session, "with --all: only this session");
+
+  auto* daemon = app.add_subcommand("daemon", "About the daemon: status, stop");
+  daemon->require_subcommand(1);
+  auto* dstatus = add_command(*daemon, a, Command::daemon_status, "status", "Show the daemon's pid, uptime, socket and counts",
+                              "sbx daemon status --json");
+  dstatus->add_flag("--json", a.daemon.json, "print JSON");
+  add_command(*daemon, a, Command::daemon_stop, "stop", "Stop every process gracefully, then the daemon",
+              "sbx daemon stop");
+}
+
+}  // namespace
+
+int parse_command_line(int argc, char** argv, Args& args) {
+  CLI::App app("sbx: run commands in the background, watch them, wait on them, stop them", "sbx");
+  define(app, args);
+
+  // `start ... -- CMD ARG...`: everything after the first `--` is the argv, verbatim.
+  std::vector<std::string> words(argv + 1, argv + argc);
+  std::vector<std::string> command;
+  bool argv_form = false;
+  if (!words.empty() && words[0] == "start") {
+    for (std::size_t i = 1; i < words.size(); ++i) {
+      if (words[i] == "--") {
+        command.assign(words.begin() + static_cast<long>(i) + 1, words.end());
+        words.resize(i);
+        argv_form = true;
+        break;
+      }
+    }
+  }
+  std::reverse(words.begin(), words.end());  // CLI11 takes a reversed vector
+  try {
+    app.parse(words);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::string msg = e.what();
+    std::replace(msg.begin(), msg.end(), '\n', ' ');
+    return report_usage(msg + " (see 'sbx --help')");
+  }
+  if (args.command == Command::start) {
+    auto* start = app.get_subcommand("start");
+    if (argv_form) {
+      if (!start->remaining().empty()) {
+        return report_usage("unexpected '" + start->remaining()[0] + "' before '--': put options first");
+      }
+      args.start.command = std::move(command);
+      args.start.argv_form = true;
+    } else {
+      args.start.command = start->remaining();
+    }
+  }
+  return -1;
+}
+
+}  // namespace sbx::cli

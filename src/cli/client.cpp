@@ -1,0 +1,207 @@
+#include "cli/client.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/file.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <boost/json/serialize.hpp>
+#include <cerrno>
+#include <cstring>
+
+#include "common/atomic_file.hpp"
+#include "proto/frame.hpp"
+#include "proto/message.hpp"
+
+extern char** environ;
+
+namespace sbx::cli {
+namespace json = boost::json;
+
+namespace {
+
+constexpr int kDaemonStartTimeoutMs = 10'000;
+
+/// connect(2) to the socket; returns the fd or sets `err` to errno.
+UniqueFd try_connect(const std::string& path, int& err) {
+  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!fd) {
+    err = errno;
+    return {};
+  }
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+  if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    err = errno;
+    return {};
+  }
+  return fd;
+}
+
+std::string daemon_program() {
+  if (const char* p = std::getenv("SBX_DAEMON"); p && *p) return p;
+  char self[4096];
+  ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);
+  if (n > 0) {
+    std::string dir(self, static_cast<size_t>(n));
+    dir = dir.substr(0, dir.rfind('/'));
+    std::string candidate = dir + "/sbxd";
+    if (::access(candidate.c_str(), X_OK) == 0) return candidate;
+  }
+  return "sbxd";
+}
+
+std::string last_log_line(const std::string& log) {
+  auto text = read_file(log);
+  if (!text || text->empty()) return "";
+  std::string t = *text;
+  while (!t.empty() && t.back() == '\n') t.pop_back();
+  auto nl = t.rfind('\n');
+  return nl == std::string::npos ? t : t.substr(nl + 1);
+}
+
+/// Spawns sbxd detached (its own session) and waits for its ready byte.
+Status start_daemon(const Paths& paths) {
+  int ready[2];
+  if (::pipe2(ready, O_CLOEXEC) != 0) return make_error(Errc::unavailable, std::string("pipe: ") + std::strerror(errno));
+  UniqueFd ready_read(ready[0]);
+  UniqueFd ready_write(ready[1]);
+  if (auto st = ensure_dir(paths.state_dir); !st) return make_error(Errc::unavailable, st.error().message);
+  UniqueFd log(::open(paths.daemon_log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600));
+
+  posix_spawn_file_actions_t fa;
+  posix_spawnattr_t attr;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawnattr_init(&attr);
+  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+  if (log) posix_spawn_file_actions_adddup2(&fa, log.get(), 2);
+  else posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+  posix_spawn_file_actions_adddup2(&fa, ready_write.get(), 3);
+  posix_spawn_file_actions_addclosefrom_np(&fa, 4);
+  sigset_t empty, all;
+  sigemptyset(&empty);
+  sigfillset(&all);
+  posix_spawnattr_setsigmask(&attr, &empty);
+  posix_spawnattr_setsigdefault(&attr, &all);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+
+  std::string program = daemon_program();
+  std::string home_arg = "--home=" + paths.runtime_dir;
+  bool own_home = paths.state_dir == paths.runtime_dir + "/state";
+  std::vector<char*> argv{const_cast<char*>(program.c_str()), const_cast<char*>("--ready-fd=3")};
+  if (own_home) argv.push_back(const_cast<char*>(home_arg.c_str()));
+  argv.push_back(nullptr);
+  pid_t pid = -1;
+  int rc = posix_spawnp(&pid, program.c_str(), &fa, &attr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&fa);
+  posix_spawnattr_destroy(&attr);
+  if (rc != 0) {
+    return make_error(Errc::unavailable, "cannot start the daemon " + program + ": " + std::strerror(rc) +
+                                             " (install sbxd next to sbx or set SBX_DAEMON)");
+  }
+  ready_write.reset();
+  pollfd p{ready_read.get(), POLLIN, 0};
+  int n = ::poll(&p, 1, kDaemonStartTimeoutMs);
+  char c = 0;
+  if (n == 1 && ::read(ready_read.get(), &c, 1) == 1 && c == '\n') return ok_status();
+  std::string why = last_log_line(paths.daemon_log);
+  return make_error(Errc::unavailable, n == 0 ? "the daemon did not become ready within 10s; see " + paths.daemon_log
+                                              : "the daemon failed to start" + (why.empty() ? "" : ": " + why));
+}
+
+bool write_all(int fd, std::string_view data) {
+  while (!data.empty()) {
+    ssize_t n = ::send(fd, data.data(), data.size(), MSG_NOSIGNAL);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return false;
+    }
+    data.remove_prefix(static_cast<size_t>(n));
+  }
+  return true;
+}
+
+}  // namespace
+
+Result<Client> Client::connect(bool start) {
+  auto paths = resolve_paths();
+  if (!paths) return make_error(Errc::unavailable, paths.error().message);
+  int err = 0;
+  if (UniqueFd fd = try_connect(paths->socket, err)) return Client(std::move(fd), *paths);
+  if (err != ENOENT && err != ECONNREFUSED) {
+    return make_error(Errc::unavailable, "cannot reach sbxd at " + paths->socket + ": " + std::strerror(err));
+  }
+  if (!start) return make_error(Errc::unavailable, "no daemon is running for " + paths->runtime_dir);
+  if (auto st = ensure_private_dir(paths->runtime_dir); !st) return make_error(Errc::unavailable, st.error().message);
+  UniqueFd lock(::open(paths->lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+  if (!lock || ::flock(lock.get(), LOCK_EX) != 0) {
+    return make_error(Errc::unavailable, "cannot lock " + paths->lock + ": " + std::strerror(errno));
+  }
+  // Retry under the lock: another client may have started the daemon between our
+  // connect() and flock().
+  if (UniqueFd fd = try_connect(paths->socket, err)) return Client(std::move(fd), *paths);
+  if (auto st = start_daemon(*paths); !st) return st.error();
+  if (UniqueFd fd = try_connect(paths->socket, err)) return Client(std::move(fd), *paths);
+  return make_error(Errc::unavailable, "the daemon started but " + paths->socket + " refuses connections: " +
+                                           std::strerror(err));
+}
+
+Result<json::value> Client::call(std::string_view op, json::object args) {
+  return stream(op, std::move(args), [](std::uint8_t, std::string_view) {});
+}
+
+Result<json::value> Client::stream(std::string_view op, json::object args, const DataFn& on_data,
+                                   const EventFn& on_event) {
+  json::object req;
+  req["op"] = op;
+  req["args"] = std::move(args);
+  std::string out;
+  proto::encode_frame(out, proto::FrameKind::hello, 0, proto::hello_payload("sbx"));
+  proto::encode_frame(out, proto::FrameKind::request, 0, json::serialize(req));
+  if (!write_all(fd_.get(), out)) {
+    return make_error(Errc::unavailable, std::string("cannot send to sbxd: ") + std::strerror(errno));
+  }
+  proto::FrameReader reader(std::size_t{1} << 30);
+  bool hello_seen = false;
+  std::string buf(1 << 16, '\0');
+  for (;;) {
+    while (auto f = reader.next()) {
+      switch (f->kind) {
+        case proto::FrameKind::hello:
+          if (auto st = proto::check_hello(f->payload, "sbxd"); !st) return st.error();
+          hello_seen = true;
+          break;
+        case proto::FrameKind::data:
+          on_data(f->flags, f->payload);
+          break;
+        case proto::FrameKind::event:
+          if (on_event) {
+            if (auto ev = proto::parse_json(f->payload)) on_event(*ev);
+          }
+          break;
+        case proto::FrameKind::response:
+        case proto::FrameKind::end:
+          return proto::decode_reply(f->payload);
+        default:
+          return make_error(Errc::protocol, "unexpected frame from sbxd");
+      }
+    }
+    if (reader.failed()) return make_error(Errc::protocol, "bad frame from sbxd: " + reader.error());
+    ssize_t n = ::read(fd_.get(), buf.data(), buf.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      return make_error(Errc::unavailable, hello_seen ? "sbxd closed the connection before answering; see " +
+                                                            paths_.daemon_log
+                                                      : "sbxd did not answer; see " + paths_.daemon_log);
+    }
+    reader.feed(std::string_view(buf.data(), static_cast<size_t>(n)));
+  }
+}
+
+}  // namespace sbx::cli

@@ -1,0 +1,78 @@
+// ps, status, show: reading records.
+
+#include <boost/json/array.hpp>
+
+#include "cli/args.hpp"
+#include "cli/client.hpp"
+#include "cli/exit_codes.hpp"
+#include "cli/output.hpp"
+#include "common/ids.hpp"
+#include "common/record_json.hpp"
+
+namespace sbx::cli {
+namespace json = boost::json;
+
+namespace {
+
+Result<ProcessRecord> fetch_record(const std::string& id) {
+  if (auto st = check_id(id); !st) return st.error();
+  auto client = Client::connect();
+  if (!client) return client.error();
+  json::object args;
+  args["id"] = id;
+  auto v = client->call("show", std::move(args));
+  if (!v) return v.error();
+  return record_from_json(*v);
+}
+
+}  // namespace
+
+int run_ps(const PsArgs& a) {
+  if (!a.status.empty() && !parse_status(a.status)) {
+    return report_usage("unknown status '" + a.status +
+                        "': use starting, running, completed, failed, killed or error");
+  }
+  auto client = Client::connect();
+  if (!client) return report(client.error());
+  json::object args;
+  if (!a.session.empty()) args["session"] = a.session;
+  if (!a.status.empty()) args["status"] = a.status;
+  auto v = client->call("ps", std::move(args));
+  if (!v) return report(v.error());
+  if (a.json) {
+    print_json(*v);
+    return kExitOk;
+  }
+  if (!v->is_array()) return report(Error{Errc::protocol, "ps: unexpected reply from sbxd"});
+  std::vector<ProcessRecord> records;
+  records.reserve(v->get_array().size());
+  for (const auto& e : v->get_array()) {
+    auto r = record_from_json(e);
+    if (r) records.push_back(std::move(*r));
+  }
+  if (a.quiet) {
+    std::string out;
+    for (const auto& r : records) out += r.id + "\n";
+    write_out(1, out);
+    return kExitOk;
+  }
+  write_out(1, format_ps_table(records));
+  return kExitOk;
+}
+
+int run_status(const ShowArgs& a) {
+  auto r = fetch_record(a.id);
+  if (!r) return report(r.error());
+  write_out(1, std::string(status_name(r->status)) + "\n");
+  return kExitOk;
+}
+
+int run_show(const ShowArgs& a) {
+  auto r = fetch_record(a.id);
+  if (!r) return report(r.error());
+  if (a.json) print_json(record_to_json(*r));
+  else write_out(1, record_to_toml(*r));
+  return kExitOk;
+}
+
+}  // namespace sbx::cli

@@ -1,0 +1,93 @@
+#include <unistd.h>
+
+#include <boost/json/array.hpp>
+#include <cstdlib>
+
+#include "cli/args.hpp"
+#include "cli/client.hpp"
+#include "cli/exit_codes.hpp"
+#include "cli/output.hpp"
+#include "common/atomic_file.hpp"
+#include "common/command_line.hpp"
+#include "common/ids.hpp"
+
+extern char** environ;
+
+namespace sbx::cli {
+namespace json = boost::json;
+
+namespace {
+
+std::string current_dir() {
+  char buf[4096];
+  if (::getcwd(buf, sizeof buf)) return buf;
+  return "/";
+}
+
+}  // namespace
+
+int run_start(const StartArgs& a) {
+  if (a.command.empty()) {
+    return report_usage("give a command: sbx start [OPTIONS] -- CMD [ARG...] or sbx start 'SHELL LINE'");
+  }
+  if (!a.id.empty()) {
+    if (auto st = check_id(a.id); !st) return report(st.error());
+  }
+  json::object args;
+  if (!a.id.empty()) args["id"] = a.id;
+  if (!a.argv_form && a.command.size() == 1) {
+    if (a.command[0].find_first_not_of(" \t\n") == std::string::npos) return report_usage("the shell line is empty");
+    args["shell"] = a.command[0];
+  } else {
+    if (a.command[0].empty()) return report_usage("the program name is empty");
+    json::array argv;
+    for (const auto& w : a.command) argv.emplace_back(w);
+    args["argv"] = std::move(argv);
+  }
+
+  std::string cwd = current_dir();
+  if (!a.cwd.empty()) cwd = a.cwd[0] == '/' ? a.cwd : cwd + "/" + a.cwd;
+  args["cwd"] = cwd;
+
+  std::map<std::string, std::string> env;
+  for (const auto& file : a.env_files) {
+    auto text = read_file(file);
+    if (!text) return report_usage("cannot read env file: " + text.error().message);
+    if (auto bad = parse_env_file(*text, env)) {
+      return report_usage(file + ":" + std::to_string(bad->line) + ": " + bad->message);
+    }
+  }
+  for (const auto& kv : a.env) {
+    std::string k, v;
+    if (!parse_env_assignment(kv, k, v)) return report_usage("bad -e '" + kv + "': use -e NAME=VALUE");
+    env[k] = v;
+  }
+  json::object overrides;
+  for (const auto& [k, v] : env) overrides[k] = v;
+  args["env"] = std::move(overrides);
+  json::array base;
+  for (char** e = environ; e && *e; ++e) base.emplace_back(*e);
+  args["base_env"] = std::move(base);
+
+  std::string session = a.session;
+  if (session.empty()) {
+    const char* s = std::getenv("SBX_SESSION");
+    session = s && *s ? s : "default";
+  }
+  args["session"] = session;
+
+  auto client = Client::connect();
+  if (!client) return report(client.error());
+  auto rec = client->call("start", std::move(args));
+  if (!rec) return report(rec.error());
+  if (a.json) {
+    print_json(*rec);
+  } else {
+    const auto* id = rec->is_object() ? rec->get_object().if_contains("id") : nullptr;
+    std::string out = (id && id->is_string() ? std::string(id->get_string()) : std::string("?")) + "\n";
+    write_out(1, out);
+  }
+  return kExitOk;
+}
+
+}  // namespace sbx::cli

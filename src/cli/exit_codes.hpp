@@ -1,0 +1,22 @@
+#pragma once
+// Exit codes of sbx: the documented table of DESIGN.md §4, README and sbx(1).
+
+#include <string>
+
+#include "common/result.hpp"
+
+namespace sbx::cli {
+
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailed = 1;
+inline constexpr int kExitUsage = 2;
+inline constexpr int kExitNotFound = 3;
+inline constexpr int kExitTimeout = 124;
+
+int exit_code_for(Errc c);
+
+/// Prints "sbx: MESSAGE" on stderr and returns the exit code for `e`.
+int report(const Error& e);
+int report_usage(const std::string& message);
+
+}  // namespace sbx::cli

@@ -1,0 +1,28 @@
+// sbx: the command-line client.
+
+#include <signal.h>
+
+#include "cli/app.hpp"
+#include "cli/args.hpp"
+#include "cli/exit_codes.hpp"
+
+int main(int argc, char** argv) {
+  ::signal(SIGPIPE, SIG_IGN);  // `sbx logs x | head` must end quietly, not by SIGPIPE
+  sbx::cli::Args args;
+  int rc = sbx::cli::parse_command_line(argc, argv, args);
+  if (rc >= 0) return rc;
+  using sbx::cli::Command;
+  switch (args.command) {
+    case Command::start: return sbx::cli::run_start(args.start);
+    case Command::ps: return sbx::cli::run_ps(args.ps);
+    case Command::status: return sbx::cli::run_status(args.show);
+    case Command::show: return sbx::cli::run_show(args.show);
+    case Command::logs: return sbx::cli::run_logs(args.logs);
+    case Command::wait: return sbx::cli::run_wait(args.wait);
+    case Command::kill: return sbx::cli::run_kill(args.kill);
+    case Command::daemon_status: return sbx::cli::run_daemon_status(args.daemon);
+    case Command::daemon_stop: return sbx::cli::run_daemon_stop(args.daemon);
+    case Command::none: break;
+  }
+  return sbx::cli::report_usage("give a command; see 'sbx --help'");
+}

@@ -1,0 +1,66 @@
+#include "common/clock.hpp"
+
+#include <chrono>
+#include <cstdio>
+
+namespace sbx {
+
+EpochMs now_epoch_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+std::string format_rfc3339(EpochMs t) {
+  using namespace std::chrono;
+  auto days_since = floor<days>(sys_time<milliseconds>(milliseconds(t)));
+  year_month_day ymd{days_since};
+  EpochMs in_day = t - duration_cast<milliseconds>(days_since.time_since_epoch()).count();
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02lld:%02lld:%02lld.%03lldZ",
+                static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
+                static_cast<unsigned>(ymd.day()), in_day / 3'600'000, in_day / 60'000 % 60,
+                in_day / 1000 % 60, in_day % 1000);
+  return buf;
+}
+
+std::optional<EpochMs> parse_rfc3339(std::string_view s) {
+  using namespace std::chrono;
+  int y, mo, d, h, mi, sec;
+  if (s.size() < 20) return std::nullopt;
+  std::string str(s);
+  int consumed = 0;
+  if (std::sscanf(str.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &consumed) != 6 ||
+      consumed != 19)
+    return std::nullopt;
+  size_t i = 19;
+  EpochMs frac_ms = 0;
+  if (i < str.size() && str[i] == '.') {
+    ++i;
+    int digits = 0;
+    while (i < str.size() && std::isdigit(static_cast<unsigned char>(str[i]))) {
+      if (digits < 3) frac_ms = frac_ms * 10 + (str[i] - '0');
+      ++digits;
+      ++i;
+    }
+    if (digits == 0) return std::nullopt;
+    for (int k = digits; k < 3; ++k) frac_ms *= 10;
+  }
+  EpochMs offset_ms = 0;
+  if (i < str.size() && (str[i] == 'Z' || str[i] == 'z')) {
+    ++i;
+  } else if (i + 6 == str.size() && (str[i] == '+' || str[i] == '-')) {
+    int oh = 0, om = 0;
+    if (std::sscanf(str.c_str() + i + 1, "%2d:%2d", &oh, &om) != 2) return std::nullopt;
+    offset_ms = (oh * 60 + om) * 60'000LL * (str[i] == '+' ? 1 : -1);
+    i += 6;
+  } else {
+    return std::nullopt;
+  }
+  if (i != str.size()) return std::nullopt;
+  year_month_day ymd{year(y), month(static_cast<unsigned>(mo)), day(static_cast<unsigned>(d))};
+  if (!ymd.ok() || h > 23 || mi > 59 || sec > 60) return std::nullopt;
+  EpochMs base = duration_cast<milliseconds>(sys_days(ymd).time_since_epoch()).count();
+  return base + ((h * 60LL + mi) * 60 + sec) * 1000 + frac_ms - offset_ms;
+}
+
+}  // namespace sbx

@@ -1,0 +1,57 @@
+#pragma once
+// The process record: one per process, persisted as STATE/processes/ID.toml and sent as
+// JSON with the same keys (DESIGN.md §3). Only record_toml.cpp knows TOML and only
+// record_json.cpp knows JSON.
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/clock.hpp"
+#include "common/result.hpp"
+
+namespace sbx {
+
+enum class ProcStatus { starting, running, completed, failed, killed, error };
+
+const char* status_name(ProcStatus s);
+std::optional<ProcStatus> parse_status(std::string_view s);
+/// True for the final statuses: completed, failed, killed, error.
+bool is_ended(ProcStatus s);
+
+/// Bump when a key changes meaning; readers ignore keys they do not know.
+inline constexpr int kRecordSchemaVersion = 1;
+
+struct ProcessRecord {
+  std::string id;
+  std::string command;                       ///< what the user asked for, as a display line
+  std::vector<std::string> argv;             ///< what was exec'd
+  std::string cwd;
+  std::map<std::string, std::string> env;    ///< the overrides only
+  std::string session = "default";
+  std::optional<int> pid;                    ///< absent while starting and after error
+  std::optional<std::uint64_t> pid_start_ticks;  ///< /proc/PID/stat field 22, against pid reuse
+  ProcStatus status = ProcStatus::starting;
+  std::optional<EpochMs> start_time;
+  std::optional<EpochMs> end_time;
+  std::optional<int> exit_code;              ///< set when it exited
+  std::optional<std::string> signal;         ///< "SIGTERM" when a signal ended it
+  std::optional<std::string> error;          ///< why it could not start (status error)
+  std::optional<std::int64_t> timeout_ms;
+  bool auto_cleanup = false;
+  std::string restart = "no";
+  int restarts = 0;
+
+  bool ended() const { return is_ended(status); }
+};
+
+/// The code `sbx wait` exits with for an ended record: the exit code, 128+N for
+/// signal N, 127 for a process that could not start (as a shell does).
+int wait_exit_code(const ProcessRecord& r);
+
+std::string record_to_toml(const ProcessRecord& r);
+Result<ProcessRecord> record_from_toml(std::string_view text);
+
+}  // namespace sbx

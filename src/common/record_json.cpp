@@ -1,0 +1,92 @@
+#include "common/record_json.hpp"
+
+#include <boost/json/array.hpp>
+#include <boost/json/string.hpp>
+
+namespace sbx {
+namespace json = boost::json;
+
+json::object record_to_json(const ProcessRecord& r) {
+  json::object o;
+  o["id"] = r.id;
+  o["command"] = r.command;
+  json::array argv;
+  for (const auto& a : r.argv) argv.emplace_back(a);
+  o["argv"] = std::move(argv);
+  o["cwd"] = r.cwd;
+  json::object env;
+  for (const auto& [k, v] : r.env) env[k] = v;
+  o["env"] = std::move(env);
+  o["session"] = r.session;
+  if (r.pid) o["pid"] = *r.pid;
+  o["status"] = status_name(r.status);
+  if (r.start_time) o["start_time"] = format_rfc3339(*r.start_time);
+  if (r.end_time) o["end_time"] = format_rfc3339(*r.end_time);
+  if (r.exit_code) o["exit_code"] = *r.exit_code;
+  if (r.signal) o["signal"] = *r.signal;
+  if (r.error) o["error"] = *r.error;
+  if (r.timeout_ms) o["timeout_ms"] = *r.timeout_ms;
+  o["auto_cleanup"] = r.auto_cleanup;
+  o["restart"] = r.restart;
+  o["restarts"] = r.restarts;
+  if (r.pid_start_ticks) o["pid_start_ticks"] = *r.pid_start_ticks;
+  return o;
+}
+
+namespace {
+
+std::optional<std::string> get_string(const json::object& o, const char* key) {
+  auto* v = o.if_contains(key);
+  if (!v || !v->is_string()) return std::nullopt;
+  return std::string(v->get_string());
+}
+
+std::optional<std::int64_t> get_int(const json::object& o, const char* key) {
+  auto* v = o.if_contains(key);
+  if (!v) return std::nullopt;
+  if (v->is_int64()) return v->get_int64();
+  if (v->is_uint64()) return static_cast<std::int64_t>(v->get_uint64());
+  return std::nullopt;
+}
+
+}  // namespace
+
+Result<ProcessRecord> record_from_json(const json::value& v) {
+  if (!v.is_object()) return make_error(Errc::protocol, "record is not a JSON object");
+  const auto& o = v.get_object();
+  ProcessRecord r;
+  auto id = get_string(o, "id");
+  auto status = get_string(o, "status");
+  if (!id || !status) return make_error(Errc::protocol, "record lacks 'id' or 'status'");
+  auto st = parse_status(*status);
+  if (!st) return make_error(Errc::protocol, "record has unknown status '" + *status + "'");
+  r.id = *id;
+  r.status = *st;
+  r.command = get_string(o, "command").value_or("");
+  if (auto* a = o.if_contains("argv"); a && a->is_array()) {
+    for (const auto& e : a->get_array()) {
+      if (e.is_string()) r.argv.emplace_back(e.get_string());
+    }
+  }
+  r.cwd = get_string(o, "cwd").value_or("");
+  r.session = get_string(o, "session").value_or("default");
+  if (auto* e = o.if_contains("env"); e && e->is_object()) {
+    for (const auto& [k, val] : e->get_object()) {
+      if (val.is_string()) r.env[std::string(k)] = std::string(val.get_string());
+    }
+  }
+  if (auto p = get_int(o, "pid")) r.pid = static_cast<int>(*p);
+  if (auto p = get_int(o, "pid_start_ticks")) r.pid_start_ticks = static_cast<std::uint64_t>(*p);
+  if (auto s = get_string(o, "start_time")) r.start_time = parse_rfc3339(*s);
+  if (auto s = get_string(o, "end_time")) r.end_time = parse_rfc3339(*s);
+  if (auto c = get_int(o, "exit_code")) r.exit_code = static_cast<int>(*c);
+  r.signal = get_string(o, "signal");
+  r.error = get_string(o, "error");
+  r.timeout_ms = get_int(o, "timeout_ms");
+  if (auto* b = o.if_contains("auto_cleanup"); b && b->is_bool()) r.auto_cleanup = b->get_bool();
+  r.restart = get_string(o, "restart").value_or("no");
+  r.restarts = static_cast<int>(get_int(o, "restarts").value_or(0));
+  return r;
+}
+
+}  // namespace sbx

@@ -1,0 +1,13 @@
+#pragma once
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
+
+#include "common/record.hpp"
+
+namespace sbx {
+
+/// The record as JSON, same keys as the TOML file; times are RFC 3339 strings.
+boost::json::object record_to_json(const ProcessRecord& r);
+Result<ProcessRecord> record_from_json(const boost::json::value& v);
+
+}  // namespace sbx

@@ -1,0 +1,128 @@
+#include <toml++/toml.h>
+
+#include <chrono>
+
+#include <sstream>
+
+#include "common/record.hpp"
+
+namespace sbx {
+namespace {
+
+toml::date_time to_toml_time(EpochMs t) {
+  using namespace std::chrono;
+  auto d = floor<days>(sys_time<milliseconds>(milliseconds(t)));
+  year_month_day ymd{d};
+  EpochMs in_day = t - duration_cast<milliseconds>(d.time_since_epoch()).count();
+  toml::date date{static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
+                  static_cast<unsigned>(ymd.day())};
+  toml::time time{static_cast<unsigned>(in_day / 3'600'000), static_cast<unsigned>(in_day / 60'000 % 60),
+                  static_cast<unsigned>(in_day / 1000 % 60),
+                  static_cast<unsigned>(in_day % 1000 * 1'000'000)};
+  return toml::date_time{date, time, toml::time_offset{}};
+}
+
+std::optional<EpochMs> from_toml_time(const toml::node* n) {
+  using namespace std::chrono;
+  if (!n) return std::nullopt;
+  if (auto s = n->value<std::string>()) return parse_rfc3339(*s);
+  auto dt = n->value<toml::date_time>();
+  if (!dt) return std::nullopt;
+  year_month_day ymd{year(dt->date.year), month(dt->date.month), day(dt->date.day)};
+  if (!ymd.ok()) return std::nullopt;
+  EpochMs ms = duration_cast<milliseconds>(sys_days(ymd).time_since_epoch()).count();
+  ms += ((dt->time.hour * 60LL + dt->time.minute) * 60 + dt->time.second) * 1000 +
+        dt->time.nanosecond / 1'000'000;
+  if (dt->offset) ms -= dt->offset->minutes * 60'000LL;
+  return ms;
+}
+
+}  // namespace
+
+std::string record_to_toml(const ProcessRecord& r) {
+  // Keys in a fixed, readable order (a toml::table would sort them): each is formatted
+  // by toml++ as a one-key table, so quoting and escaping stay toml++'s.
+  std::ostringstream out;
+  auto put = [&](std::string_view key, auto&& value) {
+    toml::table one;
+    one.insert(key, std::forward<decltype(value)>(value));
+    out << toml::toml_formatter(one, toml::toml_formatter::default_flags &
+                                         ~toml::format_flags::allow_literal_strings)
+        << '\n';
+  };
+  put("schema_version", kRecordSchemaVersion);
+  put("id", r.id);
+  put("status", status_name(r.status));
+  put("command", r.command);
+  toml::array argv;
+  for (const auto& a : r.argv) argv.push_back(a);
+  put("argv", std::move(argv));
+  put("cwd", r.cwd);
+  put("session", r.session);
+  if (r.pid) put("pid", *r.pid);
+  if (r.pid_start_ticks) put("pid_start_ticks", static_cast<std::int64_t>(*r.pid_start_ticks));
+  if (r.start_time) put("start_time", to_toml_time(*r.start_time));
+  if (r.end_time) put("end_time", to_toml_time(*r.end_time));
+  if (r.exit_code) put("exit_code", *r.exit_code);
+  if (r.signal) put("signal", *r.signal);
+  if (r.error) put("error", *r.error);
+  if (r.timeout_ms) put("timeout_ms", *r.timeout_ms);
+  put("auto_cleanup", r.auto_cleanup);
+  put("restart", r.restart);
+  put("restarts", r.restarts);
+  toml::table env;
+  for (const auto& [k, v] : r.env) env.insert(k, v);
+  out << "\n[env]\n";
+  if (!env.empty()) {
+    out << toml::toml_formatter(env, toml::toml_formatter::default_flags &
+                                         ~toml::format_flags::allow_literal_strings)
+        << '\n';
+  }
+  return out.str();
+}
+
+Result<ProcessRecord> record_from_toml(std::string_view text) {
+  toml::table t;
+  try {
+    t = toml::parse(text);
+  } catch (const toml::parse_error& e) {
+    std::ostringstream msg;
+    msg << "not valid TOML: " << e.description() << " (line " << e.source().begin.line << ")";
+    return make_error(Errc::failed, msg.str());
+  }
+  ProcessRecord r;
+  auto id = t["id"].value<std::string>();
+  auto status = t["status"].value<std::string>();
+  if (!id || !status) return make_error(Errc::failed, "record lacks 'id' or 'status'");
+  auto st = parse_status(*status);
+  if (!st) return make_error(Errc::failed, "record has unknown status '" + *status + "'");
+  r.id = *id;
+  r.status = *st;
+  r.command = t["command"].value_or(std::string());
+  if (auto* a = t["argv"].as_array()) {
+    for (const auto& e : *a) {
+      if (auto s = e.value<std::string>()) r.argv.push_back(*s);
+    }
+  }
+  r.cwd = t["cwd"].value_or(std::string());
+  r.session = t["session"].value_or(std::string("default"));
+  if (auto* e = t["env"].as_table()) {
+    for (const auto& [k, v] : *e) {
+      if (auto s = v.value<std::string>()) r.env[std::string(k.str())] = *s;
+    }
+  }
+  if (auto v = t["pid"].value<std::int64_t>()) r.pid = static_cast<int>(*v);
+  if (auto v = t["pid_start_ticks"].value<std::int64_t>()) r.pid_start_ticks = static_cast<std::uint64_t>(*v);
+  r.start_time = from_toml_time(t.get("start_time"));
+  r.end_time = from_toml_time(t.get("end_time"));
+  if (auto v = t["exit_code"].value<std::int64_t>()) r.exit_code = static_cast<int>(*v);
+  if (auto v = t["signal"].value<std::string>()) r.signal = *v;
+  if (auto v = t["error"].value<std::string>()) r.error = *v;
+  if (auto v = t["timeout_ms"].value<std::int64_t>()) r.timeout_ms = *v;
+  r.auto_cleanup = t["auto_cleanup"].value_or(false);
+  r.restart = t["restart"].value_or(std::string("no"));
+  r.restarts = static_cast<int>(t["restarts"].value_or(std::int64_t{0}));
+  return r;
+}
+
+}  // namespace sbx

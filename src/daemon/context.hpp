@@ -1,0 +1,26 @@
+#pragma once
+// What a request handler may use: the process table, timers, paths and daemon facts.
+
+#include <functional>
+#include <string>
+
+#include "common/clock.hpp"
+#include "common/paths.hpp"
+#include "daemon/connection.hpp"
+#include "daemon/supervisor.hpp"
+#include "daemon/timers.hpp"
+
+namespace sbx::daemon {
+
+struct Context {
+  Paths paths;
+  Supervisor& supervisor;
+  Timers& timers;
+  EpochMs started_at = 0;
+  /// Set once a shutdown began: new processes are refused.
+  bool stopping = false;
+  /// Stops every process, then the daemon; `conn` (may be null) gets the reply when done.
+  std::function<void(ConnPtr conn)> shutdown;
+};
+
+}  // namespace sbx::daemon

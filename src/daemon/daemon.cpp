@@ -1,0 +1,123 @@
+#include "daemon/daemon.hpp"
+
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/json/value.hpp>
+#include <spdlog/spdlog.h>
+
+#include "daemon/context.hpp"
+#include "daemon/server.hpp"
+#include "daemon/supervisor.hpp"
+#include "daemon/timers.hpp"
+#include "sbx_config.h"
+
+namespace sbx::daemon {
+namespace asio = boost::asio;
+
+namespace {
+
+constexpr Millis kStopGrace{10'000};
+
+/// Signals arrive through a signalfd on the loop, never as handlers.
+class SignalWatch {
+ public:
+  SignalWatch(asio::io_context& io, std::function<void(int)> on_signal)
+      : desc_(io), on_signal_(std::move(on_signal)) {
+    sigset_t set;
+    sigemptyset(&set);
+    for (int s : {SIGTERM, SIGINT, SIGHUP, SIGCHLD}) sigaddset(&set, s);
+    sigprocmask(SIG_BLOCK, &set, nullptr);
+    desc_.assign(::signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC));
+    wait();
+  }
+
+ private:
+  void wait() {
+    desc_.async_wait(asio::posix::stream_descriptor::wait_read, [this](boost::system::error_code ec) {
+      if (ec) return;
+      signalfd_siginfo si{};
+      while (::read(desc_.native_handle(), &si, sizeof si) == sizeof si) on_signal_(static_cast<int>(si.ssi_signo));
+      wait();
+    });
+  }
+  asio::posix::stream_descriptor desc_;
+  std::function<void(int)> on_signal_;
+};
+
+}  // namespace
+
+int run_daemon(const DaemonOptions& opts) {
+  ::signal(SIGPIPE, SIG_IGN);
+  // Orphans of our process trees (a shell's background jobs) are re-parented to us, so we
+  // reap them and a kill can tell when a whole tree is gone.
+  ::prctl(PR_SET_CHILD_SUBREAPER, 1);
+
+  asio::io_context io(1);
+  Timers timers(io);
+  Supervisor supervisor(io, opts.paths, timers);
+  Context ctx{opts.paths, supervisor, timers, now_epoch_ms(), false, nullptr};
+  Server server(io, ctx);
+
+  std::vector<ConnPtr> stop_waiters;
+  bool stopped = false;
+  // Lets the last replies flush, then leaves the loop.
+  std::function<void(int)> drain_then_stop = [&](int tries) {
+    if (server.connections() == 0 || tries == 0) return io.stop();
+    timers.after(Millis(10), [&, tries] { drain_then_stop(tries - 1); });
+  };
+  auto finish_shutdown = [&] {
+    server.close();
+    for (auto& c : stop_waiters) c->reply(boost::json::value(boost::json::object{{"stopped", true}}));
+    stop_waiters.clear();
+    stopped = true;
+    drain_then_stop(200);
+  };
+  ctx.shutdown = [&](ConnPtr conn) {
+    if (conn) stop_waiters.push_back(conn);
+    if (ctx.stopping) return;
+    ctx.stopping = true;
+    std::vector<std::string> live;
+    for (const ProcessRecord* r : supervisor.all()) {
+      if (!r->ended()) live.push_back(r->id);
+    }
+    spdlog::info("stopping: {} live process(es)", live.size());
+    auto pending = std::make_shared<std::size_t>(live.size() + 1);
+    auto one_done = [pending, &finish_shutdown] {
+      if (--*pending == 0) finish_shutdown();
+    };
+    for (const auto& id : live) supervisor.stop(id, SIGTERM, kStopGrace, one_done);
+    one_done();
+  };
+
+  SignalWatch signals(io, [&](int sig) {
+    if (sig == SIGCHLD) {
+      supervisor.reap_orphans();
+    } else if (sig == SIGTERM || sig == SIGINT) {
+      spdlog::info("received {}", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+      ctx.shutdown(nullptr);
+    }
+  });
+
+  supervisor.load();
+  if (auto st = server.listen(opts.paths.socket); !st) {
+    spdlog::critical("{}", st.error().message);
+    return 1;
+  }
+  spdlog::info("sbxd {} listening on {} (pid {})", SBX_VERSION, opts.paths.socket, ::getpid());
+  if (opts.ready_fd >= 0) {
+    ssize_t ignored = ::write(opts.ready_fd, "\n", 1);
+    (void)ignored;
+    ::close(opts.ready_fd);
+  }
+  io.run();
+  server.close();
+  spdlog::info("sbxd stopped{}", stopped ? "" : " (loop ended)");
+  return 0;
+}
+
+}  // namespace sbx::daemon

@@ -1,0 +1,16 @@
+#pragma once
+#include "common/paths.hpp"
+
+namespace sbx::daemon {
+
+struct DaemonOptions {
+  Paths paths;
+  int ready_fd = -1;        ///< written "\n" and closed once the socket listens
+  bool foreground = false;
+};
+
+/// Runs the daemon's event loop until it is told to stop (daemon stop, SIGTERM, SIGINT).
+/// The caller holds the pid-file lock. Returns the process exit code.
+int run_daemon(const DaemonOptions& opts);
+
+}  // namespace sbx::daemon

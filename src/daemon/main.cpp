@@ -1,0 +1,135 @@
+// sbxd: the daemon. Started by `sbx` on first use (detached, with --ready-fd), or by hand.
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <optional>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+#include <string>
+
+#include "common/fd.hpp"
+#include "common/paths.hpp"
+#include "daemon/daemon.hpp"
+#include "sbx_config.h"
+
+namespace {
+
+constexpr const char* kUsage =
+    "usage: sbxd [--foreground] [--home DIR]\n"
+    "\n"
+    "The sbx daemon. sbx starts it on first use; run it by hand to watch its log\n"
+    "(--foreground logs to stderr) or under a service manager.\n"
+    "  --foreground   stay attached to the terminal, log to stderr\n"
+    "  --home DIR     keep the socket and state under DIR (as SBX_HOME does)\n"
+    "  --version      print the version\n";
+
+int die(const std::string& msg) {
+  std::fprintf(stderr, "sbxd: %s\n", msg.c_str());
+  return 1;
+}
+
+/// Takes the daemon's pid-file lock for the life of the process: exactly one sbxd per
+/// state folder. Returns the held fd, or an empty one with `err` set.
+sbx::UniqueFd take_pid_lock(const std::string& path, std::string& err) {
+  sbx::UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+  if (!fd) {
+    err = "cannot open " + path + ": " + std::strerror(errno);
+    return {};
+  }
+  if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
+    char buf[32] = {};
+    ssize_t n = ::pread(fd.get(), buf, sizeof buf - 1, 0);
+    std::string pid = n > 0 ? std::string(buf, static_cast<size_t>(n)) : "?";
+    while (!pid.empty() && (pid.back() == '\n' || pid.back() == ' ')) pid.pop_back();
+    err = "another sbxd (pid " + pid + ") already serves " + path.substr(0, path.rfind('/'));
+    return {};
+  }
+  return fd;
+}
+
+void write_pid(int fd) {
+  std::string pid = std::to_string(::getpid()) + "\n";
+  if (::ftruncate(fd, 0) == 0) {
+    ssize_t ignored = ::pwrite(fd, pid.data(), pid.size(), 0);
+    (void)ignored;
+  }
+}
+
+void setup_logging() {
+  auto logger = spdlog::stderr_logger_st("sbxd");
+  logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %L %v");
+  const char* level = std::getenv("SBX_LOG");
+  logger->set_level(level ? spdlog::level::from_str(level) : spdlog::level::info);
+  logger->flush_on(spdlog::level::trace);
+  spdlog::set_default_logger(logger);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  bool foreground = false;
+  int ready_fd = -1;
+  std::optional<std::string> home;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--foreground" || a == "-f") foreground = true;
+    else if (a == "--home" && i + 1 < argc) home = argv[++i];
+    else if (a.starts_with("--home=")) home = a.substr(7);
+    else if (a.starts_with("--ready-fd=")) ready_fd = std::atoi(a.c_str() + 11);
+    else if (a == "--version") return std::printf("sbxd %s\n", SBX_VERSION), 0;
+    else if (a == "-h" || a == "--help") return std::fputs(kUsage, stdout), 0;
+    else return std::fprintf(stderr, "sbxd: unknown argument '%s'\n%s", a.c_str(), kUsage), 2;
+  }
+  if (ready_fd >= 0) ::fcntl(ready_fd, F_SETFD, FD_CLOEXEC);
+
+  auto paths = sbx::resolve_paths(home);
+  if (!paths) return die(paths.error().message);
+  if (auto st = sbx::ensure_private_dir(paths->runtime_dir); !st) return die(st.error().message);
+  for (const auto& d : {paths->state_dir, paths->processes_dir, paths->logs_dir}) {
+    if (auto st = sbx::ensure_dir(d); !st) return die(st.error().message);
+  }
+  std::string err;
+  sbx::UniqueFd lock = take_pid_lock(paths->pid_file, err);
+  if (!lock) return die(err);
+
+  if (!foreground) {
+    // Started by hand: fork so the shell gets its prompt back once we listen.
+    if (ready_fd < 0) {
+      int pipefd[2];
+      if (::pipe2(pipefd, O_CLOEXEC) != 0) return die(std::string("pipe: ") + std::strerror(errno));
+      pid_t pid = ::fork();
+      if (pid < 0) return die(std::string("fork: ") + std::strerror(errno));
+      if (pid > 0) {
+        ::close(pipefd[1]);
+        char c = 0;
+        ssize_t n = ::read(pipefd[0], &c, 1);
+        if (n == 1) return 0;
+        return die("the daemon failed to start; see " + paths->daemon_log);
+      }
+      ::close(pipefd[0]);
+      ready_fd = pipefd[1];
+      ::setsid();
+    }
+    sbx::UniqueFd null(::open("/dev/null", O_RDWR | O_CLOEXEC));
+    sbx::UniqueFd log(::open(paths->daemon_log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600));
+    if (!null || !log) return die("cannot open /dev/null or " + paths->daemon_log);
+    ::dup2(null.get(), 0);
+    ::dup2(null.get(), 1);
+    ::dup2(log.get(), 2);
+    if (::chdir("/") != 0) return die("cannot chdir to /");
+  }
+  write_pid(lock.get());
+  setup_logging();
+  sbx::daemon::DaemonOptions opts{*paths, ready_fd, foreground};
+  int rc = sbx::daemon::run_daemon(opts);
+  // Emptied, not removed: removing it would let a starting daemon lock a file that the
+  // next one no longer sees.
+  if (::ftruncate(lock.get(), 0) != 0) spdlog::warn("cannot empty {}", paths->pid_file);
+  return rc;
+}

@@ -1,0 +1,37 @@
+#include "daemon/ops.hpp"
+
+#include <array>
+
+#include "proto/message.hpp"
+
+namespace sbx::daemon {
+
+namespace {
+constexpr std::array<OpEntry, 8> kOps{{
+    {"start", &op_start},
+    {"ps", &op_ps},
+    {"show", &op_show},
+    {"logs", &op_logs},
+    {"wait", &op_wait},
+    {"kill", &op_kill},
+    {"daemon_status", &op_daemon_status},
+    {"daemon_stop", &op_daemon_stop},
+}};
+}  // namespace
+
+OpHandler find_op(std::string_view name) {
+  for (const auto& op : kOps) {
+    if (op.name == name) return op.handler;
+  }
+  return nullptr;
+}
+
+void Connection::reply(const Result<boost::json::value>& r) {
+  finish(proto::FrameKind::response, r ? proto::ok_payload(*r) : proto::error_payload(r.error()));
+}
+
+void Connection::end(const Result<boost::json::value>& r) {
+  finish(proto::FrameKind::end, r ? proto::ok_payload(*r) : proto::error_payload(r.error()));
+}
+
+}  // namespace sbx::daemon

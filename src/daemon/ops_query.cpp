@@ -1,0 +1,60 @@
+// Read-only ops: ps, show, daemon_status.
+
+#include <unistd.h>
+
+#include <boost/json/array.hpp>
+
+#include "common/ids.hpp"
+#include "common/record_json.hpp"
+#include "daemon/ops.hpp"
+#include "proto/message.hpp"
+#include "proto/protocol.hpp"
+#include "sbx_config.h"
+
+namespace sbx::daemon {
+namespace json = boost::json;
+
+void op_ps(Context& ctx, const json::object& args, const ConnPtr& conn) {
+  auto session = proto::get_opt_string(args, "session");
+  std::optional<ProcStatus> status;
+  if (auto s = proto::get_opt_string(args, "status")) {
+    status = parse_status(*s);
+    if (!status) return conn->reply(make_error(Errc::usage, "unknown status '" + *s + "'"));
+  }
+  json::array out;
+  for (const ProcessRecord* r : ctx.supervisor.all()) {
+    if (session && r->session != *session) continue;
+    if (status && r->status != *status) continue;
+    out.emplace_back(record_to_json(*r));
+  }
+  conn->reply(json::value(std::move(out)));
+}
+
+void op_show(Context& ctx, const json::object& args, const ConnPtr& conn) {
+  auto id = proto::get_string(args, "id");
+  if (!id) return conn->reply(id.error());
+  if (auto st = check_id(*id); !st) return conn->reply(st.error());
+  const ProcessRecord* r = ctx.supervisor.find(*id);
+  if (!r) return conn->reply(make_error(Errc::not_found, "no process '" + *id + "': see 'sbx ps'"));
+  conn->reply(json::value(record_to_json(*r)));
+}
+
+void op_daemon_status(Context& ctx, const json::object&, const ConnPtr& conn) {
+  json::object o;
+  o["pid"] = ::getpid();
+  o["uptime_ms"] = now_epoch_ms() - ctx.started_at;
+  o["started"] = format_rfc3339(ctx.started_at);
+  o["socket"] = ctx.paths.socket;
+  o["state_dir"] = ctx.paths.state_dir;
+  o["version"] = SBX_VERSION;
+  o["protocol"] = proto::kProtocolVersion;
+  json::object counts;
+  counts["total"] = ctx.supervisor.all().size();
+  counts["running"] = ctx.supervisor.live_count();
+  o["processes"] = std::move(counts);
+  conn->reply(json::value(std::move(o)));
+}
+
+void op_daemon_stop(Context& ctx, const json::object&, const ConnPtr& conn) { ctx.shutdown(conn); }
+
+}  // namespace sbx::daemon

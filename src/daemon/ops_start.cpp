@@ -1,0 +1,64 @@
+#include <boost/json/array.hpp>
+
+#include "common/record_json.hpp"
+#include "daemon/ops.hpp"
+#include "proto/message.hpp"
+
+namespace sbx::daemon {
+namespace json = boost::json;
+
+namespace {
+
+Result<std::vector<std::string>> string_list(const json::object& args, const char* key) {
+  std::vector<std::string> out;
+  auto* v = args.if_contains(key);
+  if (!v) return out;
+  if (!v->is_array()) return make_error(Errc::protocol, std::string("'") + key + "' must be a list of strings");
+  for (const auto& e : v->get_array()) {
+    if (!e.is_string()) return make_error(Errc::protocol, std::string("'") + key + "' must be a list of strings");
+    out.emplace_back(e.get_string());
+  }
+  return out;
+}
+
+Result<StartSpec> parse_start(const json::object& args) {
+  StartSpec spec;
+  spec.id = proto::get_opt_string(args, "id").value_or("");
+  auto argv = string_list(args, "argv");
+  if (!argv) return argv.error();
+  spec.argv = std::move(*argv);
+  spec.shell_line = proto::get_opt_string(args, "shell").value_or("");
+  if (spec.argv.empty() == spec.shell_line.empty()) {
+    return make_error(Errc::usage, "give a command: sbx start -- CMD [ARG...] or sbx start 'SHELL LINE'");
+  }
+  if (!spec.argv.empty() && spec.argv[0].empty()) return make_error(Errc::usage, "the program name is empty");
+  auto cwd = proto::get_string(args, "cwd");
+  if (!cwd) return cwd.error();
+  if (cwd->empty() || (*cwd)[0] != '/') return make_error(Errc::protocol, "'cwd' must be an absolute path");
+  spec.cwd = *cwd;
+  auto env = string_list(args, "base_env");
+  if (!env) return env.error();
+  spec.base_env = std::move(*env);
+  if (auto* o = args.if_contains("env"); o && o->is_object()) {
+    for (const auto& [k, v] : o->get_object()) {
+      if (!v.is_string()) return make_error(Errc::protocol, "'env' values must be strings");
+      spec.env[std::string(k)] = std::string(v.get_string());
+    }
+  }
+  spec.session = proto::get_opt_string(args, "session").value_or("default");
+  if (spec.session.empty()) spec.session = "default";
+  return spec;
+}
+
+}  // namespace
+
+void op_start(Context& ctx, const json::object& args, const ConnPtr& conn) {
+  if (ctx.stopping) return conn->reply(make_error(Errc::unavailable, "sbxd is stopping; start it again and retry"));
+  auto spec = parse_start(args);
+  if (!spec) return conn->reply(spec.error());
+  auto rec = ctx.supervisor.start(std::move(*spec));
+  if (!rec) return conn->reply(rec.error());
+  conn->reply(json::value(record_to_json(*rec)));
+}
+
+}  // namespace sbx::daemon

@@ -1,0 +1,239 @@
+#include "daemon/server.hpp"
+
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <array>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/local/stream_protocol.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/json/serialize.hpp>
+#include <cerrno>
+#include <cstring>
+#include <spdlog/spdlog.h>
+
+#include "common/fd.hpp"
+#include "daemon/ops.hpp"
+#include "proto/frame.hpp"
+#include "proto/message.hpp"
+
+namespace sbx::daemon {
+namespace asio = boost::asio;
+using local = asio::local::stream_protocol;
+
+namespace {
+
+class AsioConnection final : public Connection, public std::enable_shared_from_this<AsioConnection> {
+ public:
+  AsioConnection(local::socket sock, Context& ctx, std::size_t& counter)
+      : sock_(std::move(sock)), ctx_(ctx), counter_(counter) {
+    ++counter_;
+  }
+  ~AsioConnection() override { --counter_; }
+
+  void start() { read(); }
+
+  void send(proto::FrameKind kind, std::uint8_t flags, std::string_view payload) override {
+    if (closed_ || finishing_) return;
+    proto::encode_frame(out_, kind, flags, payload);
+    flush();
+  }
+
+  void finish(proto::FrameKind kind, std::string_view payload) override {
+    if (closed_ || finishing_) return;
+    proto::encode_frame(out_, kind, 0, payload);
+    finishing_ = true;
+    flush();
+  }
+
+  std::size_t queued() const override { return out_.size() + inflight_.size(); }
+  bool closed() const override { return closed_; }
+  void on_drain(std::function<void()> fn) override { drain_ = std::move(fn); }
+  void on_close(std::function<void()> fn) override {
+    if (closed_) fn();
+    else close_fns_.push_back(std::move(fn));
+  }
+
+ private:
+  void read() {
+    sock_.async_read_some(asio::buffer(rbuf_), [self = shared_from_this()](boost::system::error_code ec, std::size_t n) {
+      if (ec) {
+        self->close();
+        return;
+      }
+      self->reader_.feed(std::string_view(self->rbuf_.data(), n));
+      while (!self->closed_ && !self->finishing_) {
+        auto frame = self->reader_.next();
+        if (!frame) break;
+        self->handle(*frame);
+      }
+      if (self->reader_.failed() && !self->finishing_) self->refuse(self->reader_.error());
+      if (!self->closed_) self->read();
+    });
+  }
+
+  void refuse(const std::string& why) {
+    spdlog::warn("client refused: {}", why);
+    finish(proto::FrameKind::response, proto::error_payload(make_error(Errc::protocol, why)));
+  }
+
+  void handle(const proto::Frame& f) {
+    if (!got_hello_) {
+      if (f.kind != proto::FrameKind::hello) return refuse("expected HELLO as the first frame");
+      auto st = proto::check_hello(f.payload, "the client");
+      send(proto::FrameKind::hello, 0, proto::hello_payload("sbxd"));
+      if (!st) return refuse(st.error().message);
+      got_hello_ = true;
+      return;
+    }
+    if (got_request_ || f.kind != proto::FrameKind::request) {
+      return refuse("unexpected frame: one REQUEST per connection");
+    }
+    got_request_ = true;
+    auto body = proto::parse_json(f.payload);
+    if (!body) return refuse(body.error().message);
+    auto* o = body->if_object();
+    auto op = o ? proto::get_opt_string(*o, "op") : std::nullopt;
+    if (!op) return refuse("request without an 'op'");
+    auto handler = find_op(*op);
+    if (!handler) return refuse("unknown op '" + *op + "': the daemon may be older than this sbx");
+    static const boost::json::object kNoArgs;
+    const auto* args = o->if_contains("args");
+    const auto& args_obj = args && args->is_object() ? args->get_object() : kNoArgs;
+    spdlog::debug("request {}", *op);
+    handler(ctx_, args_obj, shared_from_this());
+  }
+
+  void flush() {
+    if (writing_ || closed_) return;
+    if (out_.empty()) {
+      if (finishing_) close();
+      return;
+    }
+    writing_ = true;
+    inflight_.swap(out_);
+    out_.clear();
+    asio::async_write(sock_, asio::buffer(inflight_),
+                      [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
+                        self->writing_ = false;
+                        self->inflight_.clear();
+                        if (ec) {
+                          self->close();
+                          return;
+                        }
+                        if (self->drain_ && self->queued() < kLowWater) {
+                          auto fn = std::move(self->drain_);
+                          self->drain_ = nullptr;
+                          fn();
+                        }
+                        self->flush();
+                      });
+  }
+
+  void close() {
+    if (closed_) return;
+    closed_ = true;
+    boost::system::error_code ignored;
+    sock_.shutdown(local::socket::shutdown_both, ignored);
+    sock_.close(ignored);
+    drain_ = nullptr;
+    auto fns = std::move(close_fns_);
+    close_fns_.clear();
+    for (auto& fn : fns) fn();
+  }
+
+  local::socket sock_;
+  Context& ctx_;
+  std::size_t& counter_;
+  proto::FrameReader reader_;
+  std::array<char, 65536> rbuf_{};
+  std::string out_;
+  std::string inflight_;
+  bool writing_ = false;
+  bool closed_ = false;
+  bool finishing_ = false;
+  bool got_hello_ = false;
+  bool got_request_ = false;
+  std::function<void()> drain_;
+  std::vector<std::function<void()>> close_fns_;
+};
+
+}  // namespace
+
+struct Server::Impl {
+  asio::io_context& io;
+  Context& ctx;
+  local::acceptor acceptor;
+  std::string socket_path;
+  std::size_t connections = 0;
+  bool open = false;
+
+  void accept() {
+    acceptor.async_accept([this](boost::system::error_code ec, local::socket sock) {
+      if (ec == asio::error::operation_aborted || !open) return;
+      if (!ec) admit(std::move(sock));
+      else spdlog::warn("accept failed: {}", ec.message());
+      accept();
+    });
+  }
+
+  void admit(local::socket sock) {
+    int fd = sock.native_handle();
+    ::fcntl(fd, F_SETFD, FD_CLOEXEC);
+    ucred cred{};
+    socklen_t len = sizeof cred;
+    if (::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 || cred.uid != ::geteuid()) {
+      spdlog::warn("refused a client of uid {} (pid {}): only uid {} is served", cred.uid, cred.pid,
+                   ::geteuid());
+      return;  // the socket closes as it goes out of scope
+    }
+    std::make_shared<AsioConnection>(std::move(sock), ctx, connections)->start();
+  }
+};
+
+Server::Server(asio::io_context& io, Context& ctx)
+    : impl_(std::make_unique<Impl>(Impl{io, ctx, local::acceptor(io), {}, 0, false})) {}
+
+Server::~Server() = default;
+
+Status Server::listen(const std::string& socket_path) {
+  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+  if (!fd) return make_error(Errc::failed, std::string("cannot create a socket: ") + std::strerror(errno));
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (socket_path.size() >= sizeof addr.sun_path) {
+    return make_error(Errc::failed, "socket path " + socket_path + " is too long");
+  }
+  std::memcpy(addr.sun_path, socket_path.c_str(), socket_path.size() + 1);
+  ::unlink(socket_path.c_str());
+  mode_t old = ::umask(077);
+  int rc = ::bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  int bind_errno = errno;
+  ::umask(old);
+  if (rc != 0) {
+    return make_error(Errc::failed, "cannot bind " + socket_path + ": " + std::strerror(bind_errno));
+  }
+  if (::listen(fd.get(), 512) != 0) {
+    return make_error(Errc::failed, "cannot listen on " + socket_path + ": " + std::strerror(errno));
+  }
+  impl_->acceptor.assign(local(), fd.release());
+  impl_->socket_path = socket_path;
+  impl_->open = true;
+  impl_->accept();
+  return ok_status();
+}
+
+void Server::close() {
+  if (!impl_->open) return;
+  impl_->open = false;
+  boost::system::error_code ignored;
+  impl_->acceptor.close(ignored);
+  ::unlink(impl_->socket_path.c_str());
+}
+
+std::size_t Server::connections() const { return impl_->connections; }
+
+}  // namespace sbx::daemon

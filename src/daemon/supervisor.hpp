@@ -1,0 +1,74 @@
+#pragma once
+// The process table: starts children, learns how they end, signals their trees, and keeps
+// every record on disk current. All of it runs on the daemon's one event-loop thread.
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/duration.hpp"
+#include "common/paths.hpp"
+#include "common/record.hpp"
+#include "common/result.hpp"
+#include "daemon/timers.hpp"
+
+namespace boost::asio {
+class io_context;
+}
+
+namespace sbx::daemon {
+
+struct StartSpec {
+  std::string id;                              ///< empty: pick one
+  std::vector<std::string> argv;               ///< argv form
+  std::string shell_line;                      ///< or one shell line (argv empty)
+  std::string cwd;                             ///< absolute
+  std::vector<std::string> base_env;           ///< the caller's environment, "K=V"
+  std::map<std::string, std::string> env;      ///< overrides (-e, --env-file)
+  std::string session = "default";
+};
+
+class Supervisor {
+ public:
+  using EndFn = std::function<void(const ProcessRecord&)>;
+  using WatchId = std::uint64_t;
+
+  Supervisor(boost::asio::io_context& io, const Paths& paths, Timers& timers);
+  ~Supervisor();
+
+  /// Reads every record at start-up; processes that were live are re-watched if they
+  /// still run (same pid and start time) and marked ended otherwise.
+  void load();
+
+  /// Starts a process. Returns its record once it runs; a process that could not start
+  /// still gets a record (status error) and the error says why.
+  Result<ProcessRecord> start(StartSpec spec);
+
+  const ProcessRecord* find(const std::string& id) const;
+  std::vector<const ProcessRecord*> all() const;  ///< ordered by start time
+  std::size_t live_count() const;
+
+  /// Calls `fn` once when the live process `id` ends (with its final record).
+  WatchId watch_end(const std::string& id, EndFn fn);
+  void unwatch_end(const std::string& id, WatchId w);
+
+  /// Sends `sig` to the process's whole tree (its process group).
+  Status signal(const std::string& id, int sig);
+  /// Sends `sig` to the tree, then SIGKILL to what is left once `grace` has passed.
+  /// `done` runs once the leader has ended and the rest of its process group is gone
+  /// (or, after SIGKILL, could not be reaped within a second).
+  Status stop(const std::string& id, int sig, Millis grace, std::function<void()> done);
+
+  /// Reaps children that are not process leaders (orphans we adopted as subreaper).
+  void reap_orphans();
+
+ private:
+  struct Entry;
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace sbx::daemon

@@ -1,0 +1,37 @@
+#include "daemon/timers.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <unordered_map>
+
+namespace sbx::daemon {
+
+struct Timers::Impl {
+  boost::asio::io_context& io;
+  Id next = 1;
+  std::unordered_map<Id, std::unique_ptr<boost::asio::steady_timer>> live;
+};
+
+Timers::Timers(boost::asio::io_context& io) : impl_(std::make_unique<Impl>(Impl{io, 1, {}})) {}
+Timers::~Timers() = default;
+
+Timers::Id Timers::after(Millis delay, std::function<void()> fn) {
+  Id id = impl_->next++;
+  auto timer = std::make_unique<boost::asio::steady_timer>(impl_->io, delay);
+  timer->async_wait([this, id, fn = std::move(fn)](const boost::system::error_code& ec) {
+    if (ec) return;  // cancelled
+    impl_->live.erase(id);
+    fn();
+  });
+  impl_->live.emplace(id, std::move(timer));
+  return id;
+}
+
+void Timers::cancel(Id id) {
+  auto it = impl_->live.find(id);
+  if (it == impl_->live.end()) return;
+  it->second->cancel();
+  impl_->live.erase(it);
+}
+
+}  // namespace sbx::daemon

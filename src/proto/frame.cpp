@@ -1,0 +1,69 @@
+#include "proto/frame.hpp"
+
+namespace sbx::proto {
+namespace {
+
+bool known_kind(std::uint8_t k) { return k >= 1 && k <= 6; }
+
+}  // namespace
+
+void encode_frame(std::string& out, FrameKind kind, std::uint8_t flags, std::string_view payload) {
+  auto n = static_cast<std::uint32_t>(payload.size());
+  char header[kHeaderSize] = {static_cast<char>(n >> 24), static_cast<char>(n >> 16),
+                              static_cast<char>(n >> 8),  static_cast<char>(n),
+                              static_cast<char>(kind),    static_cast<char>(flags),
+                              0,                          0};
+  out.append(header, kHeaderSize);
+  out.append(payload);
+}
+
+std::string encode_frame(FrameKind kind, std::uint8_t flags, std::string_view payload) {
+  std::string out;
+  out.reserve(kHeaderSize + payload.size());
+  encode_frame(out, kind, flags, payload);
+  return out;
+}
+
+void FrameReader::feed(std::string_view bytes) {
+  if (failed()) return;
+  if (pos_ > 0 && pos_ == buf_.size()) {
+    buf_.clear();
+    pos_ = 0;
+  }
+  buf_.append(bytes);
+}
+
+std::optional<Frame> FrameReader::next() {
+  if (failed() || buf_.size() - pos_ < kHeaderSize) return std::nullopt;
+  const auto* h = reinterpret_cast<const unsigned char*>(buf_.data() + pos_);
+  std::uint32_t len = (std::uint32_t{h[0]} << 24) | (std::uint32_t{h[1]} << 16) |
+                      (std::uint32_t{h[2]} << 8) | std::uint32_t{h[3]};
+  if (!known_kind(h[4])) {
+    error_ = "unknown frame kind " + std::to_string(h[4]);
+    return std::nullopt;
+  }
+  if (h[6] != 0 || h[7] != 0) {
+    error_ = "reserved frame header bytes are not zero";
+    return std::nullopt;
+  }
+  auto kind = static_cast<FrameKind>(h[4]);
+  std::size_t limit = kind == FrameKind::data ? kMaxDataPayload : max_control_;
+  if (len > limit) {
+    error_ = "frame of " + std::to_string(len) + " bytes exceeds the limit of " +
+             std::to_string(limit);
+    return std::nullopt;
+  }
+  if (buf_.size() - pos_ < kHeaderSize + len) return std::nullopt;
+  Frame f{kind, h[5], buf_.substr(pos_ + kHeaderSize, len)};
+  pos_ += kHeaderSize + len;
+  if (pos_ == buf_.size()) {
+    buf_.clear();
+    pos_ = 0;
+  } else if (pos_ > 65536 && pos_ * 2 > buf_.size()) {
+    buf_.erase(0, pos_);
+    pos_ = 0;
+  }
+  return f;
+}
+
+}  // namespace sbx::proto

@@ -1,0 +1,45 @@
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "proto/protocol.hpp"
+
+namespace sbx::proto {
+
+struct Frame {
+  FrameKind kind{};
+  std::uint8_t flags = 0;
+  std::string payload;
+};
+
+/// Appends one encoded frame to `out`.
+void encode_frame(std::string& out, FrameKind kind, std::uint8_t flags, std::string_view payload);
+std::string encode_frame(FrameKind kind, std::uint8_t flags, std::string_view payload);
+
+/// Incremental decoder: feed() bytes as they arrive, in any split; next() pops whole
+/// frames. It knows a frame's size from its header before buffering the payload, so an
+/// oversized or unknown frame is refused without allocating for it. Once failed(), it
+/// stays failed.
+class FrameReader {
+ public:
+  /// `max_control` caps HELLO/REQUEST/RESPONSE/EVENT/END payloads; the client, which trusts
+  /// its daemon, allows large replies (ps of thousands of records).
+  explicit FrameReader(std::size_t max_control = kMaxControlPayload) : max_control_(max_control) {}
+  void feed(std::string_view bytes);
+  /// The next complete frame, or nullopt when more bytes are needed or on failure.
+  std::optional<Frame> next();
+  bool failed() const { return !error_.empty(); }
+  const std::string& error() const { return error_; }
+  /// Bytes received but not yet returned as frames.
+  std::size_t buffered() const { return buf_.size() - pos_; }
+
+ private:
+  std::string buf_;
+  std::size_t pos_ = 0;
+  std::string error_;
+  std::size_t max_control_;
+};
+
+}  // namespace sbx::proto

@@ -1,0 +1,104 @@
+#include "proto/message.hpp"
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <unistd.h>
+
+#include "proto/protocol.hpp"
+#include "sbx_config.h"
+
+namespace sbx::proto {
+namespace json = boost::json;
+
+Result<json::value> parse_json(std::string_view text) {
+  boost::system::error_code ec;
+  json::value v = json::parse(text, ec);
+  if (ec) return make_error(Errc::protocol, "malformed JSON: " + ec.message());
+  return v;
+}
+
+std::string hello_payload(std::string_view who) {
+  json::object o;
+  o["proto"] = kProtocolVersion;
+  o["name"] = std::string(who) + " " SBX_VERSION;
+  o["pid"] = ::getpid();
+  return json::serialize(o);
+}
+
+Status check_hello(std::string_view payload, std::string_view peer_name) {
+  auto v = parse_json(payload);
+  if (!v) return v.error();
+  auto* o = v->if_object();
+  auto* proto = o ? o->if_contains("proto") : nullptr;
+  if (!proto || !proto->is_int64()) return make_error(Errc::protocol, "HELLO without a protocol version");
+  if (proto->get_int64() != kProtocolVersion) {
+    return make_error(Errc::protocol, std::string(peer_name) + " speaks protocol " +
+                                          std::to_string(proto->get_int64()) + ", this one speaks " +
+                                          std::to_string(kProtocolVersion) +
+                                          ": run 'sbx daemon stop' and retry, or use matching versions");
+  }
+  return ok_status();
+}
+
+std::string ok_payload(json::value result) {
+  json::object o;
+  o["ok"] = true;
+  o["result"] = std::move(result);
+  return json::serialize(o);
+}
+
+std::string error_payload(const Error& e) {
+  json::object o;
+  o["ok"] = false;
+  json::object err;
+  err["code"] = error_code_name(e.code);
+  err["message"] = e.message;
+  o["error"] = std::move(err);
+  return json::serialize(o);
+}
+
+Result<json::value> decode_reply(std::string_view payload) {
+  auto v = parse_json(payload);
+  if (!v) return v.error();
+  auto* o = v->if_object();
+  if (!o) return make_error(Errc::protocol, "reply is not a JSON object");
+  auto* ok = o->if_contains("ok");
+  if (ok && ok->is_bool() && ok->get_bool()) {
+    auto* r = o->if_contains("result");
+    return r ? *r : json::value(nullptr);
+  }
+  Error e{Errc::failed, "the daemon refused the request"};
+  if (auto* err = o->if_contains("error"); err && err->is_object()) {
+    if (auto code = get_opt_string(err->get_object(), "code")) e.code = error_code_from_name(*code);
+    if (auto msg = get_opt_string(err->get_object(), "message")) e.message = *msg;
+  }
+  return e;
+}
+
+Result<std::string> get_string(const json::object& o, const char* key) {
+  auto s = get_opt_string(o, key);
+  if (!s) return make_error(Errc::protocol, std::string("request lacks string '") + key + "'");
+  return *s;
+}
+
+std::optional<std::string> get_opt_string(const json::object& o, const char* key) {
+  auto* v = o.if_contains(key);
+  if (!v || !v->is_string()) return std::nullopt;
+  return std::string(v->get_string());
+}
+
+std::optional<std::int64_t> get_opt_int(const json::object& o, const char* key) {
+  auto* v = o.if_contains(key);
+  if (!v) return std::nullopt;
+  if (v->is_int64()) return v->get_int64();
+  if (v->is_uint64() && v->get_uint64() <= static_cast<std::uint64_t>(INT64_MAX))
+    return static_cast<std::int64_t>(v->get_uint64());
+  return std::nullopt;
+}
+
+bool get_bool(const json::object& o, const char* key, bool fallback) {
+  auto* v = o.if_contains(key);
+  return v && v->is_bool() ? v->get_bool() : fallback;
+}
+
+}  // namespace sbx::proto

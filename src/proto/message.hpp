@@ -1,0 +1,31 @@
+#pragma once
+// JSON bodies of frames: the one place that builds and reads HELLO, RESPONSE and END.
+
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
+#include <string>
+#include <optional>
+#include <string_view>
+
+#include "common/result.hpp"
+
+namespace sbx::proto {
+
+Result<boost::json::value> parse_json(std::string_view text);
+
+std::string hello_payload(std::string_view who);
+/// Checks a peer's HELLO: the protocol version must be ours.
+Status check_hello(std::string_view payload, std::string_view peer_name);
+
+std::string ok_payload(boost::json::value result);
+std::string error_payload(const Error& e);
+/// {"ok":true,"result":R} -> R;  {"ok":false,"error":{...}} -> that Error.
+Result<boost::json::value> decode_reply(std::string_view payload);
+
+/// Typed getters for request arguments: usage errors that name the key.
+Result<std::string> get_string(const boost::json::object& o, const char* key);
+std::optional<std::string> get_opt_string(const boost::json::object& o, const char* key);
+std::optional<std::int64_t> get_opt_int(const boost::json::object& o, const char* key);
+bool get_bool(const boost::json::object& o, const char* key, bool fallback = false);
+
+}  // namespace sbx::proto

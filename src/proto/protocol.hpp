@@ -1,0 +1,46 @@
+#pragma once
+// The sbx wire protocol, client <-> daemon, over a Unix stream socket.
+//
+// Bump kProtocolVersion if any frame or message layout here changes incompatibly.
+// Additive JSON keys never bump it: readers ignore keys they do not know.
+//
+//   frame   = u32 payload length (big-endian) | u8 kind | u8 flags | u16 reserved (0) | payload
+//   HELLO   client -> {"proto":1,"client":"sbx 0.1.0","pid":N}
+//           daemon -> {"proto":1,"server":"sbxd 0.1.0","pid":N}
+//   REQUEST {"op":"start","args":{...}}                      one request per connection
+//   RESPONSE {"ok":true,"result":{...}} | {"ok":false,"error":{"code":"not_found","message":"..."}}
+//   EVENT   {"type":...} a progress or exit event of a streaming request
+//   DATA    raw log bytes; flags = the stream (kStreamStdout / kStreamStderr)
+//   END     {"ok":...} the last frame of a streaming request (same shape as RESPONSE)
+//
+// A client may send HELLO and REQUEST back to back without waiting for the daemon's HELLO.
+// A frame that is oversized, of an unknown kind, or carries malformed JSON gets an error
+// RESPONSE and the connection is closed.
+
+#include <cstddef>
+#include <cstdint>
+
+namespace sbx::proto {
+
+inline constexpr int kProtocolVersion = 1;
+
+enum class FrameKind : std::uint8_t {
+  hello = 1,
+  request = 2,
+  response = 3,
+  event = 4,
+  data = 5,
+  end = 6,
+};
+
+inline constexpr std::uint8_t kStreamStdout = 1;
+inline constexpr std::uint8_t kStreamStderr = 2;
+
+inline constexpr std::size_t kHeaderSize = 8;
+/// Largest control payload (HELLO/REQUEST/RESPONSE/EVENT/END). A start request carries the
+/// caller's whole environment, so this is generous; larger frames are refused.
+inline constexpr std::size_t kMaxControlPayload = 1 << 20;
+/// Largest DATA payload.
+inline constexpr std::size_t kMaxDataPayload = 64 << 10;
+
+}  // namespace sbx::proto
