@@ -32,10 +32,14 @@ void define(CLI::App& app, Args& a) {
                             "sbx start [OPTIONS] -- CMD [ARG...]    (argv, no shell)\n  sbx start [OPTIONS] 'SHELL LINE'       (one argument: sh -c)\n  sbx start --id web -- python3 -m http.server 8000\n  sbx start --id build 'make -j4 2>&1 | tee build.txt'");
   start->add_option("--id", a.start.id, "a custom id: letters, digits, '.', '_', '-' (max 64)");
   start->add_option("--cwd", a.start.cwd, "working directory (default: the current one)");
-  start->add_option("-e,--env", a.start.env, "set NAME=VALUE in its environment (repeatable)");
-  start->add_option("--env-file", a.start.env_files, "read NAME=VALUE lines from a file (repeatable)");
+  start->add_option("-e,--env", a.start.env, "set NAME=VALUE in its environment (repeatable)")->allow_extra_args(false);
+  start->add_option("--env-file", a.start.env_files, "read NAME=VALUE lines from a file (repeatable)")->allow_extra_args(false);
   start->add_option("--session", a.start.session, "tag it with a session (default: $SBX_SESSION, else 'default')");
   start->add_flag("--json", a.start.json, "print the record as JSON instead of the id");
+  start->add_option("--wait-port", a.start.wait_port, "return only once this port accepts connections");
+  start->add_option("--http", a.start.wait_http, "with --wait-port: once GET PATH answers 200-399");
+  start->add_option("--wait-log", a.start.wait_log, "return only once a line of output contains this text");
+  start->add_option("--wait-timeout", a.start.wait_timeout, "give up waiting after this long (exit 124)");
   start->prefix_command();
 
   auto* ps = add_command(app, a, Command::ps, "ps", "List processes, live and ended",
@@ -67,6 +71,25 @@ void define(CLI::App& app, Args& a) {
                            "sbx wait build --timeout 10m; echo \"build exited with $?\"");
   wait->add_option("id", a.wait.id, "process id")->required();
   wait->add_option("--timeout", a.wait.timeout, "give up after this long (exit 124), e.g. 30s, 5m");
+
+  auto* wlog = add_command(app, a, Command::wait_log, "wait-log", "Wait until a line of output contains a pattern; print it",
+                           "sbx wait-log web 'Listening on' --timeout 30s\n  sbx wait-log web -E 'port ([0-9]+)' --json");
+  wlog->add_option("id", a.wait_log.id, "process id")->required();
+  wlog->add_option("pattern", a.wait_log.pattern, "text to find (with -E: an ECMAScript regex)")->required();
+  wlog->add_flag("-E,--regex", a.wait_log.regex, "PATTERN is a regex");
+  wlog->add_option("--stream", a.wait_log.stream, "search only stdout or stderr");
+  wlog->add_option("--timeout", a.wait_log.timeout, "give up after this long (exit 124)");
+  wlog->add_flag("--json", a.wait_log.json, "print {\"line\":...,\"match\":[whole, group1, ...]}");
+
+  auto* wport = add_command(app, a, Command::wait_port, "wait-port", "Wait until a port accepts connections (or answers HTTP)",
+                            "sbx wait-port web 8000 --http /health --timeout 30s");
+  wport->add_option("id", a.wait_port.id, "process id")->required();
+  wport->add_option("port", a.wait_port.port, "TCP port")->required();
+  wport->add_option("--host", a.wait_port.host, "host to probe (default 127.0.0.1 and ::1)");
+  wport->add_option("--http", a.wait_port.http, "send GET PATH and wait for a good status");
+  wport->add_option("--status", a.wait_port.status, "good statuses: CODE or LO-HI (default 200-399)");
+  wport->add_option("--interval", a.wait_port.interval, "time between probes (default 10ms)");
+  wport->add_option("--timeout", a.wait_port.timeout, "give up after this long (exit 124)");
 
   auto* kill = add_command(app, a, Command::kill, "kill", "Stop processes: TERM to the tree, KILL after the grace",
                            "sbx kill web --grace 2s\n  sbx kill web -s HUP");
@@ -119,6 +142,20 @@ int parse_command_line(int argc, char** argv, Args& args) {
     std::string msg = e.what();
     std::replace(msg.begin(), msg.end(), '\n', ' ');
     return report_usage(msg + " (see 'sbx --help')");
+  }
+  // An option given with an empty value ("--timeout ''") is a mistake, not "not given".
+  std::vector<const CLI::App*> parsed;
+  for (const auto* sub : app.get_subcommands()) {
+    parsed.push_back(sub);
+    for (const auto* leaf : sub->get_subcommands()) parsed.push_back(leaf);
+  }
+  for (const auto* cmd : parsed) {
+    for (const auto* opt : cmd->get_options()) {
+      if (opt->get_expected_min() == 0 || opt->count() == 0) continue;
+      for (const auto& r : opt->results()) {
+        if (r.empty()) return report_usage("option " + opt->get_name() + " needs a value, not an empty string");
+      }
+    }
   }
   if (args.command == Command::start) {
     auto* start = app.get_subcommand("start");

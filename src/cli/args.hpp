@@ -9,7 +9,7 @@
 
 namespace sbx::cli {
 
-enum class Command { none, start, ps, status, show, logs, wait, kill, daemon_status, daemon_stop };
+enum class Command { none, start, ps, status, show, logs, wait, wait_log, wait_port, kill, daemon_status, daemon_stop };
 
 struct StartArgs {
   std::string id;
@@ -20,6 +20,29 @@ struct StartArgs {
   bool json = false;
   std::vector<std::string> command;    ///< positional words
   bool argv_form = false;              ///< the words came after `--`
+  std::optional<int> wait_port;        ///< --wait-port: return once it accepts connections
+  std::string wait_http;               ///< --http PATH with --wait-port
+  std::string wait_log;                ///< --wait-log PATTERN
+  std::string wait_timeout;            ///< --wait-timeout D
+};
+
+struct WaitLogArgs {
+  std::string id;
+  std::string pattern;
+  bool regex = false;
+  std::string stream;   ///< empty: both
+  std::string timeout;
+  bool json = false;
+};
+
+struct WaitPortArgs {
+  std::string id;
+  int port = 0;
+  std::string host;     ///< empty: 127.0.0.1 and ::1
+  std::string http;     ///< empty: plain TCP
+  std::string status;   ///< CODE or LO-HI; default 200-399
+  std::string interval;
+  std::string timeout;
 };
 
 struct PsArgs {
@@ -68,6 +91,8 @@ struct Args {
   ShowArgs show;  ///< also status
   LogsArgs logs;
   WaitArgs wait;
+  WaitLogArgs wait_log;
+  WaitPortArgs wait_port;
   KillArgs kill;
   DaemonArgs daemon;
 };
@@ -78,6 +103,8 @@ int run_status(const ShowArgs& a);
 int run_show(const ShowArgs& a);
 int run_logs(const LogsArgs& a);
 int run_wait(const WaitArgs& a);
+int run_wait_log(const WaitLogArgs& a);
+int run_wait_port(const WaitPortArgs& a);
 int run_kill(const KillArgs& a);
 int run_daemon_status(const DaemonArgs& a);
 int run_daemon_stop(const DaemonArgs& a);

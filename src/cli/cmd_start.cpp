@@ -7,6 +7,7 @@
 #include "cli/client.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/output.hpp"
+#include "cli/wait_ready.hpp"
 #include "common/atomic_file.hpp"
 #include "common/command_line.hpp"
 #include "common/ids.hpp"
@@ -76,16 +77,45 @@ int run_start(const StartArgs& a) {
   }
   args["session"] = session;
 
+  // Readiness requests are built (and checked) before anything starts.
+  if (!a.wait_http.empty() && !a.wait_port) return report_usage("--http goes with --wait-port PORT");
+  if (!a.wait_timeout.empty() && !a.wait_port && a.wait_log.empty()) {
+    return report_usage("--wait-timeout goes with --wait-port or --wait-log");
+  }
+  std::optional<json::object> port_req, log_req;
+  if (a.wait_port) {
+    WaitPortArgs w;
+    w.id = a.id.empty() ? "0" : a.id;
+    w.port = *a.wait_port;
+    w.http = a.wait_http;
+    w.timeout = a.wait_timeout;
+    auto r = wait_port_request(w);
+    if (!r) return report(r.error());
+    port_req = std::move(*r);
+  }
+  if (!a.wait_log.empty()) {
+    auto r = wait_log_request(a.id.empty() ? "0" : a.id, a.wait_log, false, "", a.wait_timeout);
+    if (!r) return report(r.error());
+    log_req = std::move(*r);
+  }
+
   auto client = Client::connect();
   if (!client) return report(client.error());
   auto rec = client->call("start", std::move(args));
   if (!rec) return report(rec.error());
-  if (a.json) {
-    print_json(*rec);
-  } else {
-    const auto* id = rec->is_object() ? rec->get_object().if_contains("id") : nullptr;
-    std::string out = (id && id->is_string() ? std::string(id->get_string()) : std::string("?")) + "\n";
-    write_out(1, out);
+  const auto* idv = rec->is_object() ? rec->get_object().if_contains("id") : nullptr;
+  std::string id = idv && idv->is_string() ? std::string(idv->get_string()) : std::string("?");
+  if (a.json) print_json(*rec);
+  else write_out(1, id + "\n");
+
+  // Ready means every requested condition holds; on failure the process keeps running.
+  for (auto* req : {log_req ? &*log_req : nullptr, port_req ? &*port_req : nullptr}) {
+    if (!req) continue;
+    (*req)["id"] = id;
+    auto waiter = Client::connect();
+    if (!waiter) return report(waiter.error());
+    auto v = waiter->call(req == &*log_req ? "wait_log" : "wait_port", std::move(*req));
+    if (!v) return report(v.error());
   }
   return kExitOk;
 }

@@ -19,6 +19,8 @@ int main(int argc, char** argv) {
     case Command::show: return sbx::cli::run_show(args.show);
     case Command::logs: return sbx::cli::run_logs(args.logs);
     case Command::wait: return sbx::cli::run_wait(args.wait);
+    case Command::wait_log: return sbx::cli::run_wait_log(args.wait_log);
+    case Command::wait_port: return sbx::cli::run_wait_port(args.wait_port);
     case Command::kill: return sbx::cli::run_kill(args.kill);
     case Command::daemon_status: return sbx::cli::run_daemon_status(args.daemon);
     case Command::daemon_stop: return sbx::cli::run_daemon_stop(args.daemon);

@@ -5,6 +5,8 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
+#include <vector>
 
 namespace sbx {
 
@@ -18,5 +20,13 @@ bool process_alive(pid_t pid, std::optional<std::uint64_t> start_ticks = std::nu
 
 /// True while any process is left in process group `pgid` (> 1); zombies count.
 bool group_alive(pid_t pgid);
+
+/// Processes whose environment holds SBX_PROCESS_ID=`id` and that descend from `ancestor`
+/// (sbxd, a subreaper, so a process that double-forked or called setsid is still below
+/// it). Processes that cleared their environment cannot be found this way.
+std::vector<pid_t> tagged_descendants(const std::string& id, pid_t ancestor);
+
+/// The parent pid from /proc/PID/stat; nullopt when the process is gone.
+std::optional<pid_t> parent_pid(pid_t pid);
 
 }  // namespace sbx

@@ -29,7 +29,6 @@ json::object record_to_json(const ProcessRecord& r) {
   o["auto_cleanup"] = r.auto_cleanup;
   o["restart"] = r.restart;
   o["restarts"] = r.restarts;
-  if (r.pid_start_ticks) o["pid_start_ticks"] = *r.pid_start_ticks;
   return o;
 }
 

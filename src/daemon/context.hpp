@@ -7,15 +7,22 @@
 #include "common/clock.hpp"
 #include "common/paths.hpp"
 #include "daemon/connection.hpp"
+#include "daemon/log_watch.hpp"
 #include "daemon/supervisor.hpp"
 #include "daemon/timers.hpp"
+
+namespace boost::asio {
+class io_context;
+}
 
 namespace sbx::daemon {
 
 struct Context {
+  boost::asio::io_context& io;
   Paths paths;
   Supervisor& supervisor;
   Timers& timers;
+  LogWatch& log_watch;
   EpochMs started_at = 0;
   /// Set once a shutdown began: new processes are refused.
   bool stopping = false;

@@ -11,6 +11,7 @@
 #include <spdlog/spdlog.h>
 
 #include "daemon/context.hpp"
+#include "daemon/log_watch.hpp"
 #include "daemon/server.hpp"
 #include "daemon/supervisor.hpp"
 #include "daemon/timers.hpp"
@@ -60,7 +61,8 @@ int run_daemon(const DaemonOptions& opts) {
   asio::io_context io(1);
   Timers timers(io);
   Supervisor supervisor(io, opts.paths, timers);
-  Context ctx{opts.paths, supervisor, timers, now_epoch_ms(), false, nullptr};
+  LogWatch log_watch(io);
+  Context ctx{io, opts.paths, supervisor, timers, log_watch, now_epoch_ms(), false, nullptr};
   Server server(io, ctx);
 
   std::vector<ConnPtr> stop_waiters;

@@ -3,7 +3,6 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <vector>
 
 #include "proto/protocol.hpp"
 
@@ -35,36 +34,58 @@ off_t tail_offset(int fd, off_t size, std::int64_t lines) {
   return 0;
 }
 
-LogPump::LogPump(ConnPtr conn, std::vector<LogSource> sources)
-    : conn_(std::move(conn)), sources_(std::move(sources)) {}
+LogReader::LogReader(std::vector<LogSource> sources, Sink sink, ConnPtr throttle, Timers& timers)
+    : sources_(std::move(sources)), sink_(std::move(sink)), throttle_(std::move(throttle)), timers_(timers) {}
 
-void LogPump::run(std::function<void()> done) {
-  done_ = std::move(done);
-  pump();
+void LogReader::stop() {
+  stopped_ = true;
+  at_end_ = nullptr;
+  sink_ = nullptr;
 }
 
-void LogPump::pump() {
-  std::vector<char> buf(proto::kMaxDataPayload);
-  while (current_ < sources_.size()) {
-    if (conn_->closed()) return;
-    if (conn_->queued() >= kHighWater) {
-      conn_->on_drain([self = shared_from_this()] { self->pump(); });
-      return;
-    }
-    auto& src = sources_[current_];
-    ssize_t n = ::pread(src.fd.get(), buf.data(), buf.size(), src.offset);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      ++current_;
-      continue;
-    }
-    src.offset += n;
-    conn_->send(proto::FrameKind::data, src.stream, std::string_view(buf.data(), static_cast<size_t>(n)));
+void LogReader::kick() {
+  if (stopped_) return;
+  if (busy_) {
+    again_ = true;
+    return;
   }
-  if (done_) {
-    auto done = std::move(done_);
-    done_ = nullptr;
-    done();
+  if (buf_.empty()) buf_.resize(proto::kMaxDataPayload);
+  std::size_t budget = kYieldBytes;
+  bool progress = true;
+  while (progress) {
+    progress = false;
+    for (auto& src : sources_) {  // round-robin, so both streams advance
+      if (stopped_) return;
+      if (throttle_ && throttle_->closed()) return;
+      if (throttle_ && throttle_->queued() >= kHighWater) {
+        busy_ = true;
+        throttle_->on_drain([self = shared_from_this()] {
+          self->busy_ = false;
+          self->kick();
+        });
+        return;
+      }
+      if (!throttle_ && budget == 0) {
+        busy_ = true;
+        timers_.after(Millis(0), [self = shared_from_this()] {
+          self->busy_ = false;
+          self->kick();
+        });
+        return;
+      }
+      ssize_t n = ::pread(src.fd.get(), buf_.data(), buf_.size(), src.offset);
+      if (n < 0 && errno == EINTR) n = ::pread(src.fd.get(), buf_.data(), buf_.size(), src.offset);
+      if (n <= 0) continue;
+      src.offset += n;
+      budget -= std::min(budget, static_cast<std::size_t>(n));
+      progress = true;
+      sink_(src.stream, std::string_view(buf_.data(), static_cast<size_t>(n)));
+    }
+  }
+  again_ = false;
+  if (at_end_ && !stopped_) {
+    auto fn = at_end_;  // may stop() us or kick() again
+    fn();
   }
 }
 

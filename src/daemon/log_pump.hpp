@@ -1,7 +1,9 @@
 #pragma once
-// Streams a process's log files to a client as DATA frames, as fast as the client reads
-// and never faster: it refills the connection's queue only below the low-water mark, so
-// a slow reader lags on disk and costs the daemon no memory.
+// Reads a process's log files from given offsets and hands the bytes to a sink: a client
+// (logs, logs -f) or a line matcher (wait-log). Kicked again whenever a file grows. With
+// a client it refills the connection's queue only below the low-water mark, so a slow
+// reader lags on disk and costs the daemon no memory; without one it yields to the event
+// loop every few MiB, so scanning a huge log never stalls other clients.
 
 #include <sys/types.h>
 
@@ -9,9 +11,11 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "common/fd.hpp"
 #include "daemon/connection.hpp"
+#include "daemon/timers.hpp"
 
 namespace sbx::daemon {
 
@@ -25,19 +29,32 @@ struct LogSource {
   off_t offset = 0;
 };
 
-class LogPump : public std::enable_shared_from_this<LogPump> {
+class LogReader : public std::enable_shared_from_this<LogReader> {
  public:
-  LogPump(ConnPtr conn, std::vector<LogSource> sources);
-  /// Sends everything from each source's offset to its current end, then calls `done`.
-  /// Not called if the connection closes first.
-  void run(std::function<void()> done);
+  using Sink = std::function<void(std::uint8_t stream, std::string_view bytes)>;
+
+  /// `throttle` (may be null) is the client whose queue paces the reading; `timers`
+  /// lets an unthrottled reader yield.
+  LogReader(std::vector<LogSource> sources, Sink sink, ConnPtr throttle, Timers& timers);
+
+  /// Called each time every source has been read to its current end.
+  void set_at_end(std::function<void()> fn) { at_end_ = std::move(fn); }
+  /// Reads what the files hold now. A kick during a pending read is merged into it.
+  void kick();
+  /// No more reading or callbacks.
+  void stop();
 
  private:
-  void pump();
-  ConnPtr conn_;
+  static constexpr std::size_t kYieldBytes = 8 << 20;
   std::vector<LogSource> sources_;
-  std::size_t current_ = 0;
-  std::function<void()> done_;
+  Sink sink_;
+  ConnPtr throttle_;
+  Timers& timers_;
+  std::function<void()> at_end_;
+  bool busy_ = false;       ///< waiting for a drain or a yield
+  bool again_ = false;      ///< kicked while busy
+  bool stopped_ = false;
+  std::vector<char> buf_;
 };
 
 }  // namespace sbx::daemon

@@ -7,12 +7,14 @@
 namespace sbx::daemon {
 
 namespace {
-constexpr std::array<OpEntry, 8> kOps{{
+constexpr std::array<OpEntry, 10> kOps{{
     {"start", &op_start},
     {"ps", &op_ps},
     {"show", &op_show},
     {"logs", &op_logs},
     {"wait", &op_wait},
+    {"wait_log", &op_wait_log},
+    {"wait_port", &op_wait_port},
     {"kill", &op_kill},
     {"daemon_status", &op_daemon_status},
     {"daemon_stop", &op_daemon_stop},

@@ -26,6 +26,8 @@ void op_ps(Context&, const boost::json::object&, const ConnPtr&);
 void op_show(Context&, const boost::json::object&, const ConnPtr&);
 void op_logs(Context&, const boost::json::object&, const ConnPtr&);
 void op_wait(Context&, const boost::json::object&, const ConnPtr&);
+void op_wait_log(Context&, const boost::json::object&, const ConnPtr&);
+void op_wait_port(Context&, const boost::json::object&, const ConnPtr&);
 void op_kill(Context&, const boost::json::object&, const ConnPtr&);
 void op_daemon_status(Context&, const boost::json::object&, const ConnPtr&);
 void op_daemon_stop(Context&, const boost::json::object&, const ConnPtr&);

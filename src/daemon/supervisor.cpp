@@ -40,6 +40,25 @@ void kill_group(pid_t pgid, int sig) {
   if (pgid > 1) ::kill(-pgid, sig);
 }
 
+/// Signals a process's whole tree: its process group, and every descendant that left the
+/// group (setsid, a double fork) but still carries its SBX_PROCESS_ID.
+/// Once the leader is reaped its pgid could in principle be recycled, so from then on
+/// only processes that carry the tag are signalled.
+void signal_tree(const ProcessRecord& r, int sig) {
+  pid_t pgid = r.pid.value_or(0);
+  bool leader_live = !r.ended();
+  if (leader_live) kill_group(pgid, sig);
+  for (pid_t p : tagged_descendants(r.id, ::getpid())) {
+    if (p > 1 && !(leader_live && ::getpgid(p) == pgid)) ::kill(p, sig);
+  }
+}
+
+/// True while anything of the tree is left.
+bool tree_alive(const ProcessRecord& r) {
+  if (!r.ended() && group_alive(r.pid.value_or(0))) return true;
+  return !tagged_descendants(r.id, ::getpid()).empty();
+}
+
 }  // namespace
 
 struct Supervisor::Entry {
@@ -144,10 +163,9 @@ struct Supervisor::Impl {
   /// Completes a stop once the leader has ended and its group is empty.
   void check_stop(const std::shared_ptr<Entry>& e) {
     if (e->stop_done.empty() || !e->rec.ended()) return;
-    pid_t pgid = e->rec.pid.value_or(0);
     bool gave_up = e->sent_kill &&
                    std::chrono::steady_clock::now() - e->kill_sent_at > kReapAfterKillLimit;
-    if (group_alive(pgid) && !gave_up) {
+    if (!gave_up && tree_alive(e->rec)) {
       if (!e->poll_timer) {
         std::weak_ptr<Entry> weak = e;
         e->poll_timer = timers.after(kGroupPollInterval, [this, weak] {
@@ -374,8 +392,8 @@ Status Supervisor::signal(const std::string& id, int sig) {
   auto it = impl_->entries.find(id);
   if (it == impl_->entries.end()) return make_error(Errc::not_found, "no process '" + id + "'");
   const auto& r = it->second->rec;
-  if (r.ended() || !r.pid) return ok_status();
-  kill_group(*r.pid, sig);
+  if (!r.pid) return ok_status();
+  signal_tree(r, sig);  // also after the leader ended: what is left of its tree
   return ok_status();
 }
 
@@ -388,8 +406,8 @@ Status Supervisor::stop(const std::string& id, int sig, Millis grace, std::funct
     done();
     return ok_status();
   }
-  if (!e->rec.ended()) {
-    kill_group(*e->rec.pid, sig);
+  if (!e->rec.ended() || tree_alive(e->rec)) {
+    signal_tree(e->rec, sig);
     if (sig == SIGKILL) {
       e->sent_kill = true;
       e->kill_sent_at = std::chrono::steady_clock::now();
@@ -402,9 +420,8 @@ Status Supervisor::stop(const std::string& id, int sig, Millis grace, std::funct
       auto e = weak.lock();
       if (!e) return;
       e->kill_timer = 0;
-      pid_t pgid = e->rec.pid.value_or(0);
-      spdlog::info("{} outlived its grace: SIGKILL to group {}", e->rec.id, pgid);
-      kill_group(pgid, SIGKILL);
+      spdlog::info("{} outlived its grace: SIGKILL to its tree", e->rec.id);
+      signal_tree(e->rec, SIGKILL);
       e->sent_kill = true;
       e->kill_sent_at = std::chrono::steady_clock::now();
       impl_->check_stop(e);

@@ -1,0 +1,136 @@
+// wait-log and wait-port: wait until a process is ready, or learn why it never will be.
+
+#include <netdb.h>
+#include <sys/socket.h>
+
+#include <boost/json/array.hpp>
+#include <charconv>
+
+#include "cli/args.hpp"
+#include "cli/client.hpp"
+#include "cli/exit_codes.hpp"
+#include "cli/output.hpp"
+#include "cli/wait_ready.hpp"
+#include "common/duration.hpp"
+#include "common/ids.hpp"
+
+namespace sbx::cli {
+namespace json = boost::json;
+
+namespace {
+
+Result<std::pair<int, int>> parse_status_range(const std::string& s) {
+  auto bad = [&] { return make_error(Errc::usage, "bad --status '" + s + "': use a code like 200 or a range like 200-299"); };
+  auto num = [](std::string_view t, int& out) {
+    auto [p, ec] = std::from_chars(t.data(), t.data() + t.size(), out);
+    return ec == std::errc() && p == t.data() + t.size() && out >= 100 && out <= 999;
+  };
+  int lo = 0, hi = 0;
+  auto dash = s.find('-');
+  if (dash == std::string::npos) {
+    if (!num(s, lo)) return bad();
+    return std::pair{lo, lo};
+  }
+  if (!num(std::string_view(s).substr(0, dash), lo) || !num(std::string_view(s).substr(dash + 1), hi) || lo > hi) return bad();
+  return std::pair{lo, hi};
+}
+
+Result<json::array> resolve_host(const std::string& host) {
+  json::array out;
+  if (host.empty()) {
+    out.emplace_back("127.0.0.1");
+    out.emplace_back("::1");
+    return out;
+  }
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* res = nullptr;
+  int rc = ::getaddrinfo(host.c_str(), nullptr, &hints, &res);
+  if (rc != 0) return make_error(Errc::usage, "cannot resolve --host '" + host + "': " + ::gai_strerror(rc));
+  for (addrinfo* ai = res; ai; ai = ai->ai_next) {
+    char buf[NI_MAXHOST];
+    if (::getnameinfo(ai->ai_addr, ai->ai_addrlen, buf, sizeof buf, nullptr, 0, NI_NUMERICHOST) == 0) {
+      std::string a = buf;
+      bool dup = false;
+      for (const auto& e : out) dup = dup || e.as_string() == a;
+      if (!dup) out.emplace_back(a);
+    }
+  }
+  ::freeaddrinfo(res);
+  return out;
+}
+
+}  // namespace
+
+Result<json::object> wait_log_request(const std::string& id, const std::string& pattern, bool regex,
+                                      const std::string& stream, const std::string& timeout) {
+  if (auto st = check_id(id); !st) return st.error();
+  json::object args;
+  args["id"] = id;
+  args["pattern"] = pattern;
+  args["regex"] = regex;
+  if (!stream.empty()) {
+    if (stream != "stdout" && stream != "stderr") return make_error(Errc::usage, "--stream takes stdout or stderr");
+    args["stream"] = stream;
+  }
+  if (!timeout.empty()) {
+    auto d = parse_duration(timeout);
+    if (!d) return d.error();
+    args["timeout_ms"] = d->count();
+  }
+  return args;
+}
+
+Result<json::object> wait_port_request(const WaitPortArgs& a) {
+  if (auto st = check_id(a.id); !st) return st.error();
+  if (a.port < 1 || a.port > 65535) return make_error(Errc::usage, "the port must be 1-65535");
+  json::object args;
+  args["id"] = a.id;
+  args["port"] = a.port;
+  auto hosts = resolve_host(a.host);
+  if (!hosts) return hosts.error();
+  args["hosts"] = std::move(*hosts);
+  if (!a.http.empty()) args["http_path"] = a.http[0] == '/' ? a.http : "/" + a.http;
+  if (!a.status.empty()) {
+    if (a.http.empty()) return make_error(Errc::usage, "--status goes with --http PATH");
+    auto r = parse_status_range(a.status);
+    if (!r) return r.error();
+    args["status_lo"] = r->first;
+    args["status_hi"] = r->second;
+  }
+  for (auto [text, key] : {std::pair{&a.interval, "interval_ms"}, std::pair{&a.timeout, "timeout_ms"}}) {
+    if (text->empty()) continue;
+    auto d = parse_duration(*text);
+    if (!d) return d.error();
+    args[key] = d->count();
+  }
+  return args;
+}
+
+int run_wait_log(const WaitLogArgs& a) {
+  auto args = wait_log_request(a.id, a.pattern, a.regex, a.stream, a.timeout);
+  if (!args) return report(args.error());
+  auto client = Client::connect();
+  if (!client) return report(client.error());
+  auto v = client->call("wait_log", std::move(*args));
+  if (!v) return report(v.error());
+  if (a.json) {
+    print_json(*v);
+  } else {
+    const auto& line = v->as_object().at("line").as_string();
+    write_out(1, std::string(line) + "\n");
+  }
+  return kExitOk;
+}
+
+int run_wait_port(const WaitPortArgs& a) {
+  auto args = wait_port_request(a);
+  if (!args) return report(args.error());
+  auto client = Client::connect();
+  if (!client) return report(client.error());
+  auto v = client->call("wait_port", std::move(*args));
+  if (!v) return report(v.error());
+  return kExitOk;
+}
+
+}  // namespace sbx::cli

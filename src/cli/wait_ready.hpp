@@ -1,0 +1,16 @@
+#pragma once
+// Building wait-log and wait-port requests, shared by those commands and start --wait-*.
+
+#include <boost/json/object.hpp>
+#include <string>
+
+#include "cli/args.hpp"
+#include "common/result.hpp"
+
+namespace sbx::cli {
+
+Result<boost::json::object> wait_log_request(const std::string& id, const std::string& pattern, bool regex,
+                                             const std::string& stream, const std::string& timeout);
+Result<boost::json::object> wait_port_request(const WaitPortArgs& a);
+
+}  // namespace sbx::cli

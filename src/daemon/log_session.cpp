@@ -1,0 +1,88 @@
+#include "daemon/log_session.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "proto/protocol.hpp"
+
+namespace sbx::daemon {
+
+Result<std::shared_ptr<LogSession>> LogSession::open(Context& ctx, const LogSessionSpec& spec, LogReader::Sink sink,
+                                                     ConnPtr throttle) {
+  std::shared_ptr<LogSession> s(new LogSession(ctx, spec.id));
+  std::vector<LogSource> sources;
+  for (bool is_err : {false, true}) {
+    if (is_err ? !spec.want_stderr : !spec.want_stdout) continue;
+    std::string path = ctx.paths.log_path(spec.id, is_err);
+    LogSource src;
+    src.stream = is_err ? proto::kStreamStderr : proto::kStreamStdout;
+    src.fd.reset(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!src.fd) {
+      if (errno == ENOENT) continue;  // a process that could not start has no logs
+      return make_error(Errc::failed, "cannot read " + path + ": " + std::strerror(errno));
+    }
+    if (spec.tail) {
+      struct stat st{};
+      ::fstat(src.fd.get(), &st);
+      src.offset = tail_offset(src.fd.get(), st.st_size, *spec.tail);
+    }
+    s->paths_.push_back(path);
+    sources.push_back(std::move(src));
+  }
+  s->follow_ = spec.follow;
+  s->reader_ = std::make_shared<LogReader>(std::move(sources), std::move(sink), std::move(throttle), ctx.timers);
+  return s;
+}
+
+void LogSession::start(DoneFn done) {
+  done_ = std::move(done);
+  const ProcessRecord* r = ctx_.supervisor.find(id_);
+  ended_ = !r || r->ended();
+  if (follow_ && !ended_) {
+    // Subscribe before reading, so no write and no exit falls between the two.
+    std::weak_ptr<LogSession> weak = shared_from_this();
+    for (const auto& path : paths_) {
+      watches_.push_back(ctx_.log_watch.watch(path, [weak] {
+        if (auto s = weak.lock()) s->reader_->kick();
+      }));
+    }
+    end_watch_ = ctx_.supervisor.watch_end(id_, [weak](const ProcessRecord&) {
+      if (auto s = weak.lock()) {
+        s->ended_ = true;
+        s->end_watch_ = 0;
+        s->reader_->kick();  // the last bytes it wrote
+      }
+    });
+  }
+  std::weak_ptr<LogSession> weak = shared_from_this();
+  reader_->set_at_end([weak] {
+    if (auto s = weak.lock()) s->at_end();
+  });
+  reader_->kick();
+}
+
+void LogSession::at_end() {
+  if (stopped_ || (follow_ && !ended_)) return;
+  auto done = std::move(done_);
+  const ProcessRecord* r = ctx_.supervisor.find(id_);
+  ProcessRecord rec = r ? *r : ProcessRecord{};
+  stop();
+  if (done) done(rec);
+}
+
+void LogSession::stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  for (auto w : watches_) ctx_.log_watch.unwatch(w);
+  watches_.clear();
+  if (end_watch_) ctx_.supervisor.unwatch_end(id_, end_watch_);
+  end_watch_ = 0;
+  if (reader_) reader_->stop();
+}
+
+LogSession::~LogSession() { stop(); }
+
+}  // namespace sbx::daemon

@@ -1,0 +1,54 @@
+#pragma once
+// Reading a process's logs for one request, live: opens its log files, reads them from the
+// requested offsets, and, while the process runs, reads again whenever a file grows,
+// until the process has ended and every byte it wrote has been read. Shared by
+// logs/logs -f (bytes to the client) and wait-log (bytes to a matcher).
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "daemon/context.hpp"
+#include "daemon/log_pump.hpp"
+
+namespace sbx::daemon {
+
+struct LogSessionSpec {
+  std::string id;
+  bool want_stdout = true;
+  bool want_stderr = true;
+  std::optional<std::int64_t> tail;  ///< start N lines before the end
+  bool follow = false;               ///< keep reading until the process ends
+};
+
+class LogSession : public std::enable_shared_from_this<LogSession> {
+ public:
+  /// Called when there is nothing more to read: not following, or the process ended and
+  /// its output was read to the end. The record is the process's, as it is then.
+  using DoneFn = std::function<void(const ProcessRecord&)>;
+
+  /// An error when the files cannot be opened.
+  static Result<std::shared_ptr<LogSession>> open(Context& ctx, const LogSessionSpec& spec, LogReader::Sink sink,
+                                                  ConnPtr throttle);
+  void start(DoneFn done);
+  /// Stops reading and watching; no more callbacks. Idempotent.
+  void stop();
+  ~LogSession();
+
+ private:
+  LogSession(Context& ctx, std::string id) : ctx_(ctx), id_(std::move(id)) {}
+  void at_end();
+  Context& ctx_;
+  std::string id_;
+  std::shared_ptr<LogReader> reader_;
+  std::vector<std::string> paths_;
+  std::vector<LogWatch::Id> watches_;
+  Supervisor::WatchId end_watch_ = 0;
+  bool follow_ = false;
+  bool ended_ = false;
+  bool stopped_ = false;
+  DoneFn done_;
+};
+
+}  // namespace sbx::daemon

@@ -1,0 +1,31 @@
+#pragma once
+// Wakes readers of log files when a file grows (inotify IN_MODIFY). A file is watched only
+// while someone listens, so a chatty child nobody follows costs the daemon nothing.
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+namespace boost::asio {
+class io_context;
+}
+
+namespace sbx::daemon {
+
+class LogWatch {
+ public:
+  using Id = std::uint64_t;
+  explicit LogWatch(boost::asio::io_context& io);
+  ~LogWatch();
+  /// Calls `on_change` on the loop after `path` was written to. 0 if it cannot be watched.
+  Id watch(const std::string& path, std::function<void()> on_change);
+  /// Safe with 0 and with ids already removed.
+  void unwatch(Id id);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace sbx::daemon

@@ -1,0 +1,126 @@
+#include "daemon/port_probe.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/write.hpp>
+
+namespace sbx::daemon {
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+struct PortProbe::Impl {
+  asio::io_context& io;
+  ProbeSpec spec;
+  tcp::socket sock;
+  asio::steady_timer timer;
+  std::size_t host_index = 0;
+  std::string request;
+  std::string response;
+  std::array<char, 1024> buf{};
+  std::function<void(ProbeResult)> done;
+  ProbeResult last;
+  bool cancelled = false;
+  std::uint64_t generation = 0;  ///< tells a stale timer or handler from the current step
+
+  Impl(asio::io_context& io_, ProbeSpec s) : io(io_), spec(std::move(s)), sock(io_), timer(io_) {}
+};
+
+PortProbe::PortProbe(asio::io_context& io, ProbeSpec spec) : impl_(std::make_unique<Impl>(io, std::move(spec))) {}
+PortProbe::~PortProbe() = default;
+
+void PortProbe::cancel() {
+  impl_->cancelled = true;
+  impl_->done = nullptr;
+  boost::system::error_code ignored;
+  impl_->timer.cancel();
+  impl_->sock.close(ignored);
+}
+
+void PortProbe::run(std::function<void(ProbeResult)> done) {
+  auto& I = *impl_;
+  I.done = std::move(done);
+  I.host_index = 0;
+  auto self = shared_from_this();
+
+  // Each host: connect, maybe HTTP, under one deadline; then the next host.
+  auto finish = std::make_shared<std::function<void(ProbeResult)>>();
+  auto try_host = std::make_shared<std::function<void()>>();
+  *finish = [this, self, try_host](ProbeResult r) {
+    auto& I = *impl_;
+    ++I.generation;
+    boost::system::error_code ignored;
+    I.timer.cancel();
+    I.sock.close(ignored);
+    if (I.cancelled) {
+      *try_host = nullptr;
+      return;
+    }
+    if (!r.ready && ++I.host_index < I.spec.hosts.size()) {
+      I.last = r;
+      return (*try_host)();
+    }
+    auto done = std::move(I.done);
+    I.done = nullptr;
+    *try_host = nullptr;  // breaks the cycle try_host <-> finish
+    if (done) done(std::move(r));
+  };
+  *try_host = [this, self, finish] {
+    auto& I = *impl_;
+    const std::string& host = I.spec.hosts[I.host_index];
+    auto addr = asio::ip::make_address(host);  // checked by the caller: numeric addresses only
+    tcp::endpoint ep(addr, static_cast<unsigned short>(I.spec.port));
+    std::uint64_t gen = ++I.generation;
+    I.timer.expires_after(I.spec.deadline);
+    I.timer.async_wait([this, self, finish, gen, host](boost::system::error_code ec) {
+      if (ec || impl_->generation != gen) return;
+      (*finish)(ProbeResult{false, host, 0, "no answer within " + format_duration(impl_->spec.deadline)});
+    });
+    I.sock = tcp::socket(I.io);
+    I.sock.async_connect(ep, [this, self, finish, gen, host](boost::system::error_code ec) {
+      auto& I = *impl_;
+      if (I.generation != gen) return;
+      if (ec) return (*finish)(ProbeResult{false, host, 0, ec.message()});
+      if (!I.spec.http_path) return (*finish)(ProbeResult{true, host, 0, "accepting connections"});
+      std::string host_header = host.find(':') != std::string::npos ? "[" + host + "]" : host;
+      I.request = "GET " + *I.spec.http_path + " HTTP/1.1\r\nHost: " + host_header + ":" +
+                  std::to_string(I.spec.port) + "\r\nUser-Agent: sbx\r\nAccept: */*\r\nConnection: close\r\n\r\n";
+      I.response.clear();
+      asio::async_write(I.sock, asio::buffer(I.request), [this, self, finish, gen, host](boost::system::error_code ec, std::size_t) {
+        auto& I = *impl_;
+        if (I.generation != gen) return;
+        if (ec) return (*finish)(ProbeResult{false, host, 0, "sending the request: " + ec.message()});
+        auto read_status = std::make_shared<std::function<void()>>();
+        *read_status = [this, self, finish, gen, host, read_status] {
+          impl_->sock.async_read_some(asio::buffer(impl_->buf), [this, self, finish, gen, host, read_status](boost::system::error_code ec, std::size_t n) {
+            auto& I = *impl_;
+            if (I.generation != gen) return;
+            I.response.append(I.buf.data(), n);
+            auto eol = I.response.find("\r\n");
+            if (eol == std::string::npos && !ec && I.response.size() < 4096) return (*read_status)();
+            *read_status = nullptr;
+            std::string line = I.response.substr(0, eol);
+            int status = 0;
+            if (line.rfind("HTTP/", 0) == 0 && line.size() >= 12) {
+              try {
+                status = std::stoi(line.substr(line.find(' ') + 1, 3));
+              } catch (...) {
+                status = 0;
+              }
+            }
+            if (status == 0) {
+              return (*finish)(ProbeResult{false, host, 0, ec ? "no HTTP answer: " + ec.message() : "not an HTTP answer"});
+            }
+            bool ok = status >= I.spec.status_lo && status <= I.spec.status_hi;
+            (*finish)(ProbeResult{ok, host, status, "answered " + std::to_string(status) + " to GET " + *I.spec.http_path});
+          });
+        };
+        (*read_status)();
+      });
+    });
+  };
+  (*try_host)();
+}
+
+}  // namespace sbx::daemon
