@@ -1,0 +1,351 @@
+"""Helpers for the end-to-end tests of sbx/sbxd (Python 3.11, stdlib only).
+
+Every test case gets its own short SBX_HOME under /tmp and runs the real binaries:
+  SBX_BIN   path to sbx  (default: <repo>/build/src/sbx)
+  SBXD_BIN  path to sbxd (default: sbxd next to sbx)
+
+Teardown kills every pid the test learned (process group first when the pid leads
+its group), every process that carries SBX_HOME=<this home> and an SBX_PROCESS_ID in
+its environment, then the daemon by the pid in $SBX_HOME/sbxd.pid, and removes the
+home.  Nothing is ever killed by name.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+SBX = os.path.abspath(os.environ.get("SBX_BIN") or os.path.join(REPO, "build", "src", "sbx"))
+SBXD = os.path.abspath(os.environ.get("SBXD_BIN") or os.path.join(os.path.dirname(SBX), "sbxd"))
+PY = sys.executable or "python3"
+
+ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+TIME_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
+SIGNUM = {"HUP": 1, "INT": 2, "KILL": 9, "TERM": 15}
+
+
+# ---------------------------------------------------------------- /proc helpers
+
+def pid_alive(pid: int) -> bool:
+    """True while pid exists and is not a zombie."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            data = f.read()
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    state = data[data.rindex(b")") + 2:][:1]
+    return state not in (b"Z", b"X", b"x")
+
+
+def proc_stat(pid: int) -> list[str]:
+    """Fields of /proc/PID/stat after the comm: [state, ppid, pgrp, session, ...]."""
+    with open(f"/proc/{pid}/stat", "rb") as f:
+        data = f.read()
+    return data[data.rindex(b")") + 2:].decode().split()
+
+
+def proc_environ(pid: int) -> dict[str, str]:
+    try:
+        with open(f"/proc/{pid}/environ", "rb") as f:
+            raw = f.read()
+    except OSError:
+        return {}
+    env = {}
+    for item in raw.split(b"\0"):
+        if b"=" in item:
+            k, _, v = item.partition(b"=")
+            env[k.decode(errors="replace")] = v.decode(errors="replace")
+    return env
+
+
+def proc_exe(pid: int) -> str | None:
+    try:
+        exe = os.readlink(f"/proc/{pid}/exe")
+    except OSError:
+        return None
+    return exe[:-len(" (deleted)")] if exe.endswith(" (deleted)") else exe
+
+
+def proc_children(pid: int) -> list[int]:
+    out = []
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return out
+    for t in tasks:
+        try:
+            with open(f"/proc/{pid}/task/{t}/children") as f:
+                out += [int(x) for x in f.read().split()]
+        except OSError:
+            pass
+    return out
+
+
+def all_pids() -> list[int]:
+    return [int(p) for p in os.listdir("/proc") if p.isdigit()]
+
+
+def pids_with_env(key: str, value: str) -> list[int]:
+    return [p for p in all_pids() if p != os.getpid() and proc_environ(p).get(key) == value]
+
+
+def sigmask(pid: int, field: str) -> int:
+    """SigIgn / SigCgt / SigBlk of /proc/PID/status as an int."""
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1], 16)
+    return 0
+
+
+def has_sig(pid: int, field: str, signum: int) -> bool:
+    try:
+        return bool(sigmask(pid, field) & (1 << (signum - 1)))
+    except OSError:
+        return False
+
+
+def wait_until(pred, timeout: float = 5.0, msg: str = "condition"):
+    """Poll pred() every 10 ms until it returns a truthy value; return it or fail."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = pred()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {msg}")
+        time.sleep(0.01)
+
+
+def kill_pid_tree(pid: int) -> None:
+    """SIGKILL pid's process group (when it leads one) and pid itself."""
+    if pid <= 1 or pid == os.getpid():
+        return
+    try:
+        if pid_alive(pid):
+            try:
+                if os.getpgid(pid) == pid and pid > 1 and pid != os.getpgrp():
+                    os.killpg(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+            os.kill(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+# ---------------------------------------------------------------- test case
+
+class SbxTestCase(unittest.TestCase):
+    """Base class: own SBX_HOME, run()/start()/show() helpers, strict teardown."""
+
+    maxDiff = None
+
+    def setUp(self):
+        for b in (SBX, SBXD):
+            if not os.access(b, os.X_OK):
+                self.fail(f"binary not found or not executable: {b} (set SBX_BIN/SBXD_BIN)")
+        self.home = tempfile.mkdtemp(prefix="sbx", dir="/tmp")
+        self.tracked: set[int] = set()
+        self.popens: list[subprocess.Popen] = []
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith("SBX_")}
+        self.env["SBX_HOME"] = self.home
+        self.env["SBXD_BIN"] = SBXD
+        self.addCleanup(self._teardown_home)
+
+    # -- running sbx --------------------------------------------------------
+    def run_env(self, env_extra=None, env_remove=()):
+        env = dict(self.env)
+        for k in env_remove:
+            env.pop(k, None)
+        if env_extra:
+            env.update(env_extra)
+        return env
+
+    def run(self, *args, input=None, timeout=30, env_extra=None, cwd=None, env_remove=()):
+        """Run sbx ARGS; return CompletedProcess(stdout/stderr bytes, returncode).
+
+        Output goes through temporary files, so a daemon that wrongly keeps the
+        caller's stdout/stderr open cannot hang the test suite.
+        """
+        if len(args) == 1 and isinstance(args[0], unittest.TestResult):
+            return super().run(*args)  # unittest's own TestCase.run(result)
+        argv = [SBX] + [str(a) for a in args]
+        with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+            p = subprocess.Popen(argv, stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
+                                 stdout=out, stderr=err, env=self.run_env(env_extra, env_remove),
+                                 cwd=cwd, start_new_session=False)
+            try:
+                if input is not None:
+                    p.communicate(input, timeout=timeout)
+                else:
+                    p.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+                out.seek(0), err.seek(0)
+                raise AssertionError(f"sbx {' '.join(map(str, args))!s} did not return within {timeout}s; "
+                                     f"stdout={out.read()[:300]!r} stderr={err.read()[:300]!r}")
+            out.seek(0), err.seek(0)
+            return subprocess.CompletedProcess(argv, p.returncode, out.read(), err.read())
+
+    def __call__(self, *args, **kwds):  # keep unittest working although run() is overridden
+        return unittest.TestCase.run(self, *args, **kwds)
+
+    def sbx_ok(self, *args, **kw) -> subprocess.CompletedProcess:
+        r = self.run(*args, **kw)
+        self.assertEqual(r.returncode, 0, f"sbx {args} -> {r.returncode}, stderr={r.stderr!r}")
+        return r
+
+    def start(self, *args, **kw) -> str:
+        """sbx start ARGS; assert success; track its pid; return the id."""
+        r = self.run("start", *args, **kw)
+        self.assertEqual(r.returncode, 0, f"sbx start {args} -> {r.returncode}, stderr={r.stderr!r}")
+        self.assertTrue(r.stdout.endswith(b"\n"), f"start output lacks newline: {r.stdout!r}")
+        pid_id = r.stdout.decode().strip()
+        self.assertRegex(pid_id, ID_RE)
+        self.show(pid_id)  # tracks the pid
+        return pid_id
+
+    def show(self, pid_id: str) -> dict:
+        r = self.run("show", pid_id, "--json")
+        self.assertEqual(r.returncode, 0, f"show {pid_id} --json -> {r.returncode} {r.stderr!r}")
+        rec = json.loads(r.stdout)
+        self.assertIsInstance(rec, dict)
+        if isinstance(rec.get("pid"), int):
+            self.track(rec["pid"])
+        return rec
+
+    def status(self, pid_id: str) -> str:
+        r = self.sbx_ok("status", pid_id)
+        return r.stdout.decode().strip()
+
+    def wait_status(self, pid_id: str, statuses, timeout=5.0) -> dict:
+        if isinstance(statuses, str):
+            statuses = (statuses,)
+        box = {}
+
+        def pred():
+            box["rec"] = self.show(pid_id)
+            return box["rec"].get("status") in statuses
+        try:
+            wait_until(pred, timeout, f"{pid_id} status in {statuses}")
+        except AssertionError:
+            self.fail(f"{pid_id}: status never in {statuses}; last record {box.get('rec')}")
+        return box["rec"]
+
+    def track(self, pid: int):
+        if isinstance(pid, int) and pid > 1:
+            self.tracked.add(pid)
+
+    def pids_of(self, pid_id: str) -> list[int]:
+        """Live processes launched for pid_id in this home (found by their environment)."""
+        return [p for p in pids_with_env("SBX_PROCESS_ID", pid_id)
+                if pid_alive(p) and proc_environ(p).get("SBX_HOME") == self.home]
+
+    def logfile(self, pid_id: str, stream: str) -> str:
+        return os.path.join(self.home, "state", "logs", f"{pid_id}.{stream}")
+
+    def read_log(self, pid_id: str, stream: str = "stdout") -> bytes:
+        try:
+            with open(self.logfile(pid_id, stream), "rb") as f:
+                return f.read()
+        except FileNotFoundError:
+            return b""
+
+    def run_py(self, code: str, *args, start_args=()) -> str:
+        """Start `python3 -c CODE ARGS` (argv form); return the id."""
+        return self.start(*start_args, "--", PY, "-c", code, *args)
+
+    # -- assertions ---------------------------------------------------------
+    def assertErrorLine(self, r: subprocess.CompletedProcess, code: int, what: str = ""):
+        """Exit code `code`, nothing on stdout, exactly one line `sbx: ...` on stderr."""
+        ctx = f"{what}: rc={r.returncode} stdout={r.stdout!r} stderr={r.stderr!r}"
+        self.assertEqual(r.returncode, code, ctx)
+        self.assertEqual(r.stdout, b"", ctx)
+        self.assertTrue(r.stderr.startswith(b"sbx: "), ctx)
+        self.assertEqual(r.stderr.rstrip(b"\n").count(b"\n"), 0, "more than one line: " + ctx)
+
+    # -- daemon -------------------------------------------------------------
+    @property
+    def sock_path(self) -> str:
+        return os.path.join(self.home, "sbxd.sock")
+
+    def daemon_pid(self) -> int | None:
+        try:
+            with open(os.path.join(self.home, "sbxd.pid")) as f:
+                return int(f.read().split()[0])
+        except (OSError, ValueError, IndexError):
+            return None
+
+    def daemon_pids_for_home(self, home: str | None = None) -> list[int]:
+        """Live processes whose exe is sbxd and whose environ has SBX_HOME=home."""
+        home = home or self.home
+        target = os.path.realpath(SBXD)
+        out = []
+        for p in all_pids():
+            exe = proc_exe(p)
+            if exe and os.path.realpath(exe) == target and pid_alive(p) \
+                    and proc_environ(p).get("SBX_HOME") == home:
+                out.append(p)
+        return out
+
+    def ensure_daemon(self) -> int:
+        self.sbx_ok("ps")
+        pid = wait_until(self.daemon_pid, 5, "sbxd.pid")
+        self.assertTrue(pid_alive(pid), f"daemon pid {pid} from sbxd.pid is not alive")
+        return pid
+
+    def _teardown_home(self):
+        # 1. every pid the test learned, and every process launched for this home
+        for p in all_pids():
+            env = proc_environ(p)
+            if env.get("SBX_HOME") == self.home and "SBX_PROCESS_ID" in env:
+                self.tracked.add(p)
+        for pid in sorted(self.tracked):
+            kill_pid_tree(pid)
+        # 2. the daemon by pid
+        dpids = set(self.daemon_pids_for_home())
+        dp = self.daemon_pid()
+        if dp:
+            dpids.add(dp)
+        for pid in dpids:
+            if not pid_alive(pid):
+                continue
+            try:
+                os.kill(pid, signal.SIGTERM)
+            except ProcessLookupError:
+                continue
+            deadline = time.monotonic() + 5
+            while pid_alive(pid) and time.monotonic() < deadline:
+                time.sleep(0.01)
+            if pid_alive(pid):
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+        for p in self.popens:
+            if p.poll() is None:
+                p.kill()
+            p.wait()
+            for f in (p.stdin, p.stdout, p.stderr):
+                if f:
+                    f.close()
+        # a daemon stopped above may have left late children behind
+        for p in all_pids():
+            env = proc_environ(p)
+            if env.get("SBX_HOME") == self.home and "SBX_PROCESS_ID" in env:
+                kill_pid_tree(p)
+        shutil.rmtree(self.home, ignore_errors=True)
+
+
+def main():
+    unittest.main(verbosity=int(os.environ.get("SBX_TEST_VERBOSITY", "2")))

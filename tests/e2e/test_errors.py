@@ -1,0 +1,111 @@
+#!/usr/bin/env python3
+"""Exit codes and error lines: unknown ids (3), usage errors (2), failures (1)."""
+import os
+import tempfile
+
+from harness import SbxTestCase, main
+
+
+class UnknownId(SbxTestCase):
+    def test_every_command_exits_3(self):
+        self.ensure_daemon()
+        for args in (["status", "nosuch"], ["show", "nosuch"], ["show", "nosuch", "--json"],
+                     ["logs", "nosuch"], ["logs", "nosuch", "--stderr"], ["logs", "-f", "nosuch"],
+                     ["wait", "nosuch"], ["kill", "nosuch"], ["kill", "-s", "HUP", "nosuch"]):
+            self.assertErrorLine(self.run(*args, timeout=10), 3, " ".join(args))
+
+    def test_kill_with_one_unknown_among_known(self):
+        i = self.start("--", "sleep", "300")
+        r = self.run("kill", i, "nosuch")
+        self.assertEqual(r.returncode, 3, r.stderr)
+        self.assertTrue(r.stderr.startswith(b"sbx: "), r.stderr)
+
+
+class BadIds(SbxTestCase):
+    BAD = ["bad id!", "-x", ".hidden", "_x", "a/b", "../etc", "a" * 65, "é"]
+
+    def test_start_with_bad_id(self):
+        for bad in self.BAD:
+            self.assertErrorLine(self.run("start", "--id", bad, "--", "true"), 2, f"start --id {bad!r}")
+        self.assertEqual(self.sbx_ok("ps", "-q").stdout, b"")
+
+    def test_other_commands_with_bad_id(self):
+        for bad in ("bad id!", "a/b", "../etc", "a" * 65):
+            for cmd in (["status"], ["show"], ["logs"], ["wait"], ["kill"]):
+                self.assertErrorLine(self.run(*cmd, bad), 2, f"{cmd[0]} {bad!r}")
+        for cmd in (["status"], ["show"], ["logs"], ["wait"], ["kill"]):
+            self.assertErrorLine(self.run(*cmd, "-x"), 2, f"{cmd[0]} -x")
+
+
+class BadValues(SbxTestCase):
+    def test_bad_durations(self):
+        i = self.start("--", "sleep", "300")
+        for d in ("5parsecs", "ms", "1d2", "s5"):
+            self.assertErrorLine(self.run("wait", i, "--timeout", d), 2, f"wait --timeout {d}")
+            self.assertErrorLine(self.run("kill", i, "--grace", d), 2, f"kill --grace {d}")
+            self.assertErrorLine(self.run("start", "--timeout", d, "--", "true"), 2, f"start --timeout {d}")
+        self.assertEqual(self.status(i), "running")
+
+    def test_bad_signals(self):
+        i = self.start("--", "sleep", "300")
+        for sig in ("SIGFOO", "99", "FOO", "SIG", "1x"):
+            self.assertErrorLine(self.run("kill", "-s", sig, i), 2, f"kill -s {sig}")
+        self.assertEqual(self.status(i), "running")
+
+    def test_bad_status_filter(self):
+        self.assertErrorLine(self.run("ps", "--status", "bogus"), 2, "ps --status bogus")
+
+
+class EmptyValues(SbxTestCase):
+    """An empty string is not a valid id, signal or duration."""
+
+    def test_empty_id(self):
+        self.assertErrorLine(self.run("start", "--id", "", "--", "true"), 2, "start --id ''")
+        self.assertErrorLine(self.run("status", ""), 2, "status ''")
+
+    def test_empty_signal_and_duration(self):
+        for args in (["kill", "-s", ""], ["kill", "--grace", ""], ["wait", "--timeout", ""]):
+            with self.subTest(args=args):
+                i = self.start("--", "sleep", "300")
+                self.assertErrorLine(self.run(*args, i, timeout=5), 2, " ".join(args) + "''")
+                self.assertEqual(self.status(i), "running")
+
+
+class Usage(SbxTestCase):
+    def test_unknown_flags_and_commands(self):
+        for args in (["--bogus"], ["ps", "--bogus"], ["start", "--bogus", "--", "true"],
+                     ["status", "--bogus", "x"], ["show", "x", "--bogus"], ["logs", "x", "--bogus"],
+                     ["wait", "x", "--bogus"], ["kill", "x", "--bogus"], ["daemon", "status", "--bogus"],
+                     ["frobnicate"], ["daemon", "frobnicate"]):
+            self.assertErrorLine(self.run(*args), 2, " ".join(args))
+
+    def test_missing_arguments(self):
+        for args in (["start"], ["start", "--"], ["status"], ["show"], ["logs"], ["wait"],
+                     ["wait", "x", "--timeout"], ["kill", "x", "-s"], ["start", "--id"]):
+            self.assertErrorLine(self.run(*args), 2, " ".join(args))
+
+    def test_usage_errors_do_not_start_a_daemon(self):
+        self.run("start", "--bogus", "--", "true")
+        self.run("wait", "x", "--timeout", "5parsecs")
+        self.assertEqual(self.daemon_pids_for_home(), [])
+
+    def test_help(self):
+        for args in (["--help"], ["-h"], ["start", "--help"], ["kill", "-h"], ["ps", "--help"]):
+            r = self.run(*args)
+            self.assertEqual(r.returncode, 0, f"{args}: {r.stderr!r}")
+            self.assertIn(b"sbx", r.stdout.lower() + r.stderr.lower())
+            self.assertTrue(r.stdout, f"{args}: help goes to stdout")
+
+
+class Unreachable(SbxTestCase):
+    def test_daemon_cannot_be_started(self):
+        with tempfile.TemporaryDirectory(dir="/tmp") as d:
+            home = os.path.join(d, "file")
+            with open(home, "w") as f:
+                f.write("not a directory\n")
+            r = self.run("ps", env_extra={"SBX_HOME": home}, timeout=20)
+            self.assertErrorLine(r, 1, "ps with an unusable SBX_HOME")
+
+
+if __name__ == "__main__":
+    main()
