@@ -68,10 +68,23 @@ int run_status(const ShowArgs& a) {
 }
 
 int run_show(const ShowArgs& a) {
-  auto r = fetch_record(a.id);
-  if (!r) return report(r.error());
-  if (a.json) print_json(record_to_json(*r));
-  else write_out(1, record_to_toml(*r));
+  if (a.json) {
+    auto r = fetch_record(a.id);
+    if (!r) return report(r.error());
+    print_json(record_to_json(*r));
+    return kExitOk;
+  }
+  if (auto st = check_id(a.id); !st) return report(st.error());
+  auto client = Client::connect();
+  if (!client) return report(client.error());
+  json::object args;
+  args["id"] = a.id;
+  args["format"] = "toml";
+  auto v = client->call("show", std::move(args));
+  if (!v) return report(v.error());
+  const auto* toml = v->is_object() ? v->get_object().if_contains("toml") : nullptr;
+  if (!toml || !toml->is_string()) return report(Error{Errc::protocol, "show: unexpected reply from sbxd"});
+  write_out(1, std::string(toml->get_string()));
   return kExitOk;
 }
 

@@ -1,13 +1,12 @@
 // sbx: the command-line client.
 
-#include <signal.h>
-
 #include "cli/app.hpp"
 #include "cli/args.hpp"
 #include "cli/exit_codes.hpp"
 
 int main(int argc, char** argv) {
-  ::signal(SIGPIPE, SIG_IGN);  // `sbx logs x | head` must end quietly, not by SIGPIPE
+  // SIGPIPE keeps its default: `sbx logs -f x | head` ends when head does, as tail -f would.
+  // Writes to the daemon's socket use MSG_NOSIGNAL and report an error instead.
   sbx::cli::Args args;
   int rc = sbx::cli::parse_command_line(argc, argv, args);
   if (rc >= 0) return rc;

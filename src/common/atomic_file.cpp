@@ -30,11 +30,11 @@ bool write_all(int fd, std::string_view data) {
 
 }  // namespace
 
-Status write_file_atomic(const std::string& path, std::string_view content) {
+Status write_file_atomic(const std::string& path, std::string_view content, bool durable) {
   std::string tmp = path + ".tmp";
   UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
   if (!fd) return sys_error("cannot create", tmp, errno);
-  if (!write_all(fd.get(), content) || ::fsync(fd.get()) != 0) {
+  if (!write_all(fd.get(), content) || (durable && ::fsync(fd.get()) != 0)) {
     int err = errno;
     ::unlink(tmp.c_str());
     return sys_error("cannot write", tmp, err);
@@ -45,6 +45,7 @@ Status write_file_atomic(const std::string& path, std::string_view content) {
     ::unlink(tmp.c_str());
     return sys_error("cannot rename over", path, err);
   }
+  if (!durable) return ok_status();
   auto slash = path.rfind('/');
   std::string dir = slash == std::string::npos ? "." : path.substr(0, slash == 0 ? 1 : slash);
   UniqueFd dfd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));

@@ -25,13 +25,21 @@ std::string format_rfc3339(EpochMs t) {
 
 std::optional<EpochMs> parse_rfc3339(std::string_view s) {
   using namespace std::chrono;
-  int y, mo, d, h, mi, sec;
   if (s.size() < 20) return std::nullopt;
   std::string str(s);
-  int consumed = 0;
-  if (std::sscanf(str.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &consumed) != 6 ||
-      consumed != 19)
-    return std::nullopt;
+  // Fixed layout "YYYY-MM-DDTHH:MM:SS": digits exactly where digits belong, no signs.
+  static constexpr std::string_view kLayout = "dddd-dd-ddTdd:dd:dd";
+  for (size_t k = 0; k < kLayout.size(); ++k) {
+    char c = str[k];
+    bool ok = kLayout[k] == 'd' ? (c >= '0' && c <= '9') : (c == kLayout[k] || (k == 10 && (c == 't' || c == ' ')));
+    if (!ok) return std::nullopt;
+  }
+  auto num = [&](size_t at, size_t len) {
+    int v = 0;
+    for (size_t k = at; k < at + len; ++k) v = v * 10 + (str[k] - '0');
+    return v;
+  };
+  int y = num(0, 4), mo = num(5, 2), d = num(8, 2), h = num(11, 2), mi = num(14, 2), sec = num(17, 2);
   size_t i = 19;
   EpochMs frac_ms = 0;
   if (i < str.size() && str[i] == '.') {
@@ -49,8 +57,11 @@ std::optional<EpochMs> parse_rfc3339(std::string_view s) {
   if (i < str.size() && (str[i] == 'Z' || str[i] == 'z')) {
     ++i;
   } else if (i + 6 == str.size() && (str[i] == '+' || str[i] == '-')) {
-    int oh = 0, om = 0;
-    if (std::sscanf(str.c_str() + i + 1, "%2d:%2d", &oh, &om) != 2) return std::nullopt;
+    const char* o = str.c_str() + i + 1;
+    auto dig = [](char c) { return c >= '0' && c <= '9'; };
+    if (!dig(o[0]) || !dig(o[1]) || o[2] != ':' || !dig(o[3]) || !dig(o[4])) return std::nullopt;
+    int oh = (o[0] - '0') * 10 + (o[1] - '0'), om = (o[3] - '0') * 10 + (o[4] - '0');
+    if (oh > 23 || om > 59) return std::nullopt;
     offset_ms = (oh * 60 + om) * 60'000LL * (str[i] == '+' ? 1 : -1);
     i += 6;
   } else {

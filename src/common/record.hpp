@@ -39,9 +39,11 @@ struct ProcessRecord {
   std::optional<int> exit_code;              ///< set when it exited
   std::optional<std::string> signal;         ///< "SIGTERM" when a signal ended it
   std::optional<std::string> error;          ///< why it could not start (status error)
+  std::optional<std::string> reason;         ///< why sbx ended it: "timeout"
   std::optional<std::int64_t> timeout_ms;
   bool auto_cleanup = false;
-  std::string restart = "no";
+  std::string restart = "no";                ///< no | on-failure | always
+  std::optional<int> max_restarts;           ///< absent: no limit
   int restarts = 0;
 
   bool ended() const { return is_ended(status); }

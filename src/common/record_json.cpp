@@ -25,9 +25,11 @@ json::object record_to_json(const ProcessRecord& r) {
   if (r.exit_code) o["exit_code"] = *r.exit_code;
   if (r.signal) o["signal"] = *r.signal;
   if (r.error) o["error"] = *r.error;
+  if (r.reason) o["reason"] = *r.reason;
   if (r.timeout_ms) o["timeout_ms"] = *r.timeout_ms;
   o["auto_cleanup"] = r.auto_cleanup;
   o["restart"] = r.restart;
+  if (r.max_restarts) o["max_restarts"] = *r.max_restarts;
   o["restarts"] = r.restarts;
   return o;
 }
@@ -81,7 +83,9 @@ Result<ProcessRecord> record_from_json(const json::value& v) {
   if (auto c = get_int(o, "exit_code")) r.exit_code = static_cast<int>(*c);
   r.signal = get_string(o, "signal");
   r.error = get_string(o, "error");
+  r.reason = get_string(o, "reason");
   r.timeout_ms = get_int(o, "timeout_ms");
+  if (auto m = get_int(o, "max_restarts")) r.max_restarts = static_cast<int>(*m);
   if (auto* b = o.if_contains("auto_cleanup"); b && b->is_bool()) r.auto_cleanup = b->get_bool();
   r.restart = get_string(o, "restart").value_or("no");
   r.restarts = static_cast<int>(get_int(o, "restarts").value_or(0));

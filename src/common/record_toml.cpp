@@ -1,3 +1,7 @@
+#define TOML_HEADER_ONLY 1  // see meson.build
+// toml++ 3.3 asserts on some malformed input ("[[[") where it should report an error;
+// a corrupt record must never abort the daemon.
+#define TOML_ASSERT(expr) static_cast<void>(0)
 #include <toml++/toml.h>
 
 #include <chrono>
@@ -47,7 +51,8 @@ std::string record_to_toml(const ProcessRecord& r) {
     toml::table one;
     one.insert(key, std::forward<decltype(value)>(value));
     out << toml::toml_formatter(one, toml::toml_formatter::default_flags &
-                                         ~toml::format_flags::allow_literal_strings)
+                                         ~toml::format_flags::allow_literal_strings &
+                                         ~toml::format_flags::allow_multi_line_strings)
         << '\n';
   };
   put("schema_version", kRecordSchemaVersion);
@@ -66,16 +71,19 @@ std::string record_to_toml(const ProcessRecord& r) {
   if (r.exit_code) put("exit_code", *r.exit_code);
   if (r.signal) put("signal", *r.signal);
   if (r.error) put("error", *r.error);
+  if (r.reason) put("reason", *r.reason);
   if (r.timeout_ms) put("timeout_ms", *r.timeout_ms);
   put("auto_cleanup", r.auto_cleanup);
   put("restart", r.restart);
+  if (r.max_restarts) put("max_restarts", *r.max_restarts);
   put("restarts", r.restarts);
   toml::table env;
   for (const auto& [k, v] : r.env) env.insert(k, v);
   out << "\n[env]\n";
   if (!env.empty()) {
     out << toml::toml_formatter(env, toml::toml_formatter::default_flags &
-                                         ~toml::format_flags::allow_literal_strings)
+                                         ~toml::format_flags::allow_literal_strings &
+                                         ~toml::format_flags::allow_multi_line_strings)
         << '\n';
   }
   return out.str();
@@ -118,7 +126,9 @@ Result<ProcessRecord> record_from_toml(std::string_view text) {
   if (auto v = t["exit_code"].value<std::int64_t>()) r.exit_code = static_cast<int>(*v);
   if (auto v = t["signal"].value<std::string>()) r.signal = *v;
   if (auto v = t["error"].value<std::string>()) r.error = *v;
+  if (auto v = t["reason"].value<std::string>()) r.reason = *v;
   if (auto v = t["timeout_ms"].value<std::int64_t>()) r.timeout_ms = *v;
+  if (auto v = t["max_restarts"].value<std::int64_t>()) r.max_restarts = static_cast<int>(*v);
   r.auto_cleanup = t["auto_cleanup"].value_or(false);
   r.restart = t["restart"].value_or(std::string("no"));
   r.restarts = static_cast<int>(t["restarts"].value_or(std::int64_t{0}));

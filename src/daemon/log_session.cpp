@@ -39,6 +39,8 @@ Result<std::shared_ptr<LogSession>> LogSession::open(Context& ctx, const LogSess
 
 void LogSession::start(DoneFn done) {
   done_ = std::move(done);
+  ctx_.supervisor.hold(id_);
+  held_ = true;
   const ProcessRecord* r = ctx_.supervisor.find(id_);
   ended_ = !r || r->ended();
   if (follow_ && !ended_) {
@@ -81,6 +83,10 @@ void LogSession::stop() {
   if (end_watch_) ctx_.supervisor.unwatch_end(id_, end_watch_);
   end_watch_ = 0;
   if (reader_) reader_->stop();
+  if (held_) {
+    held_ = false;
+    ctx_.supervisor.release(id_);  // may remove an --rm process: last
+  }
 }
 
 LogSession::~LogSession() { stop(); }

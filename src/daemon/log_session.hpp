@@ -48,6 +48,7 @@ class LogSession : public std::enable_shared_from_this<LogSession> {
   bool follow_ = false;
   bool ended_ = false;
   bool stopped_ = false;
+  bool held_ = false;
   DoneFn done_;
 };
 

@@ -36,6 +36,10 @@ void op_show(Context& ctx, const json::object& args, const ConnPtr& conn) {
   if (auto st = check_id(*id); !st) return conn->reply(st.error());
   const ProcessRecord* r = ctx.supervisor.find(*id);
   if (!r) return conn->reply(make_error(Errc::not_found, "no process '" + *id + "': see 'sbx ps'"));
+  if (proto::get_opt_string(args, "format") == std::string("toml")) {
+    // The daemon renders TOML so that the CLI needs no TOML library (a faster start).
+    return conn->reply(json::value(json::object{{"toml", record_to_toml(*r)}}));
+  }
   conn->reply(json::value(record_to_json(*r)));
 }
 

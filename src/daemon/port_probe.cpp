@@ -5,6 +5,7 @@
 #include <boost/asio/read.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
+#include <optional>
 
 namespace sbx::daemon {
 namespace asio = boost::asio;
@@ -20,7 +21,7 @@ struct PortProbe::Impl {
   std::string response;
   std::array<char, 1024> buf{};
   std::function<void(ProbeResult)> done;
-  ProbeResult last;
+  std::optional<ProbeResult> best;  ///< the most telling failure so far: an HTTP answer beats a refusal
   bool cancelled = false;
   std::uint64_t generation = 0;  ///< tells a stale timer or handler from the current step
 
@@ -57,10 +58,9 @@ void PortProbe::run(std::function<void(ProbeResult)> done) {
       *try_host = nullptr;
       return;
     }
-    if (!r.ready && ++I.host_index < I.spec.hosts.size()) {
-      I.last = r;
-      return (*try_host)();
-    }
+    if (!r.ready && (!I.best || (r.status != 0 && I.best->status == 0))) I.best = r;
+    if (!r.ready && ++I.host_index < I.spec.hosts.size()) return (*try_host)();
+    if (!r.ready) r = *I.best;
     auto done = std::move(I.done);
     I.done = nullptr;
     *try_host = nullptr;  // breaks the cycle try_host <-> finish

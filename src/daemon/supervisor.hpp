@@ -6,6 +6,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -29,6 +30,10 @@ struct StartSpec {
   std::vector<std::string> base_env;           ///< the caller's environment, "K=V"
   std::map<std::string, std::string> env;      ///< overrides (-e, --env-file)
   std::string session = "default";
+  std::optional<std::int64_t> timeout_ms;      ///< stop it once it has run this long
+  bool auto_cleanup = false;                   ///< --rm
+  std::string restart = "no";                  ///< no | on-failure | always
+  std::optional<int> max_restarts;             ///< absent: no limit
 };
 
 class Supervisor {
@@ -57,7 +62,8 @@ class Supervisor {
 
   /// Sends `sig` to the process's whole tree (its process group).
   Status signal(const std::string& id, int sig);
-  /// Sends `sig` to the tree, then SIGKILL to what is left once `grace` has passed.
+  /// Ends the process for good (no more restarts): sends `sig` to the tree, then SIGKILL to
+  /// what is left once `grace` has passed.
   /// `done` runs once the leader has ended and the rest of its process group is gone
   /// (or, after SIGKILL, could not be reaped within a second).
   Status stop(const std::string& id, int sig, Millis grace, std::function<void()> done);
@@ -65,9 +71,16 @@ class Supervisor {
   /// Reaps children that are not process leaders (orphans we adopted as subreaper).
   void reap_orphans();
 
+  /// Forgets an ended process: its record and its logs. A live one is refused.
+  Status remove(const std::string& id);
+  /// While held (a follower is reading its logs), an --rm process is not removed.
+  void hold(const std::string& id);
+  void release(const std::string& id);
+
  private:
   struct Entry;
   struct Impl;
+  friend struct Impl;
   std::unique_ptr<Impl> impl_;
 };
 

@@ -1,0 +1,79 @@
+#pragma once
+// Private to supervisor*.cpp: a table entry and the supervisor's state. Includes Asio and
+// Boost.Process, so nothing else may include it.
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <chrono>
+#include <unordered_set>
+
+#include "common/fd.hpp"
+#include "daemon/supervisor.hpp"
+
+namespace sbx::daemon {
+
+using Clock = std::chrono::steady_clock;
+
+inline constexpr Millis kStopGrace{10'000};       ///< grace for --timeout and daemon stop
+inline constexpr Millis kFirstBackoff{100};
+inline constexpr Millis kMaxBackoff{30'000};
+inline constexpr Millis kHealthyRun{10'000};      ///< a run this long resets the back-off
+
+struct Supervisor::Entry {
+  ProcessRecord rec;
+  std::string program;              ///< resolved path, kept for restarts
+  std::vector<std::string> envp;    ///< the environment, kept for restarts
+  /// The leader's pidfd: readable once it has ended. It names the process, never a reused pid.
+  std::unique_ptr<boost::asio::posix::stream_descriptor> pidfd;
+  /// Our own child (we reap it and learn its status), not one adopted from an earlier sbxd.
+  bool own_child = false;
+  std::map<WatchId, EndFn> watchers;
+  std::vector<std::function<void()>> stop_done;
+  Timers::Id kill_timer = 0;
+  Timers::Id poll_timer = 0;
+  Timers::Id timeout_timer = 0;
+  Timers::Id restart_timer = 0;     ///< set while waiting to restart (status starting)
+  bool sent_kill = false;
+  Clock::time_point kill_sent_at{};
+  bool stop_requested = false;      ///< ended for good: no restart
+  bool timed_out = false;
+  int holds = 0;
+  Millis backoff = kFirstBackoff;
+  Clock::time_point run_started{};
+  ProcStatus last_status = ProcStatus::failed;  ///< how the last run ended (during back-off)
+};
+
+struct Supervisor::Impl {
+  boost::asio::io_context& io;
+  const Paths& paths;
+  Timers& timers;
+  std::map<std::string, std::shared_ptr<Entry>> entries;
+  std::unordered_set<pid_t> leaders;  ///< pids of live children we reap through their handle
+  WatchId next_watch = 1;
+  std::uint64_t next_auto_id = 1;
+  UniqueFd dev_null;
+
+  Impl(boost::asio::io_context& io_, const Paths& p, Timers& t) : io(io_), paths(p), timers(t) {}
+
+  // supervisor.cpp
+  void save(const ProcessRecord& r);
+  std::string pick_id();
+  void note_id(const std::string& id);
+  void forget(const std::shared_ptr<Entry>& e);
+
+  // supervisor_run.cpp: runs, exits, restarts, stops
+  Status launch(const std::shared_ptr<Entry>& e, bool first_run);
+  void watch_exit(const std::shared_ptr<Entry>& e, bool own_child);
+  void arm_exit(const std::shared_ptr<Entry>& e);
+  void ended(const std::shared_ptr<Entry>& e, std::optional<int> wait_status);
+  void finalize(const std::shared_ptr<Entry>& e);
+  bool should_restart(const Entry& e) const;
+  void schedule_restart(const std::shared_ptr<Entry>& e);
+  void begin_stop(const std::shared_ptr<Entry>& e, int sig, Millis grace, std::function<void()> done);
+  void check_stop(const std::shared_ptr<Entry>& e);
+  void maybe_cleanup(const std::shared_ptr<Entry>& e);
+  void reap_orphans_now();
+  Result<ProcessRecord> fail(const std::shared_ptr<Entry>& e, const std::string& reason);
+};
+
+}  // namespace sbx::daemon

@@ -1,0 +1,313 @@
+// How a process runs and ends: launch, exit, restart with back-off, timeout, stop of the
+// whole tree, and --rm clean-up.
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+#ifndef P_PIDFD
+#define P_PIDFD 3
+#endif
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <spdlog/spdlog.h>
+
+#include "common/atomic_file.hpp"
+#include "common/proc.hpp"
+#include "common/signal_names.hpp"
+#include "daemon/spawn.hpp"
+#include "daemon/supervisor_impl.hpp"
+
+namespace sbx::daemon {
+namespace asio = boost::asio;
+
+namespace {
+
+constexpr Millis kTreePollInterval{20};
+constexpr Millis kReapAfterKillLimit{1000};
+
+/// kill(2) on a process group, only for a group sbx created: a pgid of 0, 1 or below would
+/// signal the daemon's own group, init, or every process we may signal.
+void kill_group(pid_t pgid, int sig) {
+  if (pgid > 1) ::kill(-pgid, sig);
+}
+
+/// Signals a process's whole tree: its process group, and every descendant that left the
+/// group (setsid, a double fork) but still carries its SBX_PROCESS_ID. Once the leader is
+/// reaped its pgid could in principle be recycled, so from then on only processes that
+/// carry the tag are signalled.
+void signal_tree(const ProcessRecord& r, bool leader_live, int sig) {
+  pid_t pgid = r.pid.value_or(0);
+  if (leader_live) kill_group(pgid, sig);
+  for (pid_t p : tagged_descendants(r.id, ::getpid())) {
+    if (p > 1 && !(leader_live && ::getpgid(p) == pgid)) ::kill(p, sig);
+  }
+}
+
+bool tree_alive(const ProcessRecord& r, bool leader_live) {
+  if (leader_live && group_alive(r.pid.value_or(0))) return true;
+  return !tagged_descendants(r.id, ::getpid()).empty();
+}
+
+}  // namespace
+
+Status Supervisor::Impl::launch(const std::shared_ptr<Entry>& e, bool first_run) {
+  ProcessRecord& r = e->rec;
+  // Later runs append, so `logs` keeps the output of every run in order.
+  int flags = O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | (first_run ? O_TRUNC : 0);
+  UniqueFd out(::open(paths.log_path(r.id, false).c_str(), flags, 0600));
+  UniqueFd err(::open(paths.log_path(r.id, true).c_str(), flags, 0600));
+  if (!out || !err) return make_error(Errc::failed, std::string("cannot open its log files: ") + std::strerror(errno));
+
+  SpawnRequest req;
+  req.program = e->program;
+  req.argv = r.argv;
+  req.envp = e->envp;
+  req.cwd = r.cwd;
+  req.stdin_fd = dev_null.get();
+  req.stdout_fd = out.get();
+  req.stderr_fd = err.get();
+  auto pid = spawn_process(req);
+  if (!pid) return make_error(Errc::failed, "cannot exec " + e->program + ": " + pid.error().message);
+
+  r.pid = *pid;
+  r.pid_start_ticks = process_start_ticks(*pid);
+  r.status = ProcStatus::running;
+  r.start_time = now_epoch_ms();
+  r.end_time.reset();
+  e->run_started = Clock::now();
+  watch_exit(e, true);
+  if (r.timeout_ms) {
+    std::weak_ptr<Entry> weak = e;
+    e->timeout_timer = timers.after(Millis(*r.timeout_ms), [this, weak] {
+      auto e = weak.lock();
+      if (!e || e->rec.ended()) return;
+      e->timeout_timer = 0;
+      e->timed_out = true;
+      spdlog::info("{} ran for its timeout of {}: stopping it", e->rec.id, format_duration(Millis(*e->rec.timeout_ms)));
+      begin_stop(e, SIGTERM, kStopGrace, nullptr);
+    });
+  }
+  save(r);
+  spdlog::info("{} {} (pid {}): {}", first_run ? "started" : "restarted", r.id, *pid, r.command);
+  return ok_status();
+}
+
+// Why not Boost.Process's process_handle::async_wait: in Boost 1.81 it answers the pidfd's
+// readiness with a blocking waitpid(pid, 0). A readiness event that is not the exit (seen
+// under concurrent starts) then blocks the whole daemon in wait4 until that child ends.
+// Here readiness is only a hint: waitid(WNOHANG) decides, and a false alarm re-arms.
+void Supervisor::Impl::watch_exit(const std::shared_ptr<Entry>& e, bool own_child) {
+  pid_t pid = *e->rec.pid;
+  e->own_child = own_child;
+  int fd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));  // close-on-exec by default
+  if (fd < 0) {
+    if (own_child) {  // cannot happen for an unreaped child; reap it the plain way
+      int status = 0;
+      ::waitpid(pid, &status, 0);
+      return ended(e, status);
+    }
+    return ended(e, std::nullopt);
+  }
+  if (own_child) leaders.insert(pid);
+  e->pidfd = std::make_unique<asio::posix::stream_descriptor>(io, fd);
+  arm_exit(e);
+}
+
+void Supervisor::Impl::arm_exit(const std::shared_ptr<Entry>& e) {
+  std::weak_ptr<Entry> weak = e;
+  e->pidfd->async_wait(asio::posix::stream_descriptor::wait_read, [this, weak](boost::system::error_code ec) {
+    if (ec == asio::error::operation_aborted) return;
+    auto e = weak.lock();
+    if (!e || !e->pidfd) return;
+    pid_t pid = *e->rec.pid;
+    if (!e->own_child) {
+      if (process_alive(pid, e->rec.pid_start_ticks)) return arm_exit(e);
+      e->pidfd.reset();
+      return ended(e, std::nullopt);
+    }
+    siginfo_t si{};
+    if (::waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(e->pidfd->native_handle()), &si,
+                 WEXITED | WNOHANG) != 0) {
+      spdlog::error("waitid on {} (pid {}) failed: {}", e->rec.id, pid, std::strerror(errno));
+      leaders.erase(pid);
+      e->pidfd.reset();
+      return ended(e, std::nullopt);
+    }
+    if (si.si_pid == 0) return arm_exit(e);  // not ended: a false alarm
+    leaders.erase(pid);
+    e->pidfd.reset();
+    // Back to a wait(2) status: exit code in bits 8-15, or the signal in bits 0-6.
+    int status = si.si_code == CLD_EXITED ? (si.si_status & 0xff) << 8 : (si.si_status & 0x7f);
+    ended(e, status);
+  });
+}
+
+void Supervisor::Impl::ended(const std::shared_ptr<Entry>& e, std::optional<int> wait_status) {
+  ProcessRecord& r = e->rec;
+  timers.cancel(e->timeout_timer);
+  e->timeout_timer = 0;
+  r.end_time = now_epoch_ms();
+  r.exit_code.reset();
+  r.signal.reset();
+  if (wait_status && WIFEXITED(*wait_status)) {
+    r.exit_code = WEXITSTATUS(*wait_status);
+    r.status = *r.exit_code == 0 ? ProcStatus::completed : ProcStatus::failed;
+  } else if (wait_status && WIFSIGNALED(*wait_status)) {
+    r.signal = signal_name(WTERMSIG(*wait_status));
+    r.status = ProcStatus::killed;
+  } else {
+    r.status = ProcStatus::failed;
+    r.error = "exit status unknown: the process ended while it was not a child of this sbxd";
+  }
+  if (e->timed_out) {
+    r.status = ProcStatus::killed;
+    r.reason = "timeout";
+  }
+  spdlog::info("{} (pid {}) ended: {}{}", r.id, r.pid.value_or(0), status_name(r.status),
+               r.exit_code ? " " + std::to_string(*r.exit_code) : r.signal ? " " + *r.signal : "");
+  if (should_restart(*e)) return schedule_restart(e);
+  finalize(e);
+}
+
+bool Supervisor::Impl::should_restart(const Entry& e) const {
+  const ProcessRecord& r = e.rec;
+  if (e.stop_requested || e.timed_out || !e.own_child) return false;
+  if (r.max_restarts && r.restarts >= *r.max_restarts) return false;
+  if (r.restart == "always") return true;
+  return r.restart == "on-failure" && r.status != ProcStatus::completed;
+}
+
+void Supervisor::Impl::schedule_restart(const std::shared_ptr<Entry>& e) {
+  ProcessRecord& r = e->rec;
+  e->last_status = r.status;
+  if (Clock::now() - e->run_started >= kHealthyRun) e->backoff = kFirstBackoff;
+  Millis delay = e->backoff;
+  e->backoff = std::min(e->backoff * 2, kMaxBackoff);
+  r.status = ProcStatus::starting;  // it will start again; the last exit stays in the record
+  r.pid.reset();
+  save(r);
+  spdlog::info("{} restarts in {}", r.id, format_duration(delay));
+  std::weak_ptr<Entry> weak = e;
+  e->restart_timer = timers.after(delay, [this, weak] {
+    auto e = weak.lock();
+    if (!e) return;
+    e->restart_timer = 0;
+    e->rec.restarts++;
+    if (auto st = launch(e, false); !st) {
+      e->rec.status = ProcStatus::error;
+      e->rec.error = st.error().message;
+      e->rec.end_time = now_epoch_ms();
+      finalize(e);
+    }
+  });
+}
+
+void Supervisor::Impl::finalize(const std::shared_ptr<Entry>& e) {
+  save(e->rec);
+  auto watchers = std::move(e->watchers);
+  e->watchers.clear();
+  for (auto& [id, fn] : watchers) fn(e->rec);
+  check_stop(e);
+  maybe_cleanup(e);
+}
+
+void Supervisor::Impl::begin_stop(const std::shared_ptr<Entry>& e, int sig, Millis grace, std::function<void()> done) {
+  e->stop_requested = true;
+  // Even without a caller waiting (a --timeout), the stop goes on until the tree is gone.
+  e->stop_done.push_back(done ? std::move(done) : [] {});
+  if (e->restart_timer) {  // between two runs: nothing runs, the last run's end is final
+    timers.cancel(e->restart_timer);
+    e->restart_timer = 0;
+    e->rec.status = e->last_status;
+    finalize(e);
+    return;
+  }
+  bool leader_live = !e->rec.ended();
+  if (!e->rec.pid) return check_stop(e);
+  if (leader_live || tree_alive(e->rec, false)) {
+    signal_tree(e->rec, leader_live, sig);
+    if (sig == SIGKILL) {
+      e->sent_kill = true;
+      e->kill_sent_at = Clock::now();
+    }
+  }
+  if (!e->kill_timer && !e->sent_kill) {
+    std::weak_ptr<Entry> weak = e;
+    e->kill_timer = timers.after(grace, [this, weak] {
+      auto e = weak.lock();
+      if (!e) return;
+      e->kill_timer = 0;
+      spdlog::info("{} outlived its grace: SIGKILL to its tree", e->rec.id);
+      signal_tree(e->rec, !e->rec.ended(), SIGKILL);
+      e->sent_kill = true;
+      e->kill_sent_at = Clock::now();
+      check_stop(e);
+    });
+  }
+  check_stop(e);
+}
+
+void Supervisor::Impl::check_stop(const std::shared_ptr<Entry>& e) {
+  if (!e->rec.ended()) return;
+  bool gave_up = e->sent_kill && Clock::now() - e->kill_sent_at > kReapAfterKillLimit;
+  if (!e->stop_done.empty() && !gave_up && tree_alive(e->rec, false)) {
+    if (!e->poll_timer) {
+      std::weak_ptr<Entry> weak = e;
+      e->poll_timer = timers.after(kTreePollInterval, [this, weak] {
+        if (auto e = weak.lock()) {
+          e->poll_timer = 0;
+          reap_orphans_now();
+          check_stop(e);
+        }
+      });
+    }
+    return;
+  }
+  timers.cancel(e->kill_timer);
+  timers.cancel(e->poll_timer);
+  e->kill_timer = e->poll_timer = 0;
+  auto done = std::move(e->stop_done);
+  e->stop_done.clear();
+  for (auto& fn : done) fn();
+  maybe_cleanup(e);
+}
+
+void Supervisor::Impl::maybe_cleanup(const std::shared_ptr<Entry>& e) {
+  if (!e->rec.auto_cleanup || !e->rec.ended() || e->holds > 0 || !e->stop_done.empty()) return;
+  auto it = entries.find(e->rec.id);
+  if (it == entries.end() || it->second != e) return;
+  spdlog::info("{} removed (--rm)", e->rec.id);
+  forget(e);
+}
+
+void Supervisor::Impl::reap_orphans_now() {
+  std::string path = "/proc/self/task/" + std::to_string(::getpid()) + "/children";
+  auto text = read_file(path);
+  if (!text) return;
+  const char* p = text->c_str();
+  while (*p) {
+    char* end = nullptr;
+    long pid = std::strtol(p, &end, 10);
+    if (end == p) break;
+    p = end;
+    while (*p == ' ') ++p;
+    if (pid > 1 && !leaders.count(static_cast<pid_t>(pid))) ::waitpid(static_cast<pid_t>(pid), nullptr, WNOHANG);
+  }
+}
+
+Result<ProcessRecord> Supervisor::Impl::fail(const std::shared_ptr<Entry>& e, const std::string& reason) {
+  e->rec.status = ProcStatus::error;
+  e->rec.error = reason;
+  e->rec.pid.reset();
+  e->rec.end_time = now_epoch_ms();
+  spdlog::info("{} could not start: {}", e->rec.id, reason);
+  Error err = make_error(Errc::failed, "'" + e->rec.id + "' could not start: " + reason);
+  finalize(e);
+  return err;
+}
+
+}  // namespace sbx::daemon
