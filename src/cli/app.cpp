@@ -36,6 +36,10 @@ void define(CLI::App& app, Args& a) {
   start->add_option("--env-file", a.start.env_files, "read NAME=VALUE lines from a file (repeatable)")->allow_extra_args(false);
   start->add_option("--session", a.start.session, "tag it with a session (default: $SBX_SESSION, else 'default')");
   start->add_flag("--json", a.start.json, "print the record as JSON instead of the id");
+  start->add_option("--timeout", a.start.timeout, "stop it (TERM, KILL after 10s) once it has run this long");
+  start->add_flag("--rm", a.start.auto_cleanup, "remove its record and logs once it ended and was waited for");
+  start->add_option("--restart", a.start.restart, "restart policy: no, on-failure, always (back-off 100ms..30s)");
+  start->add_option("--max-restarts", a.start.max_restarts, "give up after N restarts (default: no limit)");
   start->add_option("--wait-port", a.start.wait_port, "return only once this port accepts connections");
   start->add_option("--http", a.start.wait_http, "with --wait-port: once GET PATH answers 200-399");
   start->add_option("--wait-log", a.start.wait_log, "return only once a line of output contains this text");
@@ -99,6 +103,13 @@ void define(CLI::App& app, Args& a) {
   kill->add_flag("--no-wait", a.kill.no_wait, "return once the signal is sent");
   kill->add_flag("--all", a.kill.all, "every live process");
   kill->add_option("--session", a.kill.session, "with --all: only this session");
+
+  auto* rm = add_command(app, a, Command::rm, "rm", "Forget ended processes: their records and logs",
+                         "sbx rm build\n  sbx rm -f web    (kills it first)");
+  rm->add_option("ids", a.rm.ids, "process ids")->required();
+  rm->add_flag("-f,--force", a.rm.force, "kill live processes first (SIGKILL to the tree)");
+
+  add_command(app, a, Command::prune, "prune", "Forget every ended process; print the ids removed", "sbx prune");
 
   auto* daemon = app.add_subcommand("daemon", "About the daemon: status, stop");
   daemon->require_subcommand(1);

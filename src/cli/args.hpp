@@ -9,7 +9,7 @@
 
 namespace sbx::cli {
 
-enum class Command { none, start, ps, status, show, logs, wait, wait_log, wait_port, kill, daemon_status, daemon_stop };
+enum class Command { none, start, ps, status, show, logs, wait, wait_log, wait_port, kill, rm, prune, daemon_status, daemon_stop };
 
 struct StartArgs {
   std::string id;
@@ -18,6 +18,10 @@ struct StartArgs {
   std::vector<std::string> env_files;  ///< --env-file F
   std::string session;                 ///< empty: $SBX_SESSION, else "default"
   bool json = false;
+  std::string timeout;                 ///< --timeout D: stop it once it has run D
+  bool auto_cleanup = false;           ///< --rm
+  std::string restart;                 ///< no | on-failure | always
+  std::optional<int> max_restarts;
   std::vector<std::string> command;    ///< positional words
   bool argv_form = false;              ///< the words came after `--`
   std::optional<int> wait_port;        ///< --wait-port: return once it accepts connections
@@ -80,6 +84,11 @@ struct KillArgs {
   std::string session;
 };
 
+struct RmArgs {
+  std::vector<std::string> ids;
+  bool force = false;
+};
+
 struct DaemonArgs {
   bool json = false;
 };
@@ -94,6 +103,7 @@ struct Args {
   WaitLogArgs wait_log;
   WaitPortArgs wait_port;
   KillArgs kill;
+  RmArgs rm;
   DaemonArgs daemon;
 };
 
@@ -106,6 +116,8 @@ int run_wait(const WaitArgs& a);
 int run_wait_log(const WaitLogArgs& a);
 int run_wait_port(const WaitPortArgs& a);
 int run_kill(const KillArgs& a);
+int run_rm(const RmArgs& a);
+int run_prune();
 int run_daemon_status(const DaemonArgs& a);
 int run_daemon_stop(const DaemonArgs& a);
 

@@ -10,6 +10,7 @@
 #include "cli/wait_ready.hpp"
 #include "common/atomic_file.hpp"
 #include "common/command_line.hpp"
+#include "common/duration.hpp"
 #include "common/ids.hpp"
 
 extern char** environ;
@@ -69,6 +70,25 @@ int run_start(const StartArgs& a) {
   json::array base;
   for (char** e = environ; e && *e; ++e) base.emplace_back(*e);
   args["base_env"] = std::move(base);
+
+  if (!a.timeout.empty()) {
+    auto d = parse_duration(a.timeout);
+    if (!d) return report(d.error());
+    if (d->count() <= 0) return report_usage("--timeout must be more than 0");
+    args["timeout_ms"] = d->count();
+  }
+  if (a.auto_cleanup) args["auto_cleanup"] = true;
+  if (!a.restart.empty()) {
+    if (a.restart != "no" && a.restart != "on-failure" && a.restart != "always") {
+      return report_usage("bad --restart '" + a.restart + "': use no, on-failure or always");
+    }
+    args["restart"] = a.restart;
+  }
+  if (a.max_restarts) {
+    if (*a.max_restarts < 0) return report_usage("--max-restarts takes a number, 0 or more");
+    if (a.restart.empty() || a.restart == "no") return report_usage("--max-restarts goes with --restart on-failure or always");
+    args["max_restarts"] = *a.max_restarts;
+  }
 
   std::string session = a.session;
   if (session.empty()) {

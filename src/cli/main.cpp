@@ -21,6 +21,8 @@ int main(int argc, char** argv) {
     case Command::wait_log: return sbx::cli::run_wait_log(args.wait_log);
     case Command::wait_port: return sbx::cli::run_wait_port(args.wait_port);
     case Command::kill: return sbx::cli::run_kill(args.kill);
+    case Command::rm: return sbx::cli::run_rm(args.rm);
+    case Command::prune: return sbx::cli::run_prune();
     case Command::daemon_status: return sbx::cli::run_daemon_status(args.daemon);
     case Command::daemon_stop: return sbx::cli::run_daemon_stop(args.daemon);
     case Command::none: break;

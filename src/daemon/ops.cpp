@@ -7,7 +7,7 @@
 namespace sbx::daemon {
 
 namespace {
-constexpr std::array<OpEntry, 10> kOps{{
+constexpr std::array<OpEntry, 12> kOps{{
     {"start", &op_start},
     {"ps", &op_ps},
     {"show", &op_show},
@@ -16,6 +16,8 @@ constexpr std::array<OpEntry, 10> kOps{{
     {"wait_log", &op_wait_log},
     {"wait_port", &op_wait_port},
     {"kill", &op_kill},
+    {"rm", &op_rm},
+    {"prune", &op_prune},
     {"daemon_status", &op_daemon_status},
     {"daemon_stop", &op_daemon_stop},
 }};

@@ -29,6 +29,8 @@ void op_wait(Context&, const boost::json::object&, const ConnPtr&);
 void op_wait_log(Context&, const boost::json::object&, const ConnPtr&);
 void op_wait_port(Context&, const boost::json::object&, const ConnPtr&);
 void op_kill(Context&, const boost::json::object&, const ConnPtr&);
+void op_rm(Context&, const boost::json::object&, const ConnPtr&);
+void op_prune(Context&, const boost::json::object&, const ConnPtr&);
 void op_daemon_status(Context&, const boost::json::object&, const ConnPtr&);
 void op_daemon_stop(Context&, const boost::json::object&, const ConnPtr&);
 

@@ -47,6 +47,17 @@ Result<StartSpec> parse_start(const json::object& args) {
   }
   spec.session = proto::get_opt_string(args, "session").value_or("default");
   if (spec.session.empty()) spec.session = "default";
+  spec.timeout_ms = proto::get_opt_int(args, "timeout_ms");
+  if (spec.timeout_ms && *spec.timeout_ms <= 0) return make_error(Errc::usage, "the timeout must be more than 0");
+  spec.auto_cleanup = proto::get_bool(args, "auto_cleanup");
+  spec.restart = proto::get_opt_string(args, "restart").value_or("no");
+  if (spec.restart != "no" && spec.restart != "on-failure" && spec.restart != "always") {
+    return make_error(Errc::usage, "restart policy must be no, on-failure or always");
+  }
+  if (auto m = proto::get_opt_int(args, "max_restarts")) {
+    if (*m < 0 || *m > 1'000'000) return make_error(Errc::usage, "max_restarts must be 0 or more");
+    spec.max_restarts = static_cast<int>(*m);
+  }
   return spec;
 }
 

@@ -14,6 +14,7 @@ void op_wait(Context& ctx, const json::object& args, const ConnPtr& conn) {
   if (!id) return conn->reply(id.error());
   if (auto st = check_id(*id); !st) return conn->reply(st.error());
   const ProcessRecord* r = ctx.supervisor.find(*id);
+  if (!r) r = ctx.supervisor.recently_removed(*id);
   if (!r) return conn->reply(make_error(Errc::not_found, "no process '" + *id + "': see 'sbx ps'"));
   if (r->ended()) return conn->reply(json::value(record_to_json(*r)));
 

@@ -109,6 +109,7 @@ Result<ProcessRecord> Supervisor::start(StartSpec spec) {
                                           ": stop it with 'sbx kill " + spec.id + "' or pick another --id");
   }
   I.note_id(spec.id);
+  I.removed.erase(spec.id);
 
   auto e = std::make_shared<Entry>();
   ProcessRecord& r = e->rec;
@@ -245,6 +246,12 @@ Status Supervisor::remove(const std::string& id) {
   }
   impl_->forget(e);
   return ok_status();
+}
+
+const ProcessRecord* Supervisor::recently_removed(const std::string& id) const {
+  auto it = impl_->removed.find(id);
+  if (it == impl_->removed.end() || Clock::now() - it->second.at > kRemovedMemory) return nullptr;
+  return &it->second.rec;
 }
 
 void Supervisor::hold(const std::string& id) {

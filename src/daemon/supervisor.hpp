@@ -73,6 +73,9 @@ class Supervisor {
 
   /// Forgets an ended process: its record and its logs. A live one is refused.
   Status remove(const std::string& id);
+  /// The final record of an --rm process removed in the last minute, so that a `wait`
+  /// that comes after a fast process already ended still learns how it ended.
+  const ProcessRecord* recently_removed(const std::string& id) const;
   /// While held (a follower is reading its logs), an --rm process is not removed.
   void hold(const std::string& id);
   void release(const std::string& id);

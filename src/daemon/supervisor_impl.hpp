@@ -18,6 +18,7 @@ inline constexpr Millis kStopGrace{10'000};       ///< grace for --timeout and d
 inline constexpr Millis kFirstBackoff{100};
 inline constexpr Millis kMaxBackoff{30'000};
 inline constexpr Millis kHealthyRun{10'000};      ///< a run this long resets the back-off
+inline constexpr Millis kRemovedMemory{60'000};   ///< how long a late `wait` finds an --rm record
 
 struct Supervisor::Entry {
   ProcessRecord rec;
@@ -52,6 +53,11 @@ struct Supervisor::Impl {
   WatchId next_watch = 1;
   std::uint64_t next_auto_id = 1;
   UniqueFd dev_null;
+  struct Removed {
+    ProcessRecord rec;
+    Clock::time_point at;
+  };
+  std::map<std::string, Removed> removed;  ///< --rm records, for a late `wait`
 
   Impl(boost::asio::io_context& io_, const Paths& p, Timers& t) : io(io_), paths(p), timers(t) {}
 

@@ -281,6 +281,9 @@ void Supervisor::Impl::maybe_cleanup(const std::shared_ptr<Entry>& e) {
   auto it = entries.find(e->rec.id);
   if (it == entries.end() || it->second != e) return;
   spdlog::info("{} removed (--rm)", e->rec.id);
+  auto now = Clock::now();
+  std::erase_if(removed, [now](const auto& kv) { return now - kv.second.at > kRemovedMemory; });
+  removed[e->rec.id] = Removed{e->rec, now};
   forget(e);
 }
 

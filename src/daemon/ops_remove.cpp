@@ -1,0 +1,60 @@
+// rm and prune: forgetting ended processes, their records and logs.
+
+#include <signal.h>
+
+#include <boost/json/array.hpp>
+#include <memory>
+
+#include "common/ids.hpp"
+#include "daemon/ops.hpp"
+#include "proto/message.hpp"
+
+namespace sbx::daemon {
+namespace json = boost::json;
+
+void op_rm(Context& ctx, const json::object& args, const ConnPtr& conn) {
+  std::vector<std::string> ids;
+  if (auto* v = args.if_contains("ids"); v && v->is_array()) {
+    for (const auto& e : v->get_array()) {
+      if (!e.is_string()) return conn->reply(make_error(Errc::protocol, "'ids' must be strings"));
+      ids.emplace_back(e.get_string());
+    }
+  }
+  if (ids.empty()) return conn->reply(make_error(Errc::usage, "name the processes to remove"));
+  bool force = proto::get_bool(args, "force");
+  // All or nothing: every id is checked before anything is removed.
+  for (const auto& id : ids) {
+    if (auto st = check_id(id); !st) return conn->reply(st.error());
+    const ProcessRecord* r = ctx.supervisor.find(id);
+    if (!r) return conn->reply(make_error(Errc::not_found, "no process '" + id + "': see 'sbx ps'"));
+    if (!r->ended() && !force) {
+      return conn->reply(make_error(Errc::conflict, "process '" + id + "' is " + status_name(r->status) +
+                                                        ": stop it first ('sbx kill " + id + "') or use 'sbx rm -f " + id + "'"));
+    }
+  }
+  auto pending = std::make_shared<std::size_t>(ids.size() + 1);
+  auto finish = [&ctx, conn, ids, pending] {
+    if (--*pending > 0) return;
+    json::array removed;
+    for (const auto& id : ids) {
+      if (ctx.supervisor.remove(id)) removed.emplace_back(id);
+    }
+    conn->reply(json::value(json::object{{"removed", std::move(removed)}}));
+  };
+  for (const auto& id : ids) ctx.supervisor.stop(id, SIGKILL, Millis(0), finish);
+  finish();
+}
+
+void op_prune(Context& ctx, const json::object&, const ConnPtr& conn) {
+  std::vector<std::string> ended;
+  for (const ProcessRecord* r : ctx.supervisor.all()) {
+    if (r->ended()) ended.push_back(r->id);
+  }
+  json::array removed;
+  for (const auto& id : ended) {
+    if (ctx.supervisor.remove(id)) removed.emplace_back(id);
+  }
+  conn->reply(json::value(json::object{{"removed", std::move(removed)}}));
+}
+
+}  // namespace sbx::daemon
