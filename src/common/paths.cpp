@@ -34,6 +34,10 @@ std::string Paths::log_path(const std::string& id, bool stderr_stream) const {
   return logs_dir + "/" + id + (stderr_stream ? ".stderr" : ".stdout");
 }
 
+std::string Paths::exit_path(const std::string& id) const {
+  return processes_dir + "/" + id + ".exit";
+}
+
 Result<Paths> resolve_paths(const std::optional<std::string>& home_override) {
   Paths p;
   auto home = home_override ? home_override : env("SBX_HOME");

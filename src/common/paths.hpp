@@ -19,6 +19,8 @@ struct Paths {
 
   std::string record_path(const std::string& id) const;
   std::string log_path(const std::string& id, bool stderr_stream) const;
+  /// Where the process's waiter (sbx-shim) writes its wait status when it ends.
+  std::string exit_path(const std::string& id) const;
 };
 
 /// `home` (sbxd --home) or $SBX_HOME puts everything under one folder; otherwise

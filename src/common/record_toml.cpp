@@ -66,6 +66,8 @@ std::string record_to_toml(const ProcessRecord& r) {
   put("session", r.session);
   if (r.pid) put("pid", *r.pid);
   if (r.pid_start_ticks) put("pid_start_ticks", static_cast<std::int64_t>(*r.pid_start_ticks));
+  if (r.waiter_pid) put("waiter_pid", *r.waiter_pid);
+  if (r.waiter_start_ticks) put("waiter_start_ticks", static_cast<std::int64_t>(*r.waiter_start_ticks));
   if (r.start_time) put("start_time", to_toml_time(*r.start_time));
   if (r.end_time) put("end_time", to_toml_time(*r.end_time));
   if (r.exit_code) put("exit_code", *r.exit_code);
@@ -121,6 +123,8 @@ Result<ProcessRecord> record_from_toml(std::string_view text) {
   }
   if (auto v = t["pid"].value<std::int64_t>()) r.pid = static_cast<int>(*v);
   if (auto v = t["pid_start_ticks"].value<std::int64_t>()) r.pid_start_ticks = static_cast<std::uint64_t>(*v);
+  if (auto v = t["waiter_pid"].value<std::int64_t>()) r.waiter_pid = static_cast<int>(*v);
+  if (auto v = t["waiter_start_ticks"].value<std::int64_t>()) r.waiter_start_ticks = static_cast<std::uint64_t>(*v);
   r.start_time = from_toml_time(t.get("start_time"));
   r.end_time = from_toml_time(t.get("end_time"));
   if (auto v = t["exit_code"].value<std::int64_t>()) r.exit_code = static_cast<int>(*v);

@@ -28,6 +28,8 @@ struct Context {
   bool stopping = false;
   /// Stops every process, then the daemon; `conn` (may be null) gets the reply when done.
   std::function<void(ConnPtr conn)> shutdown;
+  /// Exits without stopping any process (they are adopted by the next sbxd).
+  std::function<void(ConnPtr conn)> detach;
 };
 
 }  // namespace sbx::daemon

@@ -62,7 +62,7 @@ int run_daemon(const DaemonOptions& opts) {
   Timers timers(io);
   Supervisor supervisor(io, opts.paths, timers);
   LogWatch log_watch(io);
-  Context ctx{io, opts.paths, supervisor, timers, log_watch, now_epoch_ms(), false, nullptr};
+  Context ctx{io, opts.paths, supervisor, timers, log_watch, now_epoch_ms(), false, nullptr, nullptr};
   Server server(io, ctx);
 
   std::vector<ConnPtr> stop_waiters;
@@ -105,8 +105,19 @@ int run_daemon(const DaemonOptions& opts) {
     }
   });
 
+  // `daemon restart`: leave every process running (their waiters keep waiting) and exit;
+  // the next sbxd adopts them.
+  ctx.detach = [&](ConnPtr conn) {
+    spdlog::info("detaching: {} live process(es) stay running for the next sbxd", supervisor.live_count());
+    ctx.stopping = true;
+    server.close();
+    if (conn) conn->reply(boost::json::value(boost::json::object{{"detached", true}}));
+    drain_then_stop(200);
+  };
+
   supervisor.load();
-  if (auto st = server.listen(opts.paths.socket); !st) {
+  auto listening = opts.listen_fd >= 0 ? server.adopt(opts.listen_fd) : server.listen(opts.paths.socket);
+  if (auto st = listening; !st) {
     spdlog::critical("{}", st.error().message);
     return 1;
   }

@@ -87,6 +87,15 @@ int main(int argc, char** argv) {
     else return std::fprintf(stderr, "sbxd: unknown argument '%s'\n%s", a.c_str(), kUsage), 2;
   }
   if (ready_fd >= 0) ::fcntl(ready_fd, F_SETFD, FD_CLOEXEC);
+  // Socket activation (sd_listen_fds(3) protocol): the listening socket is fd 3.
+  int listen_fd = -1;
+  if (const char* pid = std::getenv("LISTEN_PID"); pid && std::atol(pid) == ::getpid()) {
+    const char* fds = std::getenv("LISTEN_FDS");
+    if (fds && std::atoi(fds) >= 1) listen_fd = 3;
+    ::unsetenv("LISTEN_PID");
+    ::unsetenv("LISTEN_FDS");
+    ::unsetenv("LISTEN_FDNAMES");
+  }
 
   auto paths = sbx::resolve_paths(home);
   if (!paths) return die(paths.error().message);
@@ -126,7 +135,7 @@ int main(int argc, char** argv) {
   }
   write_pid(lock.get());
   setup_logging();
-  sbx::daemon::DaemonOptions opts{*paths, ready_fd, foreground};
+  sbx::daemon::DaemonOptions opts{*paths, ready_fd, foreground, listen_fd};
   int rc = sbx::daemon::run_daemon(opts);
   // Emptied, not removed: removing it would let a starting daemon lock a file that the
   // next one no longer sees.

@@ -7,7 +7,7 @@
 namespace sbx::daemon {
 
 namespace {
-constexpr std::array<OpEntry, 12> kOps{{
+constexpr std::array<OpEntry, 13> kOps{{
     {"start", &op_start},
     {"ps", &op_ps},
     {"show", &op_show},
@@ -20,6 +20,7 @@ constexpr std::array<OpEntry, 12> kOps{{
     {"prune", &op_prune},
     {"daemon_status", &op_daemon_status},
     {"daemon_stop", &op_daemon_stop},
+    {"daemon_detach", &op_daemon_detach},
 }};
 }  // namespace
 

@@ -33,5 +33,6 @@ void op_rm(Context&, const boost::json::object&, const ConnPtr&);
 void op_prune(Context&, const boost::json::object&, const ConnPtr&);
 void op_daemon_status(Context&, const boost::json::object&, const ConnPtr&);
 void op_daemon_stop(Context&, const boost::json::object&, const ConnPtr&);
+void op_daemon_detach(Context&, const boost::json::object&, const ConnPtr&);
 
 }  // namespace sbx::daemon

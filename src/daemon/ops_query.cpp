@@ -61,4 +61,6 @@ void op_daemon_status(Context& ctx, const json::object&, const ConnPtr& conn) {
 
 void op_daemon_stop(Context& ctx, const json::object&, const ConnPtr& conn) { ctx.shutdown(conn); }
 
+void op_daemon_detach(Context& ctx, const json::object&, const ConnPtr& conn) { ctx.detach(conn); }
+
 }  // namespace sbx::daemon

@@ -226,12 +226,26 @@ Status Server::listen(const std::string& socket_path) {
   return ok_status();
 }
 
+Status Server::adopt(int fd) {
+  int type = 0;
+  socklen_t len = sizeof type;
+  if (::getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) != 0 || type != SOCK_STREAM) {
+    return make_error(Errc::failed, "fd " + std::to_string(fd) + " passed by the service manager is not a stream socket");
+  }
+  ::fcntl(fd, F_SETFD, FD_CLOEXEC);
+  ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
+  impl_->acceptor.assign(local(), fd);
+  impl_->open = true;
+  impl_->accept();
+  return ok_status();
+}
+
 void Server::close() {
   if (!impl_->open) return;
   impl_->open = false;
   boost::system::error_code ignored;
   impl_->acceptor.close(ignored);
-  ::unlink(impl_->socket_path.c_str());
+  if (!impl_->socket_path.empty()) ::unlink(impl_->socket_path.c_str());
 }
 
 std::size_t Server::connections() const { return impl_->connections; }

@@ -21,6 +21,9 @@ class Server {
   /// Binds and listens on `socket_path` (mode 0600 through the umask), replacing a
   /// stale socket file; the caller holds the daemon lock, so no live daemon owns it.
   Status listen(const std::string& socket_path);
+  /// Serves a socket that is already bound and listening (socket activation: systemd
+  /// passes it as fd 3). Its file is not ours to remove.
+  Status adopt(int fd);
   /// Stops accepting and removes the socket file; open connections finish normally.
   void close();
   std::size_t connections() const;

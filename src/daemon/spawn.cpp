@@ -1,24 +1,31 @@
-// The only code that runs between fork and exec in sbxd: glibc's posix_spawn, driven by
-// the attributes and file actions below. We write no post-fork code of our own.
+// Starting a run: sbxd posix_spawn()s the waiter (sbx-shim), which forks and execs the
+// program and reports back on a pipe. sbxd itself runs no code between fork and exec:
+// glibc's posix_spawn (clone(CLONE_VM|CLONE_VFORK)) does, driven by the attributes and
+// file actions below; the program's own post-fork code is in shim/child.cpp.
 //
 // Why not Boost.Process v2's default_launcher: in Boost 1.81 it fork()s (copying the
-// daemon's page tables) and calls io_context::notify_fork in the child, which rebuilds
-// the epoll reactor and re-registers every descriptor the daemon watches (one epoll_ctl
-// per managed process and client) before each exec; on exec failure the child calls
-// exit(), running the daemon's atexit handlers. glibc's posix_spawn uses
-// clone(CLONE_VM|CLONE_VFORK), costs the same whatever the daemon's size, and reports a
-// failed exec as its return value. Boost.Process still watches each child (pidfd) in
-// supervisor.cpp.
+// daemon's page tables) and calls io_context::notify_fork in the child, which rebuilds the
+// epoll reactor and re-registers every descriptor the daemon watches before each exec;
+// on exec failure the child calls exit(), running the daemon's atexit handlers.
 
 #include "daemon/spawn.hpp"
 
+#include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include <cstdlib>
 #include <cstring>
+
+#include "common/fd.hpp"
 
 namespace sbx::daemon {
 namespace {
+
+constexpr int kReportTimeoutMs = 30'000;
 
 struct SpawnAttr {
   posix_spawnattr_t attr;
@@ -43,27 +50,74 @@ std::vector<char*> c_strings(const std::vector<std::string>& v) {
 
 }  // namespace
 
-Result<pid_t> spawn_process(const SpawnRequest& req) {
+std::string find_waiter() {
+  if (const char* p = std::getenv("SBX_SHIM"); p && *p) return p;
+  char self[4096];
+  ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);
+  if (n > 0) {
+    std::string dir(self, static_cast<size_t>(n));
+    dir = dir.substr(0, dir.rfind('/'));
+    std::string candidate = dir + "/sbx-shim";
+    if (::access(candidate.c_str(), X_OK) == 0) return candidate;
+  }
+  return "sbx-shim";
+}
+
+Result<Spawned> spawn_process(const SpawnRequest& req) {
+  int report[2];
+  if (::pipe2(report, O_CLOEXEC) != 0) return make_error(Errc::failed, std::string("pipe: ") + std::strerror(errno));
+  UniqueFd report_read(report[0]);
+  UniqueFd report_write(report[1]);
+
   SpawnAttr s;
   sigset_t empty, all;
   sigemptyset(&empty);
   sigfillset(&all);
   posix_spawnattr_setsigmask(&s.attr, &empty);
   posix_spawnattr_setsigdefault(&s.attr, &all);  // the daemon ignores SIGPIPE: children must not
+  // The waiter gets its own session too: nothing sbxd's session receives reaches it.
   posix_spawnattr_setflags(&s.attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-
   posix_spawn_file_actions_adddup2(&s.actions, req.stdin_fd, 0);
   posix_spawn_file_actions_adddup2(&s.actions, req.stdout_fd, 1);
   posix_spawn_file_actions_adddup2(&s.actions, req.stderr_fd, 2);
-  posix_spawn_file_actions_addclosefrom_np(&s.actions, 3);
-  posix_spawn_file_actions_addchdir_np(&s.actions, req.cwd.c_str());
+  posix_spawn_file_actions_adddup2(&s.actions, report_write.get(), 3);
+  posix_spawn_file_actions_addclosefrom_np(&s.actions, 4);
 
-  auto argv = c_strings(req.argv);
+  std::vector<std::string> args{req.waiter, req.exit_file, req.cwd, req.program};
+  args.insert(args.end(), req.argv.begin(), req.argv.end());
+  auto argv = c_strings(args);
   auto envp = c_strings(req.envp);
-  pid_t pid = -1;
-  int rc = posix_spawn(&pid, req.program.c_str(), &s.actions, &s.attr, argv.data(), envp.data());
-  if (rc != 0) return make_error(Errc::failed, std::strerror(rc));
-  return pid;
+  pid_t waiter = -1;
+  int rc = posix_spawnp(&waiter, req.waiter.c_str(), &s.actions, &s.attr, argv.data(), envp.data());
+  if (rc != 0) {
+    return make_error(Errc::failed, "cannot start the waiter " + req.waiter + ": " + std::strerror(rc) +
+                                        " (install sbx-shim next to sbxd)");
+  }
+  report_write.reset();
+
+  // The waiter answers within an exec's time; this is the one wait on the loop thread.
+  std::string line;
+  char buf[128];
+  pollfd p{report_read.get(), POLLIN, 0};
+  while (line.find('\n') == std::string::npos) {
+    int ready = ::poll(&p, 1, kReportTimeoutMs);
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready <= 0) break;
+    ssize_t n = ::read(report_read.get(), buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    line.append(buf, static_cast<size_t>(n));
+  }
+  int pid = 0, err = 0;
+  char stage[16] = {};
+  if (std::sscanf(line.c_str(), "ok %d", &pid) == 1 && pid > 1) return Spawned{pid, waiter};
+  if (line.empty()) ::kill(waiter, SIGKILL);  // no answer at all: do not wait on it forever
+  ::waitpid(waiter, nullptr, 0);              // it exits right after reporting a failure
+  if (std::sscanf(line.c_str(), "err %15s %d", stage, &err) == 2) {
+    return make_error(Errc::failed, std::string(std::strcmp(stage, "chdir") == 0 ? "cannot enter its working directory: "
+                                                                               : "") + std::strerror(err));
+  }
+  return make_error(Errc::failed, "the waiter sbx-shim ended without a report");
 }
 
 }  // namespace sbx::daemon

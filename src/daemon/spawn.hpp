@@ -9,18 +9,27 @@
 namespace sbx::daemon {
 
 struct SpawnRequest {
+  std::string waiter;              ///< path of sbx-shim
+  std::string exit_file;           ///< where the waiter writes the wait status
   std::string program;             ///< resolved path to exec
   std::vector<std::string> argv;   ///< argv[0] included
   std::vector<std::string> envp;   ///< "K=V"
   std::string cwd;
-  int stdin_fd = -1;               ///< become 0, 1, 2 in the child; every other fd is closed
+  int stdin_fd = -1;               ///< become 0, 1, 2 of the program; nothing else is open there
   int stdout_fd = -1;
   int stderr_fd = -1;
 };
 
-/// Starts a process in its own session and process group, with default signal
-/// dispositions and an empty signal mask. Returns its pid once it has exec'd, or the
-/// errno of the failed exec/chdir.
-Result<pid_t> spawn_process(const SpawnRequest& req);
+struct Spawned {
+  pid_t pid = -1;     ///< the program: leads its own session and process group
+  pid_t waiter = -1;  ///< its sbx-shim, our child: it ends right after the program
+};
+
+/// Starts the program under its waiter and returns once it has exec'd, or the reason it
+/// could not (chdir or exec failed, with errno's text).
+Result<Spawned> spawn_process(const SpawnRequest& req);
+
+/// sbx-shim next to this sbxd, else on PATH; SBX_SHIM overrides.
+std::string find_waiter();
 
 }  // namespace sbx::daemon

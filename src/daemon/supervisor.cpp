@@ -18,6 +18,7 @@
 #include "common/command_line.hpp"
 #include "common/ids.hpp"
 #include "common/proc.hpp"
+#include "daemon/spawn.hpp"
 #include "daemon/supervisor_impl.hpp"
 
 namespace sbx::daemon {
@@ -50,6 +51,7 @@ void Supervisor::Impl::forget(const std::shared_ptr<Entry>& e) {
   ::unlink(paths.record_path(id).c_str());
   ::unlink(paths.log_path(id, false).c_str());
   ::unlink(paths.log_path(id, true).c_str());
+  ::unlink(paths.exit_path(id).c_str());
   auto it = entries.find(id);
   if (it != entries.end() && it->second == e) entries.erase(it);
 }
@@ -57,6 +59,7 @@ void Supervisor::Impl::forget(const std::shared_ptr<Entry>& e) {
 Supervisor::Supervisor(asio::io_context& io, const Paths& paths, Timers& timers)
     : impl_(std::make_unique<Impl>(io, paths, timers)) {
   impl_->dev_null.reset(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+  impl_->waiter_path = find_waiter();
 }
 
 Supervisor::~Supervisor() = default;
@@ -87,11 +90,13 @@ void Supervisor::load() {
     I.note_id(e->rec.id);
     I.entries[e->rec.id] = e;
     if (e->rec.ended()) continue;
-    if (e->rec.pid && process_alive(*e->rec.pid, e->rec.pid_start_ticks)) {
-      spdlog::info("adopted {} (pid {})", e->rec.id, *e->rec.pid);
+    // A live record: its waiter still waits (adopt it), or it wrote the exit status while
+    // no sbxd was running (read it), or the process was lost with its waiter.
+    if (e->rec.waiter_pid && process_alive(*e->rec.waiter_pid, e->rec.waiter_start_ticks)) {
+      spdlog::info("adopted {} (pid {}, waiter {})", e->rec.id, e->rec.pid.value_or(0), *e->rec.waiter_pid);
       I.watch_exit(e, false);
     } else if (e->rec.pid) {
-      I.ended(e, std::nullopt);
+      I.waiter_ended(e);
     } else {
       I.fail(e, "sbxd stopped while the process was starting");
     }

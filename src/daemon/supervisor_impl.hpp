@@ -24,9 +24,10 @@ struct Supervisor::Entry {
   ProcessRecord rec;
   std::string program;              ///< resolved path, kept for restarts
   std::vector<std::string> envp;    ///< the environment, kept for restarts
-  /// The leader's pidfd: readable once it has ended. It names the process, never a reused pid.
+  /// The pidfd of the process's waiter (sbx-shim), readable once the waiter, and so the
+  /// program, has ended. A pidfd names the process, never a reused pid.
   std::unique_ptr<boost::asio::posix::stream_descriptor> pidfd;
-  /// Our own child (we reap it and learn its status), not one adopted from an earlier sbxd.
+  /// The waiter is our child (we reap it), not one adopted from an earlier sbxd.
   bool own_child = false;
   std::map<WatchId, EndFn> watchers;
   std::vector<std::function<void()>> stop_done;
@@ -53,6 +54,7 @@ struct Supervisor::Impl {
   WatchId next_watch = 1;
   std::uint64_t next_auto_id = 1;
   UniqueFd dev_null;
+  std::string waiter_path;  ///< sbx-shim
   struct Removed {
     ProcessRecord rec;
     Clock::time_point at;
@@ -70,6 +72,8 @@ struct Supervisor::Impl {
   // supervisor_run.cpp: runs, exits, restarts, stops
   Status launch(const std::shared_ptr<Entry>& e, bool first_run);
   void watch_exit(const std::shared_ptr<Entry>& e, bool own_child);
+  /// The waiter is gone: the status it wrote, if any, ends the run.
+  void waiter_ended(const std::shared_ptr<Entry>& e);
   void arm_exit(const std::shared_ptr<Entry>& e);
   void ended(const std::shared_ptr<Entry>& e, std::optional<int> wait_status);
   void finalize(const std::shared_ptr<Entry>& e);

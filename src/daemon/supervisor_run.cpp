@@ -63,6 +63,9 @@ Status Supervisor::Impl::launch(const std::shared_ptr<Entry>& e, bool first_run)
   if (!out || !err) return make_error(Errc::failed, std::string("cannot open its log files: ") + std::strerror(errno));
 
   SpawnRequest req;
+  req.waiter = waiter_path;
+  req.exit_file = paths.exit_path(r.id);
+  ::unlink(req.exit_file.c_str());
   req.program = e->program;
   req.argv = r.argv;
   req.envp = e->envp;
@@ -70,11 +73,14 @@ Status Supervisor::Impl::launch(const std::shared_ptr<Entry>& e, bool first_run)
   req.stdin_fd = dev_null.get();
   req.stdout_fd = out.get();
   req.stderr_fd = err.get();
-  auto pid = spawn_process(req);
-  if (!pid) return make_error(Errc::failed, "cannot exec " + e->program + ": " + pid.error().message);
+  auto spawned = spawn_process(req);
+  if (!spawned) return make_error(Errc::failed, "cannot exec " + e->program + ": " + spawned.error().message);
+  pid_t pid = spawned->pid;
 
-  r.pid = *pid;
-  r.pid_start_ticks = process_start_ticks(*pid);
+  r.pid = pid;
+  r.pid_start_ticks = process_start_ticks(pid);
+  r.waiter_pid = spawned->waiter;
+  r.waiter_start_ticks = process_start_ticks(spawned->waiter);
   r.status = ProcStatus::running;
   r.start_time = now_epoch_ms();
   r.end_time.reset();
@@ -92,27 +98,37 @@ Status Supervisor::Impl::launch(const std::shared_ptr<Entry>& e, bool first_run)
     });
   }
   save(r);
-  spdlog::info("{} {} (pid {}): {}", first_run ? "started" : "restarted", r.id, *pid, r.command);
+  spdlog::info("{} {} (pid {}): {}", first_run ? "started" : "restarted", r.id, pid, r.command);
   return ok_status();
 }
+
+namespace {
+
+/// The wait status the waiter wrote, if it got to write one.
+std::optional<int> read_exit_status(const std::string& path) {
+  auto text = read_file(path);
+  if (!text || text->empty()) return std::nullopt;
+  char* end = nullptr;
+  long v = std::strtol(text->c_str(), &end, 10);
+  if (end == text->c_str()) return std::nullopt;
+  return static_cast<int>(v);
+}
+
+}  // namespace
 
 // Why not Boost.Process's process_handle::async_wait: in Boost 1.81 it answers the pidfd's
 // readiness with a blocking waitpid(pid, 0). A readiness event that is not the exit (seen
 // under concurrent starts) then blocks the whole daemon in wait4 until that child ends.
 // Here readiness is only a hint: waitid(WNOHANG) decides, and a false alarm re-arms.
 void Supervisor::Impl::watch_exit(const std::shared_ptr<Entry>& e, bool own_child) {
-  pid_t pid = *e->rec.pid;
+  pid_t waiter = e->rec.waiter_pid.value_or(0);
   e->own_child = own_child;
-  int fd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));  // close-on-exec by default
+  int fd = waiter > 1 ? static_cast<int>(::syscall(SYS_pidfd_open, waiter, 0)) : -1;  // close-on-exec
   if (fd < 0) {
-    if (own_child) {  // cannot happen for an unreaped child; reap it the plain way
-      int status = 0;
-      ::waitpid(pid, &status, 0);
-      return ended(e, status);
-    }
-    return ended(e, std::nullopt);
+    if (own_child && waiter > 1) ::waitpid(waiter, nullptr, 0);  // gone already: a zombie to reap
+    return waiter_ended(e);
   }
-  if (own_child) leaders.insert(pid);
+  if (own_child) leaders.insert(waiter);
   e->pidfd = std::make_unique<asio::posix::stream_descriptor>(io, fd);
   arm_exit(e);
 }
@@ -123,27 +139,28 @@ void Supervisor::Impl::arm_exit(const std::shared_ptr<Entry>& e) {
     if (ec == asio::error::operation_aborted) return;
     auto e = weak.lock();
     if (!e || !e->pidfd) return;
-    pid_t pid = *e->rec.pid;
+    pid_t waiter = e->rec.waiter_pid.value_or(0);
     if (!e->own_child) {
-      if (process_alive(pid, e->rec.pid_start_ticks)) return arm_exit(e);
-      e->pidfd.reset();
-      return ended(e, std::nullopt);
+      if (process_alive(waiter, e->rec.waiter_start_ticks)) return arm_exit(e);
+    } else {
+      siginfo_t si{};
+      int rc = ::waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(e->pidfd->native_handle()), &si,
+                        WEXITED | WNOHANG);
+      if (rc == 0 && si.si_pid == 0) return arm_exit(e);  // not ended: a false alarm
+      if (rc != 0) spdlog::error("waitid on the waiter of {} failed: {}", e->rec.id, std::strerror(errno));
+      leaders.erase(waiter);
     }
-    siginfo_t si{};
-    if (::waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(e->pidfd->native_handle()), &si,
-                 WEXITED | WNOHANG) != 0) {
-      spdlog::error("waitid on {} (pid {}) failed: {}", e->rec.id, pid, std::strerror(errno));
-      leaders.erase(pid);
-      e->pidfd.reset();
-      return ended(e, std::nullopt);
-    }
-    if (si.si_pid == 0) return arm_exit(e);  // not ended: a false alarm
-    leaders.erase(pid);
     e->pidfd.reset();
-    // Back to a wait(2) status: exit code in bits 8-15, or the signal in bits 0-6.
-    int status = si.si_code == CLD_EXITED ? (si.si_status & 0xff) << 8 : (si.si_status & 0x7f);
-    ended(e, status);
+    waiter_ended(e);
   });
+}
+
+void Supervisor::Impl::waiter_ended(const std::shared_ptr<Entry>& e) {
+  std::string exit_file = paths.exit_path(e->rec.id);
+  auto status = read_exit_status(exit_file);
+  if (!status) spdlog::error("{}: its waiter ended without writing the exit status", e->rec.id);
+  ended(e, status);
+  ::unlink(exit_file.c_str());  // the record, saved by now, holds it
 }
 
 void Supervisor::Impl::ended(const std::shared_ptr<Entry>& e, std::optional<int> wait_status) {
@@ -161,7 +178,7 @@ void Supervisor::Impl::ended(const std::shared_ptr<Entry>& e, std::optional<int>
     r.status = ProcStatus::killed;
   } else {
     r.status = ProcStatus::failed;
-    r.error = "exit status unknown: the process ended while it was not a child of this sbxd";
+    r.error = "exit status unknown: its waiter (sbx-shim) was killed before the process ended";
   }
   if (e->timed_out) {
     r.status = ProcStatus::killed;

@@ -1,0 +1,36 @@
+// Runs in the child between fork and exec: async-signal-safe calls only; never return,
+// _exit(127). This is the only post-fork code of sbx.
+
+#include "shim/child.hpp"
+
+#include <errno.h>
+#include <signal.h>
+#include <unistd.h>
+
+extern char** environ;
+
+namespace sbx::shim {
+
+void exec_child(int err_fd, int report_fd, const char* cwd, const char* program, char** argv) {
+  ::close(report_fd);  // the program's only descriptors are 0, 1 and 2
+  // The shim ignores signals; the program starts with the defaults and an empty mask.
+  struct sigaction dfl {};
+  dfl.sa_handler = SIG_DFL;
+  for (int sig = 1; sig < NSIG; ++sig) ::sigaction(sig, &dfl, nullptr);
+  sigset_t none;
+  sigemptyset(&none);
+  ::sigprocmask(SIG_SETMASK, &none, nullptr);
+  ::setsid();  // its own session and process group: kill reaches the whole tree
+  ChildFailure f{1, 0};
+  if (::chdir(cwd) != 0) {
+    f.error = errno;
+  } else {
+    ::execve(program, argv, environ);
+    f = ChildFailure{2, errno};
+  }
+  ssize_t ignored = ::write(err_fd, &f, sizeof f);
+  (void)ignored;
+  ::_exit(127);
+}
+
+}  // namespace sbx::shim

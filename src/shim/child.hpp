@@ -1,0 +1,13 @@
+#pragma once
+namespace sbx::shim {
+
+/// What a child that could not exec tells the shim through the error pipe.
+struct ChildFailure {
+  int stage;  ///< 1: chdir, 2: exec
+  int error;  ///< errno
+};
+
+/// Runs in the child between fork and exec; never returns.
+[[noreturn]] void exec_child(int err_fd, int report_fd, const char* cwd, const char* program, char** argv);
+
+}  // namespace sbx::shim

@@ -1,0 +1,128 @@
+// sbx-shim: the per-process waiter. sbxd starts one per run; it starts the program and
+// waits for it, so a program's exit status is known even when sbxd died or was replaced
+// meanwhile (a container runtime's monitor does the same job).
+//
+//   sbx-shim EXIT_FILE CWD PROGRAM ARGV0 [ARG...]      (environment: the program's)
+//
+// fd 0, 1, 2: the program's stdin, stdout and stderr; fd 3: the report to sbxd, one line:
+//   "ok PID\n" once PROGRAM was exec'd, or "err chdir|exec ERRNO\n".
+// When PROGRAM ends, its raw wait status is written to EXIT_FILE (atomically, fsync'd)
+// and the shim exits 0. The program leads its own session and process group.
+//
+// Only libc: the shim is exec'd once per run and must start fast and stay small.
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "shim/child.hpp"
+
+namespace {
+
+constexpr int kReportFd = 3;
+
+bool write_all(int fd, const char* p, size_t n) {
+  while (n > 0) {
+    ssize_t w = ::write(fd, p, n);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      return false;
+    }
+    p += w;
+    n -= static_cast<size_t>(w);
+  }
+  return true;
+}
+
+void report(const char* line) {
+  write_all(kReportFd, line, strlen(line));
+  ::close(kReportFd);
+}
+
+/// EXIT_FILE.tmp, fsync, rename, fsync the folder: the status is final, it must survive.
+void write_exit_file(const char* path, int status) {
+  char tmp[4096];
+  if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= static_cast<int>(sizeof tmp)) return;
+  int fd = ::open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return;
+  char buf[32];
+  int n = snprintf(buf, sizeof buf, "%d\n", status);
+  bool ok = write_all(fd, buf, static_cast<size_t>(n)) && ::fsync(fd) == 0;
+  ::close(fd);
+  if (!ok || ::rename(tmp, path) != 0) {
+    ::unlink(tmp);
+    return;
+  }
+  char dir[4096];
+  snprintf(dir, sizeof dir, "%s", path);
+  char* slash = strrchr(dir, '/');
+  if (slash && slash != dir) *slash = '\0';
+  int dfd = ::open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0) {
+    ::fsync(dfd);
+    ::close(dfd);
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 5) {
+    const char* usage = "sbx-shim: started by sbxd, not by hand\n";
+    write_all(2, usage, strlen(usage));
+    return 2;
+  }
+  const char* exit_file = argv[1];
+  const char* cwd = argv[2];
+  const char* program = argv[3];
+  char** child_argv = argv + 4;
+
+  // The shim waits; only SIGKILL ends it early. Signals for the program go to its group.
+  static const int kIgnored[] = {SIGHUP, SIGINT, SIGTERM, SIGPIPE, SIGQUIT, SIGUSR1, SIGUSR2};
+  for (int sig : kIgnored) ::signal(sig, SIG_IGN);
+
+  int err_pipe[2];
+  if (::pipe2(err_pipe, O_CLOEXEC) != 0) {
+    char line[64];
+    snprintf(line, sizeof line, "err exec %d\n", errno);
+    report(line);
+    return 1;
+  }
+  pid_t pid = ::fork();
+  if (pid < 0) {
+    char line[64];
+    snprintf(line, sizeof line, "err exec %d\n", errno);
+    report(line);
+    return 1;
+  }
+  if (pid == 0) sbx::shim::exec_child(err_pipe[1], kReportFd, cwd, program, child_argv);  // never returns
+
+  ::close(err_pipe[1]);
+  sbx::shim::ChildFailure failure{};
+  ssize_t n;
+  do {
+    n = ::read(err_pipe[0], &failure, sizeof failure);
+  } while (n < 0 && errno == EINTR);
+  ::close(err_pipe[0]);
+  char line[64];
+  if (n == static_cast<ssize_t>(sizeof failure)) {  // the child could not exec: nothing to wait for
+    snprintf(line, sizeof line, "err %s %d\n", failure.stage == 1 ? "chdir" : "exec", failure.error);
+    report(line);
+    ::waitpid(pid, nullptr, 0);
+    return 0;
+  }
+  snprintf(line, sizeof line, "ok %d\n", static_cast<int>(pid));
+  report(line);
+
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0) {
+    if (errno != EINTR) return 1;
+  }
+  write_exit_file(exit_file, status);
+  return 0;
+}
