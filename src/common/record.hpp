@@ -47,6 +47,9 @@ struct ProcessRecord {
   std::string restart = "no";                ///< no | on-failure | always
   std::optional<int> max_restarts;           ///< absent: no limit
   int restarts = 0;
+  std::int64_t log_max = 64 << 20;           ///< per stream, bytes; 0: unbounded
+  std::int64_t dropped_stdout = 0;           ///< oldest bytes dropped to keep within log_max
+  std::int64_t dropped_stderr = 0;
 
   bool ended() const { return is_ended(status); }
 };

@@ -79,6 +79,9 @@ std::string record_to_toml(const ProcessRecord& r) {
   put("restart", r.restart);
   if (r.max_restarts) put("max_restarts", *r.max_restarts);
   put("restarts", r.restarts);
+  put("log_max", r.log_max);
+  if (r.dropped_stdout) put("dropped_stdout", r.dropped_stdout);
+  if (r.dropped_stderr) put("dropped_stderr", r.dropped_stderr);
   toml::table env;
   for (const auto& [k, v] : r.env) env.insert(k, v);
   out << "\n[env]\n";
@@ -136,6 +139,9 @@ Result<ProcessRecord> record_from_toml(std::string_view text) {
   r.auto_cleanup = t["auto_cleanup"].value_or(false);
   r.restart = t["restart"].value_or(std::string("no"));
   r.restarts = static_cast<int>(t["restarts"].value_or(std::int64_t{0}));
+  r.log_max = t["log_max"].value_or(std::int64_t{64 << 20});
+  r.dropped_stdout = t["dropped_stdout"].value_or(std::int64_t{0});
+  r.dropped_stderr = t["dropped_stderr"].value_or(std::int64_t{0});
   return r;
 }
 

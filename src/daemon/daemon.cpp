@@ -60,8 +60,8 @@ int run_daemon(const DaemonOptions& opts) {
 
   asio::io_context io(1);
   Timers timers(io);
-  Supervisor supervisor(io, opts.paths, timers);
   LogWatch log_watch(io);
+  Supervisor supervisor(io, opts.paths, timers, log_watch);
   Context ctx{io, opts.paths, supervisor, timers, log_watch, now_epoch_ms(), false, nullptr, nullptr};
   Server server(io, ctx);
 

@@ -43,6 +43,12 @@ void LogReader::stop() {
   sink_ = nullptr;
 }
 
+void LogReader::shift(std::uint8_t stream, off_t removed) {
+  for (auto& src : sources_) {
+    if (src.stream == stream) src.offset = src.offset > removed ? src.offset - removed : 0;
+  }
+}
+
 void LogReader::kick() {
   if (stopped_) return;
   if (busy_) {

@@ -43,6 +43,9 @@ class LogReader : public std::enable_shared_from_this<LogReader> {
   void kick();
   /// No more reading or callbacks.
   void stop();
+  /// The oldest `removed` bytes of `stream`'s file were cut out (the file collapsed):
+  /// what this reader had not read of them is gone, the rest moved down.
+  void shift(std::uint8_t stream, off_t removed);
 
  private:
   static constexpr std::size_t kYieldBytes = 8 << 20;

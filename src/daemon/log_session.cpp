@@ -29,6 +29,8 @@ Result<std::shared_ptr<LogSession>> LogSession::open(Context& ctx, const LogSess
       ::fstat(src.fd.get(), &st);
       src.offset = tail_offset(src.fd.get(), st.st_size, *spec.tail);
     }
+    // A capped log on a filesystem without collapse starts with a punched hole: skip it.
+    if (off_t data = ::lseek(src.fd.get(), src.offset, SEEK_DATA); data > src.offset) src.offset = data;
     s->paths_.push_back(path);
     sources.push_back(std::move(src));
   }
@@ -60,6 +62,9 @@ void LogSession::start(DoneFn done) {
     });
   }
   std::weak_ptr<LogSession> weak = shared_from_this();
+  trim_watch_ = ctx_.supervisor.watch_trim(id_, [weak](std::uint8_t stream, std::int64_t removed, bool shifted) {
+    if (auto s = weak.lock(); s && shifted) s->reader_->shift(stream, static_cast<off_t>(removed));
+  });
   reader_->set_at_end([weak] {
     if (auto s = weak.lock()) s->at_end();
   });
@@ -82,6 +87,8 @@ void LogSession::stop() {
   watches_.clear();
   if (end_watch_) ctx_.supervisor.unwatch_end(id_, end_watch_);
   end_watch_ = 0;
+  if (trim_watch_) ctx_.supervisor.unwatch_trim(id_, trim_watch_);
+  trim_watch_ = 0;
   if (reader_) reader_->stop();
   if (held_) {
     held_ = false;

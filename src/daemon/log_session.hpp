@@ -45,6 +45,7 @@ class LogSession : public std::enable_shared_from_this<LogSession> {
   std::vector<std::string> paths_;
   std::vector<LogWatch::Id> watches_;
   Supervisor::WatchId end_watch_ = 0;
+  Supervisor::WatchId trim_watch_ = 0;
   bool follow_ = false;
   bool ended_ = false;
   bool stopped_ = false;

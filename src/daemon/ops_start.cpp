@@ -54,6 +54,11 @@ Result<StartSpec> parse_start(const json::object& args) {
   if (spec.restart != "no" && spec.restart != "on-failure" && spec.restart != "always") {
     return make_error(Errc::usage, "restart policy must be no, on-failure or always");
   }
+  if (auto m = proto::get_opt_int(args, "log_max")) {
+    if (*m < 0) return make_error(Errc::usage, "log_max must be 0 (unbounded) or more");
+    if (*m > 0 && *m < (64 << 10)) return make_error(Errc::usage, "--log-max must be 0 (unbounded) or at least 64K");
+    spec.log_max = *m;
+  }
   if (auto m = proto::get_opt_int(args, "max_restarts")) {
     if (*m < 0 || *m > 1'000'000) return make_error(Errc::usage, "max_restarts must be 0 or more");
     spec.max_restarts = static_cast<int>(*m);

@@ -56,8 +56,8 @@ void Supervisor::Impl::forget(const std::shared_ptr<Entry>& e) {
   if (it != entries.end() && it->second == e) entries.erase(it);
 }
 
-Supervisor::Supervisor(asio::io_context& io, const Paths& paths, Timers& timers)
-    : impl_(std::make_unique<Impl>(io, paths, timers)) {
+Supervisor::Supervisor(asio::io_context& io, const Paths& paths, Timers& timers, LogWatch& log_watch)
+    : impl_(std::make_unique<Impl>(io, paths, timers, log_watch)) {
   impl_->dev_null.reset(::open("/dev/null", O_RDONLY | O_CLOEXEC));
   impl_->waiter_path = find_waiter();
 }
@@ -95,6 +95,7 @@ void Supervisor::load() {
     if (e->rec.waiter_pid && process_alive(*e->rec.waiter_pid, e->rec.waiter_start_ticks)) {
       spdlog::info("adopted {} (pid {}, waiter {})", e->rec.id, e->rec.pid.value_or(0), *e->rec.waiter_pid);
       I.watch_exit(e, false);
+      I.cap_logs(e);
     } else if (e->rec.pid) {
       I.waiter_ended(e);
     } else {
@@ -128,6 +129,7 @@ Result<ProcessRecord> Supervisor::start(StartSpec spec) {
   r.auto_cleanup = spec.auto_cleanup;
   r.restart = spec.restart;
   r.max_restarts = spec.max_restarts;
+  r.log_max = spec.log_max;
 
   std::map<std::string, std::string> env;
   for (const auto& kv : spec.base_env) {
@@ -257,6 +259,19 @@ const ProcessRecord* Supervisor::recently_removed(const std::string& id) const {
   auto it = impl_->removed.find(id);
   if (it == impl_->removed.end() || Clock::now() - it->second.at > kRemovedMemory) return nullptr;
   return &it->second.rec;
+}
+
+Supervisor::WatchId Supervisor::watch_trim(const std::string& id, TrimFn fn) {
+  auto it = impl_->entries.find(id);
+  if (it == impl_->entries.end()) return 0;
+  WatchId w = impl_->next_watch++;
+  it->second->trim_watchers.emplace(w, std::move(fn));
+  return w;
+}
+
+void Supervisor::unwatch_trim(const std::string& id, WatchId w) {
+  auto it = impl_->entries.find(id);
+  if (it != impl_->entries.end()) it->second->trim_watchers.erase(w);
 }
 
 void Supervisor::hold(const std::string& id) {

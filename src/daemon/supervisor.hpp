@@ -14,6 +14,7 @@
 #include "common/paths.hpp"
 #include "common/record.hpp"
 #include "common/result.hpp"
+#include "daemon/log_watch.hpp"
 #include "daemon/timers.hpp"
 
 namespace boost::asio {
@@ -34,6 +35,7 @@ struct StartSpec {
   bool auto_cleanup = false;                   ///< --rm
   std::string restart = "no";                  ///< no | on-failure | always
   std::optional<int> max_restarts;             ///< absent: no limit
+  std::int64_t log_max = 64 << 20;             ///< per stream; 0: unbounded
 };
 
 class Supervisor {
@@ -41,7 +43,7 @@ class Supervisor {
   using EndFn = std::function<void(const ProcessRecord&)>;
   using WatchId = std::uint64_t;
 
-  Supervisor(boost::asio::io_context& io, const Paths& paths, Timers& timers);
+  Supervisor(boost::asio::io_context& io, const Paths& paths, Timers& timers, LogWatch& log_watch);
   ~Supervisor();
 
   /// Reads every record at start-up; processes that were live are re-watched if they
@@ -76,6 +78,11 @@ class Supervisor {
   /// The final record of an --rm process removed in the last minute, so that a `wait`
   /// that comes after a fast process already ended still learns how it ended.
   const ProcessRecord* recently_removed(const std::string& id) const;
+  /// Calls `fn(stream, removed, shifted)` when the oldest bytes of a log were dropped to
+  /// keep it within its cap; `shifted`: offsets after the cut moved down by `removed`.
+  using TrimFn = std::function<void(std::uint8_t stream, std::int64_t removed, bool shifted)>;
+  WatchId watch_trim(const std::string& id, TrimFn fn);
+  void unwatch_trim(const std::string& id, WatchId w);
   /// While held (a follower is reading its logs), an --rm process is not removed.
   void hold(const std::string& id);
   void release(const std::string& id);

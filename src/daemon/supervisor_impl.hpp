@@ -8,6 +8,7 @@
 #include <unordered_set>
 
 #include "common/fd.hpp"
+#include "daemon/log_cap.hpp"
 #include "daemon/supervisor.hpp"
 
 namespace sbx::daemon {
@@ -30,6 +31,8 @@ struct Supervisor::Entry {
   /// The waiter is our child (we reap it), not one adopted from an earlier sbxd.
   bool own_child = false;
   std::map<WatchId, EndFn> watchers;
+  std::map<WatchId, TrimFn> trim_watchers;
+  std::vector<LogCap::Id> caps;     ///< while it runs with a log cap
   std::vector<std::function<void()>> stop_done;
   Timers::Id kill_timer = 0;
   Timers::Id poll_timer = 0;
@@ -61,7 +64,12 @@ struct Supervisor::Impl {
   };
   std::map<std::string, Removed> removed;  ///< --rm records, for a late `wait`
 
-  Impl(boost::asio::io_context& io_, const Paths& p, Timers& t) : io(io_), paths(p), timers(t) {}
+  LogCap log_cap;
+
+  Impl(boost::asio::io_context& io_, const Paths& p, Timers& t, LogWatch& w)
+      : io(io_), paths(p), timers(t), log_cap(w, t) {}
+  void cap_logs(const std::shared_ptr<Entry>& e);
+  void uncap_logs(const std::shared_ptr<Entry>& e);
 
   // supervisor.cpp
   void save(const ProcessRecord& r);

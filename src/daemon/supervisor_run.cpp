@@ -86,6 +86,7 @@ Status Supervisor::Impl::launch(const std::shared_ptr<Entry>& e, bool first_run)
   r.end_time.reset();
   e->run_started = Clock::now();
   watch_exit(e, true);
+  cap_logs(e);
   if (r.timeout_ms) {
     std::weak_ptr<Entry> weak = e;
     e->timeout_timer = timers.after(Millis(*r.timeout_ms), [this, weak] {
@@ -163,8 +164,32 @@ void Supervisor::Impl::waiter_ended(const std::shared_ptr<Entry>& e) {
   ::unlink(exit_file.c_str());  // the record, saved by now, holds it
 }
 
+void Supervisor::Impl::cap_logs(const std::shared_ptr<Entry>& e) {
+  if (e->rec.log_max <= 0 || !e->caps.empty()) return;
+  for (bool is_err : {false, true}) {
+    std::weak_ptr<Entry> weak = e;
+    e->caps.push_back(log_cap.add(paths.log_path(e->rec.id, is_err), e->rec.log_max, [this, weak, is_err](const Trimmed& t) {
+      auto e = weak.lock();
+      if (!e) return;
+      (is_err ? e->rec.dropped_stderr : e->rec.dropped_stdout) += t.removed;
+      save(e->rec);
+      auto fns = e->trim_watchers;  // a watcher may unwatch
+      for (auto& [w, fn] : fns) fn(is_err ? 2 : 1, t.removed, t.shifted);
+    }));
+  }
+}
+
+void Supervisor::Impl::uncap_logs(const std::shared_ptr<Entry>& e) {
+  for (auto id : e->caps) {
+    log_cap.check_now(id);  // what it wrote last
+    log_cap.remove(id);
+  }
+  e->caps.clear();
+}
+
 void Supervisor::Impl::ended(const std::shared_ptr<Entry>& e, std::optional<int> wait_status) {
   ProcessRecord& r = e->rec;
+  uncap_logs(e);
   timers.cancel(e->timeout_timer);
   e->timeout_timer = 0;
   r.end_time = now_epoch_ms();
