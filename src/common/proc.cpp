@@ -6,7 +6,10 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
+#include <string_view>
+#include <ctime>
 #include <string>
 
 #include "common/fd.hpp"
@@ -71,20 +74,12 @@ std::optional<pid_t> parent_pid(pid_t pid) {
 
 namespace {
 
-bool descends_from(pid_t pid, pid_t ancestor) {
-  for (int depth = 0; depth < 128 && pid > 1; ++depth) {
-    auto parent = parent_pid(pid);
-    if (!parent) return false;
-    if (*parent == ancestor) return true;
-    pid = *parent;
-  }
-  return false;
-}
-
-bool environ_has(pid_t pid, const std::string& needle) {
-  std::string path = "/proc/" + std::to_string(pid) + "/environ";
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd) return false;
+/// The value of `name` in /proc/PID/environ, or "" when absent or unreadable.
+std::string environ_value(pid_t pid, std::string_view name) {
+  char path[64];
+  std::snprintf(path, sizeof path, "/proc/%d/environ", static_cast<int>(pid));
+  UniqueFd fd(::open(path, O_RDONLY | O_CLOEXEC));
+  if (!fd) return {};
   std::string env;
   char buf[16384];
   for (;;) {
@@ -92,31 +87,47 @@ bool environ_has(pid_t pid, const std::string& needle) {
     if (n <= 0) break;
     env.append(buf, static_cast<size_t>(n));
   }
-  // Each entry ends with a NUL; match whole entries only.
-  for (size_t pos = 0; pos < env.size();) {
+  for (size_t pos = 0; pos < env.size();) {  // NUL-separated NAME=VALUE entries
     size_t end = env.find('\0', pos);
     if (end == std::string::npos) end = env.size();
-    if (env.compare(pos, end - pos, needle) == 0) return true;
+    std::string_view entry(env.data() + pos, end - pos);
+    if (entry.size() > name.size() && entry.starts_with(name) && entry[name.size()] == '=') {
+      return std::string(entry.substr(name.size() + 1));
+    }
     pos = end + 1;
   }
-  return false;
+  return {};
 }
 
 }  // namespace
 
-std::vector<pid_t> tagged_descendants(const std::string& id, pid_t ancestor) {
-  std::vector<pid_t> out;
+std::string new_run_token() {
+  unsigned char bytes[16] = {};
+  UniqueFd fd(::open("/dev/urandom", O_RDONLY | O_CLOEXEC));
+  if (!fd || ::read(fd.get(), bytes, sizeof bytes) != static_cast<ssize_t>(sizeof bytes)) {
+    auto seed = static_cast<unsigned long long>(::getpid()) ^ static_cast<unsigned long long>(::time(nullptr));
+    for (auto& b : bytes) b = static_cast<unsigned char>(seed = seed * 6364136223846793005ULL + 1442695040888963407ULL);
+  }
+  static const char* hex = "0123456789abcdef";
+  std::string out;
+  for (unsigned char b : bytes) {
+    out += hex[b >> 4];
+    out += hex[b & 15];
+  }
+  return out;
+}
+
+std::vector<std::pair<pid_t, std::string>> scan_run_tokens() {
+  std::vector<std::pair<pid_t, std::string>> out;
   DIR* dir = ::opendir("/proc");
   if (!dir) return out;
-  std::string needle = "SBX_PROCESS_ID=" + id;
   pid_t self = ::getpid();
   while (auto* ent = ::readdir(dir)) {
     char* end = nullptr;
     long pid = std::strtol(ent->d_name, &end, 10);
     if (*end != '\0' || pid <= 1 || pid == self) continue;
-    if (environ_has(static_cast<pid_t>(pid), needle) && descends_from(static_cast<pid_t>(pid), ancestor)) {
-      out.push_back(static_cast<pid_t>(pid));
-    }
+    std::string token = environ_value(static_cast<pid_t>(pid), kRunTokenVar);
+    if (!token.empty()) out.emplace_back(static_cast<pid_t>(pid), std::move(token));
   }
   ::closedir(dir);
   return out;

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace sbx {
@@ -21,10 +22,16 @@ bool process_alive(pid_t pid, std::optional<std::uint64_t> start_ticks = std::nu
 /// True while any process is left in process group `pgid` (> 1); zombies count.
 bool group_alive(pid_t pgid);
 
-/// Processes whose environment holds SBX_PROCESS_ID=`id` and that descend from `ancestor`
-/// (sbxd, a subreaper, so a process that double-forked or called setsid is still below
-/// it). Processes that cleared their environment cannot be found this way.
-std::vector<pid_t> tagged_descendants(const std::string& id, pid_t ancestor);
+/// The environment variable that marks every process of one run: SBX_RUN_TOKEN=<token>.
+/// A token is random and never reused, so a match is that run's process, whichever
+/// daemon started it and whoever its parent is now (a double fork, setsid, or an sbxd
+/// that was replaced). Processes that cleared their environment cannot be found this way.
+inline constexpr const char* kRunTokenVar = "SBX_RUN_TOKEN";
+std::string new_run_token();
+
+/// Every process's SBX_RUN_TOKEN, read from /proc in one pass (processes of other users
+/// and those without the variable are left out).
+std::vector<std::pair<pid_t, std::string>> scan_run_tokens();
 
 /// The parent pid from /proc/PID/stat; nullopt when the process is gone.
 std::optional<pid_t> parent_pid(pid_t pid);

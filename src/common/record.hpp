@@ -33,6 +33,7 @@ struct ProcessRecord {
   std::string session = "default";
   std::optional<int> pid;                    ///< absent while starting and after error
   std::optional<std::uint64_t> pid_start_ticks;  ///< /proc/PID/stat field 22, against pid reuse
+  std::string run_token;                     ///< SBX_RUN_TOKEN of the current run (internal)
   std::optional<int> waiter_pid;             ///< the sbx-shim that waits for it (internal)
   std::optional<std::uint64_t> waiter_start_ticks;
   ProcStatus status = ProcStatus::starting;

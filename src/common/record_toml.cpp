@@ -66,6 +66,7 @@ std::string record_to_toml(const ProcessRecord& r) {
   put("session", r.session);
   if (r.pid) put("pid", *r.pid);
   if (r.pid_start_ticks) put("pid_start_ticks", static_cast<std::int64_t>(*r.pid_start_ticks));
+  if (!r.run_token.empty()) put("run_token", r.run_token);
   if (r.waiter_pid) put("waiter_pid", *r.waiter_pid);
   if (r.waiter_start_ticks) put("waiter_start_ticks", static_cast<std::int64_t>(*r.waiter_start_ticks));
   if (r.start_time) put("start_time", to_toml_time(*r.start_time));
@@ -126,6 +127,7 @@ Result<ProcessRecord> record_from_toml(std::string_view text) {
   }
   if (auto v = t["pid"].value<std::int64_t>()) r.pid = static_cast<int>(*v);
   if (auto v = t["pid_start_ticks"].value<std::int64_t>()) r.pid_start_ticks = static_cast<std::uint64_t>(*v);
+  r.run_token = t["run_token"].value_or(std::string());
   if (auto v = t["waiter_pid"].value<std::int64_t>()) r.waiter_pid = static_cast<int>(*v);
   if (auto v = t["waiter_start_ticks"].value<std::int64_t>()) r.waiter_start_ticks = static_cast<std::uint64_t>(*v);
   r.start_time = from_toml_time(t.get("start_time"));

@@ -102,7 +102,8 @@ class AsioConnection final : public Connection, public std::enable_shared_from_t
     if (!handler) return refuse("unknown op '" + *op + "': the daemon may be older than this sbx");
     static const boost::json::object kNoArgs;
     const auto* args = o->if_contains("args");
-    const auto& args_obj = args && args->is_object() ? args->get_object() : kNoArgs;
+    if (args && !args->is_object()) return refuse("'args' must be a JSON object");
+    const auto& args_obj = args ? args->get_object() : kNoArgs;
     spdlog::debug("request {}", *op);
     handler(ctx_, args_obj, shared_from_this());
   }

@@ -139,6 +139,7 @@ Result<ProcessRecord> Supervisor::start(StartSpec spec) {
   for (const auto& [k, v] : spec.env) env[k] = v;
   env["SBX_PROCESS_ID"] = r.id;
   env["SBX_SESSION"] = r.session;
+  env.erase(kRunTokenVar);  // each run gets its own (launch)
   std::string path_var = env.count("PATH") ? env["PATH"] : "/usr/local/bin:/usr/bin:/bin";
   e->envp.reserve(env.size());
   for (const auto& [k, v] : env) e->envp.push_back(k + "=" + v);
@@ -225,12 +226,7 @@ Status Supervisor::signal(const std::string& id, int sig) {
   if (it == impl_->entries.end()) return make_error(Errc::not_found, "no process '" + id + "'");
   const auto& r = it->second->rec;
   if (!r.pid) return ok_status();
-  pid_t pgid = *r.pid;
-  bool leader_live = !r.ended();
-  if (leader_live && pgid > 1) ::kill(-pgid, sig);
-  for (pid_t p : tagged_descendants(r.id, ::getpid())) {
-    if (p > 1 && !(leader_live && ::getpgid(p) == pgid)) ::kill(p, sig);
-  }
+  impl_->signal_tree(r, sig);
   return ok_status();
 }
 

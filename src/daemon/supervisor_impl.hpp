@@ -19,7 +19,8 @@ inline constexpr Millis kStopGrace{10'000};       ///< grace for --timeout and d
 inline constexpr Millis kFirstBackoff{100};
 inline constexpr Millis kMaxBackoff{30'000};
 inline constexpr Millis kHealthyRun{10'000};      ///< a run this long resets the back-off
-inline constexpr Millis kRemovedMemory{60'000};   ///< how long a late `wait` finds an --rm record
+inline constexpr Millis kRemovedMemory{60'000};
+inline constexpr Millis kTokenScanTtl{15};   ///< how long a late `wait` finds an --rm record
 
 struct Supervisor::Entry {
   ProcessRecord rec;
@@ -68,6 +69,13 @@ struct Supervisor::Impl {
 
   Impl(boost::asio::io_context& io_, const Paths& p, Timers& t, LogWatch& w)
       : io(io_), paths(p), timers(t), log_cap(w, t) {}
+  /// The processes of a run (by SBX_RUN_TOKEN), its waiter left out. /proc is scanned at
+  /// most once per kTokenScanTtl, so stopping a thousand processes costs a few scans.
+  std::vector<pid_t> run_processes(const ProcessRecord& r);
+  std::vector<std::pair<pid_t, std::string>> token_scan;
+  Clock::time_point token_scan_at{};
+  void signal_tree(const ProcessRecord& r, int sig);
+  bool tree_alive(const ProcessRecord& r);
   void cap_logs(const std::shared_ptr<Entry>& e);
   void uncap_logs(const std::shared_ptr<Entry>& e);
 

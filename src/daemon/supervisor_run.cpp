@@ -35,24 +35,39 @@ void kill_group(pid_t pgid, int sig) {
   if (pgid > 1) ::kill(-pgid, sig);
 }
 
-/// Signals a process's whole tree: its process group, and every descendant that left the
-/// group (setsid, a double fork) but still carries its SBX_PROCESS_ID. Once the leader is
-/// reaped its pgid could in principle be recycled, so from then on only processes that
-/// carry the tag are signalled.
-void signal_tree(const ProcessRecord& r, bool leader_live, int sig) {
+}  // namespace
+
+std::vector<pid_t> Supervisor::Impl::run_processes(const ProcessRecord& r) {
+  std::vector<pid_t> out;
+  if (r.run_token.empty()) return out;
+  auto now = Clock::now();
+  if (now - token_scan_at > kTokenScanTtl) {
+    token_scan = scan_run_tokens();
+    token_scan_at = now;
+  }
+  for (const auto& [pid, token] : token_scan) {
+    if (token == r.run_token && pid != r.waiter_pid.value_or(0)) out.push_back(pid);
+  }
+  return out;
+}
+
+/// Signals a process's whole tree: its process group, and every process of the run that
+/// left the group (setsid, a double fork) but still carries its SBX_RUN_TOKEN. Once the
+/// leader is reaped its pgid could in principle be recycled, so from then on only
+/// processes that carry the token are signalled. The waiter is never signalled.
+void Supervisor::Impl::signal_tree(const ProcessRecord& r, int sig) {
   pid_t pgid = r.pid.value_or(0);
+  bool leader_live = !r.ended();
   if (leader_live) kill_group(pgid, sig);
-  for (pid_t p : tagged_descendants(r.id, ::getpid())) {
+  for (pid_t p : run_processes(r)) {
     if (p > 1 && !(leader_live && ::getpgid(p) == pgid)) ::kill(p, sig);
   }
 }
 
-bool tree_alive(const ProcessRecord& r, bool leader_live) {
-  if (leader_live && group_alive(r.pid.value_or(0))) return true;
-  return !tagged_descendants(r.id, ::getpid()).empty();
+bool Supervisor::Impl::tree_alive(const ProcessRecord& r) {
+  if (!r.ended() && group_alive(r.pid.value_or(0))) return true;
+  return !run_processes(r).empty();
 }
-
-}  // namespace
 
 Status Supervisor::Impl::launch(const std::shared_ptr<Entry>& e, bool first_run) {
   ProcessRecord& r = e->rec;
@@ -68,7 +83,9 @@ Status Supervisor::Impl::launch(const std::shared_ptr<Entry>& e, bool first_run)
   ::unlink(req.exit_file.c_str());
   req.program = e->program;
   req.argv = r.argv;
+  r.run_token = new_run_token();
   req.envp = e->envp;
+  req.envp.push_back(std::string(kRunTokenVar) + "=" + r.run_token);
   req.cwd = r.cwd;
   req.stdin_fd = dev_null.get();
   req.stdout_fd = out.get();
@@ -270,8 +287,8 @@ void Supervisor::Impl::begin_stop(const std::shared_ptr<Entry>& e, int sig, Mill
   }
   bool leader_live = !e->rec.ended();
   if (!e->rec.pid) return check_stop(e);
-  if (leader_live || tree_alive(e->rec, false)) {
-    signal_tree(e->rec, leader_live, sig);
+  if (leader_live || tree_alive(e->rec)) {
+    signal_tree(e->rec, sig);
     if (sig == SIGKILL) {
       e->sent_kill = true;
       e->kill_sent_at = Clock::now();
@@ -284,7 +301,7 @@ void Supervisor::Impl::begin_stop(const std::shared_ptr<Entry>& e, int sig, Mill
       if (!e) return;
       e->kill_timer = 0;
       spdlog::info("{} outlived its grace: SIGKILL to its tree", e->rec.id);
-      signal_tree(e->rec, !e->rec.ended(), SIGKILL);
+      signal_tree(e->rec, SIGKILL);
       e->sent_kill = true;
       e->kill_sent_at = Clock::now();
       check_stop(e);
@@ -296,7 +313,7 @@ void Supervisor::Impl::begin_stop(const std::shared_ptr<Entry>& e, int sig, Mill
 void Supervisor::Impl::check_stop(const std::shared_ptr<Entry>& e) {
   if (!e->rec.ended()) return;
   bool gave_up = e->sent_kill && Clock::now() - e->kill_sent_at > kReapAfterKillLimit;
-  if (!e->stop_done.empty() && !gave_up && tree_alive(e->rec, false)) {
+  if (!e->stop_done.empty() && !gave_up && tree_alive(e->rec)) {
     if (!e->poll_timer) {
       std::weak_ptr<Entry> weak = e;
       e->poll_timer = timers.after(kTreePollInterval, [this, weak] {
