@@ -270,7 +270,7 @@ class TreeKill(LifecycleCase):
                 except (OSError, ProcessLookupError):
                     pass
             return out if len(out) == 2 else None
-        kids = wait_until(find, 5, "a double-forked and a setsid'd grandchild")
+        kids = wait_until(find, 20, "a double-forked and a setsid'd grandchild")
         for k in kids:
             self.track(k)
         return kids
@@ -289,7 +289,7 @@ class TreeKill(LifecycleCase):
         i = self.start("--", PY, "-c", ESCAPERS, "ign")
         leader = self.show(i)["pid"]
         kids = self.escapers(i, leader)
-        wait_until(lambda: any(has_sig(k, "SigIgn", SIGNUM["TERM"]) for k in kids), 5, "grandchild ignoring TERM")
+        wait_until(lambda: any(has_sig(k, "SigIgn", SIGNUM["TERM"]) for k in kids), 20, "grandchild ignoring TERM")
         t0 = time.monotonic()
         self.sbx_ok("kill", "--grace", "300ms", i)
         self.assertLess(time.monotonic() - t0, 5)
