@@ -41,8 +41,7 @@ Result<std::shared_ptr<LogSession>> LogSession::open(Context& ctx, const LogSess
 
 void LogSession::start(DoneFn done) {
   done_ = std::move(done);
-  ctx_.supervisor.hold(id_);
-  held_ = true;
+  hold_ = ctx_.supervisor.hold(id_);
   const ProcessRecord* r = ctx_.supervisor.find(id_);
   ended_ = !r || r->ended();
   if (follow_ && !ended_) {
@@ -90,10 +89,7 @@ void LogSession::stop() {
   if (trim_watch_) ctx_.supervisor.unwatch_trim(id_, trim_watch_);
   trim_watch_ = 0;
   if (reader_) reader_->stop();
-  if (held_) {
-    held_ = false;
-    ctx_.supervisor.release(id_);  // may remove an --rm process: last
-  }
+  hold_.reset();  // may remove an --rm process: last
 }
 
 LogSession::~LogSession() { stop(); }

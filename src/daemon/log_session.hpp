@@ -49,7 +49,7 @@ class LogSession : public std::enable_shared_from_this<LogSession> {
   bool follow_ = false;
   bool ended_ = false;
   bool stopped_ = false;
-  bool held_ = false;
+  std::shared_ptr<void> hold_;  ///< keeps an --rm process until we are done
   DoneFn done_;
 };
 

@@ -270,19 +270,18 @@ void Supervisor::unwatch_trim(const std::string& id, WatchId w) {
   if (it != impl_->entries.end()) it->second->trim_watchers.erase(w);
 }
 
-void Supervisor::hold(const std::string& id) {
+std::shared_ptr<void> Supervisor::hold(const std::string& id) {
   auto it = impl_->entries.find(id);
-  if (it != impl_->entries.end()) it->second->holds++;
-}
-
-void Supervisor::release(const std::string& id) {
-  auto it = impl_->entries.find(id);
-  if (it == impl_->entries.end()) return;
-  auto e = it->second;
-  if (--e->holds <= 0) {
+  if (it == impl_->entries.end()) return nullptr;
+  std::weak_ptr<Entry> weak = it->second;
+  it->second->holds++;
+  Impl* impl = impl_.get();  // the supervisor outlives every connection and its holds
+  return std::shared_ptr<void>(nullptr, [impl, weak](void*) {
+    auto e = weak.lock();
+    if (!e || --e->holds > 0) return;
     e->holds = 0;
-    impl_->maybe_cleanup(e);
-  }
+    impl->maybe_cleanup(e);
+  });
 }
 
 }  // namespace sbx::daemon

@@ -84,8 +84,9 @@ class Supervisor {
   WatchId watch_trim(const std::string& id, TrimFn fn);
   void unwatch_trim(const std::string& id, WatchId w);
   /// While held (a follower is reading its logs), an --rm process is not removed.
-  void hold(const std::string& id);
-  void release(const std::string& id);
+  /// The hold ends when the returned handle is dropped; it names this process, not its
+  /// id, so a later process of the same id is never released by mistake.
+  [[nodiscard]] std::shared_ptr<void> hold(const std::string& id);
 
  private:
   struct Entry;
