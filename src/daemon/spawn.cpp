@@ -96,21 +96,25 @@ Result<Spawned> spawn_process(const SpawnRequest& req) {
   report_write.reset();
 
   // The waiter answers within an exec's time; this is the one wait on the loop thread.
+  // Byte by byte up to the newline: what follows ("exit STATUS") is read at the end.
   std::string line;
-  char buf[128];
   pollfd p{report_read.get(), POLLIN, 0};
-  while (line.find('\n') == std::string::npos) {
+  while (line.empty() || line.back() != '\n') {
     int ready = ::poll(&p, 1, kReportTimeoutMs);
     if (ready < 0 && errno == EINTR) continue;
     if (ready <= 0) break;
-    ssize_t n = ::read(report_read.get(), buf, sizeof buf);
+    char c = 0;
+    ssize_t n = ::read(report_read.get(), &c, 1);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;
-    line.append(buf, static_cast<size_t>(n));
+    line += c;
   }
   int pid = 0, err = 0;
   char stage[16] = {};
-  if (std::sscanf(line.c_str(), "ok %d", &pid) == 1 && pid > 1) return Spawned{pid, waiter};
+  if (std::sscanf(line.c_str(), "ok %d", &pid) == 1 && pid > 1) {
+    ::fcntl(report_read.get(), F_SETFL, O_NONBLOCK);
+    return Spawned{pid, waiter, std::move(report_read)};
+  }
   if (line.empty()) ::kill(waiter, SIGKILL);  // no answer at all: do not wait on it forever
   ::waitpid(waiter, nullptr, 0);              // it exits right after reporting a failure
   if (std::sscanf(line.c_str(), "err %15s %d", stage, &err) == 2) {
@@ -118,6 +122,15 @@ Result<Spawned> spawn_process(const SpawnRequest& req) {
                                                                                : "") + std::strerror(err));
   }
   return make_error(Errc::failed, "the waiter sbx-shim ended without a report");
+}
+
+std::optional<int> read_reported_status(int report_fd) {
+  if (report_fd < 0) return std::nullopt;
+  char buf[64] = {};
+  ssize_t n = ::read(report_fd, buf, sizeof buf - 1);
+  int status = 0;
+  if (n > 0 && std::sscanf(buf, "exit %d", &status) == 1) return status;
+  return std::nullopt;
 }
 
 }  // namespace sbx::daemon

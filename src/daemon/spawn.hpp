@@ -1,9 +1,11 @@
 #pragma once
 #include <sys/types.h>
 
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "common/fd.hpp"
 #include "common/result.hpp"
 
 namespace sbx::daemon {
@@ -23,7 +25,11 @@ struct SpawnRequest {
 struct Spawned {
   pid_t pid = -1;     ///< the program: leads its own session and process group
   pid_t waiter = -1;  ///< its sbx-shim, our child: it ends right after the program
+  UniqueFd report;    ///< the waiter's report pipe: "exit STATUS" arrives here at the end
 };
+
+/// The status the waiter wrote on its report pipe ("exit STATUS"), read without blocking.
+std::optional<int> read_reported_status(int report_fd);
 
 /// Starts the program under its waiter and returns once it has exec'd, or the reason it
 /// could not (chdir or exec failed, with errno's text).

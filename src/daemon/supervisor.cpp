@@ -28,9 +28,26 @@ namespace asio = boost::asio;
 /// or running process dies with the machine, so a power loss cannot make that record more
 /// wrong than the next start-up will find it (it marks the process ended); an exit code,
 /// once known, must survive. This keeps fsync off `start`'s path.
-void Supervisor::Impl::save(const ProcessRecord& r) {
+Status Supervisor::Impl::save(const ProcessRecord& r) {
   auto st = write_file_atomic(paths.record_path(r.id), record_to_toml(r), r.ended());
-  if (!st) spdlog::error("record {} not saved: {}", r.id, st.error().message);
+  if (st) {
+    unsaved.erase(r.id);
+    return st;
+  }
+  spdlog::error("record {} not saved: {}; the previous one stays until it can be", r.id, st.error().message);
+  unsaved.insert(r.id);
+  if (!save_retry) save_retry = timers.after(kSaveRetry, [this] { retry_saves(); });
+  return st;
+}
+
+void Supervisor::Impl::retry_saves() {
+  save_retry = 0;
+  auto ids = unsaved;
+  for (const auto& id : ids) {
+    auto it = entries.find(id);
+    if (it == entries.end()) unsaved.erase(id);
+    else save(it->second->rec);
+  }
 }
 
 std::string Supervisor::Impl::pick_id() {
@@ -161,10 +178,15 @@ Result<ProcessRecord> Supervisor::start(StartSpec spec) {
     r.command = shell_join(spec.argv);
     r.argv = spec.argv;
   }
+  // Nothing starts that could not be recorded: a full disk refuses the start and leaves
+  // the previous record of the id as it was.
+  if (auto saved = write_file_atomic(I.paths.record_path(r.id), record_to_toml(r), false); !saved) {
+    ::unlink((I.paths.record_path(r.id) + ".tmp").c_str());
+    return make_error(Errc::failed, "cannot record '" + r.id + "' before starting it: " + saved.error().message);
+  }
   auto old = I.entries.find(r.id);
   if (old != I.entries.end()) old->second->rec.auto_cleanup = false;  // replaced, not removed
   I.entries[r.id] = e;
-  I.save(r);
 
   struct stat st{};
   if (::stat(r.cwd.c_str(), &st) != 0) {

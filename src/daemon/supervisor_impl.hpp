@@ -5,6 +5,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <chrono>
+#include <set>
 #include <unordered_set>
 
 #include "common/fd.hpp"
@@ -20,7 +21,8 @@ inline constexpr Millis kFirstBackoff{100};
 inline constexpr Millis kMaxBackoff{30'000};
 inline constexpr Millis kHealthyRun{10'000};      ///< a run this long resets the back-off
 inline constexpr Millis kRemovedMemory{60'000};
-inline constexpr Millis kTokenScanTtl{15};   ///< how long a late `wait` finds an --rm record
+inline constexpr Millis kTokenScanTtl{15};
+inline constexpr Millis kSaveRetry{1000};   ///< how long a late `wait` finds an --rm record
 
 struct Supervisor::Entry {
   ProcessRecord rec;
@@ -31,6 +33,8 @@ struct Supervisor::Entry {
   std::unique_ptr<boost::asio::posix::stream_descriptor> pidfd;
   /// The waiter is our child (we reap it), not one adopted from an earlier sbxd.
   bool own_child = false;
+  /// Read end of our waiter's report pipe: the status, should the exit file be unwritable.
+  UniqueFd report;
   std::map<WatchId, EndFn> watchers;
   std::map<WatchId, TrimFn> trim_watchers;
   std::vector<LogCap::Id> caps;     ///< while it runs with a log cap
@@ -80,7 +84,12 @@ struct Supervisor::Impl {
   void uncap_logs(const std::shared_ptr<Entry>& e);
 
   // supervisor.cpp
-  void save(const ProcessRecord& r);
+  /// Writes the record; a record that cannot be written (a full disk) is kept in memory,
+  /// reported, and written again every kSaveRetry until it is. Returns the first error.
+  Status save(const ProcessRecord& r);
+  std::set<std::string> unsaved;  ///< ids whose record on disk is behind
+  Timers::Id save_retry = 0;
+  void retry_saves();
   std::string pick_id();
   void note_id(const std::string& id);
   void forget(const std::shared_ptr<Entry>& e);

@@ -97,6 +97,7 @@ Status Supervisor::Impl::launch(const std::shared_ptr<Entry>& e, bool first_run)
   r.pid = pid;
   r.pid_start_ticks = process_start_ticks(pid);
   r.waiter_pid = spawned->waiter;
+  e->report = std::move(spawned->report);
   r.waiter_start_ticks = process_start_ticks(spawned->waiter);
   r.status = ProcStatus::running;
   r.start_time = now_epoch_ms();
@@ -176,7 +177,9 @@ void Supervisor::Impl::arm_exit(const std::shared_ptr<Entry>& e) {
 void Supervisor::Impl::waiter_ended(const std::shared_ptr<Entry>& e) {
   std::string exit_file = paths.exit_path(e->rec.id);
   auto status = read_exit_status(exit_file);
-  if (!status) spdlog::error("{}: its waiter ended without writing the exit status", e->rec.id);
+  if (!status) status = read_reported_status(e->report.get());  // the disk was full, say
+  e->report.reset();
+  if (!status) spdlog::error("{}: its waiter ended without telling the exit status", e->rec.id);
   ended(e, status);
   ::unlink(exit_file.c_str());  // the record, saved by now, holds it
 }

@@ -4,10 +4,12 @@
 //
 //   sbx-shim EXIT_FILE CWD PROGRAM ARGV0 [ARG...]      (environment: the program's)
 //
-// fd 0, 1, 2: the program's stdin, stdout and stderr; fd 3: the report to sbxd, one line:
-//   "ok PID\n" once PROGRAM was exec'd, or "err chdir|exec ERRNO\n".
-// When PROGRAM ends, its raw wait status is written to EXIT_FILE (atomically, fsync'd)
-// and the shim exits 0. The program leads its own session and process group.
+// fd 0, 1, 2: the program's stdin, stdout and stderr; fd 3: the report to sbxd:
+//   "ok PID\n" once PROGRAM was exec'd, or "err chdir|exec ERRNO\n";
+//   then, when PROGRAM ends, "exit STATUS\n" with its raw wait status.
+// The status also goes to EXIT_FILE (atomically, fsync'd), which outlives the pipe when
+// sbxd is restarted; the pipe covers a disk too full for the file. Then the shim exits 0.
+// The program leads its own session and process group.
 //
 // Only libc: the shim is exec'd once per run and must start fast and stay small.
 
@@ -39,10 +41,7 @@ bool write_all(int fd, const char* p, size_t n) {
   return true;
 }
 
-void report(const char* line) {
-  write_all(kReportFd, line, strlen(line));
-  ::close(kReportFd);
-}
+void report(const char* line) { write_all(kReportFd, line, strlen(line)); }
 
 /// EXIT_FILE.tmp, fsync, rename, fsync the folder: the status is final, it must survive.
 void write_exit_file(const char* path, int status) {
@@ -124,5 +123,7 @@ int main(int argc, char** argv) {
     if (errno != EINTR) return 1;
   }
   write_exit_file(exit_file, status);
+  snprintf(line, sizeof line, "exit %d\n", status);
+  report(line);  // sbxd may be gone: SIGPIPE is ignored and the file has it
   return 0;
 }

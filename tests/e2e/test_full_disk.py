@@ -1,0 +1,64 @@
+"""A full disk: a clear error, the previous record intact, nothing lost once space is back."""
+import os
+import subprocess
+import tomllib
+
+from harness import SbxTestCase, main, wait_until
+
+
+class FullDisk(SbxTestCase):
+    def setUp(self):
+        super().setUp()
+        if os.geteuid() != 0:
+            self.skipTest("needs root to mount a small tmpfs")
+        self.state = os.path.join(self.home, "state")
+        os.makedirs(self.state)
+        r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m,mode=0700", "tmpfs", self.state],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        if r.returncode != 0:
+            self.skipTest(f"cannot mount a tmpfs here: {r.stdout.decode().strip()}")
+        # Cleanups run last-in first-out: stop the daemon, then unmount.
+        self.addCleanup(subprocess.run, ["umount", "-l", self.state])
+        self.addCleanup(self.run, "daemon", "stop")
+        self.filler = os.path.join(self.state, "filler")
+
+    def fill(self):
+        with open(self.filler, "wb") as f:
+            try:
+                while True:
+                    f.write(b"\0" * 65536)
+                    f.flush()
+            except OSError:
+                pass
+
+    def record(self, pid_id):
+        with open(os.path.join(self.state, "processes", f"{pid_id}.toml"), "rb") as f:
+            return tomllib.load(f)
+
+    def test_start_refused_with_a_clear_error_and_old_record_intact(self):
+        self.start("--id", "a", "--", "sh", "-c", "exit 0")
+        self.assertEqual(self.sbx_ok("wait", "a").returncode, 0)
+        before = self.record("a")
+        self.fill()
+        r = self.run("start", "--id", "a", "--", "true")
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertRegex(r.stderr.decode(), r"^sbx: .*No space left on device\n$")
+        self.assertEqual(self.record("a"), before)
+        self.assertEqual(self.status("a"), "completed")
+        # With space back, the same start works.
+        os.unlink(self.filler)
+        self.start("--id", "a", "--", "true")
+
+    def test_final_record_written_once_space_is_back(self):
+        i = self.start("--id", "b", "--", "sleep", "300")
+        self.fill()
+        self.sbx_ok("kill", i)
+        self.assertEqual(self.status(i), "killed")  # the daemon knows, whatever the disk says
+        self.assertEqual(self.record(i)["status"], "running")  # could not be written yet
+        os.unlink(self.filler)
+        wait_until(lambda: self.record(i)["status"] == "killed", 5, "the final record on disk")
+        self.assertEqual(self.record(i)["signal"], "SIGTERM")
+
+
+if __name__ == "__main__":
+    main()
