@@ -40,10 +40,9 @@ void kill_group(pid_t pgid, int sig) {
 std::vector<pid_t> Supervisor::Impl::run_processes(const ProcessRecord& r) {
   std::vector<pid_t> out;
   if (r.run_token.empty()) return out;
-  auto now = Clock::now();
-  if (now - token_scan_at > kTokenScanTtl) {
+  if (Clock::now() - token_scan_at > kTokenScanTtl) {
     token_scan = scan_run_tokens();
-    token_scan_at = now;
+    token_scan_at = Clock::now();  // after the scan: a slow scan must not expire at once
   }
   for (const auto& [pid, token] : token_scan) {
     if (token == r.run_token && pid != r.waiter_pid.value_or(0)) out.push_back(pid);
@@ -65,7 +64,9 @@ void Supervisor::Impl::signal_tree(const ProcessRecord& r, int sig) {
 }
 
 bool Supervisor::Impl::tree_alive(const ProcessRecord& r) {
-  if (!r.ended() && group_alive(r.pid.value_or(0))) return true;
+  // The group answers cheaply while it has members; only an empty group needs the scan
+  // for members that left it.
+  if (group_alive(r.pid.value_or(0))) return true;
   return !run_processes(r).empty();
 }
 
