@@ -9,7 +9,8 @@
 
 namespace sbx::cli {
 
-enum class Command { none, start, ps, status, show, logs, wait, wait_log, wait_port, kill, rm, prune, daemon_status, daemon_stop };
+enum class Command { none, start, ps, status, show, logs, wait, wait_log, wait_port, kill, rm, prune, daemon_status, daemon_stop,
+                     completion };
 
 struct StartArgs {
   std::string id;
@@ -54,6 +55,7 @@ struct PsArgs {
   std::string status;
   bool quiet = false;
   bool json = false;
+  bool no_start = false;  ///< hidden --no-start: print nothing when no daemon runs (completion)
 };
 
 struct ShowArgs {
@@ -93,6 +95,10 @@ struct DaemonArgs {
   bool json = false;
 };
 
+struct CompletionArgs {
+  std::string shell;  ///< bash | zsh | fish
+};
+
 struct Args {
   Command command = Command::none;
   StartArgs start;
@@ -105,6 +111,7 @@ struct Args {
   KillArgs kill;
   RmArgs rm;
   DaemonArgs daemon;
+  CompletionArgs completion;
 };
 
 int run_start(const StartArgs& a);
@@ -120,5 +127,6 @@ int run_rm(const RmArgs& a);
 int run_prune();
 int run_daemon_status(const DaemonArgs& a);
 int run_daemon_stop(const DaemonArgs& a);
+int run_completion(const CompletionArgs& a);
 
 }  // namespace sbx::cli

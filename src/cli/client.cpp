@@ -152,12 +152,12 @@ Result<Client> Client::connect(bool start) {
                                            std::strerror(err));
 }
 
-Result<json::value> Client::call(std::string_view op, json::object args) {
-  return stream(op, std::move(args), [](std::uint8_t, std::string_view) {});
+Result<json::value> Client::call(std::string_view op, json::object args, const TickFn& on_tick) {
+  return stream(op, std::move(args), [](std::uint8_t, std::string_view) {}, {}, on_tick);
 }
 
 Result<json::value> Client::stream(std::string_view op, json::object args, const DataFn& on_data,
-                                   const EventFn& on_event) {
+                                   const EventFn& on_event, const TickFn& on_tick) {
   json::object req;
   req["op"] = op;
   req["args"] = std::move(args);
@@ -193,6 +193,15 @@ Result<json::value> Client::stream(std::string_view op, json::object args, const
       }
     }
     if (reader.failed()) return make_error(Errc::protocol, "bad frame from sbxd: " + reader.error());
+    if (on_tick) {
+      pollfd p{fd_.get(), POLLIN, 0};
+      int ready = ::poll(&p, 1, kTickMs);
+      if (ready < 0 && errno != EINTR) return make_error(Errc::unavailable, std::string("poll: ") + std::strerror(errno));
+      if (ready <= 0) {
+        on_tick();
+        continue;
+      }
+    }
     ssize_t n = ::read(fd_.get(), buf.data(), buf.size());
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {

@@ -32,8 +32,8 @@ int run_ps(const PsArgs& a) {
     return report_usage("unknown status '" + a.status +
                         "': use starting, running, completed, failed, killed or error");
   }
-  auto client = Client::connect();
-  if (!client) return report(client.error());
+  auto client = Client::connect(!a.no_start);
+  if (!client) return a.no_start ? kExitOk : report(client.error());  // --no-start: quiet, for completion
   json::object args;
   if (!a.session.empty()) args["session"] = a.session;
   if (!a.status.empty()) args["status"] = a.status;
@@ -56,7 +56,7 @@ int run_ps(const PsArgs& a) {
     write_out(1, out);
     return kExitOk;
   }
-  write_out(1, format_ps_table(records));
+  write_out(1, format_ps_table(records, table_style_for(1)));
   return kExitOk;
 }
 

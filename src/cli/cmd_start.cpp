@@ -7,6 +7,7 @@
 #include "cli/client.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/output.hpp"
+#include "cli/progress.hpp"
 #include "cli/wait_ready.hpp"
 #include "common/atomic_file.hpp"
 #include "common/command_line.hpp"
@@ -134,7 +135,9 @@ int run_start(const StartArgs& a) {
     (*req)["id"] = id;
     auto waiter = Client::connect();
     if (!waiter) return report(waiter.error());
-    auto v = waiter->call(req == &*log_req ? "wait_log" : "wait_port", std::move(*req));
+    Progress progress(wait_label(*req));
+    auto v = waiter->call(req == &*log_req ? "wait_log" : "wait_port", std::move(*req), progress.ticker());
+    progress.clear();
     if (!v) return report(v.error());
   }
   return kExitOk;

@@ -1,6 +1,7 @@
 #include "cli/args.hpp"
 #include "cli/client.hpp"
 #include "cli/exit_codes.hpp"
+#include "cli/progress.hpp"
 #include "common/duration.hpp"
 #include "common/ids.hpp"
 #include "common/record_json.hpp"
@@ -19,7 +20,9 @@ int run_wait(const WaitArgs& a) {
   }
   auto client = Client::connect();
   if (!client) return report(client.error());
-  auto v = client->call("wait", std::move(args));
+  Progress progress(a.id + " to end");
+  auto v = client->call("wait", std::move(args), progress.ticker());
+  progress.clear();
   if (!v) return report(v.error());
   auto r = record_from_json(*v);
   if (!r) return report(r.error());

@@ -10,6 +10,7 @@
 #include "cli/client.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/output.hpp"
+#include "cli/progress.hpp"
 #include "cli/wait_ready.hpp"
 #include "common/duration.hpp"
 #include "common/ids.hpp"
@@ -107,12 +108,32 @@ Result<json::object> wait_port_request(const WaitPortArgs& a) {
   return args;
 }
 
+std::string wait_label(const json::object& req) {
+  auto str = [&](const char* key) -> std::string {
+    const auto* v = req.if_contains(key);
+    return v && v->is_string() ? std::string(v->get_string()) : std::string();
+  };
+  std::string label = str("id") + ": ";
+  if (const auto* port = req.if_contains("port"); port && port->is_int64()) {
+    label += "port " + std::to_string(port->get_int64());
+    if (auto path = str("http_path"); !path.empty()) label += " (GET " + path + ")";
+    return label;
+  }
+  const auto* regex = req.if_contains("regex");
+  bool is_regex = regex && regex->is_bool() && regex->get_bool();
+  label += is_regex ? "log /" + str("pattern") + "/" : "log '" + str("pattern") + "'";
+  if (auto stream = str("stream"); !stream.empty()) label += " on " + stream;
+  return label;
+}
+
 int run_wait_log(const WaitLogArgs& a) {
   auto args = wait_log_request(a.id, a.pattern, a.regex, a.stream, a.timeout);
   if (!args) return report(args.error());
   auto client = Client::connect();
   if (!client) return report(client.error());
-  auto v = client->call("wait_log", std::move(*args));
+  Progress progress(wait_label(*args));
+  auto v = client->call("wait_log", std::move(*args), progress.ticker());
+  progress.clear();
   if (!v) return report(v.error());
   if (a.json) {
     print_json(*v);
@@ -128,7 +149,9 @@ int run_wait_port(const WaitPortArgs& a) {
   if (!args) return report(args.error());
   auto client = Client::connect();
   if (!client) return report(client.error());
-  auto v = client->call("wait_port", std::move(*args));
+  Progress progress(wait_label(*args));
+  auto v = client->call("wait_port", std::move(*args), progress.ticker());
+  progress.clear();
   if (!v) return report(v.error());
   return kExitOk;
 }

@@ -6,6 +6,8 @@
 #include <array>
 #include <boost/json/serialize.hpp>
 #include <cerrno>
+#include <cstdlib>
+#include <string_view>
 
 #include "common/clock.hpp"
 
@@ -29,24 +31,70 @@ bool write_out(int fd, std::string_view bytes) {
   return true;
 }
 
-std::string format_ps_table(const std::vector<ProcessRecord>& records) {
+namespace {
+
+/// SGR codes for a status word: running green, completed dim, failed red, killed yellow,
+/// error bold red, starting cyan.
+const char* status_color(ProcStatus s) {
+  switch (s) {
+    case ProcStatus::starting: return "\033[36m";
+    case ProcStatus::running: return "\033[32m";
+    case ProcStatus::completed: return "\033[2m";
+    case ProcStatus::failed: return "\033[31m";
+    case ProcStatus::killed: return "\033[33m";
+    case ProcStatus::error: return "\033[1;31m";
+  }
+  return "";
+}
+
+}  // namespace
+
+TableStyle table_style_for(int fd) {
+  TableStyle st;
+  if (!::isatty(fd)) return st;
+  st.relative_time = true;
+  st.now = now_epoch_ms();
+  const char* no_color = std::getenv("NO_COLOR");
+  const char* term = std::getenv("TERM");
+  st.color = !(no_color && *no_color) && !(term && std::string_view(term) == "dumb");
+  return st;
+}
+
+std::string format_ago(EpochMs then, EpochMs now) {
+  std::int64_t s = std::max<std::int64_t>(0, (now - then) / 1000);
+  if (s < 60) return std::to_string(s) + "s ago";
+  if (s < 3600) return std::to_string(s / 60) + "m ago";
+  if (s < 86400) return std::to_string(s / 3600) + "h ago";
+  return std::to_string(s / 86400) + "d ago";
+}
+
+std::string format_ps_table(const std::vector<ProcessRecord>& records, const TableStyle& style) {
   using Row = std::array<std::string, 6>;
+  constexpr std::size_t kStatus = 2;
   std::vector<Row> rows;
+  std::vector<const char*> colors{""};  // per row; the header has none
   rows.reserve(records.size() + 1);
   rows.push_back({"ID", "PID", "STATUS", "EXIT", "STARTED", "COMMAND"});
   for (const auto& r : records) {
     std::string exit = r.exit_code ? std::to_string(*r.exit_code) : r.signal ? *r.signal : "-";
-    rows.push_back({r.id, r.pid ? std::to_string(*r.pid) : "-", status_name(r.status), exit,
-                    r.start_time ? format_rfc3339(*r.start_time) : "-", r.command});
+    std::string started = !r.start_time          ? "-"
+                          : style.relative_time ? format_ago(*r.start_time, style.now)
+                                                : format_rfc3339(*r.start_time);
+    rows.push_back({r.id, r.pid ? std::to_string(*r.pid) : "-", status_name(r.status), exit, started, r.command});
+    colors.push_back(style.color ? status_color(r.status) : "");
   }
   std::array<std::size_t, 6> width{};
   for (const auto& row : rows) {
     for (std::size_t i = 0; i < row.size(); ++i) width[i] = std::max(width[i], row[i].size());
   }
   std::string out;
-  for (const auto& row : rows) {
+  for (std::size_t r = 0; r < rows.size(); ++r) {
+    const auto& row = rows[r];
     for (std::size_t i = 0; i < row.size(); ++i) {
+      bool paint = i == kStatus && *colors[r];
+      if (paint) out += colors[r];
       out += row[i];
+      if (paint) out += "\033[0m";
       if (i + 1 < row.size()) out.append(width[i] - row[i].size() + 2, ' ');
     }
     out += '\n';

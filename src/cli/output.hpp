@@ -14,7 +14,22 @@ namespace sbx::cli {
 void print_json(const boost::json::value& v);
 /// Writes bytes to fd 1 or 2 in full (retrying short writes); false if the reader is gone.
 bool write_out(int fd, std::string_view bytes);
-/// The ps table: ID PID STATUS EXIT STARTED COMMAND, aligned.
-std::string format_ps_table(const std::vector<ProcessRecord>& records);
+/// How the ps table looks: plain for pipes and files; on a terminal, coloured status
+/// words and STARTED as "5s ago".
+struct TableStyle {
+  bool color = false;
+  bool relative_time = false;
+  EpochMs now = 0;  ///< for relative_time
+};
+
+/// The style for a table printed on fd: relative times on a terminal; colour on a
+/// terminal unless NO_COLOR is set (to anything but "") or TERM is dumb.
+TableStyle table_style_for(int fd);
+
+/// "5s ago", "3m ago", "2h ago", "3d ago".
+std::string format_ago(EpochMs then, EpochMs now);
+
+/// The ps table: ID PID STATUS EXIT STARTED COMMAND, aligned (escape codes take no room).
+std::string format_ps_table(const std::vector<ProcessRecord>& records, const TableStyle& style = {});
 
 }  // namespace sbx::cli

@@ -12,5 +12,8 @@ namespace sbx::cli {
 Result<boost::json::object> wait_log_request(const std::string& id, const std::string& pattern, bool regex,
                                              const std::string& stream, const std::string& timeout);
 Result<boost::json::object> wait_port_request(const WaitPortArgs& a);
+/// What a progress line says after "waiting for ", from a wait_log or wait_port request:
+/// "web: log 'Listening on'", "web: port 8000 (GET /health)".
+std::string wait_label(const boost::json::object& request);
 
 }  // namespace sbx::cli
