@@ -1,0 +1,117 @@
+#!/usr/bin/env python3
+"""Writes the seed corpus under tests/fuzz/corpus/<target>/ (run from anywhere; the
+output is committed, so run it again only to change the seeds).
+
+fuzz_frame and fuzz_line_matcher read their inputs through FuzzedDataProvider, which takes
+bytes from the front and integers from the back: each seed is the byte stream followed by
+the chunk lengths (reversed) and the selector bytes, so that it splits where intended."""
+import json
+import pathlib
+import struct
+
+root = pathlib.Path(__file__).resolve().parent / "corpus"
+
+
+def frame(kind, payload, flags=0):
+    if isinstance(payload, (dict, list)):
+        payload = json.dumps(payload, separators=(",", ":"))
+    if isinstance(payload, str):
+        payload = payload.encode()
+    return struct.pack(">IBBH", len(payload), kind, flags, 0) + payload
+
+
+def split_trailer(stream, sizes, selectors):
+    assert sum(sizes) == len(stream) and all(1 <= s <= 64 for s in sizes), sizes
+    return stream + bytes(reversed(sizes)) + bytes(reversed(selectors))
+
+
+def chunks(n, step):
+    out = []
+    while n > 0:
+        out.append(min(step, n))
+        n -= out[-1]
+    return out
+
+
+def write(target, name, data):
+    d = root / target
+    d.mkdir(parents=True, exist_ok=True)
+    (d / name).write_bytes(data if isinstance(data, bytes) else data.encode())
+
+
+# fuzz_frame: selector = control cap index (0: the daemon's 1 MiB).
+streams = {
+    "hello_request": frame(1, {"proto": 1, "client": "sbx 0.1.0", "pid": 42})
+    + frame(2, {"op": "start", "args": {"id": "web", "argv": ["sh", "-c", "echo hi"], "env": {"A": "1"}}}),
+    "ok_reply": frame(1, {"proto": 1, "server": "sbxd 0.1.0", "pid": 7})
+    + frame(3, {"ok": True, "result": {"id": "web", "status": "running", "pid": 1234}}),
+    "error_reply": frame(3, {"ok": False, "error": {"code": "not_found", "message": "no process 'x'"}}),
+    "logs_stream": frame(4, {"type": "exit", "exit_code": 0})
+    + frame(5, "line one\nline two\n", 1) + frame(5, "oops\n", 2) + frame(6, {"ok": True, "result": None}),
+    "bad_kind": frame(9, "{}"),
+    "oversized": struct.pack(">IBBH", 0x00200000, 2, 0, 0) + b"{",
+    "bad_json": frame(2, '{"op":"start","args":{"id":'),
+}
+for i, (name, s) in enumerate(streams.items()):
+    step = [64, 7, 1, 13][i % 4]
+    write("fuzz_frame", name, split_trailer(s, chunks(len(s), step), [0]))
+
+# fuzz_record: TOML records as record_to_toml writes them, and JSON as the daemon sends them.
+write("fuzz_record", "completed.toml", """schema_version = 1
+id = "web-1"
+status = "completed"
+command = "sh -c 'echo hi'"
+argv = [ "sh", "-c", "echo hi" ]
+cwd = "/tmp"
+session = "default"
+pid = 4242
+pid_start_ticks = 123456
+waiter_pid = 4241
+start_time = 2026-11-26T10:31:02.123Z
+end_time = 2026-11-26T10:31:03Z
+exit_code = 0
+auto_cleanup = false
+restart = "no"
+restarts = 0
+
+[env]
+FOO = "bar"
+"WITH SPACE" = "x\\ty"
+""")
+write("fuzz_record", "killed.toml", """schema_version = 1
+id = "job"
+status = "killed"
+command = "sleep 100"
+argv = [ "sleep", "100" ]
+cwd = "/"
+session = "ci"
+signal = "SIGTERM"
+reason = "timeout"
+timeout_ms = 5000
+start_time = "2026-01-01T00:00:00.5+01:30"
+restart = "on-failure"
+max_restarts = 3
+restarts = 2
+
+[env]
+""")
+write("fuzz_record", "error.toml", 'id = "e"\nstatus = "error"\nerror = "exec: No such file"\nrestarts = 1e300\npid = nan\n')
+write("fuzz_record", "record.json", json.dumps({
+    "id": "web-1", "command": "sh -c 'echo hi'", "argv": ["sh", "-c", "echo hi"], "cwd": "/tmp",
+    "env": {"FOO": "bar"}, "session": "default", "pid": 4242, "status": "failed",
+    "start_time": "2026-11-26T10:31:02.123Z", "end_time": "2026-11-26T10:31:03.000Z",
+    "exit_code": 3, "auto_cleanup": True, "restart": "always", "restarts": 18446744073709551615}))
+
+# fuzz_line_matcher: pattern (terminated by backslash + 'n', FuzzedDataProvider's
+# ConsumeRandomLengthString convention), stream; selectors: regex?, fixed-regex index.
+lines = {
+    "substring": (b"ready", b"starting\r\nstill starting\nserver ready on :8080\n", 0, 0),
+    "regex_port": (b"(\\d+", b"boot\nlistening on port 8080\r\n", 1, 0),
+    "regex_kv": (b"[a-z]+=\\\\d", b"x=1\ny=\nno newline at end key=value", 1, 2),
+    "crlf_tail": (b"", b"\r", 0, 0),
+    "long_line": (b"needle", b"a" * 300 + b"needle" + b"b" * 100 + b"\nrest\n", 0, 0),
+}
+for i, (name, (pat, stream, is_regex, idx)) in enumerate(lines.items()):
+    step = [5, 64, 1, 9, 33][i % 5]
+    data = pat + b"\\n" + split_trailer(stream, chunks(len(stream), step), [is_regex, idx])
+    write("fuzz_line_matcher", name, data)
