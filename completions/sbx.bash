@@ -26,6 +26,7 @@ _sbx() {
             "sbx start:--timeout"|\
             "sbx start:--restart"|\
             "sbx start:--max-restarts"|\
+            "sbx start:--log-max"|\
             "sbx start:--wait-port"|\
             "sbx start:--http"|\
             "sbx start:--wait-log"|\
@@ -69,7 +70,8 @@ _sbx() {
             "sbx:daemon"|\
             "sbx:completion"|\
             "sbx daemon:status"|\
-            "sbx daemon:stop")
+            "sbx daemon:stop"|\
+            "sbx daemon:restart")
                 path+=" $w"; npos=0; continue ;;
             "sbx start":*) rest=2; continue ;;
         esac
@@ -89,6 +91,7 @@ _sbx() {
         "sbx start:--session"|\
         "sbx start:--timeout"|\
         "sbx start:--max-restarts"|\
+        "sbx start:--log-max"|\
         "sbx start:--wait-port"|\
         "sbx start:--http"|\
         "sbx start:--wait-log"|\
@@ -131,7 +134,7 @@ _sbx() {
     if [[ $cur == -* ]]; then
         case $path in
             "sbx") COMPREPLY=($(compgen -W "-h --help --version" -- "$cur")) ;;
-            "sbx start") COMPREPLY=($(compgen -W "-h --help --id --cwd -e --env --env-file --session --json --timeout --rm --restart --max-restarts --wait-port --http --wait-log --wait-timeout" -- "$cur")) ;;
+            "sbx start") COMPREPLY=($(compgen -W "-h --help --id --cwd -e --env --env-file --session --json --timeout --rm --restart --max-restarts --log-max --wait-port --http --wait-log --wait-timeout" -- "$cur")) ;;
             "sbx ps") COMPREPLY=($(compgen -W "-h --help --session --status -q --quiet --json" -- "$cur")) ;;
             "sbx status") COMPREPLY=($(compgen -W "-h --help" -- "$cur")) ;;
             "sbx show") COMPREPLY=($(compgen -W "-h --help --json" -- "$cur")) ;;
@@ -145,6 +148,7 @@ _sbx() {
             "sbx daemon") COMPREPLY=($(compgen -W "-h --help" -- "$cur")) ;;
             "sbx daemon status") COMPREPLY=($(compgen -W "-h --help --json" -- "$cur")) ;;
             "sbx daemon stop") COMPREPLY=($(compgen -W "-h --help" -- "$cur")) ;;
+            "sbx daemon restart") COMPREPLY=($(compgen -W "-h --help" -- "$cur")) ;;
             "sbx completion") COMPREPLY=($(compgen -W "-h --help" -- "$cur")) ;;
         esac
         return 0
@@ -207,7 +211,7 @@ _sbx() {
                     COMPREPLY=($(compgen -W "$(_sbx_ids)" -- "$cur"))
                     ;;
             esac ;;
-        "sbx daemon") COMPREPLY=($(compgen -W "status stop" -- "$cur")) ;;
+        "sbx daemon") COMPREPLY=($(compgen -W "status stop restart" -- "$cur")) ;;
         "sbx completion")
             case $npos in
                 0)

@@ -25,7 +25,7 @@ function __sbx_state
             continue
         end
         switch "$path:$w"
-            case 'sbx start:--id' 'sbx start:--cwd' 'sbx start:-e' 'sbx start:--env' 'sbx start:--env-file' 'sbx start:--session' 'sbx start:--timeout' 'sbx start:--restart' 'sbx start:--max-restarts' 'sbx start:--wait-port' 'sbx start:--http' 'sbx start:--wait-log' 'sbx start:--wait-timeout' 'sbx ps:--session' 'sbx ps:--status' 'sbx logs:-n' 'sbx logs:--lines' 'sbx wait:--timeout' 'sbx wait-log:--stream' 'sbx wait-log:--timeout' 'sbx wait-port:--host' 'sbx wait-port:--http' 'sbx wait-port:--status' 'sbx wait-port:--interval' 'sbx wait-port:--timeout' 'sbx kill:-s' 'sbx kill:--signal' 'sbx kill:--grace' 'sbx kill:--session'
+            case 'sbx start:--id' 'sbx start:--cwd' 'sbx start:-e' 'sbx start:--env' 'sbx start:--env-file' 'sbx start:--session' 'sbx start:--timeout' 'sbx start:--restart' 'sbx start:--max-restarts' 'sbx start:--log-max' 'sbx start:--wait-port' 'sbx start:--http' 'sbx start:--wait-log' 'sbx start:--wait-timeout' 'sbx ps:--session' 'sbx ps:--status' 'sbx logs:-n' 'sbx logs:--lines' 'sbx wait:--timeout' 'sbx wait-log:--stream' 'sbx wait-log:--timeout' 'sbx wait-port:--host' 'sbx wait-port:--http' 'sbx wait-port:--status' 'sbx wait-port:--interval' 'sbx wait-port:--timeout' 'sbx kill:-s' 'sbx kill:--signal' 'sbx kill:--grace' 'sbx kill:--session'
                 set value 1
                 continue
         end
@@ -37,7 +37,7 @@ function __sbx_state
                 continue
         end
         switch "$path:$w"
-            case 'sbx:start' 'sbx:ps' 'sbx:status' 'sbx:show' 'sbx:logs' 'sbx:wait' 'sbx:wait-log' 'sbx:wait-port' 'sbx:kill' 'sbx:rm' 'sbx:prune' 'sbx:daemon' 'sbx:completion' 'sbx daemon:status' 'sbx daemon:stop'
+            case 'sbx:start' 'sbx:ps' 'sbx:status' 'sbx:show' 'sbx:logs' 'sbx:wait' 'sbx:wait-log' 'sbx:wait-port' 'sbx:kill' 'sbx:rm' 'sbx:prune' 'sbx:daemon' 'sbx:completion' 'sbx daemon:status' 'sbx daemon:stop' 'sbx daemon:restart'
                 set path "$path $w"
                 set npos 0
                 continue
@@ -86,7 +86,7 @@ complete -c sbx -n "__sbx_at 'sbx' 0" -a wait-port -d 'Wait until a port accepts
 complete -c sbx -n "__sbx_at 'sbx' 0" -a kill -d 'Stop processes: TERM to the tree, KILL after the grace'
 complete -c sbx -n "__sbx_at 'sbx' 0" -a rm -d 'Forget ended processes: their records and logs'
 complete -c sbx -n "__sbx_at 'sbx' 0" -a prune -d 'Forget every ended process; print the ids removed'
-complete -c sbx -n "__sbx_at 'sbx' 0" -a daemon -d 'About the daemon: status, stop'
+complete -c sbx -n "__sbx_at 'sbx' 0" -a daemon -d 'About the daemon: status, stop, restart'
 complete -c sbx -n "__sbx_at 'sbx' 0" -a completion -d 'Print a completion script for bash, zsh or fish'
 
 # sbx start
@@ -101,6 +101,7 @@ complete -c sbx -n "__sbx_at 'sbx start'" -l timeout -x -d 'stop it (TERM, KILL 
 complete -c sbx -n "__sbx_at 'sbx start'" -l rm -d 'remove its record and logs once it ended and was waited for'
 complete -c sbx -n "__sbx_at 'sbx start'" -l restart -x -a 'no on-failure always' -d 'restart policy: no, on-failure, always (back-off 100ms..30s)'
 complete -c sbx -n "__sbx_at 'sbx start'" -l max-restarts -x -d 'give up after N restarts (default: no limit)'
+complete -c sbx -n "__sbx_at 'sbx start'" -l log-max -x -d 'cap each of its logs, keeping the newest output (default 64M; 0: no cap)'
 complete -c sbx -n "__sbx_at 'sbx start'" -l wait-port -x -d 'return only once this port accepts connections'
 complete -c sbx -n "__sbx_at 'sbx start'" -l http -x -d 'with --wait-port: once GET PATH answers 200-399'
 complete -c sbx -n "__sbx_at 'sbx start'" -l wait-log -x -d 'return only once a line of output contains this text'
@@ -176,6 +177,7 @@ complete -c sbx -n "__sbx_at 'sbx prune'" -s h -l help -d 'Print this help messa
 complete -c sbx -n "__sbx_at 'sbx daemon'" -s h -l help -d 'Print this help message and exit'
 complete -c sbx -n "__sbx_at 'sbx daemon' 0" -a status -d 'Show the daemon\'s pid, uptime, socket and counts'
 complete -c sbx -n "__sbx_at 'sbx daemon' 0" -a stop -d 'Stop every process gracefully, then the daemon'
+complete -c sbx -n "__sbx_at 'sbx daemon' 0" -a restart -d 'Replace the daemon (after an upgrade) without stopping any process'
 
 # sbx daemon status
 complete -c sbx -n "__sbx_at 'sbx daemon status'" -s h -l help -d 'Print this help message and exit'
@@ -183,6 +185,9 @@ complete -c sbx -n "__sbx_at 'sbx daemon status'" -l json -d 'print JSON'
 
 # sbx daemon stop
 complete -c sbx -n "__sbx_at 'sbx daemon stop'" -s h -l help -d 'Print this help message and exit'
+
+# sbx daemon restart
+complete -c sbx -n "__sbx_at 'sbx daemon restart'" -s h -l help -d 'Print this help message and exit'
 
 # sbx completion
 complete -c sbx -n "__sbx_at 'sbx completion'" -s h -l help -d 'Print this help message and exit'

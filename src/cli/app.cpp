@@ -48,6 +48,7 @@ void build_app(CLI::App& app, Args& a) {
   start->add_flag("--rm", a.start.auto_cleanup, "remove its record and logs once it ended and was waited for");
   start->add_option("--restart", a.start.restart, "restart policy: no, on-failure, always (back-off 100ms..30s)")->type_name("POLICY");
   start->add_option("--max-restarts", a.start.max_restarts, "give up after N restarts (default: no limit)")->type_name("N");
+  start->add_option("--log-max", a.start.log_max, "cap each of its logs, keeping the newest output (default 64M; 0: no cap)")->type_name("SIZE");
   start->add_option("--wait-port", a.start.wait_port, "return only once this port accepts connections")->type_name("PORT");
   start->add_option("--http", a.start.wait_http, "with --wait-port: once GET PATH answers 200-399")->type_name("PATH");
   start->add_option("--wait-log", a.start.wait_log, "return only once a line of output contains this text")->type_name("PATTERN");
@@ -122,14 +123,16 @@ void build_app(CLI::App& app, Args& a) {
 
   add_command(app, a, Command::prune, "prune", "Forget every ended process; print the ids removed", "sbx prune");
 
-  auto* daemon = app.add_subcommand("daemon", "About the daemon: status, stop");
-  daemon->footer("Example:\n  sbx daemon status --json\n  sbx daemon stop");
+  auto* daemon = app.add_subcommand("daemon", "About the daemon: status, stop, restart");
+  daemon->footer("Example:\n  sbx daemon status --json\n  sbx daemon stop\n  sbx daemon restart");
   daemon->require_subcommand(1);
   auto* dstatus = add_command(*daemon, a, Command::daemon_status, "status", "Show the daemon's pid, uptime, socket and counts",
                               "sbx daemon status --json");
   dstatus->add_flag("--json", a.daemon.json, "print JSON");
   add_command(*daemon, a, Command::daemon_stop, "stop", "Stop every process gracefully, then the daemon",
               "sbx daemon stop");
+  add_command(*daemon, a, Command::daemon_restart, "restart",
+              "Replace the daemon (after an upgrade) without stopping any process", "sbx daemon restart");
 
   auto* completion = add_command(app, a, Command::completion, "completion",
                                  "Print a completion script for bash, zsh or fish",

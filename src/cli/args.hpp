@@ -10,7 +10,7 @@
 namespace sbx::cli {
 
 enum class Command { none, start, ps, status, show, logs, wait, wait_log, wait_port, kill, rm, prune, daemon_status, daemon_stop,
-                     completion };
+                     daemon_restart, completion };
 
 struct StartArgs {
   std::string id;
@@ -23,6 +23,7 @@ struct StartArgs {
   bool auto_cleanup = false;           ///< --rm
   std::string restart;                 ///< no | on-failure | always
   std::optional<int> max_restarts;
+  std::string log_max;                 ///< --log-max SIZE per stream; empty: the default 64M
   std::vector<std::string> command;    ///< positional words
   bool argv_form = false;              ///< the words came after `--`
   std::optional<int> wait_port;        ///< --wait-port: return once it accepts connections
@@ -127,6 +128,7 @@ int run_rm(const RmArgs& a);
 int run_prune();
 int run_daemon_status(const DaemonArgs& a);
 int run_daemon_stop(const DaemonArgs& a);
+int run_daemon_restart(const DaemonArgs& a);
 int run_completion(const CompletionArgs& a);
 
 }  // namespace sbx::cli

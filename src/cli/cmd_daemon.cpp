@@ -17,6 +17,7 @@
 namespace sbx::cli {
 namespace json = boost::json;
 
+
 int run_daemon_status(const DaemonArgs& a) {
   auto client = Client::connect(false);
   if (!client) return report(client.error());
@@ -43,6 +44,35 @@ int run_daemon_status(const DaemonArgs& a) {
   return kExitOk;
 }
 
+namespace {
+
+/// Waits (at most 5 s) until the process with this pid is gone.
+void wait_gone(std::optional<std::int64_t> pid) {
+  for (int i = 0; pid && i < 1000 && process_alive(static_cast<pid_t>(*pid)); ++i) {
+    timespec ts{0, 5'000'000};
+    ::nanosleep(&ts, nullptr);
+  }
+}
+
+}  // namespace
+
+int run_daemon_restart(const DaemonArgs&) {
+  if (auto client = Client::connect(false)) {
+    auto status = client->call("daemon_status", {});
+    auto detacher = Client::connect(false);
+    if (!detacher) return report(detacher.error());
+    auto v = detacher->call("daemon_detach", {});
+    if (!v) return report(v.error());
+    if (status && status->is_object()) wait_gone(proto::get_opt_int(status->get_object(), "pid"));
+  }
+  // The new daemon adopts every process the old one left running.
+  auto fresh = Client::connect(true);
+  if (!fresh) return report(fresh.error());
+  auto v = fresh->call("daemon_status", {});
+  if (!v) return report(v.error());
+  return kExitOk;
+}
+
 int run_daemon_stop(const DaemonArgs&) {
   auto client = Client::connect(false);
   if (!client) {
@@ -55,13 +85,7 @@ int run_daemon_stop(const DaemonArgs&) {
   auto v = stopper->call("daemon_stop", {});
   if (!v) return report(v.error());
   // Return once the daemon process is gone, so a script can start a fresh one at once.
-  if (status && status->is_object()) {
-    auto pid = proto::get_opt_int(status->get_object(), "pid");
-    for (int i = 0; pid && i < 1000 && process_alive(static_cast<pid_t>(*pid)); ++i) {
-      timespec ts{0, 5'000'000};
-      ::nanosleep(&ts, nullptr);
-    }
-  }
+  if (status && status->is_object()) wait_gone(proto::get_opt_int(status->get_object(), "pid"));
   return kExitOk;
 }
 

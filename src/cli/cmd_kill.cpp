@@ -1,5 +1,6 @@
 #include <boost/json/array.hpp>
 #include <cstdio>
+#include <cstdlib>
 
 #include "cli/args.hpp"
 #include "cli/client.hpp"
@@ -24,7 +25,13 @@ int run_kill(const KillArgs& a) {
   }
   args["ids"] = std::move(ids);
   if (a.all) args["all"] = true;
-  if (!a.session.empty()) args["session"] = a.session;
+  // --all stops the caller's session when SBX_SESSION says which: a CI job that sets it
+  // never stops another job's processes by accident.
+  std::string session = a.session;
+  if (a.all && session.empty()) {
+    if (const char* s = std::getenv("SBX_SESSION"); s && *s) session = s;
+  }
+  if (!session.empty()) args["session"] = session;
   int sig = 15;
   if (!a.signal.empty()) {
     auto s = parse_signal(a.signal);

@@ -10,6 +10,7 @@
 #include "cli/progress.hpp"
 #include "cli/wait_ready.hpp"
 #include "common/atomic_file.hpp"
+#include "common/byte_size.hpp"
 #include "common/command_line.hpp"
 #include "common/duration.hpp"
 #include "common/ids.hpp"
@@ -84,6 +85,12 @@ int run_start(const StartArgs& a) {
       return report_usage("bad --restart '" + a.restart + "': use no, on-failure or always");
     }
     args["restart"] = a.restart;
+  }
+  if (!a.log_max.empty()) {
+    auto n = parse_byte_size(a.log_max);
+    if (!n) return report(n.error());
+    if (*n > 0 && *n < (64 << 10)) return report_usage("--log-max must be 0 (no cap) or at least 64K");
+    args["log_max"] = *n;
   }
   if (a.max_restarts) {
     if (*a.max_restarts < 0) return report_usage("--max-restarts takes a number, 0 or more");

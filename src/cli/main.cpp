@@ -25,6 +25,7 @@ int main(int argc, char** argv) {
     case Command::prune: return sbx::cli::run_prune();
     case Command::daemon_status: return sbx::cli::run_daemon_status(args.daemon);
     case Command::daemon_stop: return sbx::cli::run_daemon_stop(args.daemon);
+    case Command::daemon_restart: return sbx::cli::run_daemon_restart(args.daemon);
     case Command::completion: return sbx::cli::run_completion(args.completion);
     case Command::none: break;
   }

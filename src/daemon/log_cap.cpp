@@ -7,7 +7,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <chrono>
 #include <cstring>
 #include <map>
 #include <spdlog/spdlog.h>
@@ -18,8 +17,9 @@ namespace sbx::daemon {
 
 namespace {
 constexpr off_t kBlock = 4096;
-constexpr Millis kMinDelay{2};
-constexpr Millis kMaxDelay{1000};
+/// At most one check per interval per file: a flood costs ~100 stat calls a second, and
+/// a file outgrows its cap by at most what is written in one interval.
+constexpr Millis kCheckInterval{10};
 }  // namespace
 
 Result<Trimmed> trim_log_file(const std::string& path, std::int64_t cap) {
@@ -52,7 +52,6 @@ struct LogCap::Impl {
     LogWatch::Id wd = 0;
     Timers::Id timer = 0;
     off_t last_size = 0;
-    std::chrono::steady_clock::time_point last_at{};
     bool failed = false;
   };
   std::map<Id, File> files;
@@ -64,7 +63,7 @@ struct LogCap::Impl {
     it->second.wd = watch.watch(it->second.path, [this, id] { changed(id); });
   }
 
-  /// The file grew: stop listening and look again after a delay fitted to its pace.
+  /// The file grew: stop listening, trim it if it is over its cap, listen again later.
   void changed(Id id) {
     auto it = files.find(id);
     if (it == files.end()) return;
@@ -89,18 +88,9 @@ struct LogCap::Impl {
     if (t->removed > 0) f.on_trim(*t);
     struct stat st{};
     ::stat(f.path.c_str(), &st);
-    auto now = std::chrono::steady_clock::now();
-    double secs = std::chrono::duration<double>(now - f.last_at).count();
-    double rate = secs > 0 && st.st_size > f.last_size ? (st.st_size - f.last_size) / secs : 0;
     f.last_size = st.st_size;
-    f.last_at = now;
-    Millis delay = kMaxDelay;
-    if (rate > 0) {  // look again before a quarter of the cap can have been written
-      double ms = static_cast<double>(f.cap) / 4 / rate * 1000;
-      delay = Millis(static_cast<long long>(std::clamp(ms, double(kMinDelay.count()), double(kMaxDelay.count()))));
-    }
-    // Re-listen only after the delay: a busy file wakes us at most once per delay.
-    f.timer = timers.after(delay, [this, id] {
+    // Re-listen only after the interval: a busy file wakes us at most once per interval.
+    f.timer = timers.after(kCheckInterval, [this, id] {
       auto it = files.find(id);
       if (it == files.end()) return;
       it->second.timer = 0;
@@ -127,7 +117,6 @@ LogCap::Id LogCap::add(const std::string& path, std::int64_t cap, TrimFn on_trim
   f.path = path;
   f.cap = cap;
   f.on_trim = std::move(on_trim);
-  f.last_at = std::chrono::steady_clock::now();
   impl_->files.emplace(id, std::move(f));
   impl_->arm(id);
   return id;

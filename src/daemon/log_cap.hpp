@@ -1,9 +1,8 @@
 #pragma once
 // Keeps a live process's log files within its cap (--log-max), keeping the newest output.
 // Children write straight into their files, so the daemon learns of growth from inotify:
-// it watches a file until it changes, then looks at its size again after a delay that
-// shrinks as the file nears its cap. A quiet file costs nothing; a flood, a few checks
-// a second.
+// it watches a file until it changes, checks its size, and listens again only after a
+// short interval. A quiet file costs nothing; a flood, at most a hundred checks a second.
 
 #include <sys/types.h>
 
