@@ -30,7 +30,7 @@ export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:log_path=$logs/asan"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:log_path=$logs/ubsan"
 
 rc=0
-meson test -C "$bdir" --print-errorlogs --num-processes "$jobs" \
+meson test -C "$bdir" --print-errorlogs --num-processes "$jobs" --no-suite slow \
   --timeout-multiplier "${TIMEOUT_MULT:-3}" || rc=$?
 
 reports=$(find "$logs" -type f | sort)

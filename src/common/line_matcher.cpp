@@ -1,12 +1,15 @@
 #include "common/line_matcher.hpp"
 
-#include <regex>
+// Boost.Regex, not std::regex: libstdc++'s std::regex recurses once per character and
+// overflows the stack on a long line (a 40 KB line crashed the daemon); Boost.Regex
+// matches without recursion and reports a pathological pattern as an error instead.
+#include <boost/regex.hpp>
 
 namespace sbx {
 
 struct LineMatcher::Impl {
   std::string pattern;
-  std::optional<std::regex> re;
+  std::optional<boost::regex> re;
   std::string partial;       ///< bytes of the current line so far
   bool skipping = false;     ///< inside an over-long line already tested
 };
@@ -21,8 +24,8 @@ Result<LineMatcher> LineMatcher::make(const std::string& pattern, bool regex) {
   impl->pattern = pattern;
   if (regex) {
     try {
-      impl->re.emplace(pattern, std::regex::ECMAScript | std::regex::optimize);
-    } catch (const std::regex_error& e) {
+      impl->re.emplace(pattern, boost::regex::ECMAScript);
+    } catch (const boost::regex_error& e) {
       return make_error(Errc::usage, "bad regex '" + pattern + "': " + e.what());
     }
   }
@@ -32,8 +35,12 @@ Result<LineMatcher> LineMatcher::make(const std::string& pattern, bool regex) {
 std::optional<LineMatch> LineMatcher::test(std::string_view line) {
   if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
   if (impl_->re) {
-    std::match_results<std::string_view::const_iterator> m;
-    if (!std::regex_search(line.begin(), line.end(), m, *impl_->re)) return std::nullopt;
+    boost::match_results<std::string_view::const_iterator> m;
+    try {
+      if (!boost::regex_search(line.begin(), line.end(), m, *impl_->re)) return std::nullopt;
+    } catch (const std::runtime_error&) {  // too complex for this line: no match
+      return std::nullopt;
+    }
     LineMatch out{std::string(line), {}};
     for (const auto& g : m) out.groups.push_back(g.matched ? g.str() : std::string());
     return out;

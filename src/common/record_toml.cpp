@@ -41,6 +41,21 @@ std::optional<EpochMs> from_toml_time(const toml::node* n) {
   return ms;
 }
 
+/// An integer key; a float or an out-of-range value is no integer (toml++'s value<> would
+/// convert a float, undefined for 1e300).
+std::optional<std::int64_t> int_at(const toml::table& t, const char* key) {
+  const toml::node* n = t.get(key);
+  if (!n) return std::nullopt;
+  return n->value_exact<std::int64_t>();
+}
+
+}  // namespace
+
+namespace {
+/// Plain "..." strings, with every non-ASCII character escaped (\uXXXX): a record is pure
+/// ASCII, so record_from_toml can refuse anything else before toml++ sees it.
+constexpr auto kFormat = toml::toml_formatter::default_flags & ~toml::format_flags::allow_literal_strings &
+                         ~toml::format_flags::allow_multi_line_strings & ~toml::format_flags::allow_unicode_strings;
 }  // namespace
 
 std::string record_to_toml(const ProcessRecord& r) {
@@ -50,9 +65,7 @@ std::string record_to_toml(const ProcessRecord& r) {
   auto put = [&](std::string_view key, auto&& value) {
     toml::table one;
     one.insert(key, std::forward<decltype(value)>(value));
-    out << toml::toml_formatter(one, toml::toml_formatter::default_flags &
-                                         ~toml::format_flags::allow_literal_strings &
-                                         ~toml::format_flags::allow_multi_line_strings)
+    out << toml::toml_formatter(one, kFormat)
         << '\n';
   };
   put("schema_version", kRecordSchemaVersion);
@@ -87,15 +100,22 @@ std::string record_to_toml(const ProcessRecord& r) {
   for (const auto& [k, v] : r.env) env.insert(k, v);
   out << "\n[env]\n";
   if (!env.empty()) {
-    out << toml::toml_formatter(env, toml::toml_formatter::default_flags &
-                                         ~toml::format_flags::allow_literal_strings &
-                                         ~toml::format_flags::allow_multi_line_strings)
+    out << toml::toml_formatter(env, kFormat)
         << '\n';
   }
   return out.str();
 }
 
 Result<ProcessRecord> record_from_toml(std::string_view text) {
+  // toml++ 3.3 reaches __builtin_unreachable on some non-ASCII input outside strings
+  // (upstream #190); sbxd writes pure ASCII, so any other byte means the file is not ours.
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    auto c = static_cast<unsigned char>(text[i]);
+    if (c >= 0x80 || (c < 0x20 && c != '\n' && c != '\r' && c != '\t')) {
+      return make_error(Errc::failed, "not a record written by sbxd: byte " + std::to_string(c) + " at offset " +
+                                          std::to_string(i));
+    }
+  }
   toml::table t;
   try {
     t = toml::parse(text);
@@ -125,25 +145,25 @@ Result<ProcessRecord> record_from_toml(std::string_view text) {
       if (auto s = v.value<std::string>()) r.env[std::string(k.str())] = *s;
     }
   }
-  if (auto v = t["pid"].value<std::int64_t>()) r.pid = static_cast<int>(*v);
-  if (auto v = t["pid_start_ticks"].value<std::int64_t>()) r.pid_start_ticks = static_cast<std::uint64_t>(*v);
+  if (auto v = int_at(t, "pid")) r.pid = static_cast<int>(*v);
+  if (auto v = int_at(t, "pid_start_ticks")) r.pid_start_ticks = static_cast<std::uint64_t>(*v);
   r.run_token = t["run_token"].value_or(std::string());
-  if (auto v = t["waiter_pid"].value<std::int64_t>()) r.waiter_pid = static_cast<int>(*v);
-  if (auto v = t["waiter_start_ticks"].value<std::int64_t>()) r.waiter_start_ticks = static_cast<std::uint64_t>(*v);
+  if (auto v = int_at(t, "waiter_pid")) r.waiter_pid = static_cast<int>(*v);
+  if (auto v = int_at(t, "waiter_start_ticks")) r.waiter_start_ticks = static_cast<std::uint64_t>(*v);
   r.start_time = from_toml_time(t.get("start_time"));
   r.end_time = from_toml_time(t.get("end_time"));
-  if (auto v = t["exit_code"].value<std::int64_t>()) r.exit_code = static_cast<int>(*v);
+  if (auto v = int_at(t, "exit_code")) r.exit_code = static_cast<int>(*v);
   if (auto v = t["signal"].value<std::string>()) r.signal = *v;
   if (auto v = t["error"].value<std::string>()) r.error = *v;
   if (auto v = t["reason"].value<std::string>()) r.reason = *v;
-  if (auto v = t["timeout_ms"].value<std::int64_t>()) r.timeout_ms = *v;
-  if (auto v = t["max_restarts"].value<std::int64_t>()) r.max_restarts = static_cast<int>(*v);
+  if (auto v = int_at(t, "timeout_ms")) r.timeout_ms = *v;
+  if (auto v = int_at(t, "max_restarts")) r.max_restarts = static_cast<int>(*v);
   r.auto_cleanup = t["auto_cleanup"].value_or(false);
   r.restart = t["restart"].value_or(std::string("no"));
-  r.restarts = static_cast<int>(t["restarts"].value_or(std::int64_t{0}));
-  r.log_max = t["log_max"].value_or(std::int64_t{64 << 20});
-  r.dropped_stdout = t["dropped_stdout"].value_or(std::int64_t{0});
-  r.dropped_stderr = t["dropped_stderr"].value_or(std::int64_t{0});
+  r.restarts = static_cast<int>(int_at(t, "restarts").value_or(0));
+  r.log_max = int_at(t, "log_max").value_or(64 << 20);
+  r.dropped_stdout = int_at(t, "dropped_stdout").value_or(0);
+  r.dropped_stderr = int_at(t, "dropped_stderr").value_or(0);
   return r;
 }
 

@@ -35,6 +35,8 @@ class AsioConnection final : public Connection, public std::enable_shared_from_t
   ~AsioConnection() override { --counter_; }
 
   void start() { read(); }
+  /// Closes now, whatever is queued: the daemon is exiting.
+  void abort() { close(); }
 
   void send(proto::FrameKind kind, std::uint8_t flags, std::string_view payload) override {
     if (closed_ || finishing_) return;
@@ -171,6 +173,9 @@ struct Server::Impl {
   std::string socket_path;
   std::size_t connections = 0;
   bool open = false;
+  /// Every connection, to close those still open when the daemon exits: a pending wait
+  /// holds its connection and the connection its wait, and only closing breaks that.
+  std::vector<std::weak_ptr<AsioConnection>> live;
 
   void accept() {
     acceptor.async_accept([this](boost::system::error_code ec, local::socket sock) {
@@ -191,14 +196,21 @@ struct Server::Impl {
                    ::geteuid());
       return;  // the socket closes as it goes out of scope
     }
-    std::make_shared<AsioConnection>(std::move(sock), ctx, connections)->start();
+    auto conn = std::make_shared<AsioConnection>(std::move(sock), ctx, connections);
+    std::erase_if(live, [](const auto& w) { return w.expired(); });
+    live.push_back(conn);
+    conn->start();
   }
 };
 
 Server::Server(asio::io_context& io, Context& ctx)
     : impl_(std::make_unique<Impl>(Impl{io, ctx, local::acceptor(io), {}, 0, false})) {}
 
-Server::~Server() = default;
+Server::~Server() {
+  for (auto& w : impl_->live) {
+    if (auto c = w.lock()) c->abort();
+  }
+}
 
 Status Server::listen(const std::string& socket_path) {
   UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
