@@ -33,6 +33,8 @@ struct Supervisor::Entry {
   std::unique_ptr<boost::asio::posix::stream_descriptor> pidfd;
   /// The waiter is our child (we reap it), not one adopted from an earlier sbxd.
   bool own_child = false;
+  /// The waiter was lost (killed) while the program ran on: the pidfd watches the program.
+  bool orphaned = false;
   /// Read end of our waiter's report pipe: the status, should the exit file be unwritable.
   UniqueFd report;
   std::map<WatchId, EndFn> watchers;

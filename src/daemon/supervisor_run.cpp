@@ -141,7 +141,7 @@ std::optional<int> read_exit_status(const std::string& path) {
 // under concurrent starts) then blocks the whole daemon in wait4 until that child ends.
 // Here readiness is only a hint: waitid(WNOHANG) decides, and a false alarm re-arms.
 void Supervisor::Impl::watch_exit(const std::shared_ptr<Entry>& e, bool own_child) {
-  pid_t waiter = e->rec.waiter_pid.value_or(0);
+  pid_t waiter = e->orphaned ? e->rec.pid.value_or(0) : e->rec.waiter_pid.value_or(0);
   e->own_child = own_child;
   int fd = waiter > 1 ? static_cast<int>(::syscall(SYS_pidfd_open, waiter, 0)) : -1;  // close-on-exec
   if (fd < 0) {
@@ -160,7 +160,9 @@ void Supervisor::Impl::arm_exit(const std::shared_ptr<Entry>& e) {
     auto e = weak.lock();
     if (!e || !e->pidfd) return;
     pid_t waiter = e->rec.waiter_pid.value_or(0);
-    if (!e->own_child) {
+    if (e->orphaned) {
+      if (process_alive(e->rec.pid.value_or(0), e->rec.pid_start_ticks)) return arm_exit(e);
+    } else if (!e->own_child) {
       if (process_alive(waiter, e->rec.waiter_start_ticks)) return arm_exit(e);
     } else {
       siginfo_t si{};
@@ -180,6 +182,14 @@ void Supervisor::Impl::waiter_ended(const std::shared_ptr<Entry>& e) {
   auto status = read_exit_status(exit_file);
   if (!status) status = read_reported_status(e->report.get());  // the disk was full, say
   e->report.reset();
+  if (!status && !e->orphaned && e->rec.pid && process_alive(*e->rec.pid, e->rec.pid_start_ticks)) {
+    // The waiter was killed, the program runs on: it is still running, whatever we can
+    // learn of its end later (only that it ended).
+    spdlog::error("{}: its waiter (pid {}) is gone while the process runs on; its exit status will be unknown",
+                  e->rec.id, e->rec.waiter_pid.value_or(0));
+    e->orphaned = true;
+    return watch_exit(e, false);
+  }
   if (!status) spdlog::error("{}: its waiter ended without telling the exit status", e->rec.id);
   ended(e, status);
   ::unlink(exit_file.c_str());  // the record, saved by now, holds it
