@@ -16,6 +16,8 @@ import os
 import re
 import shutil
 import signal
+import socket
+import struct
 import subprocess
 import sys
 import tempfile
@@ -140,6 +142,54 @@ def kill_pid_tree(pid: int) -> None:
             os.kill(pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
         pass
+
+
+# ---------------------------------------------------------------- network and wire helpers
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def can_connect(port: int, host: str = "127.0.0.1") -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=2):
+            return True
+    except OSError:
+        return False
+
+
+def http_status(port: int, path: str) -> int:
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+        s.sendall(f"GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n".encode())
+        data = b""
+        while b"\r\n" not in data:
+            chunk = s.recv(4096)
+            if not chunk:
+                break
+            data += chunk
+    return int(data.split(b" ", 2)[1])
+
+
+def frame(kind: int, payload: bytes, length: int | None = None, flags: int = 0) -> bytes:
+    """One frame of the sbx wire protocol: u32 big-endian length, kind, flags, u16 zero."""
+    n = len(payload) if length is None else length
+    return struct.pack(">IBBH", n, kind, flags, 0) + payload
+
+
+def parse_frames(data: bytes) -> list[tuple[int, bytes]]:
+    out = []
+    while len(data) >= 8:
+        n, kind, _flags, _zero = struct.unpack(">IBBH", data[:8])
+        if len(data) < 8 + n:
+            break
+        out.append((kind, data[8:8 + n]))
+        data = data[8 + n:]
+    return out
 
 
 # ---------------------------------------------------------------- test case

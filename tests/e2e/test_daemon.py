@@ -10,26 +10,10 @@ import subprocess
 import threading
 import time
 
-from harness import (ID_RE, SBX, SBXD, SbxTestCase, main, pid_alive, proc_exe, proc_stat,
+from harness import (frame, parse_frames, ID_RE, SBX, SBXD, SbxTestCase, main, pid_alive, proc_exe, proc_stat,
                      wait_until)
 
 HELLO, REQUEST, RESPONSE = 1, 2, 3
-
-
-def frame(kind: int, payload: bytes, length: int | None = None) -> bytes:
-    n = len(payload) if length is None else length
-    return struct.pack(">IBBH", n, kind, 0, 0) + payload
-
-
-def parse_frames(data: bytes) -> list[tuple[int, bytes]]:
-    out = []
-    while len(data) >= 8:
-        n, kind, _flags, _zero = struct.unpack(">IBBH", data[:8])
-        if len(data) < 8 + n:
-            break
-        out.append((kind, data[8:8 + n]))
-        data = data[8 + n:]
-    return out
 
 
 class DaemonLifecycle(SbxTestCase):

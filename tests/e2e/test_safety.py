@@ -12,27 +12,11 @@ import subprocess
 import threading
 import time
 
-from harness import PY, SbxTestCase, main, pid_alive, wait_until
+from harness import frame, parse_frames, PY, SbxTestCase, main, pid_alive, wait_until
 
 HELLO, REQUEST, RESPONSE, EVENT, DATA, END = 1, 2, 3, 4, 5, 6
 MAX_CONTROL = 1 << 20
 NOBODY = 65534
-
-
-def frame(kind: int, payload: bytes, length: int | None = None, flags: int = 0) -> bytes:
-    n = len(payload) if length is None else length
-    return struct.pack(">IBBH", n, kind, flags, 0) + payload
-
-
-def parse_frames(data: bytes) -> list[tuple[int, bytes]]:
-    out = []
-    while len(data) >= 8:
-        n, kind, _flags, _zero = struct.unpack(">IBBH", data[:8])
-        if len(data) < 8 + n:
-            break
-        out.append((kind, data[8:8 + n]))
-        data = data[8 + n:]
-    return out
 
 
 def hello(proto: int = 1) -> bytes:

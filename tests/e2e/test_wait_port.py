@@ -7,7 +7,7 @@ import socket
 import subprocess
 import time
 
-from harness import PY, SBX, SbxTestCase, main, pid_alive, wait_until
+from harness import can_connect, free_port, http_status, PY, SBX, SbxTestCase, main, pid_alive, wait_until
 
 # accepts every connection and keeps it open without ever writing a byte
 SILENT_SERVER = ("import socket,sys\n"
@@ -17,34 +17,6 @@ SILENT_SERVER = ("import socket,sys\n"
                  "held=[]\n"
                  "while True:\n"
                  "    c,_=s.accept();held.append(c)\n")
-
-
-def free_port() -> int:
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def can_connect(port: int, host: str = "127.0.0.1") -> bool:
-    try:
-        with socket.create_connection((host, port), timeout=2):
-            return True
-    except OSError:
-        return False
-
-
-def http_status(port: int, path: str) -> int:
-    with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
-        s.sendall(f"GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n".encode())
-        data = b""
-        while b"\r\n" not in data:
-            chunk = s.recv(4096)
-            if not chunk:
-                break
-            data += chunk
-    return int(data.split(b" ", 2)[1])
 
 
 class WaitPortCase(SbxTestCase):
