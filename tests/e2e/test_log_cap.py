@@ -1,0 +1,71 @@
+"""Bounded logs: --log-max keeps the newest output, counts what it dropped, loses nothing new."""
+import os
+
+from harness import PY, SbxTestCase, main, wait_until
+
+# Writes N numbered lines of 100 bytes each to stdout (and a few to stderr), flushing as it goes.
+WRITER = (
+    "import sys\n"
+    "n = int(sys.argv[1])\n"
+    "for i in range(n):\n"
+    "    sys.stdout.write(f'{i:08d} ' + 'x' * 90 + '\\n')\n"
+    "    if i % 1000 == 0: sys.stdout.flush()\n"
+    "sys.stdout.flush()\n"
+    "sys.stderr.write('done\\n')\n"
+)
+
+
+class LogCap(SbxTestCase):
+    def lines(self, data: bytes) -> list[int]:
+        """The line numbers of the complete lines in data (the first may be cut by the trim)."""
+        out = []
+        for line in data.split(b"\n")[1:-1]:
+            out.append(int(line[:8]))
+        return out
+
+    def test_keeps_newest_output_and_counts_the_rest(self):
+        n = 20000  # 2,000,000 bytes against a 256 KiB cap
+        i = self.start("--log-max", "256K", "--", PY, "-c", WRITER, str(n))
+        self.assertEqual(self.sbx_ok("wait", i).returncode, 0)
+        rec = self.show(i)
+        self.assertEqual(rec["log_max"], 256 * 1024)
+        kept = self.sbx_ok("logs", i, "--stdout").stdout
+        total = n * 100
+        self.assertLessEqual(len(kept), 256 * 1024, "within the cap once the process ended")
+        self.assertGreater(len(kept), 64 * 1024, "keeps about the newest half of the cap")
+        self.assertEqual(rec.get("dropped_stdout", 0) + len(kept), total, "every byte is kept or counted")
+        numbers = self.lines(kept)
+        self.assertEqual(numbers[-1], n - 1, "the newest line is there")
+        self.assertEqual(numbers, list(range(numbers[0], n)), "the kept lines are contiguous, none lost")
+        self.assertEqual(os.path.getsize(self.logfile(i, "stdout")), len(kept))
+        self.assertNotIn("dropped_stderr", rec)  # stderr stayed under its cap
+        self.assertEqual(self.sbx_ok("logs", i, "--stderr").stderr, b"done\n")  # stderr bytes go to stderr
+
+    def test_follower_sees_a_contiguous_stream_while_the_log_is_trimmed(self):
+        n = 20000
+        i = self.start("--log-max", "128K", "--", "sh", "-c", f"sleep 0.5; exec {PY} -c \"$0\" {n}", WRITER)
+        r = self.sbx_ok("logs", "-f", i, "--stdout", timeout=60)
+        numbers = [int(line[:8]) for line in r.stdout.split(b"\n")[:-1] if line[:8].isdigit()]
+        # A follower that keeps up sees everything; one that lags loses only the oldest
+        # bytes, never a gap in the middle or the end.
+        self.assertEqual(numbers[-1], n - 1)
+        self.assertEqual(numbers, list(range(numbers[0], n)))
+
+    def test_unbounded_with_zero(self):
+        n = 5000
+        i = self.start("--log-max", "0", "--", PY, "-c", WRITER, str(n))
+        self.sbx_ok("wait", i)
+        self.assertEqual(len(self.sbx_ok("logs", i, "--stdout").stdout), n * 100)
+        rec = self.show(i)
+        self.assertEqual(rec["log_max"], 0)
+        self.assertNotIn("dropped_stdout", rec)
+
+    def test_bad_sizes_are_usage_errors(self):
+        for bad in ("5Q", "-1", "10K", "", "1.5M"):
+            r = self.run("start", "--log-max", bad, "--", "true")
+            self.assertEqual(r.returncode, 2, (bad, r.stderr))
+            self.assertTrue(r.stderr.startswith(b"sbx: "), r.stderr)
+
+
+if __name__ == "__main__":
+    main()
