@@ -216,7 +216,7 @@ class Completion(ShellBase):
         self.assertEqual(set(self.bash_complete("sbx kill web ")), ids, "kill takes several ids")
         self.assertEqual(self.bash_complete("sbx wait-log web "), [], "the pattern is free text")
         self.assertEqual(self.bash_complete("sbx wait --timeout "), [])
-        self.assertEqual(self.bash_complete("sbx daemon "), ["status", "stop"])
+        self.assertEqual(self.bash_complete("sbx daemon "), ["status", "stop", "restart"])
         self.assertEqual(self.bash_complete("sbx daemon status --"), ["--help", "--json"])
         sigs = self.bash_complete("sbx kill -s ")
         for s in ("TERM", "HUP", "INT", "KILL", "USR1", "USR2", "QUIT", "STOP", "CONT"):
@@ -236,7 +236,7 @@ class Completion(ShellBase):
         self.assertEqual(self.zsh_complete("sbx k"), ["kill"])
         ids = self.live("web", "worker")
         self.assertEqual(set(self.zsh_complete("sbx logs ")), ids)
-        self.assertEqual(set(self.zsh_complete("sbx daemon ")), {"status", "stop"})
+        self.assertEqual(set(self.zsh_complete("sbx daemon ")), {"status", "stop", "restart"})
         self.assertIn("TERM", self.zsh_complete("sbx kill web -s "))
         self.assertEqual(set(self.zsh_complete("sbx start --restart ")), {"no", "on-failure", "always"})
         self.assertIn("--json", self.zsh_complete("sbx daemon status --"))
@@ -248,7 +248,7 @@ class Completion(ShellBase):
         self.assertEqual(self.daemon_pids_for_home(), [])
         ids = self.live("web", "worker")
         self.assertEqual(set(self.fish_complete("sbx logs ")), ids)
-        self.assertEqual(set(self.fish_complete("sbx daemon ")), {"status", "stop"})
+        self.assertEqual(set(self.fish_complete("sbx daemon ")), {"status", "stop", "restart"})
         self.assertIn("TERM", self.fish_complete("sbx kill web -s "))
         self.assertNotIn("web", self.fish_complete("sbx kill -s "), "a signal, not an id")
         self.assertEqual(set(self.fish_complete("sbx ps --status ")),
