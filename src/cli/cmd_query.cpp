@@ -37,6 +37,7 @@ int run_ps(const PsArgs& a) {
   json::object args;
   if (!a.session.empty()) args["session"] = a.session;
   if (!a.status.empty()) args["status"] = a.status;
+  if (!a.json) args["brief"] = true;  // the table and -q need a few keys only
   auto v = client->call("ps", std::move(args));
   if (!v) return report(v.error());
   if (a.json) {
