@@ -64,14 +64,6 @@ bool group_alive(pid_t pgid) {
   return ::kill(-pgid, 0) == 0 || errno == EPERM;
 }
 
-std::optional<pid_t> parent_pid(pid_t pid) {
-  auto tail = stat_tail(pid);
-  if (!tail) return std::nullopt;
-  auto sp = tail->find(' ');  // field 3 (state), then field 4 (ppid)
-  if (sp == std::string::npos) return std::nullopt;
-  return static_cast<pid_t>(std::atol(tail->c_str() + sp + 1));
-}
-
 namespace {
 
 /// The value of `name` in /proc/PID/environ, or "" when absent or unreadable.

@@ -33,7 +33,5 @@ std::string new_run_token();
 /// and those without the variable are left out).
 std::vector<std::pair<pid_t, std::string>> scan_run_tokens();
 
-/// The parent pid from /proc/PID/stat; nullopt when the process is gone.
-std::optional<pid_t> parent_pid(pid_t pid);
 
 }  // namespace sbx
