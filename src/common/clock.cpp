@@ -18,8 +18,9 @@ std::string format_rfc3339(EpochMs t) {
   char buf[40];
   std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02lld:%02lld:%02lld.%03lldZ",
                 static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
-                static_cast<unsigned>(ymd.day()), in_day / 3'600'000, in_day / 60'000 % 60,
-                in_day / 1000 % 60, in_day % 1000);
+                static_cast<unsigned>(ymd.day()), static_cast<long long>(in_day / 3'600'000),
+                static_cast<long long>(in_day / 60'000 % 60), static_cast<long long>(in_day / 1000 % 60),
+                static_cast<long long>(in_day % 1000));
   return buf;
 }
 
