@@ -15,7 +15,7 @@ std::string format_rfc3339(EpochMs t) {
   auto days_since = floor<days>(sys_time<milliseconds>(milliseconds(t)));
   year_month_day ymd{days_since};
   EpochMs in_day = t - duration_cast<milliseconds>(days_since.time_since_epoch()).count();
-  char buf[40];
+  char buf[96];  // room for any value the formats could print
   std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02lld:%02lld:%02lld.%03lldZ",
                 static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
                 static_cast<unsigned>(ymd.day()), static_cast<long long>(in_day / 3'600'000),
