@@ -39,88 +39,86 @@ void PortProbe::cancel() {
   impl_->sock.close(ignored);
 }
 
+// Every handler holds the probe through shared_from_this and nothing else: no handler
+// refers to another, so a probe pending when the loop is torn down is freed with it.
 void PortProbe::run(std::function<void(ProbeResult)> done) {
-  auto& I = *impl_;
-  I.done = std::move(done);
-  I.host_index = 0;
-  auto self = shared_from_this();
+  impl_->done = std::move(done);
+  impl_->host_index = 0;
+  try_host();
+}
 
-  // Each host: connect, maybe HTTP, under one deadline; then the next host.
-  auto finish = std::make_shared<std::function<void(ProbeResult)>>();
-  auto try_host = std::make_shared<std::function<void()>>();
-  *finish = [this, self, try_host](ProbeResult r) {
-    auto& I = *impl_;
-    ++I.generation;
-    boost::system::error_code ignored;
-    I.timer.cancel();
-    I.sock.close(ignored);
-    if (I.cancelled) {
-      *try_host = nullptr;
-      return;
+void PortProbe::try_host() {
+  auto& I = *impl_;
+  const std::string host = I.spec.hosts[I.host_index];
+  auto addr = asio::ip::make_address(host);  // checked by the caller: numeric addresses only
+  tcp::endpoint ep(addr, static_cast<unsigned short>(I.spec.port));
+  std::uint64_t gen = ++I.generation;
+  I.timer.expires_after(I.spec.deadline);
+  I.timer.async_wait([self = shared_from_this(), gen, host](boost::system::error_code ec) {
+    if (ec || self->impl_->generation != gen) return;
+    self->finish(ProbeResult{false, host, 0, "no answer within " + format_duration(self->impl_->spec.deadline)});
+  });
+  I.sock = tcp::socket(I.io);
+  I.sock.async_connect(ep, [self = shared_from_this(), gen, host](boost::system::error_code ec) {
+    if (self->impl_->generation != gen) return;
+    if (ec) return self->finish(ProbeResult{false, host, 0, ec.message()});
+    self->connected(gen, host);
+  });
+}
+
+void PortProbe::connected(std::uint64_t gen, const std::string& host) {
+  auto& I = *impl_;
+  if (!I.spec.http_path) return finish(ProbeResult{true, host, 0, "accepting connections"});
+  std::string host_header = host.find(':') != std::string::npos ? "[" + host + "]" : host;
+  I.request = "GET " + *I.spec.http_path + " HTTP/1.1\r\nHost: " + host_header + ":" + std::to_string(I.spec.port) +
+              "\r\nUser-Agent: sbx\r\nAccept: */*\r\nConnection: close\r\n\r\n";
+  I.response.clear();
+  asio::async_write(I.sock, asio::buffer(I.request),
+                    [self = shared_from_this(), gen, host](boost::system::error_code ec, std::size_t) {
+                      if (self->impl_->generation != gen) return;
+                      if (ec) return self->finish(ProbeResult{false, host, 0, "sending the request: " + ec.message()});
+                      self->read_status(gen, host);
+                    });
+}
+
+void PortProbe::read_status(std::uint64_t gen, const std::string& host) {
+  impl_->sock.async_read_some(asio::buffer(impl_->buf), [self = shared_from_this(), gen, host](
+                                                            boost::system::error_code ec, std::size_t n) {
+    auto& I = *self->impl_;
+    if (I.generation != gen) return;
+    I.response.append(I.buf.data(), n);
+    auto eol = I.response.find("\r\n");
+    if (eol == std::string::npos && !ec && I.response.size() < 4096) return self->read_status(gen, host);
+    std::string line = I.response.substr(0, eol);
+    int status = 0;
+    if (line.rfind("HTTP/", 0) == 0 && line.size() >= 12) {
+      try {
+        status = std::stoi(line.substr(line.find(' ') + 1, 3));
+      } catch (...) {
+        status = 0;
+      }
     }
-    if (!r.ready && (!I.best || (r.status != 0 && I.best->status == 0))) I.best = r;
-    if (!r.ready && ++I.host_index < I.spec.hosts.size()) return (*try_host)();
-    if (!r.ready) r = *I.best;
-    auto done = std::move(I.done);
-    I.done = nullptr;
-    *try_host = nullptr;  // breaks the cycle try_host <-> finish
-    if (done) done(std::move(r));
-  };
-  *try_host = [this, self, finish] {
-    auto& I = *impl_;
-    const std::string& host = I.spec.hosts[I.host_index];
-    auto addr = asio::ip::make_address(host);  // checked by the caller: numeric addresses only
-    tcp::endpoint ep(addr, static_cast<unsigned short>(I.spec.port));
-    std::uint64_t gen = ++I.generation;
-    I.timer.expires_after(I.spec.deadline);
-    I.timer.async_wait([this, self, finish, gen, host](boost::system::error_code ec) {
-      if (ec || impl_->generation != gen) return;
-      (*finish)(ProbeResult{false, host, 0, "no answer within " + format_duration(impl_->spec.deadline)});
-    });
-    I.sock = tcp::socket(I.io);
-    I.sock.async_connect(ep, [this, self, finish, gen, host](boost::system::error_code ec) {
-      auto& I = *impl_;
-      if (I.generation != gen) return;
-      if (ec) return (*finish)(ProbeResult{false, host, 0, ec.message()});
-      if (!I.spec.http_path) return (*finish)(ProbeResult{true, host, 0, "accepting connections"});
-      std::string host_header = host.find(':') != std::string::npos ? "[" + host + "]" : host;
-      I.request = "GET " + *I.spec.http_path + " HTTP/1.1\r\nHost: " + host_header + ":" +
-                  std::to_string(I.spec.port) + "\r\nUser-Agent: sbx\r\nAccept: */*\r\nConnection: close\r\n\r\n";
-      I.response.clear();
-      asio::async_write(I.sock, asio::buffer(I.request), [this, self, finish, gen, host](boost::system::error_code ec, std::size_t) {
-        auto& I = *impl_;
-        if (I.generation != gen) return;
-        if (ec) return (*finish)(ProbeResult{false, host, 0, "sending the request: " + ec.message()});
-        auto read_status = std::make_shared<std::function<void()>>();
-        *read_status = [this, self, finish, gen, host, read_status] {
-          impl_->sock.async_read_some(asio::buffer(impl_->buf), [this, self, finish, gen, host, read_status](boost::system::error_code ec, std::size_t n) {
-            auto& I = *impl_;
-            if (I.generation != gen) return;
-            I.response.append(I.buf.data(), n);
-            auto eol = I.response.find("\r\n");
-            if (eol == std::string::npos && !ec && I.response.size() < 4096) return (*read_status)();
-            *read_status = nullptr;
-            std::string line = I.response.substr(0, eol);
-            int status = 0;
-            if (line.rfind("HTTP/", 0) == 0 && line.size() >= 12) {
-              try {
-                status = std::stoi(line.substr(line.find(' ') + 1, 3));
-              } catch (...) {
-                status = 0;
-              }
-            }
-            if (status == 0) {
-              return (*finish)(ProbeResult{false, host, 0, ec ? "no HTTP answer: " + ec.message() : "not an HTTP answer"});
-            }
-            bool ok = status >= I.spec.status_lo && status <= I.spec.status_hi;
-            (*finish)(ProbeResult{ok, host, status, "answered " + std::to_string(status) + " to GET " + *I.spec.http_path});
-          });
-        };
-        (*read_status)();
-      });
-    });
-  };
-  (*try_host)();
+    if (status == 0) {
+      return self->finish(ProbeResult{false, host, 0, ec ? "no HTTP answer: " + ec.message() : "not an HTTP answer"});
+    }
+    bool ok = status >= I.spec.status_lo && status <= I.spec.status_hi;
+    self->finish(ProbeResult{ok, host, status, "answered " + std::to_string(status) + " to GET " + *I.spec.http_path});
+  });
+}
+
+void PortProbe::finish(ProbeResult r) {
+  auto& I = *impl_;
+  ++I.generation;  // whatever of this step is still pending is stale now
+  boost::system::error_code ignored;
+  I.timer.cancel();
+  I.sock.close(ignored);
+  if (I.cancelled) return;
+  if (!r.ready && (!I.best || (r.status != 0 && I.best->status == 0))) I.best = r;
+  if (!r.ready && ++I.host_index < I.spec.hosts.size()) return try_host();
+  if (!r.ready) r = *I.best;
+  auto done = std::move(I.done);
+  I.done = nullptr;
+  if (done) done(std::move(r));
 }
 
 }  // namespace sbx::daemon

@@ -3,6 +3,7 @@
 // status line. Every step is bounded by a deadline, so a server that accepts and then
 // says nothing cannot hang a waiter.
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -43,6 +44,10 @@ class PortProbe : public std::enable_shared_from_this<PortProbe> {
 
  private:
   struct Impl;
+  void try_host();
+  void connected(std::uint64_t gen, const std::string& host);
+  void read_status(std::uint64_t gen, const std::string& host);
+  void finish(ProbeResult r);
   std::unique_ptr<Impl> impl_;
 };
 
