@@ -29,6 +29,8 @@ std::string_view trim(std::string_view s) {
 
 }  // namespace
 
+bool is_env_name(std::string_view name) { return is_name(name); }
+
 std::optional<std::vector<std::string>> split_plain_command(std::string_view line) {
   std::vector<std::string> words;
   std::string cur;

@@ -29,6 +29,9 @@ struct EnvFileError {
 };
 std::optional<EnvFileError> parse_env_file(std::string_view text, std::map<std::string, std::string>& out);
 
+/// A variable name: `[A-Za-z_][A-Za-z0-9_]*`.
+bool is_env_name(std::string_view name);
+
 /// A `K=V` argument of -e; false when there is no '=' or K is empty or not a name.
 bool parse_env_assignment(std::string_view kv, std::string& key, std::string& value);
 

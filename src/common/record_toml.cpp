@@ -8,6 +8,7 @@
 
 #include <sstream>
 
+#include "common/command_line.hpp"
 #include "common/record.hpp"
 
 namespace sbx {
@@ -141,8 +142,8 @@ Result<ProcessRecord> record_from_toml(std::string_view text) {
   r.cwd = t["cwd"].value_or(std::string());
   r.session = t["session"].value_or(std::string("default"));
   if (auto* e = t["env"].as_table()) {
-    for (const auto& [k, v] : *e) {
-      if (auto s = v.value<std::string>()) r.env[std::string(k.str())] = *s;
+    for (const auto& [k, v] : *e) {  // only variable names: they are what sbx writes
+      if (auto s = v.value<std::string>(); s && is_env_name(k.str())) r.env[std::string(k.str())] = *s;
     }
   }
   if (auto v = int_at(t, "pid")) r.pid = static_cast<int>(*v);

@@ -1,5 +1,6 @@
 #include <boost/json/array.hpp>
 
+#include "common/command_line.hpp"
 #include "common/record_json.hpp"
 #include "daemon/ops.hpp"
 #include "proto/message.hpp"
@@ -42,6 +43,7 @@ Result<StartSpec> parse_start(const json::object& args) {
   if (auto* o = args.if_contains("env"); o && o->is_object()) {
     for (const auto& [k, v] : o->get_object()) {
       if (!v.is_string()) return make_error(Errc::protocol, "'env' values must be strings");
+      if (!is_env_name(k)) return make_error(Errc::usage, "'" + std::string(k) + "' is not a variable name");
       spec.env[std::string(k)] = std::string(v.get_string());
     }
   }
