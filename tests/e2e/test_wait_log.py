@@ -199,15 +199,7 @@ class ProcessEndsFirst(WaitLogCase):
         i = self.start("--", PY, "-c", code)
         pid = self.show(i)["pid"]
         p = self.spawn_wait(i, "never-printed")   # no --timeout: only the end can stop it
-        wait_until(lambda: not pid_alive(pid), 10, "process end")
-        t_exit = time.monotonic()
-        out, err = p.communicate(timeout=15)
-        took = time.monotonic() - t_exit
-        self.assertEqual(p.returncode, 1, f"stdout={out!r} stderr={err!r}")
-        self.assertEqual(out, b"")
-        self.assertTrue(err.startswith(b"sbx: "), err)
-        self.assertEqual(err.rstrip(b"\n").count(b"\n"), 0, err)
-        self.assertLess(took, 2.0, "wait-log did not give up promptly after the process ended")
+        self.assert_gives_up_when_ended(p, pid, "wait-log")
 
     def test_exit_before_match_with_timeout(self):
         i = self.start("--", PY, "-c", "import time\ntime.sleep(0.5)\nraise SystemExit(3)")

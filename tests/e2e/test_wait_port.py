@@ -158,15 +158,7 @@ class ProcessEndsFirst(WaitPortCase):
         i = self.start("--", PY, "-c", "import time\ntime.sleep(1.0)\nraise SystemExit(3)")
         pid = self.show(i)["pid"]
         p = self.spawn_wait(i, port)   # no --timeout: only the end can stop it
-        wait_until(lambda: not pid_alive(pid), 10, "process end")
-        t_exit = time.monotonic()
-        out, err = p.communicate(timeout=15)
-        took = time.monotonic() - t_exit
-        self.assertEqual(p.returncode, 1, f"stdout={out!r} stderr={err!r}")
-        self.assertEqual(out, b"")
-        self.assertTrue(err.startswith(b"sbx: "), err)
-        self.assertEqual(err.rstrip(b"\n").count(b"\n"), 0, err)
-        self.assertLess(took, 2.0, "wait-port did not give up promptly after the process ended")
+        self.assert_gives_up_when_ended(p, pid, "wait-port")
 
     def test_dies_before_http_ready(self):
         port = free_port()

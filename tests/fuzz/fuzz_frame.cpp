@@ -11,20 +11,12 @@
 
 #include "proto/frame.hpp"
 #include "proto/message.hpp"
+#include "check.hpp"
 
 using namespace sbx;
 using namespace sbx::proto;
 
 namespace {
-
-#define CHECK(cond)                                                   \
-  do {                                                                \
-    if (!(cond)) {                                                    \
-      __builtin_fprintf(stderr, "CHECK failed: %s (%s:%d)\n", #cond,  \
-                        __FILE__, __LINE__);                          \
-      std::abort();                                                   \
-    }                                                                 \
-  } while (0)
 
 void inspect(const Frame& f) {
   (void)parse_json(f.payload);

@@ -15,19 +15,11 @@
 #include <vector>
 
 #include "common/line_matcher.hpp"
+#include "check.hpp"
 
 using namespace sbx;
 
 namespace {
-
-#define CHECK(cond)                                                   \
-  do {                                                                \
-    if (!(cond)) {                                                    \
-      __builtin_fprintf(stderr, "CHECK failed: %s (%s:%d)\n", #cond,  \
-                        __FILE__, __LINE__);                          \
-      std::abort();                                                   \
-    }                                                                 \
-  } while (0)
 
 constexpr const char* kRegexes[] = {
     R"(listening on port (\d+))",

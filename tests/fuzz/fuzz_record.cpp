@@ -10,19 +10,11 @@
 #include "common/record.hpp"
 #include "common/record_json.hpp"
 #include "proto/message.hpp"
+#include "check.hpp"
 
 using namespace sbx;
 
 namespace {
-
-#define CHECK(cond)                                                   \
-  do {                                                                \
-    if (!(cond)) {                                                    \
-      __builtin_fprintf(stderr, "CHECK failed: %s (%s:%d)\n", #cond,  \
-                        __FILE__, __LINE__);                          \
-      std::abort();                                                   \
-    }                                                                 \
-  } while (0)
 
 void same_core(const ProcessRecord& a, const ProcessRecord& b) {
   CHECK(a.id == b.id);

@@ -15,28 +15,13 @@
 #include <string>
 
 #include "common/atomic_file.hpp"
+#include "temp_dir.hpp"
 
 using sbx::Errc;
 using sbx::read_file;
 using sbx::write_file_atomic;
 
 namespace {
-
-/// A fresh folder under /tmp, removed with everything in it at the end of the test.
-struct TempDir {
-  std::string path;
-  TempDir() {
-    char tmpl[] = "/tmp/sbx-unit-XXXXXX";
-    char* p = ::mkdtemp(tmpl);
-    REQUIRE(p != nullptr);
-    path = p;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path, ec);
-  }
-  std::string operator/(const std::string& name) const { return path + "/" + name; }
-};
 
 std::set<std::string> entries(const std::string& dir) {
   std::set<std::string> out;

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "common/command_line.hpp"
+#include "temp_dir.hpp"
 
 using sbx::find_program;
 using sbx::parse_env_assignment;
@@ -25,21 +26,6 @@ using sbx::split_plain_command;
 using Words = std::vector<std::string>;
 
 namespace {
-
-struct TempDir {
-  std::string path;
-  TempDir() {
-    char tmpl[] = "/tmp/sbx-unit-XXXXXX";
-    char* p = ::mkdtemp(tmpl);
-    REQUIRE(p != nullptr);
-    path = p;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path, ec);
-  }
-  std::string operator/(const std::string& name) const { return path + "/" + name; }
-};
 
 void make_file(const std::string& path, mode_t mode) {
   { std::ofstream(path) << "#!/bin/sh\nexit 0\n"; }
