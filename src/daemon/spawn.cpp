@@ -83,7 +83,7 @@ Result<Spawned> spawn_process(const SpawnRequest& req) {
   posix_spawn_file_actions_adddup2(&s.actions, report_write.get(), 3);
   posix_spawn_file_actions_addclosefrom_np(&s.actions, 4);
 
-  std::vector<std::string> args{req.waiter, req.exit_file, req.cwd, req.program};
+  std::vector<std::string> args{req.waiter, req.exit_file, req.cwd, req.run_env, req.program};
   args.insert(args.end(), req.argv.begin(), req.argv.end());
   auto argv = c_strings(args);
   auto envp = c_strings(req.envp);

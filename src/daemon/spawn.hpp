@@ -15,7 +15,8 @@ struct SpawnRequest {
   std::string exit_file;           ///< where the waiter writes the wait status
   std::string program;             ///< resolved path to exec
   std::vector<std::string> argv;   ///< argv[0] included
-  std::vector<std::string> envp;   ///< "K=V"
+  std::vector<std::string> envp;   ///< "K=V", the waiter's and the program's
+  std::string run_env;             ///< "K=V" for the program (and its tree) only, or ""
   std::string cwd;
   int stdin_fd = -1;               ///< become 0, 1, 2 of the program; nothing else is open there
   int stdout_fd = -1;

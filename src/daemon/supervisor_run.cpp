@@ -86,7 +86,7 @@ Status Supervisor::Impl::launch(const std::shared_ptr<Entry>& e, bool first_run)
   req.argv = r.argv;
   r.run_token = new_run_token();
   req.envp = e->envp;
-  req.envp.push_back(std::string(kRunTokenVar) + "=" + r.run_token);
+  req.run_env = std::string(kRunTokenVar) + "=" + r.run_token;  // not the waiter's: it is never killed
   req.cwd = r.cwd;
   req.stdin_fd = dev_null.get();
   req.stdout_fd = out.get();

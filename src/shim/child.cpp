@@ -7,11 +7,9 @@
 #include <signal.h>
 #include <unistd.h>
 
-extern char** environ;
-
 namespace sbx::shim {
 
-void exec_child(int err_fd, int report_fd, const char* cwd, const char* program, char** argv) {
+void exec_child(int err_fd, int report_fd, const char* cwd, const char* program, char** argv, char** envp) {
   ::close(report_fd);  // the program's only descriptors are 0, 1 and 2
   // The shim ignores signals; the program starts with the defaults and an empty mask.
   struct sigaction dfl {};
@@ -25,7 +23,7 @@ void exec_child(int err_fd, int report_fd, const char* cwd, const char* program,
   if (::chdir(cwd) != 0) {
     f.error = errno;
   } else {
-    ::execve(program, argv, environ);
+    ::execve(program, argv, envp);
     f = ChildFailure{2, errno};
   }
   ssize_t ignored = ::write(err_fd, &f, sizeof f);

@@ -8,6 +8,7 @@ struct ChildFailure {
 };
 
 /// Runs in the child between fork and exec; never returns.
-[[noreturn]] void exec_child(int err_fd, int report_fd, const char* cwd, const char* program, char** argv);
+[[noreturn]] void exec_child(int err_fd, int report_fd, const char* cwd, const char* program, char** argv,
+                             char** envp);
 
 }  // namespace sbx::shim

@@ -2,7 +2,11 @@
 // waits for it, so a program's exit status is known even when sbxd died or was replaced
 // meanwhile (a container runtime's monitor does the same job).
 //
-//   sbx-shim EXIT_FILE CWD PROGRAM ARGV0 [ARG...]      (environment: the program's)
+//   sbx-shim EXIT_FILE CWD RUN_ENV PROGRAM ARGV0 [ARG...]
+//
+// The program's environment is the shim's plus RUN_ENV ("NAME=VALUE", the run's token).
+// Only the program and what it starts carry the token: a tree kill that finds processes by
+// it must never find the shim (nor any helper the shim itself clones).
 //
 // fd 0, 1, 2: the program's stdin, stdout and stderr; fd 3: the report to sbxd:
 //   "ok PID\n" once PROGRAM was exec'd, or "err chdir|exec ERRNO\n";
@@ -23,6 +27,8 @@
 #include <unistd.h>
 
 #include "shim/child.hpp"
+
+extern char** environ;
 
 namespace {
 
@@ -71,15 +77,27 @@ void write_exit_file(const char* path, int status) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc < 5) {
+  if (argc < 6) {
     const char* usage = "sbx-shim: started by sbxd, not by hand\n";
     write_all(2, usage, strlen(usage));
     return 2;
   }
   const char* exit_file = argv[1];
   const char* cwd = argv[2];
-  const char* program = argv[3];
-  char** child_argv = argv + 4;
+  const char* run_env = argv[3];
+  const char* program = argv[4];
+  char** child_argv = argv + 5;
+
+  // Built before the fork: the child may only make async-signal-safe calls.
+  size_t n_env = 0;
+  while (environ[n_env]) ++n_env;
+  char** child_env = static_cast<char**>(calloc(n_env + 2, sizeof(char*)));
+  if (!child_env) {
+    report("err exec 12\n");
+    return 1;
+  }
+  memcpy(child_env, environ, n_env * sizeof(char*));
+  if (*run_env) child_env[n_env] = const_cast<char*>(run_env);
 
   // The shim waits; only SIGKILL ends it early. Signals for the program go to its group.
   static const int kIgnored[] = {SIGHUP, SIGINT, SIGTERM, SIGPIPE, SIGQUIT, SIGUSR1, SIGUSR2};
@@ -99,7 +117,7 @@ int main(int argc, char** argv) {
     report(line);
     return 1;
   }
-  if (pid == 0) sbx::shim::exec_child(err_pipe[1], kReportFd, cwd, program, child_argv);  // never returns
+  if (pid == 0) sbx::shim::exec_child(err_pipe[1], kReportFd, cwd, program, child_argv, child_env);  // never returns
 
   ::close(err_pipe[1]);
   sbx::shim::ChildFailure failure{};

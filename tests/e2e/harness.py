@@ -3,11 +3,12 @@
 Every test case gets its own short SBX_HOME under /tmp and runs the real binaries:
   SBX_BIN   path to sbx  (default: <repo>/build/src/sbx)
   SBXD_BIN  path to sbxd (default: sbxd next to sbx)
+  SBX_TEST_KEEP_HOME=1   keep each home (its state/sbxd.log) after the test, to debug
 
 Teardown kills every pid the test learned (process group first when the pid leads
 its group), every process that carries SBX_HOME=<this home> and an SBX_PROCESS_ID in
 its environment, then the daemon by the pid in $SBX_HOME/sbxd.pid, and removes the
-home.  Nothing is ever killed by name.
+home (unless SBX_TEST_KEEP_HOME is set).  Nothing is ever killed by name.
 """
 from __future__ import annotations
 
@@ -406,7 +407,8 @@ class SbxTestCase(unittest.TestCase):
             env = proc_environ(p)
             if env.get("SBX_HOME") == self.home and "SBX_PROCESS_ID" in env:
                 kill_pid_tree(p)
-        shutil.rmtree(self.home, ignore_errors=True)
+        if not os.environ.get("SBX_TEST_KEEP_HOME"):
+            shutil.rmtree(self.home, ignore_errors=True)
 
 
 def main():

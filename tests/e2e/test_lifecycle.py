@@ -5,7 +5,7 @@ import datetime
 import os
 import time
 
-from harness import PY, SIGNUM, SbxTestCase, has_sig, main, pid_alive, proc_stat, wait_until
+from harness import PY, SIGNUM, SbxTestCase, has_sig, main, pid_alive, proc_environ, proc_stat, wait_until
 
 FINAL = ("completed", "failed", "killed", "error")
 
@@ -274,6 +274,24 @@ class TreeKill(LifecycleCase):
         for k in kids:
             self.track(k)
         return kids
+
+    def test_only_the_program_tree_carries_the_run_token(self):
+        # The tree kill signals every process with the run's token: the waiter must not
+        # have it (killing it would lose the exit status), the program and its children must.
+        i = self.start("--", "sh", "-c", "sleep 300 & wait")
+        leader = self.show(i)["pid"]
+        waiter = int(proc_stat(leader)[1])
+        self.assertNotIn("SBX_RUN_TOKEN", proc_environ(waiter), "the waiter carries the run token")
+        self.assertEqual(proc_environ(waiter).get("SBX_PROCESS_ID"), i)
+        token = proc_environ(leader).get("SBX_RUN_TOKEN")
+        self.assertTrue(token, "the program has no run token")
+        kids = wait_until(lambda: self.descendants(i, leader) or None, 5, "the child")
+        for k in kids:
+            self.track(k)
+            self.assertEqual(proc_environ(k).get("SBX_RUN_TOKEN"), token)
+        self.sbx_ok("kill", i)
+        rec = self.show(i)
+        self.assertEqual((rec["status"], rec.get("signal")), ("killed", "SIGTERM"), rec)
 
     def test_double_fork_and_setsid_are_killed(self):
         i = self.start("--", PY, "-c", ESCAPERS, "plain")
