@@ -108,11 +108,15 @@ int run_daemon(const DaemonOptions& opts) {
   // `daemon restart`: leave every process running (their waiters keep waiting) and exit;
   // the next sbxd adopts them.
   ctx.detach = [&](ConnPtr conn) {
-    spdlog::info("detaching: {} live process(es) stay running for the next sbxd", supervisor.live_count());
     ctx.stopping = true;
     server.close();
-    if (conn) conn->reply(boost::json::value(boost::json::object{{"detached", true}}));
-    drain_then_stop(200);
+    // Runs being launched get their pid (and their record) first: the next sbxd adopts
+    // them by it.
+    supervisor.freeze([&, conn] {
+      spdlog::info("detaching: {} live process(es) stay running for the next sbxd", supervisor.live_count());
+      if (conn) conn->reply(boost::json::value(boost::json::object{{"detached", true}}));
+      drain_then_stop(200);
+    });
   };
 
   supervisor.load();

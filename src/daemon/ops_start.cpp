@@ -74,9 +74,10 @@ void op_start(Context& ctx, const json::object& args, const ConnPtr& conn) {
   if (ctx.stopping) return conn->reply(make_error(Errc::unavailable, "sbxd is stopping; start it again and retry"));
   auto spec = parse_start(args);
   if (!spec) return conn->reply(spec.error());
-  auto rec = ctx.supervisor.start(std::move(*spec));
-  if (!rec) return conn->reply(rec.error());
-  conn->reply(json::value(record_to_json(*rec)));
+  ctx.supervisor.start(std::move(*spec), [conn](Result<ProcessRecord> rec) {
+    if (!rec) return conn->reply(rec.error());
+    conn->reply(json::value(record_to_json(*rec)));
+  });
 }
 
 }  // namespace sbx::daemon

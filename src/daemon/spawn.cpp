@@ -11,7 +11,6 @@
 #include "daemon/spawn.hpp"
 
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -24,8 +23,6 @@
 
 namespace sbx::daemon {
 namespace {
-
-constexpr int kReportTimeoutMs = 30'000;
 
 struct SpawnAttr {
   posix_spawnattr_t attr;
@@ -63,11 +60,15 @@ std::string find_waiter() {
   return "sbx-shim";
 }
 
-Result<Spawned> spawn_process(const SpawnRequest& req) {
+Result<SpawnedWaiter> spawn_waiter(const SpawnRequest& req) {
   int report[2];
-  if (::pipe2(report, O_CLOEXEC) != 0) return make_error(Errc::failed, std::string("pipe: ") + std::strerror(errno));
+  if (::pipe2(report, O_CLOEXEC | O_NONBLOCK) != 0) {
+    return make_error(Errc::failed, std::string("pipe: ") + std::strerror(errno));
+  }
   UniqueFd report_read(report[0]);
   UniqueFd report_write(report[1]);
+  // The waiter's end must block: it writes its few lines and must not lose one.
+  ::fcntl(report_write.get(), F_SETFL, 0);
 
   SpawnAttr s;
   sigset_t empty, all;
@@ -93,43 +94,32 @@ Result<Spawned> spawn_process(const SpawnRequest& req) {
     return make_error(Errc::failed, "cannot start the waiter " + req.waiter + ": " + std::strerror(rc) +
                                         " (install sbx-shim next to sbxd)");
   }
-  report_write.reset();
+  return SpawnedWaiter{waiter, std::move(report_read)};
+}
 
-  // The waiter answers within an exec's time; this is the one wait on the loop thread.
-  // Byte by byte up to the newline: what follows ("exit STATUS") is read at the end.
-  std::string line;
-  pollfd p{report_read.get(), POLLIN, 0};
-  while (line.empty() || line.back() != '\n') {
-    int ready = ::poll(&p, 1, kReportTimeoutMs);
-    if (ready < 0 && errno == EINTR) continue;
-    if (ready <= 0) break;
-    char c = 0;
-    ssize_t n = ::read(report_read.get(), &c, 1);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    line += c;
-  }
+Result<pid_t> parse_launch_report(std::string_view line) {
+  std::string text(line);
   int pid = 0, err = 0;
   char stage[16] = {};
-  if (std::sscanf(line.c_str(), "ok %d", &pid) == 1 && pid > 1) {
-    ::fcntl(report_read.get(), F_SETFL, O_NONBLOCK);
-    return Spawned{pid, waiter, std::move(report_read)};
-  }
-  if (line.empty()) ::kill(waiter, SIGKILL);  // no answer at all: do not wait on it forever
-  ::waitpid(waiter, nullptr, 0);              // it exits right after reporting a failure
-  if (std::sscanf(line.c_str(), "err %15s %d", stage, &err) == 2) {
+  if (std::sscanf(text.c_str(), "ok %d", &pid) == 1 && pid > 1) return static_cast<pid_t>(pid);
+  if (std::sscanf(text.c_str(), "err %15s %d", stage, &err) == 2) {
     return make_error(Errc::failed, std::string(std::strcmp(stage, "chdir") == 0 ? "cannot enter its working directory: "
                                                                                : "") + std::strerror(err));
   }
   return make_error(Errc::failed, "the waiter sbx-shim ended without a report");
 }
 
-std::optional<int> read_reported_status(int report_fd) {
-  if (report_fd < 0) return std::nullopt;
-  char buf[64] = {};
-  ssize_t n = ::read(report_fd, buf, sizeof buf - 1);
+std::optional<int> read_reported_status(const std::string& seen, int report_fd) {
+  std::string text = seen;
+  char buf[64];
+  while (report_fd >= 0 && text.size() < 256) {
+    ssize_t n = ::read(report_fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    text.append(buf, static_cast<size_t>(n));
+  }
   int status = 0;
-  if (n > 0 && std::sscanf(buf, "exit %d", &status) == 1) return status;
+  if (std::sscanf(text.c_str(), "exit %d", &status) == 1) return status;
   return std::nullopt;
 }
 

@@ -3,6 +3,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/fd.hpp"
@@ -23,18 +24,23 @@ struct SpawnRequest {
   int stderr_fd = -1;
 };
 
-struct Spawned {
-  pid_t pid = -1;     ///< the program: leads its own session and process group
-  pid_t waiter = -1;  ///< its sbx-shim, our child: it ends right after the program
-  UniqueFd report;    ///< the waiter's report pipe: "exit STATUS" arrives here at the end
+struct SpawnedWaiter {
+  pid_t waiter = -1;  ///< sbx-shim, our child: it ends right after the program
+  UniqueFd report;    ///< the waiter's report pipe (read end, non-blocking)
 };
 
-/// The status the waiter wrote on its report pipe ("exit STATUS"), read without blocking.
-std::optional<int> read_reported_status(int report_fd);
+/// Starts the waiter, which starts the program; returns at once. The waiter's first line
+/// on `report` says whether the program was exec'd (see parse_launch_report).
+Result<SpawnedWaiter> spawn_waiter(const SpawnRequest& req);
 
-/// Starts the program under its waiter and returns once it has exec'd, or the reason it
-/// could not (chdir or exec failed, with errno's text).
-Result<Spawned> spawn_process(const SpawnRequest& req);
+/// The waiter's first report line, without its newline: "ok PID" once the program was
+/// exec'd (its pid), "err chdir|exec ERRNO" when it could not be. Anything else, or
+/// nothing at all, is an error too.
+Result<pid_t> parse_launch_report(std::string_view line);
+
+/// The status in what the waiter wrote after its first line ("exit STATUS"): `seen` is
+/// what was already read, then the rest is read from `report_fd` without blocking.
+std::optional<int> read_reported_status(const std::string& seen, int report_fd);
 
 /// sbx-shim next to this sbxd, else on PATH; SBX_SHIM overrides.
 std::string find_waiter();

@@ -121,15 +121,18 @@ void Supervisor::load() {
   }
 }
 
-Result<ProcessRecord> Supervisor::start(StartSpec spec) {
+void Supervisor::start(StartSpec spec, StartFn done) {
   auto& I = *impl_;
+  auto answer = [this, &done](Result<ProcessRecord> r) {
+    asio::post(impl_->io, [done = std::move(done), r = std::move(r)] { done(r); });
+  };
   if (spec.id.empty()) {
     spec.id = I.pick_id();
   } else if (auto st = check_id(spec.id); !st) {
-    return st.error();
+    return answer(st.error());
   } else if (auto it = I.entries.find(spec.id); it != I.entries.end() && !it->second->rec.ended()) {
-    return make_error(Errc::conflict, "process '" + spec.id + "' is still " + status_name(it->second->rec.status) +
-                                          ": stop it with 'sbx kill " + spec.id + "' or pick another --id");
+    return answer(make_error(Errc::conflict, "process '" + spec.id + "' is still " + status_name(it->second->rec.status) +
+                                          ": stop it with 'sbx kill " + spec.id + "' or pick another --id"));
   }
   I.note_id(spec.id);
   I.removed.erase(spec.id);
@@ -182,7 +185,7 @@ Result<ProcessRecord> Supervisor::start(StartSpec spec) {
   // the previous record of the id as it was.
   if (auto saved = write_file_atomic(I.paths.record_path(r.id), record_to_toml(r), false); !saved) {
     ::unlink((I.paths.record_path(r.id) + ".tmp").c_str());
-    return make_error(Errc::failed, "cannot record '" + r.id + "' before starting it: " + saved.error().message);
+    return answer(make_error(Errc::failed, "cannot record '" + r.id + "' before starting it: " + saved.error().message));
   }
   auto old = I.entries.find(r.id);
   if (old != I.entries.end()) old->second->rec.auto_cleanup = false;  // replaced, not removed
@@ -190,23 +193,28 @@ Result<ProcessRecord> Supervisor::start(StartSpec spec) {
 
   struct stat st{};
   if (::stat(r.cwd.c_str(), &st) != 0) {
-    return I.fail(e, "cannot use working directory " + r.cwd + ": " + std::strerror(errno));
+    return answer(I.fail(e, "cannot use working directory " + r.cwd + ": " + std::strerror(errno)));
   }
-  if (!S_ISDIR(st.st_mode)) return I.fail(e, "working directory " + r.cwd + " is not a folder");
+  if (!S_ISDIR(st.st_mode)) return answer(I.fail(e, "working directory " + r.cwd + " is not a folder"));
   if (::access(r.cwd.c_str(), X_OK) != 0) {
-    return I.fail(e, "cannot use working directory " + r.cwd + ": " + std::strerror(errno));
+    return answer(I.fail(e, "cannot use working directory " + r.cwd + ": " + std::strerror(errno)));
   }
   if (e->program.empty()) {
     auto found = find_program(r.argv[0], path_var, r.cwd, find_err);
     if (!found) {
       if (find_err == ENOENT && r.argv[0].find('/') == std::string::npos)
-        return I.fail(e, "no such program '" + r.argv[0] + "' in PATH");
-      return I.fail(e, "cannot run '" + r.argv[0] + "': " + std::strerror(find_err));
+        return answer(I.fail(e, "no such program '" + r.argv[0] + "' in PATH"));
+      return answer(I.fail(e, "cannot run '" + r.argv[0] + "': " + std::strerror(find_err)));
     }
     e->program = *found;
   }
-  if (auto launched = I.launch(e, true); !launched) return I.fail(e, launched.error().message);
-  return r;
+  std::weak_ptr<Entry> weak = e;
+  I.launch(e, true, [this, weak, done = std::move(done)](Status launched) {
+    auto e = weak.lock();
+    if (!e) return done(make_error(Errc::failed, "it was removed while it started"));
+    if (!launched) return done(impl_->fail(e, launched.error().message));
+    done(e->rec);
+  });
 }
 
 const ProcessRecord* Supervisor::find(const std::string& id) const {
@@ -246,9 +254,13 @@ void Supervisor::unwatch_end(const std::string& id, WatchId w) {
 Status Supervisor::signal(const std::string& id, int sig) {
   auto it = impl_->entries.find(id);
   if (it == impl_->entries.end()) return make_error(Errc::not_found, "no process '" + id + "'");
-  const auto& r = it->second->rec;
-  if (!r.pid) return ok_status();
-  impl_->signal_tree(r, sig);
+  auto& e = *it->second;
+  if (e.launching) {  // no pid yet: it gets the signal the moment it has one
+    e.signals_when_launched.push_back(sig);
+    return ok_status();
+  }
+  if (!e.rec.pid) return ok_status();
+  impl_->signal_tree(e.rec, sig);
   return ok_status();
 }
 
@@ -260,6 +272,12 @@ Status Supervisor::stop(const std::string& id, int sig, Millis grace, std::funct
 }
 
 void Supervisor::reap_orphans() { impl_->reap_orphans_now(); }
+
+void Supervisor::freeze(std::function<void()> ready) {
+  impl_->frozen = true;
+  if (impl_->launches == 0) return ready();
+  impl_->when_no_launches.push_back(std::move(ready));
+}
 
 Status Supervisor::remove(const std::string& id) {
   auto it = impl_->entries.find(id);

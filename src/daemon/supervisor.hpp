@@ -50,9 +50,12 @@ class Supervisor {
   /// still run (same pid and start time) and marked ended otherwise.
   void load();
 
-  /// Starts a process. Returns its record once it runs; a process that could not start
-  /// still gets a record (status error) and the error says why.
-  Result<ProcessRecord> start(StartSpec spec);
+  /// Starts a process: `done` gets its record once the program was exec'd (running, with
+  /// its pid), or the error that says why it could not start (its record says error).
+  /// `done` always runs later on the loop, never inside this call. Meanwhile the record
+  /// says starting, without a pid; a stop or a signal asked then is applied once it runs.
+  using StartFn = std::function<void(Result<ProcessRecord>)>;
+  void start(StartSpec spec, StartFn done);
 
   const ProcessRecord* find(const std::string& id) const;
   std::vector<const ProcessRecord*> all() const;  ///< ordered by start time
@@ -72,6 +75,10 @@ class Supervisor {
 
   /// Reaps children that are not process leaders (orphans we adopted as subreaper).
   void reap_orphans();
+
+  /// For `daemon restart`: no run starts from now on (restarts stay due, as their records
+  /// say); `ready` runs once no run is being launched, so every live record has its pid.
+  void freeze(std::function<void()> ready);
 
   /// Forgets an ended process: its record and its logs. A live one is refused.
   Status remove(const std::string& id);

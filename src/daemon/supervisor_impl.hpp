@@ -4,6 +4,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/post.hpp>
 #include <chrono>
 #include <set>
 #include <unordered_set>
@@ -22,7 +23,8 @@ inline constexpr Millis kMaxBackoff{30'000};
 inline constexpr Millis kHealthyRun{10'000};      ///< a run this long resets the back-off
 inline constexpr Millis kRemovedMemory{60'000};
 inline constexpr Millis kTokenScanTtl{15};
-inline constexpr Millis kSaveRetry{1000};   ///< how long a late `wait` finds an --rm record
+inline constexpr Millis kSaveRetry{1000};
+inline constexpr Millis kLaunchReportLimit{30'000};  ///< the waiter answers within an exec's time   ///< how long a late `wait` finds an --rm record
 
 struct Supervisor::Entry {
   ProcessRecord rec;
@@ -37,6 +39,16 @@ struct Supervisor::Entry {
   bool orphaned = false;
   /// Read end of our waiter's report pipe: the status, should the exit file be unwritable.
   UniqueFd report;
+  std::string report_seen;          ///< what was read past the waiter's first line
+  /// While a run is being launched: the report pipe, until the waiter's first line says
+  /// the program was exec'd (or could not be). No pid is known yet; status is starting.
+  std::unique_ptr<boost::asio::posix::stream_descriptor> launching;
+  std::string launch_line;
+  Timers::Id launch_timer = 0;
+  std::function<void(Status)> launched;
+  /// Asked of a run still being launched, applied once it runs.
+  std::optional<std::pair<int, Millis>> stop_when_launched;  ///< signal, grace
+  std::vector<int> signals_when_launched;
   std::map<WatchId, EndFn> watchers;
   std::map<WatchId, TrimFn> trim_watchers;
   std::vector<LogCap::Id> caps;     ///< while it runs with a log cap
@@ -97,7 +109,16 @@ struct Supervisor::Impl {
   void forget(const std::shared_ptr<Entry>& e);
 
   // supervisor_run.cpp: runs, exits, restarts, stops
-  Status launch(const std::shared_ptr<Entry>& e, bool first_run);
+  /// Starts a run; `done` is called once the program was exec'd (the record says running,
+  /// with its pid) or could not be (the error says why; the caller ends the entry).
+  /// Never calls `done` before returning.
+  void launch(const std::shared_ptr<Entry>& e, bool first_run, std::function<void(Status)> done);
+  void read_launch_report(const std::shared_ptr<Entry>& e);
+  void launch_reported(const std::shared_ptr<Entry>& e, Result<pid_t> pid);
+  void launch_finished();
+  std::size_t launches = 0;        ///< runs being launched now
+  std::vector<std::function<void()>> when_no_launches;
+  bool frozen = false;             ///< detaching: no new run starts
   void watch_exit(const std::shared_ptr<Entry>& e, bool own_child);
   /// The waiter is gone: the status it wrote, if any, ends the run.
   void waiter_ended(const std::shared_ptr<Entry>& e);
@@ -110,7 +131,8 @@ struct Supervisor::Impl {
   void check_stop(const std::shared_ptr<Entry>& e);
   void maybe_cleanup(const std::shared_ptr<Entry>& e);
   void reap_orphans_now();
-  Result<ProcessRecord> fail(const std::shared_ptr<Entry>& e, const std::string& reason);
+  /// Ends an entry that could not start (status error) and returns the error to report.
+  Error fail(const std::shared_ptr<Entry>& e, const std::string& reason);
 };
 
 }  // namespace sbx::daemon

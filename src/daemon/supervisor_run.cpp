@@ -70,13 +70,16 @@ bool Supervisor::Impl::tree_alive(const ProcessRecord& r) {
   return !run_processes(r).empty();
 }
 
-Status Supervisor::Impl::launch(const std::shared_ptr<Entry>& e, bool first_run) {
+void Supervisor::Impl::launch(const std::shared_ptr<Entry>& e, bool first_run, std::function<void(Status)> done) {
   ProcessRecord& r = e->rec;
+  auto fail_soon = [this, &done](Error err) {
+    asio::post(io, [done = std::move(done), err = std::move(err)] { done(err); });
+  };
   // Later runs append, so `logs` keeps the output of every run in order.
   int flags = O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | (first_run ? O_TRUNC : 0);
   UniqueFd out(::open(paths.log_path(r.id, false).c_str(), flags, 0600));
   UniqueFd err(::open(paths.log_path(r.id, true).c_str(), flags, 0600));
-  if (!out || !err) return make_error(Errc::failed, std::string("cannot open its log files: ") + std::strerror(errno));
+  if (!out || !err) return fail_soon(make_error(Errc::failed, std::string("cannot open its log files: ") + std::strerror(errno)));
 
   SpawnRequest req;
   req.waiter = waiter_path;
@@ -91,15 +94,92 @@ Status Supervisor::Impl::launch(const std::shared_ptr<Entry>& e, bool first_run)
   req.stdin_fd = dev_null.get();
   req.stdout_fd = out.get();
   req.stderr_fd = err.get();
-  auto spawned = spawn_process(req);
-  if (!spawned) return make_error(Errc::failed, "cannot exec " + e->program + ": " + spawned.error().message);
-  pid_t pid = spawned->pid;
+  auto spawned = spawn_waiter(req);
+  if (!spawned) return fail_soon(make_error(Errc::failed, "cannot exec " + e->program + ": " + spawned.error().message));
 
-  r.pid = pid;
-  r.pid_start_ticks = process_start_ticks(pid);
+  // The waiter is our child from now on: the SIGCHLD sweep must leave it to us.
+  leaders.insert(spawned->waiter);
   r.waiter_pid = spawned->waiter;
-  e->report = std::move(spawned->report);
   r.waiter_start_ticks = process_start_ticks(spawned->waiter);
+  r.pid.reset();
+  r.status = ProcStatus::starting;
+  e->report.reset();
+  e->report_seen.clear();
+  e->launch_line.clear();
+  e->launched = [this, weak = std::weak_ptr<Entry>(e), first_run, done = std::move(done)](Status st) {
+    if (auto e = weak.lock(); e && st) {
+      spdlog::info("{} {} (pid {}): {}", first_run ? "started" : "restarted", e->rec.id, e->rec.pid.value_or(0),
+                   e->rec.command);
+    }
+    done(st);
+  };
+  e->launching = std::make_unique<asio::posix::stream_descriptor>(io, spawned->report.release());
+  ++launches;
+  std::weak_ptr<Entry> weak = e;
+  e->launch_timer = timers.after(kLaunchReportLimit, [this, weak] {
+    auto e = weak.lock();
+    if (!e || !e->launching) return;
+    e->launch_timer = 0;
+    spdlog::error("{}: its waiter (pid {}) did not report within {}; killing it", e->rec.id,
+                  e->rec.waiter_pid.value_or(0), format_duration(kLaunchReportLimit));
+    e->launch_line.clear();  // whatever it said, it is killed
+    launch_reported(e, make_error(Errc::failed, "the waiter sbx-shim did not report within " +
+                                                    format_duration(kLaunchReportLimit)));
+  });
+  read_launch_report(e);
+}
+
+void Supervisor::Impl::read_launch_report(const std::shared_ptr<Entry>& e) {
+  std::weak_ptr<Entry> weak = e;
+  e->launching->async_wait(asio::posix::stream_descriptor::wait_read, [this, weak](boost::system::error_code ec) {
+    if (ec == asio::error::operation_aborted) return;
+    auto e = weak.lock();
+    if (!e || !e->launching) return;
+    char buf[256];
+    for (;;) {
+      ssize_t n = ::read(e->launching->native_handle(), buf, sizeof buf);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return read_launch_report(e);
+      if (n <= 0) break;  // the waiter is gone without a full line
+      e->launch_line.append(buf, static_cast<size_t>(n));
+      if (auto nl = e->launch_line.find('\n'); nl != std::string::npos) {
+        e->report_seen = e->launch_line.substr(nl + 1);  // the start of "exit STATUS", if it is quick
+        e->launch_line.resize(nl);
+        return launch_reported(e, parse_launch_report(e->launch_line));
+      }
+      if (e->launch_line.size() > 128) break;
+    }
+    launch_reported(e, parse_launch_report(""));
+  });
+}
+
+void Supervisor::Impl::launch_reported(const std::shared_ptr<Entry>& e, Result<pid_t> pid) {
+  ProcessRecord& r = e->rec;
+  timers.cancel(e->launch_timer);
+  e->launch_timer = 0;
+  int report_fd = e->launching->release();
+  e->launching.reset();
+  auto done = std::move(e->launched);
+  e->launched = nullptr;
+  pid_t waiter = r.waiter_pid.value_or(0);
+  if (!pid) {
+    ::close(report_fd);
+    // A waiter that reported a failure exits at once; one that did not report is killed
+    // (our unreaped child: the pid is its own). Either way reaping takes an instant.
+    if (!e->launch_line.starts_with("err ")) ::kill(waiter, SIGKILL);
+    ::waitpid(waiter, nullptr, 0);
+    leaders.erase(waiter);
+    r.waiter_pid.reset();
+    r.waiter_start_ticks.reset();
+    e->stop_when_launched.reset();
+    e->signals_when_launched.clear();
+    launch_finished();
+    done(make_error(Errc::failed, pid.error().message));
+    return;
+  }
+  e->report.reset(report_fd);
+  r.pid = *pid;
+  r.pid_start_ticks = process_start_ticks(*pid);
   r.status = ProcStatus::running;
   r.start_time = now_epoch_ms();
   r.end_time.reset();
@@ -118,8 +198,23 @@ Status Supervisor::Impl::launch(const std::shared_ptr<Entry>& e, bool first_run)
     });
   }
   save(r);
-  spdlog::info("{} {} (pid {}): {}", first_run ? "started" : "restarted", r.id, pid, r.command);
-  return ok_status();
+  launch_finished();
+  done(ok_status());
+  // What was asked while it was being launched, now that it has a pid and a group.
+  auto signals = std::move(e->signals_when_launched);
+  e->signals_when_launched.clear();
+  for (int sig : signals) signal_tree(e->rec, sig);
+  if (auto stop = e->stop_when_launched) {
+    e->stop_when_launched.reset();
+    begin_stop(e, stop->first, stop->second, nullptr);
+  }
+}
+
+void Supervisor::Impl::launch_finished() {
+  if (--launches > 0) return;
+  auto fns = std::move(when_no_launches);
+  when_no_launches.clear();
+  for (auto& fn : fns) fn();
 }
 
 namespace {
@@ -180,7 +275,7 @@ void Supervisor::Impl::arm_exit(const std::shared_ptr<Entry>& e) {
 void Supervisor::Impl::waiter_ended(const std::shared_ptr<Entry>& e) {
   std::string exit_file = paths.exit_path(e->rec.id);
   auto status = read_exit_status(exit_file);
-  if (!status) status = read_reported_status(e->report.get());  // the disk was full, say
+  if (!status) status = read_reported_status(e->report_seen, e->report.get());  // the disk was full, say
   e->report.reset();
   if (!status && !e->orphaned && e->rec.pid && process_alive(*e->rec.pid, e->rec.pid_start_ticks)) {
     // The waiter was killed, the program runs on: it is still running, whatever we can
@@ -269,13 +364,17 @@ void Supervisor::Impl::schedule_restart(const std::shared_ptr<Entry>& e) {
     auto e = weak.lock();
     if (!e) return;
     e->restart_timer = 0;
+    if (frozen) return;  // detaching: the record says starting, as it was
     e->rec.restarts++;
-    if (auto st = launch(e, false); !st) {
+    launch(e, false, [this, weak](Status st) {
+      auto e = weak.lock();
+      if (!e || st) return;
       e->rec.status = ProcStatus::error;
       e->rec.error = st.error().message;
       e->rec.end_time = now_epoch_ms();
+      spdlog::info("{} could not restart: {}", e->rec.id, st.error().message);
       finalize(e);
-    }
+    });
   });
 }
 
@@ -292,6 +391,11 @@ void Supervisor::Impl::begin_stop(const std::shared_ptr<Entry>& e, int sig, Mill
   e->stop_requested = true;
   // Even without a caller waiting (a --timeout), the stop goes on until the tree is gone.
   e->stop_done.push_back(done ? std::move(done) : [] {});
+  if (e->launching) {  // no pid yet: stop it the moment it has one (or end with its failure)
+    bool kill_asked = e->stop_when_launched && e->stop_when_launched->first == SIGKILL;
+    if (!kill_asked) e->stop_when_launched = std::make_pair(sig, grace);
+    return;
+  }
   if (e->restart_timer) {  // between two runs: nothing runs, the last run's end is final
     timers.cancel(e->restart_timer);
     e->restart_timer = 0;
@@ -375,7 +479,7 @@ void Supervisor::Impl::reap_orphans_now() {
   }
 }
 
-Result<ProcessRecord> Supervisor::Impl::fail(const std::shared_ptr<Entry>& e, const std::string& reason) {
+Error Supervisor::Impl::fail(const std::shared_ptr<Entry>& e, const std::string& reason) {
   e->rec.status = ProcStatus::error;
   e->rec.error = reason;
   e->rec.pid.reset();

@@ -19,8 +19,11 @@ Timers::Id Timers::after(Millis delay, std::function<void()> fn) {
   Id id = impl_->next++;
   auto timer = std::make_unique<boost::asio::steady_timer>(impl_->io, delay);
   timer->async_wait([this, id, fn = std::move(fn)](const boost::system::error_code& ec) {
-    if (ec) return;  // cancelled
-    impl_->live.erase(id);
+    // A timer that expired but whose handler had not run yet when it was cancelled comes
+    // here without an error: only the table says it was cancelled.
+    auto it = impl_->live.find(id);
+    if (ec || it == impl_->live.end()) return;
+    impl_->live.erase(it);
     fn();
   });
   impl_->live.emplace(id, std::move(timer));

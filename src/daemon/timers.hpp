@@ -20,7 +20,8 @@ class Timers {
   ~Timers();
   /// Runs `fn` on the loop after `delay`, unless cancelled first.
   Id after(Millis delay, std::function<void()> fn);
-  /// Safe to call with 0, an expired or an already cancelled id.
+  /// After this, `fn` never runs, even if its time had already come. Safe to call with 0,
+  /// an expired or an already cancelled id.
   void cancel(Id id);
 
  private:

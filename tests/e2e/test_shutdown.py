@@ -43,7 +43,9 @@ class ShutdownCase(SbxTestCase):
         ids = {}
         # a restarting process caught in a long back-off (0.8 s after 3 restarts)
         ids["backoff"] = self.start("--restart", "on-failure", "--", "sh", "-c", "echo try; exit 1")
-        wait_until(lambda: (lambda r: r["status"] == "starting" and r.get("restarts", 0) >= 3)(
+        # every run's output in: not a restart being launched, which says starting too
+        wait_until(lambda: (lambda r: r["status"] == "starting" and r.get("restarts", 0) >= 3 and
+                            self.read_log(ids["backoff"]).count(b"try") == r["restarts"] + 1)(
             self.show(ids["backoff"])), 5, "a long back-off")
         ids["always"] = self.start("--restart", "always", "--", "sh", "-c", "sleep 0.3")
         ids["plain"] = self.start("--", "sleep", "300")
