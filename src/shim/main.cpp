@@ -93,7 +93,7 @@ int main(int argc, char** argv) {
   while (environ[n_env]) ++n_env;
   char** child_env = static_cast<char**>(calloc(n_env + 2, sizeof(char*)));
   if (!child_env) {
-    report("err exec 12\n");
+    report("err exec 12\n");  // ENOMEM
     return 1;
   }
   memcpy(child_env, environ, n_env * sizeof(char*));
@@ -108,16 +108,19 @@ int main(int argc, char** argv) {
     char line[64];
     snprintf(line, sizeof line, "err exec %d\n", errno);
     report(line);
+    free(child_env);
     return 1;
   }
   pid_t pid = ::fork();
+  if (pid == 0) sbx::shim::exec_child(err_pipe[1], kReportFd, cwd, program, child_argv, child_env);  // never returns
+  int fork_errno = errno;
+  free(child_env);
   if (pid < 0) {
     char line[64];
-    snprintf(line, sizeof line, "err exec %d\n", errno);
+    snprintf(line, sizeof line, "err exec %d\n", fork_errno);
     report(line);
     return 1;
   }
-  if (pid == 0) sbx::shim::exec_child(err_pipe[1], kReportFd, cwd, program, child_argv, child_env);  // never returns
 
   ::close(err_pipe[1]);
   sbx::shim::ChildFailure failure{};
