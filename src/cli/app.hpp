@@ -1,4 +1,6 @@
 #pragma once
+#include <string_view>
+
 #include "cli/args.hpp"
 
 namespace CLI {
@@ -9,7 +11,8 @@ namespace sbx::cli {
 
 /// Defines every command, option and help text on `app` (no parsing): used to parse the
 /// command line and to generate the shell completion scripts from the same tree.
-void build_app(CLI::App& app, Args& args);
+/// `only`: define just that top-level command (the others are left out), or all if empty.
+void build_app(CLI::App& app, Args& args, std::string_view only = {});
 
 /// Parses argv into `args`. Returns -1 to go on and run args.command, or an exit code
 /// (0 after --help/--version, 2 for a usage error, already reported).

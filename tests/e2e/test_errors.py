@@ -74,6 +74,7 @@ class EmptyValues(SbxTestCase):
 class Usage(SbxTestCase):
     def test_unknown_flags_and_commands(self):
         for args in (["--bogus"], ["ps", "--bogus"], ["start", "--bogus", "--", "true"],
+                     ["start", "--bogus"], ["start", "--id", "x", "-z", "echo hi"],
                      ["status", "--bogus", "x"], ["show", "x", "--bogus"], ["logs", "x", "--bogus"],
                      ["wait", "x", "--bogus"], ["kill", "x", "--bogus"], ["daemon", "status", "--bogus"],
                      ["frobnicate"], ["daemon", "frobnicate"]):
@@ -86,6 +87,7 @@ class Usage(SbxTestCase):
 
     def test_usage_errors_do_not_start_a_daemon(self):
         self.run("start", "--bogus", "--", "true")
+        self.run("start", "--bogus")
         self.run("wait", "x", "--timeout", "5parsecs")
         self.assertEqual(self.daemon_pids_for_home(), [])
 
