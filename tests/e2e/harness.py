@@ -338,6 +338,71 @@ class SbxTestCase(unittest.TestCase):
         self.assertEqual(r.stderr.rstrip(b"\n").count(b"\n"), 0, "more than one line: " + ctx)
 
     # -- daemon -------------------------------------------------------------
+    def raw_connect(self, timeout=5.0) -> socket.socket:
+        """A bare connection to this home's socket, to speak (or abuse) the protocol."""
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.settimeout(timeout)
+        try:
+            s.connect(self.sock_path)
+        except OSError:
+            s.close()
+            raise
+        return s
+
+    @staticmethod
+    def send_quietly(s: socket.socket, data: bytes):
+        """sendall that ignores the daemon having closed the connection already."""
+        try:
+            s.sendall(data)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+    def read_until_closed(self, s: socket.socket, what: str, timeout=5.0) -> bytes:
+        """Everything the daemon sends until it closes the connection; fails if it does not
+        close within `timeout`."""
+        got = b""
+        deadline = time.monotonic() + timeout
+        try:
+            while True:
+                if time.monotonic() > deadline:
+                    self.fail(f"{what}: daemon did not close the connection (got {got[:120]!r})")
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                got += chunk
+        except ConnectionResetError:
+            pass
+        except socket.timeout:
+            self.fail(f"{what}: daemon did not close the connection (got {got[:120]!r})")
+        finally:
+            s.close()
+        return got
+
+    def home_processes(self) -> list[int]:
+        """Every live process started for this home (they carry its SBX_HOME and an id)."""
+        out = []
+        for p in all_pids():
+            env = proc_environ(p)
+            if env.get("SBX_HOME") == self.home and "SBX_PROCESS_ID" in env and pid_alive(p):
+                out.append(p)
+        return out
+
+    def make_www(self) -> str:
+        """A folder with hello.txt in it, for `python3 -m http.server` to serve."""
+        www = os.path.join(self.home, "www")
+        os.mkdir(www)
+        with open(os.path.join(www, "hello.txt"), "w") as f:
+            f.write("hello\n")
+        return www
+
+    def in_backoff(self, i: str, marker: bytes, restarts: int) -> bool:
+        """`i` waits out a restart back-off after at least `restarts` restarts: status
+        starting and the output of every run in (each run prints `marker` once). A restart
+        being launched says starting too, but its run has not printed yet."""
+        r = self.show(i)
+        n = r.get("restarts", 0)
+        return r["status"] == "starting" and n >= restarts and self.read_log(i).count(marker) == n + 1
+
     @property
     def sock_path(self) -> str:
         return os.path.join(self.home, "sbxd.sock")
@@ -403,10 +468,8 @@ class SbxTestCase(unittest.TestCase):
                 if f:
                     f.close()
         # a daemon stopped above may have left late children behind
-        for p in all_pids():
-            env = proc_environ(p)
-            if env.get("SBX_HOME") == self.home and "SBX_PROCESS_ID" in env:
-                kill_pid_tree(p)
+        for p in self.home_processes():
+            kill_pid_tree(p)
         if not os.environ.get("SBX_TEST_KEEP_HOME"):
             shutil.rmtree(self.home, ignore_errors=True)
 

@@ -4,7 +4,6 @@ import json
 import os
 import random
 import signal
-import socket
 import struct
 import subprocess
 import threading
@@ -163,41 +162,9 @@ class ColdStartRace(SbxTestCase):
 
 
 class HostileClients(SbxTestCase):
-    def connect(self):
-        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        s.settimeout(5)
-        s.connect(self.sock_path)
-        return s
-
-    def send(self, s, data):
-        try:
-            s.sendall(data)
-        except (BrokenPipeError, ConnectionResetError):
-            pass
-
-    def expect_close(self, s, what):
-        """The daemon must close a connection that sent a malformed/oversized frame."""
-        got = b""
-        deadline = time.monotonic() + 5
-        try:
-            while time.monotonic() < deadline:
-                chunk = s.recv(65536)
-                if not chunk:
-                    break
-                got += chunk
-            else:
-                self.fail(f"{what}: daemon did not close the connection")
-        except ConnectionResetError:
-            pass
-        except socket.timeout:
-            self.fail(f"{what}: daemon did not close the connection (got {got[:80]!r})")
-        finally:
-            s.close()
-        return got
-
     def expect_error_reply_and_close(self, s, what):
         """DESIGN 6: a malformed or oversized frame gets an error reply and a closed connection."""
-        got = self.expect_close(s, what)
+        got = self.read_until_closed(s, what)
         replies = []
         for kind, payload in parse_frames(got):
             if kind == RESPONSE:
@@ -218,21 +185,21 @@ class HostileClients(SbxTestCase):
         dpid = self.ensure_daemon()
         rnd = random.Random(1234)
         for n in (1, 7, 8, 100, 65536):
-            s = self.connect()
-            self.send(s, bytes(rnd.getrandbits(8) for _ in range(n)))
+            s = self.raw_connect()
+            self.send_quietly(s, bytes(rnd.getrandbits(8) for _ in range(n)))
             s.close()
             self.assert_same_daemon(dpid, f"{n} random bytes")
 
     def test_huge_length(self):
         dpid = self.ensure_daemon()
         for kind in (HELLO, REQUEST, 77):
-            s = self.connect()
-            self.send(s, frame(kind, b"{}", length=0xFFFFFFFF))
+            s = self.raw_connect()
+            self.send_quietly(s, frame(kind, b"{}", length=0xFFFFFFFF))
             self.expect_error_reply_and_close(s, f"length 0xFFFFFFFF kind {kind}")
             self.assert_same_daemon(dpid, "a frame of length 0xFFFFFFFF")
-        s = self.connect()  # just over the 1 MiB control limit
-        self.send(s, frame(HELLO, b"", length=(1 << 20) + 1))
-        self.send(s, b"{" * 4096)
+        s = self.raw_connect()  # just over the 1 MiB control limit
+        self.send_quietly(s, frame(HELLO, b"", length=(1 << 20) + 1))
+        self.send_quietly(s, b"{" * 4096)
         self.expect_error_reply_and_close(s, "length 1 MiB + 1")
         self.assert_same_daemon(dpid, "a frame over 1 MiB")
 
@@ -248,9 +215,9 @@ class HostileClients(SbxTestCase):
             [frame(HELLO, b"null")],
         ]
         for k, frames in enumerate(cases):
-            s = self.connect()
+            s = self.raw_connect()
             for f in frames:
-                self.send(s, f)
+                self.send_quietly(s, f)
             if k < 3:
                 self.expect_error_reply_and_close(s, f"invalid JSON case {k}")
             else:
@@ -266,8 +233,8 @@ class HostileClients(SbxTestCase):
         dpid = self.ensure_daemon()
         payload = json.dumps({"proto": 1, "client": "e2e"}).encode()
         for cut in (1, 3, 5, 8, 8 + len(payload) // 2):
-            s = self.connect()
-            self.send(s, frame(HELLO, payload)[:cut])
+            s = self.raw_connect()
+            self.send_quietly(s, frame(HELLO, payload)[:cut])
             s.close()
             self.assert_same_daemon(dpid, f"half a frame ({cut} bytes) then close")
 
@@ -275,10 +242,10 @@ class HostileClients(SbxTestCase):
         dpid = self.ensure_daemon()
         stalled = []
         for _ in range(5):
-            s = self.connect()
-            self.send(s, frame(HELLO, b"{}", length=100)[:10])  # promise 100 bytes, send 2
+            s = self.raw_connect()
+            self.send_quietly(s, frame(HELLO, b"{}", length=100)[:10])  # promise 100 bytes, send 2
             stalled.append(s)
-        idle = self.connect()  # connected, silent
+        idle = self.raw_connect()  # connected, silent
         stalled.append(idle)
         try:
             self.assert_same_daemon(dpid, "stalled clients")

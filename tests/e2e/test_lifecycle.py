@@ -211,13 +211,8 @@ class Restart(LifecycleCase):
             if os.path.exists(self.counter()):
                 os.unlink(self.counter())
             i = self.start("--restart", "on-failure", "--", "sh", "-c", COUNTED_RUN, "sh", self.counter(), "1")
-            # after 4 runs the next back-off is 0.8 s: catch it in 'starting', every run's
-            # output in (a restart being launched says 'starting' too, for a moment)
-            def in_backoff():
-                r = self.show(i)
-                n = r.get("restarts", 0)
-                return r["status"] == "starting" and n >= 3 and self.read_log(i).count(b"run") == n + 1
-            wait_until(in_backoff, 5, "a back-off after the 3rd restart")
+            # after 4 runs the next back-off is 0.8 s: catch it in 'starting'
+            wait_until(lambda: self.in_backoff(i, b"run", 3), 5, "a back-off after the 3rd restart")
             t0 = time.monotonic()
             r = self.run("kill", i)
             self.assertEqual(r.returncode, 0, r.stderr)

@@ -77,41 +77,6 @@ print(json.dumps(out))
 
 
 class SafetyCase(SbxTestCase):
-    def connect(self, timeout=5.0):
-        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        s.settimeout(timeout)
-        try:
-            s.connect(self.sock_path)
-        except OSError:
-            s.close()
-            raise
-        return s
-
-    def send(self, s, data):
-        try:
-            s.sendall(data)
-        except (BrokenPipeError, ConnectionResetError):
-            pass
-
-    def read_to_close(self, s, what, timeout=5.0) -> bytes:
-        got = b""
-        deadline = time.monotonic() + timeout
-        try:
-            while True:
-                if time.monotonic() > deadline:
-                    self.fail(f"{what}: daemon did not close the connection (got {got[:120]!r})")
-                chunk = s.recv(65536)
-                if not chunk:
-                    break
-                got += chunk
-        except ConnectionResetError:
-            pass
-        except socket.timeout:
-            self.fail(f"{what}: daemon did not close the connection (got {got[:120]!r})")
-        finally:
-            s.close()
-        return got
-
     def responses(self, data: bytes, what: str) -> list[dict]:
         out = []
         for kind, payload in parse_frames(data):
@@ -141,9 +106,9 @@ class ProtocolHostility(SafetyCase):
         dpid = self.ensure_daemon()
         for proto, follow in ((99, b""), (99, request("ps")), (0, request("ps")), (2, b"")):
             what = f"HELLO proto {proto}" + (" + REQUEST ps" if follow else "")
-            s = self.connect()
-            self.send(s, hello(proto) + follow)
-            got = self.read_to_close(s, what)
+            s = self.raw_connect()
+            self.send_quietly(s, hello(proto) + follow)
+            got = self.read_until_closed(s, what)
             replies = self.responses(got, what)
             self.assertTrue(replies, f"{what}: no RESPONSE before the close; got {got[:200]!r}")
             self.assertFalse(any(r.get("ok") is True for r in replies), f"{what}: served anyway: {replies}")
@@ -156,9 +121,9 @@ class ProtocolHostility(SafetyCase):
     def test_hello_without_proto(self):
         dpid = self.ensure_daemon()
         for payload in (b"{}", b'{"proto":"1"}', b'{"proto":1.5}', b'{"proto":-1}'):
-            s = self.connect()
-            self.send(s, frame(HELLO, payload) + request("ps"))
-            got = self.read_to_close(s, f"HELLO {payload!r}")
+            s = self.raw_connect()
+            self.send_quietly(s, frame(HELLO, payload) + request("ps"))
+            got = self.read_until_closed(s, f"HELLO {payload!r}")
             replies = self.responses(got, f"HELLO {payload!r}")
             self.assertFalse(any(r.get("ok") is True for r in replies),
                              f"HELLO {payload!r} was served: {replies}")
@@ -169,9 +134,9 @@ class ProtocolHostility(SafetyCase):
         for body in ({"op": "no-such-op", "args": {}}, {"op": "", "args": {}}, {"op": 17, "args": {}},
                      {"args": {}}, {"op": "show"}, {"op": "show", "args": {"id": 5}}):
             what = f"REQUEST {body}"
-            s = self.connect()
-            self.send(s, hello() + frame(REQUEST, json.dumps(body).encode()))
-            got = self.read_to_close(s, what)
+            s = self.raw_connect()
+            self.send_quietly(s, hello() + frame(REQUEST, json.dumps(body).encode()))
+            got = self.read_until_closed(s, what)
             replies = self.responses(got, what)
             self.assertTrue(replies, f"{what}: no reply; got {got[:200]!r}")
             r = replies[-1]
@@ -187,18 +152,18 @@ class ProtocolHostility(SafetyCase):
         for body in ({"op": "ps", "args": "not an object"}, {"op": "ps", "args": [1]},
                      {"op": "kill", "args": "all"}):
             what = f"REQUEST {body}"
-            s = self.connect()
-            self.send(s, hello() + frame(REQUEST, json.dumps(body).encode()))
-            replies = self.responses(self.read_to_close(s, what), what)
+            s = self.raw_connect()
+            self.send_quietly(s, hello() + frame(REQUEST, json.dumps(body).encode()))
+            replies = self.responses(self.read_until_closed(s, what), what)
             self.assertTrue(replies, f"{what}: no reply")
             self.assertIs(replies[-1].get("ok"), False, f"{what}: {replies[-1]}")
             self.assert_alive_and_serving(dpid, what)
 
     def test_request_before_hello_is_not_served(self):
         dpid = self.ensure_daemon()
-        s = self.connect()
-        self.send(s, request("ps"))
-        got = self.read_to_close(s, "REQUEST without HELLO")
+        s = self.raw_connect()
+        self.send_quietly(s, request("ps"))
+        got = self.read_until_closed(s, "REQUEST without HELLO")
         self.assertFalse(any(r.get("ok") is True for r in self.responses(got, "REQUEST without HELLO")),
                          "a REQUEST without a HELLO was served")
         self.assert_alive_and_serving(dpid, "REQUEST without HELLO")
@@ -208,9 +173,9 @@ class ProtocolHostility(SafetyCase):
         dpid = self.ensure_daemon()
         for kind in (RESPONSE, EVENT, DATA, END, 0, 7, 255):
             what = f"frame kind {kind} after HELLO"
-            s = self.connect()
-            self.send(s, hello() + frame(kind, b'{"ok":true}'))
-            got = self.read_to_close(s, what)
+            s = self.raw_connect()
+            self.send_quietly(s, hello() + frame(kind, b'{"ok":true}'))
+            got = self.read_until_closed(s, what)
             self.assertFalse(any(r.get("ok") is True for r in self.responses(got, what)), what)
             self.assert_alive_and_serving(dpid, what)
 
@@ -224,11 +189,11 @@ class ProtocolHostility(SafetyCase):
 
         def hostile(k):
             try:
-                s = self.connect(timeout=10)
+                s = self.raw_connect(timeout=10)
                 kind = (HELLO, REQUEST)[k % 2]
                 lead = hello() if kind == REQUEST else b""
                 length = (MAX_CONTROL + 1, MAX_CONTROL * 4, 0x7FFFFFFF)[k % 3]
-                self.send(s, lead + frame(kind, b"", length=length))
+                self.send_quietly(s, lead + frame(kind, b"", length=length))
                 # keep pushing the promised bytes: the daemon must not buffer them
                 for off in range(0, len(blob), 65536):
                     try:
@@ -266,9 +231,9 @@ class ProtocolHostility(SafetyCase):
 
     def test_data_frame_over_its_limit(self):
         dpid = self.ensure_daemon()
-        s = self.connect()
-        self.send(s, hello() + frame(DATA, b"", length=(64 << 10) + 1, flags=1) + b"x" * 70000)
-        got = self.read_to_close(s, "DATA frame over 64 KiB")
+        s = self.raw_connect()
+        self.send_quietly(s, hello() + frame(DATA, b"", length=(64 << 10) + 1, flags=1) + b"x" * 70000)
+        got = self.read_until_closed(s, "DATA frame over 64 KiB")
         self.assertFalse(any(r.get("ok") is True for r in self.responses(got, "DATA frame")))
         self.assert_alive_and_serving(dpid, "a DATA frame over 64 KiB")
 
@@ -281,10 +246,10 @@ class ConnectionFlood(SafetyCase):
         socks = []
         try:
             for _ in range(200):
-                s = self.connect()
+                s = self.raw_connect()
                 socks.append(s)
             for k, s in enumerate(socks):
-                self.send(s, hello()[:4] if k % 2 == 0 else frame(REQUEST, b"{}", length=100)[:4])
+                self.send_quietly(s, hello()[:4] if k % 2 == 0 else frame(REQUEST, b"{}", length=100)[:4])
             # still serving while they hang
             self.assert_alive_and_serving(dpid, "200 half-open connections")
             i = self.start("--", "echo", "still here")
@@ -306,7 +271,7 @@ class ConnectionFlood(SafetyCase):
         def storm():
             for k in range(100):
                 try:
-                    s = self.connect()
+                    s = self.raw_connect()
                 except OSError:
                     continue
                 try:

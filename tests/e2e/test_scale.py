@@ -64,7 +64,7 @@ class Scale(SbxTestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
         alive = [p for p in pids if pid_alive(p)]
         self.assertEqual(alive, [], f"{len(alive)} processes alive after kill --all returned")
-        left = [p for p in self.pids_of_home()]
+        left = [p for p in self.home_processes()]
         self.assertEqual(left, [], "waiters or children left behind")
         listed = json.loads(self.sbx_quiet("ps", "--json").stdout)
         statuses = {rec["status"] for rec in listed}
@@ -97,14 +97,6 @@ class Scale(SbxTestCase):
         self.assertTrue(pid_alive(dpid))
         print(f"\n  {N_CLIENTS * N_REQUESTS} status requests from {N_CLIENTS} clients: {took:.1f}s", flush=True)
 
-    def pids_of_home(self) -> list[int]:
-        from harness import all_pids, proc_environ
-        out = []
-        for p in all_pids():
-            env = proc_environ(p)
-            if env.get("SBX_HOME") == self.home and "SBX_PROCESS_ID" in env and pid_alive(p):
-                out.append(p)
-        return out
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ import signal
 import time
 import tomllib
 
-from harness import PY, SbxTestCase, all_pids, main, pid_alive, proc_environ, proc_stat, wait_until
+from harness import PY, SbxTestCase, main, pid_alive, proc_stat, wait_until
 
 FINAL = ("completed", "failed", "killed", "error")
 
@@ -20,14 +20,6 @@ SLOW_TERM = ("import signal,sys,time\n"
 
 
 class ShutdownCase(SbxTestCase):
-    def managed(self) -> list[int]:
-        """Every live process launched for this home."""
-        out = []
-        for p in all_pids():
-            env = proc_environ(p)
-            if env.get("SBX_HOME") == self.home and "SBX_PROCESS_ID" in env and pid_alive(p):
-                out.append(p)
-        return out
 
     def records(self) -> dict[str, dict]:
         d = os.path.join(self.home, "state", "processes")
@@ -43,10 +35,7 @@ class ShutdownCase(SbxTestCase):
         ids = {}
         # a restarting process caught in a long back-off (0.8 s after 3 restarts)
         ids["backoff"] = self.start("--restart", "on-failure", "--", "sh", "-c", "echo try; exit 1")
-        # every run's output in: not a restart being launched, which says starting too
-        wait_until(lambda: (lambda r: r["status"] == "starting" and r.get("restarts", 0) >= 3 and
-                            self.read_log(ids["backoff"]).count(b"try") == r["restarts"] + 1)(
-            self.show(ids["backoff"])), 5, "a long back-off")
+        wait_until(lambda: self.in_backoff(ids["backoff"], b"try", 3), 5, "a long back-off")
         ids["always"] = self.start("--restart", "always", "--", "sh", "-c", "sleep 0.3")
         ids["plain"] = self.start("--", "sleep", "300")
         ids["tree"] = self.start("sleep 300 & setsid sleep 300 & wait")
@@ -65,7 +54,7 @@ class ShutdownCase(SbxTestCase):
             above.add(p)
         wait_until(lambda: len([p for p in self.pids_of(ids["tree"]) if p not in above]) == 3, 5,
                    "tree's sleeps")
-        for p in self.managed():
+        for p in self.home_processes():
             self.track(p)
         return ids
 
@@ -75,7 +64,7 @@ class ShutdownCase(SbxTestCase):
         wait_until(lambda: not os.path.exists(self.sock_path), 1, "socket removed")
         alive = [p for p in before if pid_alive(p)]
         self.assertEqual(alive, [], "processes outlived the daemon")
-        self.assertEqual(self.managed(), [], "managed processes alive after shutdown")
+        self.assertEqual(self.home_processes(), [], "managed processes alive after shutdown")
         recs = self.records()
         self.assertEqual(sorted(recs), sorted(ids.values()))
         for i, rec in recs.items():
@@ -95,7 +84,7 @@ class ShutdownCase(SbxTestCase):
         # nothing comes back on its own
         deadline = time.monotonic() + 1.0
         while time.monotonic() < deadline:
-            self.assertEqual(self.managed(), [], "a process was (re)started after shutdown")
+            self.assertEqual(self.home_processes(), [], "a process was (re)started after shutdown")
             time.sleep(0.05)
         self.assertEqual(self.records(), recs, "records changed after shutdown")
         # a new daemon reads the final records and restarts nothing
@@ -104,7 +93,7 @@ class ShutdownCase(SbxTestCase):
         self.assertEqual(self.run("wait", ids["slow0"], "--timeout", "2s").returncode, 0)
         self.assertEqual(self.run("wait", ids["plain"], "--timeout", "2s").returncode, 128 + 15)
         time.sleep(0.5)
-        self.assertEqual(self.managed(), [], "the new daemon restarted a process")
+        self.assertEqual(self.home_processes(), [], "the new daemon restarted a process")
 
 
 class Shutdown(ShutdownCase):
@@ -112,7 +101,7 @@ class Shutdown(ShutdownCase):
         ids = self.populate(slow=2)
         dpid = self.daemon_pid()
         self.assertTrue(dpid and pid_alive(dpid))
-        before = self.managed()
+        before = self.home_processes()
         t0 = time.monotonic()
         r = self.run("daemon", "stop", timeout=30)
         took = time.monotonic() - t0
@@ -124,7 +113,7 @@ class Shutdown(ShutdownCase):
         ids = self.populate(slow=1)
         dpid = self.daemon_pid()
         self.assertTrue(dpid and pid_alive(dpid))
-        before = self.managed()
+        before = self.home_processes()
         t0 = time.monotonic()
         os.kill(dpid, signal.SIGTERM)
         wait_until(lambda: not pid_alive(dpid), 15, "sbxd gone after SIGTERM")

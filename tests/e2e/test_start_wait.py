@@ -11,10 +11,7 @@ from harness import can_connect, free_port, http_status, PY, SbxTestCase, main, 
 class StartWaitCase(SbxTestCase):
     def setUp(self):
         super().setUp()
-        self.www = os.path.join(self.home, "www")
-        os.mkdir(self.www)
-        with open(os.path.join(self.www, "hello.txt"), "w") as f:
-            f.write("hello\n")
+        self.www = self.make_www()
 
     def start_waiting(self, *args, timeout=30):
         """sbx start ARGS; return (CompletedProcess, id or None, seconds); track the pid."""

@@ -2,7 +2,6 @@
 """sbx wait-port: TCP and HTTP readiness of real servers (all bound to 127.0.0.1),
 late listeners, status ranges, a process that dies first, a server that never answers,
 usage errors."""
-import os
 import socket
 import subprocess
 import time
@@ -22,10 +21,7 @@ SILENT_SERVER = ("import socket,sys\n"
 class WaitPortCase(SbxTestCase):
     def setUp(self):
         super().setUp()
-        self.www = os.path.join(self.home, "www")
-        os.mkdir(self.www)
-        with open(os.path.join(self.www, "hello.txt"), "w") as f:
-            f.write("hello\n")
+        self.www = self.make_www()
 
     def http_server(self, port: int, delay: float = 0.0) -> str:
         if delay:
