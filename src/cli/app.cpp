@@ -4,7 +4,7 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
-#include <iterator>
+#include <memory>
 #include <cstdio>
 #include <cstring>
 
@@ -24,8 +24,13 @@ CLI::App* add_command(CLI::App& app, Args& args, Command cmd, const char* name, 
 
 }  // namespace
 
-void build_app(CLI::App& app, Args& a, std::string_view only) {
-  auto want = [only](std::string_view name) { return only.empty() || only == name; };
+bool build_app(CLI::App& app, Args& a, std::string_view only) {
+  bool any = false;
+  auto want = [only, &any](std::string_view name) {
+    bool yes = only.empty() || only == name;
+    any = any || yes;
+    return yes;
+  };
   app.name("sbx");
   app.description("sbx: run commands in the background, watch them, wait on them, stop them");
   app.require_subcommand(1);
@@ -169,18 +174,18 @@ void build_app(CLI::App& app, Args& a, std::string_view only) {
                                    "  sbx completion fish > ~/.config/fish/completions/sbx.fish");
     completion->add_option("shell", a.completion.shell, "bash, zsh or fish")->required()->type_name("SHELL");
   }
+  return any;
 }
 
 int parse_command_line(int argc, char** argv, Args& args) {
-  // Only the command that is run is defined (CLI11 building the whole tree is about a
-  // quarter of the CPU time of a short command); anything else - no command yet, an
-  // option first, a typo, `completion`, which walks the tree - gets the whole tree.
-  static constexpr std::string_view kLeaves[] = {"start", "ps", "status", "show", "logs", "wait", "wait-log",
-                                                 "wait-port", "kill", "rm", "prune", "daemon"};
-  std::string_view only;
-  if (argc > 1 && std::find(std::begin(kLeaves), std::end(kLeaves), argv[1]) != std::end(kLeaves)) only = argv[1];
-  CLI::App app;
-  build_app(app, args, only);
+  // Only the command that is run is defined: CLI11 building the whole tree is about a
+  // quarter of the CPU time of a short command. When argv[1] names no command (an option
+  // first, a typo, nothing) the whole tree is built, for the help or the error.
+  auto app = std::make_unique<CLI::App>();
+  if (argc < 2 || !build_app(*app, args, argv[1])) {
+    app = std::make_unique<CLI::App>();
+    build_app(*app, args);
+  }
 
   // `start ... -- CMD ARG...`: everything after the first `--` is the argv, verbatim.
   std::vector<std::string> words(argv + 1, argv + argc);
@@ -198,13 +203,13 @@ int parse_command_line(int argc, char** argv, Args& args) {
   }
   std::reverse(words.begin(), words.end());  // CLI11 takes a reversed vector
   try {
-    app.parse(words);
+    app->parse(words);
   } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
+    return app->exit(e);
   } catch (const CLI::CallForAllHelp& e) {
-    return app.exit(e);
+    return app->exit(e);
   } catch (const CLI::CallForVersion& e) {
-    return app.exit(e);
+    return app->exit(e);
   } catch (const CLI::ParseError& e) {
     std::string msg = e.what();
     std::replace(msg.begin(), msg.end(), '\n', ' ');
@@ -212,7 +217,7 @@ int parse_command_line(int argc, char** argv, Args& args) {
   }
   // An option given with an empty value ("--timeout ''") is a mistake, not "not given".
   std::vector<const CLI::App*> parsed;
-  for (const auto* sub : app.get_subcommands()) {
+  for (const auto* sub : app->get_subcommands()) {
     parsed.push_back(sub);
     for (const auto* leaf : sub->get_subcommands()) parsed.push_back(leaf);
   }
@@ -225,7 +230,7 @@ int parse_command_line(int argc, char** argv, Args& args) {
     }
   }
   if (args.command == Command::start) {
-    auto* start = app.get_subcommand("start");
+    auto* start = app->get_subcommand("start");
     if (argv_form) {
       if (!start->remaining().empty()) {
         return report_usage("unexpected '" + start->remaining()[0] + "' before '--': put options first");
