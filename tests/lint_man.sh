@@ -18,6 +18,23 @@ have_groff=no
 command -v groff >/dev/null 2>&1 && have_groff=yes
 
 status=0
+# lint PAGE COMMAND...: runs COMMAND on PAGE; any output or a non-zero exit fails it.
+# (mandoc exits non-zero on any warning or error; groff exits 0 even when it warns, so
+# for groff the output is what tells.)
+lint() {
+  page=$1
+  shift
+  out=$("$@" "$page" 2>&1)
+  rc=$?
+  if [ "$rc" -ne 0 ] || [ -n "$out" ]; then
+    printf '%s\n' "$out"
+    echo "lint_man: FAIL $* $page (exit $rc)"
+    status=1
+  else
+    echo "lint_man: ok $1 $page"
+  fi
+}
+
 for name in sbx.1 sbxd.8; do
   page=$dir/$name
   if [ ! -f "$page" ]; then
@@ -25,27 +42,9 @@ for name in sbx.1 sbxd.8; do
     status=1
     continue
   fi
-  # mandoc prints its messages and exits non-zero on any warning (2) or error (3+).
-  out=$(mandoc -T lint -W warning "$page" 2>&1)
-  rc=$?
-  if [ "$rc" -ne 0 ] || [ -n "$out" ]; then
-    printf '%s\n' "$out"
-    echo "lint_man: FAIL mandoc -T lint -W warning $page (exit $rc)"
-    status=1
-  else
-    echo "lint_man: ok mandoc $page"
-  fi
+  lint "$page" mandoc -T lint -W warning
   if [ "$have_groff" = yes ]; then
-    # groff exits 0 even when it warns, so any output on stderr is the failure.
-    out=$(groff -ww -z -mdoc "$page" 2>&1)
-    rc=$?
-    if [ "$rc" -ne 0 ] || [ -n "$out" ]; then
-      printf '%s\n' "$out"
-      echo "lint_man: FAIL groff -ww -z -mdoc $page (exit $rc)"
-      status=1
-    else
-      echo "lint_man: ok groff $page"
-    fi
+    lint "$page" groff -ww -z -mdoc
   fi
 done
 exit "$status"
