@@ -248,6 +248,29 @@ class SbxTestCase(unittest.TestCase):
             out.seek(0), err.seek(0)
             return subprocess.CompletedProcess(argv, p.returncode, out.read(), err.read())
 
+    def spawn(self, *args, stdout=subprocess.PIPE, stderr=subprocess.PIPE) -> subprocess.Popen:
+        """sbx ARGS in the background (stdin /dev/null); killed at teardown if still running."""
+        p = subprocess.Popen([SBX, *map(str, args)], env=self.env, stdin=subprocess.DEVNULL,
+                             stdout=stdout, stderr=stderr)
+        self.popens.append(p)
+        return p
+
+    def assertStillWaiting(self, p: subprocess.Popen, what: str = "sbx", secs: float = 0.4):
+        """`p` has not returned within `secs`."""
+        try:
+            out, err = p.communicate(timeout=secs)
+        except subprocess.TimeoutExpired:
+            return
+        self.fail(f"{what} returned early: rc={p.returncode} stdout={out!r} stderr={err!r}")
+
+    def finish(self, p: subprocess.Popen, what: str, timeout=10) -> tuple[int, bytes, bytes]:
+        """Waits for `p`: (exit code, stdout, stderr); fails if it takes over `timeout`."""
+        try:
+            out, err = p.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.fail(f"{what} did not return within {timeout}s")
+        return p.returncode, out, err
+
     def __call__(self, *args, **kwds):  # keep unittest working although run() is overridden
         return unittest.TestCase.run(self, *args, **kwds)
 

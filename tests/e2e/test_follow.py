@@ -9,7 +9,7 @@ import subprocess
 import tempfile
 import time
 
-from harness import PY, SBX, SbxTestCase, main, pid_alive, wait_until
+from harness import PY, SbxTestCase, main, pid_alive, wait_until
 
 EVENT_TIME_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$")
 
@@ -66,10 +66,7 @@ class FollowCase(SbxTestCase):
         return os.path.join(self.home, "go")
 
     def follow(self, *args, stdout=subprocess.PIPE, stderr=subprocess.PIPE) -> subprocess.Popen:
-        p = subprocess.Popen([SBX, "logs", *map(str, args)], env=self.env, stdin=subprocess.DEVNULL,
-                             stdout=stdout, stderr=stderr)
-        self.popens.append(p)
-        return p
+        return self.spawn("logs", *args, stdout=stdout, stderr=stderr)
 
     def events(self, out: bytes) -> list[dict]:
         evs = [json.loads(ln) for ln in out.decode().splitlines() if ln.strip()]

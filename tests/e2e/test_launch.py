@@ -8,10 +8,9 @@ real sbx-shim (same pid), so every in-between state is reached without timing gu
 import json
 import os
 import shlex
-import subprocess
 import tomllib
 
-from harness import SBX, SBXD, SbxTestCase, main, pid_alive, wait_until
+from harness import SBXD, SbxTestCase, main, pid_alive, wait_until
 
 REAL_SHIM = os.path.join(os.path.dirname(SBXD), "sbx-shim")
 
@@ -34,26 +33,6 @@ class LaunchCase(SbxTestCase):
         with open(self.go, "w"):
             pass
 
-    def bg(self, *args) -> subprocess.Popen:
-        p = subprocess.Popen([SBX, *map(str, args)], env=self.env, stdin=subprocess.DEVNULL,
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        self.popens.append(p)
-        return p
-
-    def finish(self, p: subprocess.Popen, what: str, timeout=10) -> tuple[int, bytes, bytes]:
-        try:
-            out, err = p.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            self.fail(f"{what} did not return within {timeout}s")
-        return p.returncode, out, err
-
-    def assertStillWaiting(self, p: subprocess.Popen, what: str, secs=0.3):
-        try:
-            out, err = p.communicate(timeout=secs)
-        except subprocess.TimeoutExpired:
-            return
-        self.fail(f"{what} returned before the launch ended: rc={p.returncode} {out!r} {err!r}")
-
     def launching(self, i: str) -> dict:
         """Waits until `i` is being launched: status starting, no pid."""
         def probe():
@@ -73,7 +52,7 @@ class LaunchCase(SbxTestCase):
 
 class Launch(LaunchCase):
     def test_others_are_served_while_a_run_launches(self):
-        p = self.bg("start", "--id", "slow", "--", "sleep", "300")
+        p = self.spawn("start", "--id", "slow", "--", "sleep", "300")
         self.launching("slow")
         self.assertStillWaiting(p, "start")
         self.assertEqual(self.sbx_ok("ps", "-q").stdout, b"slow\n")
@@ -88,9 +67,9 @@ class Launch(LaunchCase):
         self.sbx_ok("kill", "slow")
 
     def test_kill_while_launching_stops_it_once_it_runs(self):
-        p = self.bg("start", "--id", "k", "--", "sleep", "300")
+        p = self.spawn("start", "--id", "k", "--", "sleep", "300")
         self.launching("k")
-        kp = self.bg("kill", "k")
+        kp = self.spawn("kill", "k")
         self.assertStillWaiting(kp, "kill")
         self.release()
         rc, out, err = self.finish(kp, "kill")
@@ -103,7 +82,7 @@ class Launch(LaunchCase):
         self.assertEqual(self.run("wait", "k").returncode, 128 + 15)
 
     def test_signal_while_launching_is_delivered_once_it_runs(self):
-        p = self.bg("start", "--id", "h", "--", "sleep", "300")
+        p = self.spawn("start", "--id", "h", "--", "sleep", "300")
         self.launching("h")
         self.sbx_ok("kill", "-s", "HUP", "--no-wait", "h")
         self.release()
@@ -112,9 +91,9 @@ class Launch(LaunchCase):
         self.assertEqual(self.show("h").get("signal"), "SIGHUP")
 
     def test_daemon_stop_while_launching_stops_it(self):
-        p = self.bg("start", "--id", "s", "--", "sleep", "300")
+        p = self.spawn("start", "--id", "s", "--", "sleep", "300")
         self.launching("s")
-        sp = self.bg("daemon", "stop")
+        sp = self.spawn("daemon", "stop")
         self.assertStillWaiting(sp, "daemon stop")
         self.release()
         rc, out, err = self.finish(sp, "daemon stop")
@@ -125,10 +104,10 @@ class Launch(LaunchCase):
         self.assertFalse(pid_alive(rec["pid"]))
 
     def test_daemon_restart_while_launching_hands_it_over_with_its_pid(self):
-        p = self.bg("start", "--id", "r", "--", "sleep", "300")
+        p = self.spawn("start", "--id", "r", "--", "sleep", "300")
         self.launching("r")
         old = self.daemon_pid()
-        rp = self.bg("daemon", "restart")
+        rp = self.spawn("daemon", "restart")
         self.assertStillWaiting(rp, "daemon restart")
         self.release()
         rc, out, err = self.finish(rp, "daemon restart")

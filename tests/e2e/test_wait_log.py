@@ -3,10 +3,9 @@
 a process that ends first, a last line without newline, usage errors."""
 import json
 import os
-import subprocess
 import time
 
-from harness import PY, SBX, SbxTestCase, main, pid_alive, wait_until
+from harness import PY, SbxTestCase, main, pid_alive, wait_until
 
 # print argv[1] (\n-separated, python escapes allowed) to stdout, then sleep
 PRINT_THEN_SLEEP = ("import sys,time\n"
@@ -24,26 +23,13 @@ class WaitLogCase(SbxTestCase):
     def go_file(self) -> str:
         return os.path.join(self.home, "go")
 
-    def spawn_wait(self, *args) -> subprocess.Popen:
-        p = subprocess.Popen([SBX, "wait-log", *map(str, args)], env=self.env,
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
-        self.popens.append(p)
-        return p
-
-    def assertStillWaiting(self, p: subprocess.Popen, secs: float = 0.4):
-        try:
-            out, err = p.communicate(timeout=secs)
-        except subprocess.TimeoutExpired:
-            return
-        self.fail(f"wait-log returned early: rc={p.returncode} stdout={out!r} stderr={err!r}")
-
 
 class Match(WaitLogCase):
     def test_substring_in_new_output(self):
         go = self.go_file()
         i = self.start("--", PY, "-c", GATED, go, "booting\nserver listening on 8080\nmore\n", "")
-        p = self.spawn_wait(i, "listening on", "--timeout", "20s")
-        self.assertStillWaiting(p)
+        p = self.spawn("wait-log", i, "listening on", "--timeout", "20s")
+        self.assertStillWaiting(p, "wait-log")
         open(go, "w").close()
         out, err = p.communicate(timeout=20)
         self.assertEqual((p.returncode, out, err), (0, b"server listening on 8080\n", b""))
@@ -64,8 +50,8 @@ class Match(WaitLogCase):
     def test_regex_with_capture_groups_json(self):
         go = self.go_file()
         i = self.start("--", PY, "-c", GATED, go, "starting\nlistening on port 4242 (worker 7)\n", "")
-        p = self.spawn_wait(i, "-E", r"port ([0-9]+) \(worker ([0-9]+)\)", "--json", "--timeout", "20s")
-        self.assertStillWaiting(p)
+        p = self.spawn("wait-log", i, "-E", r"port ([0-9]+) \(worker ([0-9]+)\)", "--json", "--timeout", "20s")
+        self.assertStillWaiting(p, "wait-log")
         open(go, "w").close()
         out, err = p.communicate(timeout=20)
         self.assertEqual(p.returncode, 0, err)
@@ -95,8 +81,8 @@ class Streams(WaitLogCase):
     def test_pattern_on_stderr(self):
         go = self.go_file()
         i = self.start("--", PY, "-c", GATED, go, "only stdout here\n", "warn: db READY on stderr\n")
-        p = self.spawn_wait(i, "READY", "--timeout", "20s")
-        self.assertStillWaiting(p)
+        p = self.spawn("wait-log", i, "READY", "--timeout", "20s")
+        self.assertStillWaiting(p, "wait-log")
         open(go, "w").close()
         out, err = p.communicate(timeout=20)
         self.assertEqual((p.returncode, out), (0, b"warn: db READY on stderr\n"), err)
@@ -160,8 +146,8 @@ class SplitLines(WaitLogCase):
                 "sys.stdout.write('rea');sys.stdout.flush();time.sleep(0.3)\n"
                 "sys.stdout.write('dy\\n');sys.stdout.flush();time.sleep(300)\n")
         i = self.start("--", PY, "-c", code, go)
-        p = self.spawn_wait(i, "ready", "--timeout", "20s")
-        self.assertStillWaiting(p, 0.3)
+        p = self.spawn("wait-log", i, "ready", "--timeout", "20s")
+        self.assertStillWaiting(p, "wait-log", 0.3)
         open(go, "w").close()
         out, err = p.communicate(timeout=20)
         self.assertEqual((p.returncode, out, err), (0, b"ready\n", b""))
@@ -198,7 +184,7 @@ class ProcessEndsFirst(WaitLogCase):
         code = "import time\nprint('hello', flush=True)\ntime.sleep(1.0)\nprint('bye', flush=True)\n"
         i = self.start("--", PY, "-c", code)
         pid = self.show(i)["pid"]
-        p = self.spawn_wait(i, "never-printed")   # no --timeout: only the end can stop it
+        p = self.spawn("wait-log", i, "never-printed")   # no --timeout: only the end can stop it
         self.assert_gives_up_when_ended(p, pid, "wait-log")
 
     def test_exit_before_match_with_timeout(self):
@@ -218,8 +204,8 @@ class ProcessEndsFirst(WaitLogCase):
 
     def test_killed_process_ends_the_wait(self):
         i = self.start("--", PY, "-c", PRINT_THEN_SLEEP, "up\n")
-        p = self.spawn_wait(i, "never-printed", "--timeout", "60s")
-        self.assertStillWaiting(p, 0.3)
+        p = self.spawn("wait-log", i, "never-printed", "--timeout", "60s")
+        self.assertStillWaiting(p, "wait-log", 0.3)
         self.sbx_ok("kill", i)
         t0 = time.monotonic()
         out, err = p.communicate(timeout=15)
@@ -235,7 +221,7 @@ class LastLineWithoutNewline(WaitLogCase):
                 "while not os.path.exists(sys.argv[1]): time.sleep(0.01)\n")
         i = self.start("--", PY, "-c", code, go)
         wait_until(lambda: self.read_log(i).endswith(b"final ready"), 5, "last line")
-        p = self.spawn_wait(i, "ready", "--timeout", "20s")
+        p = self.spawn("wait-log", i, "ready", "--timeout", "20s")
         time.sleep(0.3)
         open(go, "w").close()
         out, err = p.communicate(timeout=20)

@@ -6,7 +6,7 @@ import socket
 import subprocess
 import time
 
-from harness import can_connect, free_port, http_status, PY, SBX, SbxTestCase, main, pid_alive, wait_until
+from harness import can_connect, free_port, http_status, PY, SbxTestCase, main, pid_alive, wait_until
 
 # accepts every connection and keeps it open without ever writing a byte
 SILENT_SERVER = ("import socket,sys\n"
@@ -28,12 +28,6 @@ class WaitPortCase(SbxTestCase):
             return self.start("--cwd", self.www, "--", "sh", "-c",
                               f'sleep {delay}; exec "$0" -m http.server {port} --bind 127.0.0.1', PY)
         return self.start("--cwd", self.www, "--", PY, "-m", "http.server", str(port), "--bind", "127.0.0.1")
-
-    def spawn_wait(self, *args) -> subprocess.Popen:
-        p = subprocess.Popen([SBX, "wait-port", *map(str, args)], env=self.env,
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
-        self.popens.append(p)
-        return p
 
     def assertTimedOut(self, r, lo: float, took: float, what: str):
         ctx = f"{what}: rc={r.returncode} stdout={r.stdout!r} stderr={r.stderr!r} took={took:.2f}"
@@ -153,7 +147,7 @@ class ProcessEndsFirst(WaitPortCase):
         port = free_port()
         i = self.start("--", PY, "-c", "import time\ntime.sleep(1.0)\nraise SystemExit(3)")
         pid = self.show(i)["pid"]
-        p = self.spawn_wait(i, port)   # no --timeout: only the end can stop it
+        p = self.spawn("wait-port", i, port)   # no --timeout: only the end can stop it
         self.assert_gives_up_when_ended(p, pid, "wait-port")
 
     def test_dies_before_http_ready(self):
@@ -174,7 +168,7 @@ class ProcessEndsFirst(WaitPortCase):
     def test_killed_while_waiting(self):
         port = free_port()
         i = self.start("--", "sleep", "300")
-        p = self.spawn_wait(i, port, "--http", "/", "--timeout", "60s")
+        p = self.spawn("wait-port", i, port, "--http", "/", "--timeout", "60s")
         self.assertRaises(subprocess.TimeoutExpired, p.wait, 0.4)
         self.sbx_ok("kill", i)
         t0 = time.monotonic()
