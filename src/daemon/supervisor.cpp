@@ -123,15 +123,12 @@ void Supervisor::load() {
 
 void Supervisor::start(StartSpec spec, StartFn done) {
   auto& I = *impl_;
-  auto answer = [this, &done](Result<ProcessRecord> r) {
-    asio::post(impl_->io, [done = std::move(done), r = std::move(r)] { done(r); });
-  };
   if (spec.id.empty()) {
     spec.id = I.pick_id();
   } else if (auto st = check_id(spec.id); !st) {
-    return answer(st.error());
+    return done(st.error());
   } else if (auto it = I.entries.find(spec.id); it != I.entries.end() && !it->second->rec.ended()) {
-    return answer(make_error(Errc::conflict, "process '" + spec.id + "' is still " + status_name(it->second->rec.status) +
+    return done(make_error(Errc::conflict, "process '" + spec.id + "' is still " + status_name(it->second->rec.status) +
                                           ": stop it with 'sbx kill " + spec.id + "' or pick another --id"));
   }
   I.note_id(spec.id);
@@ -185,7 +182,7 @@ void Supervisor::start(StartSpec spec, StartFn done) {
   // the previous record of the id as it was.
   if (auto saved = write_file_atomic(I.paths.record_path(r.id), record_to_toml(r), false); !saved) {
     ::unlink((I.paths.record_path(r.id) + ".tmp").c_str());
-    return answer(make_error(Errc::failed, "cannot record '" + r.id + "' before starting it: " + saved.error().message));
+    return done(make_error(Errc::failed, "cannot record '" + r.id + "' before starting it: " + saved.error().message));
   }
   auto old = I.entries.find(r.id);
   if (old != I.entries.end()) old->second->rec.auto_cleanup = false;  // replaced, not removed
@@ -193,18 +190,18 @@ void Supervisor::start(StartSpec spec, StartFn done) {
 
   struct stat st{};
   if (::stat(r.cwd.c_str(), &st) != 0) {
-    return answer(I.fail(e, "cannot use working directory " + r.cwd + ": " + std::strerror(errno)));
+    return done(I.fail(e, "cannot use working directory " + r.cwd + ": " + std::strerror(errno)));
   }
-  if (!S_ISDIR(st.st_mode)) return answer(I.fail(e, "working directory " + r.cwd + " is not a folder"));
+  if (!S_ISDIR(st.st_mode)) return done(I.fail(e, "working directory " + r.cwd + " is not a folder"));
   if (::access(r.cwd.c_str(), X_OK) != 0) {
-    return answer(I.fail(e, "cannot use working directory " + r.cwd + ": " + std::strerror(errno)));
+    return done(I.fail(e, "cannot use working directory " + r.cwd + ": " + std::strerror(errno)));
   }
   if (e->program.empty()) {
     auto found = find_program(r.argv[0], path_var, r.cwd, find_err);
     if (!found) {
       if (find_err == ENOENT && r.argv[0].find('/') == std::string::npos)
-        return answer(I.fail(e, "no such program '" + r.argv[0] + "' in PATH"));
-      return answer(I.fail(e, "cannot run '" + r.argv[0] + "': " + std::strerror(find_err)));
+        return done(I.fail(e, "no such program '" + r.argv[0] + "' in PATH"));
+      return done(I.fail(e, "cannot run '" + r.argv[0] + "': " + std::strerror(find_err)));
     }
     e->program = *found;
   }

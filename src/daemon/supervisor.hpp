@@ -52,8 +52,9 @@ class Supervisor {
 
   /// Starts a process: `done` gets its record once the program was exec'd (running, with
   /// its pid), or the error that says why it could not start (its record says error).
-  /// `done` always runs later on the loop, never inside this call. Meanwhile the record
-  /// says starting, without a pid; a stop or a signal asked then is applied once it runs.
+  /// `done` runs inside this call when the start is refused or fails before the exec.
+  /// Until the exec the record says starting, without a pid; a stop or a signal asked
+  /// then is applied once it runs.
   using StartFn = std::function<void(Result<ProcessRecord>)>;
   void start(StartSpec spec, StartFn done);
 

@@ -4,7 +4,6 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
-#include <boost/asio/post.hpp>
 #include <chrono>
 #include <set>
 #include <unordered_set>
@@ -21,10 +20,10 @@ inline constexpr Millis kStopGrace{10'000};       ///< grace for --timeout and d
 inline constexpr Millis kFirstBackoff{100};
 inline constexpr Millis kMaxBackoff{30'000};
 inline constexpr Millis kHealthyRun{10'000};      ///< a run this long resets the back-off
-inline constexpr Millis kRemovedMemory{60'000};
+inline constexpr Millis kRemovedMemory{60'000};   ///< how long a late `wait` finds an --rm record
 inline constexpr Millis kTokenScanTtl{15};
-inline constexpr Millis kSaveRetry{1000};
-inline constexpr Millis kLaunchReportLimit{30'000};  ///< the waiter answers within an exec's time   ///< how long a late `wait` finds an --rm record
+inline constexpr Millis kSaveRetry{1000};         ///< how often an unsaved record is tried again
+inline constexpr Millis kLaunchReportLimit{30'000};  ///< the waiter answers within an exec's time
 
 struct Supervisor::Entry {
   ProcessRecord rec;
@@ -110,8 +109,8 @@ struct Supervisor::Impl {
 
   // supervisor_run.cpp: runs, exits, restarts, stops
   /// Starts a run; `done` is called once the program was exec'd (the record says running,
-  /// with its pid) or could not be (the error says why; the caller ends the entry).
-  /// Never calls `done` before returning.
+  /// with its pid) or could not be (the error says why; the caller ends the entry) - at
+  /// once, before returning, when not even the waiter could be started.
   void launch(const std::shared_ptr<Entry>& e, bool first_run, std::function<void(Status)> done);
   void read_launch_report(const std::shared_ptr<Entry>& e);
   void launch_reported(const std::shared_ptr<Entry>& e, Result<pid_t> pid);

@@ -72,14 +72,11 @@ bool Supervisor::Impl::tree_alive(const ProcessRecord& r) {
 
 void Supervisor::Impl::launch(const std::shared_ptr<Entry>& e, bool first_run, std::function<void(Status)> done) {
   ProcessRecord& r = e->rec;
-  auto fail_soon = [this, &done](Error err) {
-    asio::post(io, [done = std::move(done), err = std::move(err)] { done(err); });
-  };
   // Later runs append, so `logs` keeps the output of every run in order.
   int flags = O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | (first_run ? O_TRUNC : 0);
   UniqueFd out(::open(paths.log_path(r.id, false).c_str(), flags, 0600));
   UniqueFd err(::open(paths.log_path(r.id, true).c_str(), flags, 0600));
-  if (!out || !err) return fail_soon(make_error(Errc::failed, std::string("cannot open its log files: ") + std::strerror(errno)));
+  if (!out || !err) return done(make_error(Errc::failed, std::string("cannot open its log files: ") + std::strerror(errno)));
 
   SpawnRequest req;
   req.waiter = waiter_path;
@@ -95,7 +92,7 @@ void Supervisor::Impl::launch(const std::shared_ptr<Entry>& e, bool first_run, s
   req.stdout_fd = out.get();
   req.stderr_fd = err.get();
   auto spawned = spawn_waiter(req);
-  if (!spawned) return fail_soon(make_error(Errc::failed, "cannot exec " + e->program + ": " + spawned.error().message));
+  if (!spawned) return done(make_error(Errc::failed, "cannot exec " + e->program + ": " + spawned.error().message));
 
   // The waiter is our child from now on: the SIGCHLD sweep must leave it to us.
   leaders.insert(spawned->waiter);
