@@ -18,7 +18,7 @@ struct WaitPort {
   std::string id;
   ProbeSpec spec;
   Millis interval{10};
-  std::shared_ptr<PortProbe> probe;
+  std::shared_ptr<PortProbe> probe{};
   Supervisor::WatchId end_watch = 0;
   Timers::Id deadline = 0;
   Timers::Id next = 0;

@@ -204,7 +204,7 @@ struct Server::Impl {
 };
 
 Server::Server(asio::io_context& io, Context& ctx)
-    : impl_(std::make_unique<Impl>(Impl{io, ctx, local::acceptor(io), {}, 0, false})) {}
+    : impl_(std::make_unique<Impl>(Impl{io, ctx, local::acceptor(io), {}, 0, false, {}})) {}
 
 Server::~Server() {
   for (auto& w : impl_->live) {
