@@ -18,12 +18,14 @@ import re
 import shutil
 import signal
 import socket
-import struct
 import subprocess
 import sys
 import tempfile
 import time
 import unittest
+
+import wire
+from wire import frame, parse_frames  # noqa: F401  tests import them from here
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
@@ -174,23 +176,6 @@ def http_status(port: int, path: str) -> int:
                 break
             data += chunk
     return int(data.split(b" ", 2)[1])
-
-
-def frame(kind: int, payload: bytes, length: int | None = None, flags: int = 0) -> bytes:
-    """One frame of the sbx wire protocol: u32 big-endian length, kind, flags, u16 zero."""
-    n = len(payload) if length is None else length
-    return struct.pack(">IBBH", n, kind, flags, 0) + payload
-
-
-def parse_frames(data: bytes) -> list[tuple[int, bytes]]:
-    out = []
-    while len(data) >= 8:
-        n, kind, _flags, _zero = struct.unpack(">IBBH", data[:8])
-        if len(data) < 8 + n:
-            break
-        out.append((kind, data[8:8 + n]))
-        data = data[8 + n:]
-    return out
 
 
 # ---------------------------------------------------------------- test case
@@ -363,14 +348,7 @@ class SbxTestCase(unittest.TestCase):
     # -- daemon -------------------------------------------------------------
     def raw_connect(self, timeout=5.0) -> socket.socket:
         """A bare connection to this home's socket, to speak (or abuse) the protocol."""
-        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        s.settimeout(timeout)
-        try:
-            s.connect(self.sock_path)
-        except OSError:
-            s.close()
-            raise
-        return s
+        return wire.connect(self.sock_path, timeout)
 
     @staticmethod
     def send_quietly(s: socket.socket, data: bytes):
