@@ -1,0 +1,1 @@
+"""One module per benchmark; bench/run lists them in CASES. See bench/README.md."""
