@@ -9,11 +9,13 @@ import os
 import resource
 import shutil
 import socket
+import struct
 import subprocess
 import tempfile
+import threading
 import time
 
-from harness import PY, SbxTestCase, main, pid_alive, wait_until, SBX, kill_pid_tree
+from harness import PY, SBX, SbxTestCase, frame, kill_pid_tree, main, pid_alive, wait_until
 
 NOBODY = 65534
 STACK_8M = 8 << 20
@@ -336,6 +338,35 @@ class LargeEnvironment(LimitCase):
         self.assertIn(str(REQUEST_LIMIT).encode(), r.stderr)
         self.assertEqual(self.run("ps").returncode, 0)
         self.assertEqual(self.daemon_pid(), self.dpid)
+
+
+class RefusedRequest(LimitCase):
+    def test_the_daemons_refusal_is_reported_not_a_broken_pipe(self):
+        # A daemon with a smaller limit (an older sbxd) answers why and closes unread.
+        srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        srv.bind(self.sock_path)
+        srv.listen(4)
+        self.addCleanup(srv.close)
+        why = "a request of more than 1048576 bytes is refused"
+
+        def serve():
+            conn, _ = srv.accept()
+            with conn:
+                got = b""
+                while len(got) < 8 or len(got) < 8 + struct.unpack(">I", got[:4])[0] + 8:
+                    chunk = conn.recv(4096)
+                    if not chunk:
+                        return
+                    got += chunk
+                reply = json.dumps({"ok": False, "error": {"code": "protocol", "message": why}}).encode()
+                hello = json.dumps({"proto": 1, "server": "sbxd", "pid": os.getpid()}).encode()
+                conn.sendall(frame(1, hello) + frame(3, reply))
+        t = threading.Thread(target=serve, daemon=True)
+        t.start()
+        r = self.run("start", "--", "true", env_extra=big_env(14))
+        t.join(10)
+        self.assertErrorLine(r, 1, "a request the daemon refuses")
+        self.assertIn(why.encode(), r.stderr)
 
 
 if __name__ == "__main__":
