@@ -113,11 +113,23 @@ class DescriptorLimit(LimitCase):
         self.assertTrue(started, "no start succeeded")
         self.assertTrue(refusals, "48 descriptors held 40 processes: the limit was not reached")
 
-        followers = [self.spawn("logs", "-f", started[k % len(started)]) for k in range(6)]
+        def fds():
+            return len(os.listdir(f"/proc/{dpid}/fd"))
+        followers = []
+        for k in range(6):  # one by one: each holds its connection and two log files
+            before = fds()
+            p = self.spawn("logs", "-f", started[k % len(started)])
+            followers.append(p)
+            wait_until(lambda: p.poll() is not None or fds() >= min(before + 3, 48), 10, f"logs -f {k} served")
         # Idle connections fill what the followers left: the daemon is out of descriptors.
         held = []
-        for _ in range(40):
+
+        def used_up():
+            if fds() >= 48:
+                return True
             held.append(self.raw_connect())
+            return False
+        wait_until(used_up, 10, "the daemon's descriptors used up")
 
         cpu0, t0 = cpu_seconds(dpid), time.monotonic()
         answers = {0: 0, 1: 0}
