@@ -161,11 +161,20 @@ Result<json::value> Client::stream(std::string_view op, json::object args, const
   json::object req;
   req["op"] = op;
   req["args"] = std::move(args);
+  std::string body = json::serialize(req);
+  if (body.size() > proto::kMaxRequestPayload) {
+    return make_error(Errc::failed, "the " + std::string(op) + " request is " + std::to_string(body.size()) +
+                                        " bytes, more than the " + std::to_string(proto::kMaxRequestPayload) +
+                                        " bytes sbxd accepts");
+  }
   std::string out;
   proto::encode_frame(out, proto::FrameKind::hello, 0, proto::hello_payload("sbx"));
-  proto::encode_frame(out, proto::FrameKind::request, 0, json::serialize(req));
-  if (!write_all(fd_.get(), out)) {
-    return make_error(Errc::unavailable, std::string("cannot send to sbxd: ") + std::strerror(errno));
+  proto::encode_frame(out, proto::FrameKind::request, 0, body);
+  // A daemon that refuses the request (too large for it, malformed) answers why and closes
+  // without reading the rest: its reply, not the broken pipe, is the answer.
+  int send_errno = write_all(fd_.get(), out) ? 0 : errno;
+  if (send_errno != 0 && send_errno != EPIPE && send_errno != ECONNRESET) {
+    return make_error(Errc::unavailable, std::string("cannot send to sbxd: ") + std::strerror(send_errno));
   }
   proto::FrameReader reader(std::size_t{1} << 30);
   bool hello_seen = false;
@@ -204,6 +213,9 @@ Result<json::value> Client::stream(std::string_view op, json::object args, const
     }
     ssize_t n = ::read(fd_.get(), buf.data(), buf.size());
     if (n < 0 && errno == EINTR) continue;
+    if (n <= 0 && send_errno != 0) {
+      return make_error(Errc::unavailable, std::string("cannot send to sbxd: ") + std::strerror(send_errno));
+    }
     if (n <= 0) {
       return make_error(Errc::unavailable, hello_seen ? "sbxd closed the connection before answering; see " +
                                                             paths_.daemon_log

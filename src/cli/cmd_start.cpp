@@ -1,6 +1,7 @@
 #include <unistd.h>
 
 #include <boost/json/array.hpp>
+#include <boost/json/serialize.hpp>
 #include <cstdlib>
 
 #include "cli/args.hpp"
@@ -14,6 +15,7 @@
 #include "common/command_line.hpp"
 #include "common/duration.hpp"
 #include "common/ids.hpp"
+#include "proto/protocol.hpp"
 
 extern char** environ;
 
@@ -125,6 +127,16 @@ int run_start(const StartArgs& a) {
     auto r = wait_log_request(a.id.empty() ? "0" : a.id, a.wait_log, false, "", a.wait_timeout);
     if (!r) return report(r.error());
     log_req = std::move(*r);
+  }
+
+  if (auto size = json::serialize(args).size(); size > proto::kMaxRequestPayload) {
+    std::size_t env_bytes = 0;
+    for (const auto& v : args["base_env"].as_array()) env_bytes += v.as_string().size() + 1;
+    for (const auto& [k, v] : env) env_bytes += k.size() + v.size() + 2;
+    return report(Error{Errc::failed, "the environment (" + std::to_string(env_bytes) +
+                                          " bytes) and command make a start request of " + std::to_string(size) +
+                                          " bytes, more than the " + std::to_string(proto::kMaxRequestPayload) +
+                                          " bytes sbxd accepts"});
   }
 
   auto client = Client::connect();

@@ -11,6 +11,7 @@
 #include <spdlog/spdlog.h>
 
 #include "daemon/context.hpp"
+#include "daemon/fd_limit.hpp"
 #include "daemon/log_watch.hpp"
 #include "daemon/server.hpp"
 #include "daemon/supervisor.hpp"
@@ -54,6 +55,7 @@ class SignalWatch {
 
 int run_daemon(const DaemonOptions& opts) {
   ::signal(SIGPIPE, SIG_IGN);
+  raise_fd_limit();
   // Orphans of our process trees (a shell's background jobs) are re-parented to us, so we
   // reap them and a kill can tell when a whole tree is gone.
   ::prctl(PR_SET_CHILD_SUBREAPER, 1);
@@ -119,12 +121,14 @@ int run_daemon(const DaemonOptions& opts) {
     });
   };
 
-  supervisor.load();
+  // Listening first: adopting many processes may use up the descriptors (they are then
+  // watched without one), and clients queue until the loop runs.
   auto listening = opts.listen_fd >= 0 ? server.adopt(opts.listen_fd) : server.listen(opts.paths.socket);
   if (auto st = listening; !st) {
     spdlog::critical("{}", st.error().message);
     return 1;
   }
+  supervisor.load();
   spdlog::info("sbxd {} listening on {} (pid {})", SBX_VERSION, opts.paths.socket, ::getpid());
   if (opts.ready_fd >= 0) {
     ssize_t ignored = ::write(opts.ready_fd, "\n", 1);

@@ -1,6 +1,9 @@
 #pragma once
 // Wakes readers of log files when a file grows (inotify IN_MODIFY). A file is watched only
-// while someone listens, so a chatty child nobody follows costs the daemon nothing.
+// while someone listens, so a chatty child nobody follows costs the daemon nothing. Where
+// inotify fails (the user's max_user_instances or max_user_watches used up), the file's
+// size is checked every 20ms instead, still only while someone listens; sbxd.log says so
+// once.
 
 #include <cstdint>
 #include <functional>
@@ -18,7 +21,7 @@ class LogWatch {
   using Id = std::uint64_t;
   explicit LogWatch(boost::asio::io_context& io);
   ~LogWatch();
-  /// Calls `on_change` on the loop after `path` was written to. 0 if it cannot be watched.
+  /// Calls `on_change` on the loop after `path` was written to (never 0).
   Id watch(const std::string& path, std::function<void()> on_change);
   /// Safe with 0 and with ids already removed.
   void unwatch(Id id);

@@ -16,6 +16,7 @@
 #include <spdlog/spdlog.h>
 
 #include "common/fd.hpp"
+#include "daemon/fd_limit.hpp"
 #include "daemon/ops.hpp"
 #include "proto/frame.hpp"
 #include "proto/message.hpp"
@@ -166,6 +167,11 @@ class AsioConnection final : public Connection, public std::enable_shared_from_t
 
 }  // namespace
 
+/// How long accepting pauses when accept(2) fails for want of descriptors or memory, and
+/// how many waiting clients are answered with an error before that pause.
+constexpr Millis kAcceptBackoff{100};
+constexpr int kRefuseBurst = 64;
+
 struct Server::Impl {
   asio::io_context& io;
   Context& ctx;
@@ -177,12 +183,60 @@ struct Server::Impl {
   /// holds its connection and the connection its wait, and only closing breaks that.
   std::vector<std::weak_ptr<AsioConnection>> live;
 
+  /// Opened while descriptors are plenty, closed for an instant when they run out: room
+  /// to accept a waiting client and tell it why it is not served.
+  UniqueFd reserve;
+  bool exhausted = false;   ///< in an episode of EMFILE/ENFILE, logged once
+  std::size_t refused = 0;  ///< clients refused in this episode
+  Timers::Id backoff = 0;
+
   void accept() {
     acceptor.async_accept([this](boost::system::error_code ec, local::socket sock) {
       if (ec == asio::error::operation_aborted || !open) return;
-      if (!ec) admit(std::move(sock));
-      else spdlog::warn("accept failed: {}", ec.message());
+      if (!ec) {
+        if (exhausted) {
+          spdlog::info("file descriptors are available again; {} client(s) were refused meanwhile", refused);
+          exhausted = false;
+          refused = 0;
+        }
+        if (!reserve) reserve.reset(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+        admit(std::move(sock));
+        return accept();
+      }
+      if (out_of_fds(ec.value()) || ec.value() == ENOBUFS || ec.value() == ENOMEM) return out_of_resources(ec);
+      spdlog::warn("accept failed: {}", ec.message());
       accept();
+    });
+  }
+
+  /// accept(2) fails while clients wait: re-arming at once would spin (the socket stays
+  /// readable). Answer the waiting clients with an error through the reserve descriptor,
+  /// then pause accepting for a moment.
+  void out_of_resources(const boost::system::error_code& ec) {
+    if (!exhausted) {
+      spdlog::error("cannot accept clients: {}; refusing them until descriptors are free again", ec.message());
+      exhausted = true;
+    }
+    std::string reply;
+    proto::encode_frame(reply, proto::FrameKind::response, 0,
+                        proto::error_payload(make_error(Errc::unavailable, out_of_fds_message("serve a client"))));
+    for (int i = 0; i < kRefuseBurst && reserve && out_of_fds(ec.value()); ++i) {
+      reserve.reset();
+      int client = ::accept4(acceptor.native_handle(), nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
+      if (client >= 0) {
+        ++refused;
+        char sink[4096];  // its request: a close over unread bytes would reset the connection
+        for (int k = 0; k < 16 && ::recv(client, sink, sizeof sink, 0) > 0; ++k) {}
+        ssize_t ignored = ::send(client, reply.data(), reply.size(), MSG_NOSIGNAL);
+        (void)ignored;
+        ::close(client);
+      }
+      reserve.reset(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+      if (client < 0) break;  // none waits any more
+    }
+    backoff = ctx.timers.after(kAcceptBackoff, [this] {
+      backoff = 0;
+      if (open) accept();
     });
   }
 
@@ -204,7 +258,9 @@ struct Server::Impl {
 };
 
 Server::Server(asio::io_context& io, Context& ctx)
-    : impl_(std::make_unique<Impl>(Impl{io, ctx, local::acceptor(io), {}, 0, false, {}})) {}
+    : impl_(std::make_unique<Impl>(Impl{io, ctx, local::acceptor(io), {}, 0, false, {}, {}, false, 0, 0})) {
+  impl_->reserve.reset(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+}
 
 Server::~Server() {
   for (auto& w : impl_->live) {
@@ -256,6 +312,7 @@ Status Server::adopt(int fd) {
 void Server::close() {
   if (!impl_->open) return;
   impl_->open = false;
+  impl_->ctx.timers.cancel(impl_->backoff);
   boost::system::error_code ignored;
   impl_->acceptor.close(ignored);
   if (!impl_->socket_path.empty()) ::unlink(impl_->socket_path.c_str());

@@ -13,13 +13,16 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 
 #include "common/fd.hpp"
+#include "daemon/fd_limit.hpp"
 
 namespace sbx::daemon {
 namespace {
@@ -63,7 +66,8 @@ std::string find_waiter() {
 Result<SpawnedWaiter> spawn_waiter(const SpawnRequest& req) {
   int report[2];
   if (::pipe2(report, O_CLOEXEC | O_NONBLOCK) != 0) {
-    return make_error(Errc::failed, std::string("pipe: ") + std::strerror(errno));
+    if (out_of_fds(errno)) return make_error(Errc::failed, out_of_fds_message("start a process"));
+    return make_error(Errc::failed, "cannot exec " + req.program + ": pipe: " + std::strerror(errno));
   }
   UniqueFd report_read(report[0]);
   UniqueFd report_write(report[1]);
@@ -84,25 +88,50 @@ Result<SpawnedWaiter> spawn_waiter(const SpawnRequest& req) {
   posix_spawn_file_actions_adddup2(&s.actions, report_write.get(), 3);
   posix_spawn_file_actions_addclosefrom_np(&s.actions, 4);
 
-  std::vector<std::string> args{req.waiter, req.exit_file, req.cwd, req.run_env, req.program};
+  std::vector<std::string> args{req.waiter, req.exit_file, req.cwd, req.run_env, req.fd_limit, req.program};
   args.insert(args.end(), req.argv.begin(), req.argv.end());
   auto argv = c_strings(args);
   auto envp = c_strings(req.envp);
   pid_t waiter = -1;
   int rc = posix_spawnp(&waiter, req.waiter.c_str(), &s.actions, &s.attr, argv.data(), envp.data());
+  if (rc == E2BIG) return make_error(Errc::failed, "cannot exec " + req.program + ": " + exec_too_large(args, req.envp));
+  if (out_of_fds(rc)) return make_error(Errc::failed, out_of_fds_message("start a process"));
   if (rc != 0) {
-    return make_error(Errc::failed, "cannot start the waiter " + req.waiter + ": " + std::strerror(rc) +
+    return make_error(Errc::failed, "cannot exec " + req.program + ": cannot start the waiter " + req.waiter + ": " + std::strerror(rc) +
                                         " (install sbx-shim next to sbxd)");
   }
   return SpawnedWaiter{waiter, std::move(report_read)};
 }
 
-Result<pid_t> parse_launch_report(std::string_view line) {
+std::string exec_too_large(const std::vector<std::string>& argv, const std::vector<std::string>& envp) {
+  constexpr std::size_t kMaxArgStrlen = 32 * 4096;  // MAX_ARG_STRLEN
+  constexpr std::size_t kMaxArgs = 6 << 20;         // _STK_LIM / 4 * 3
+  std::size_t bytes = 0, longest = 0;
+  for (const auto* list : {&argv, &envp}) {
+    for (const auto& s : *list) {
+      bytes += s.size() + 1 + sizeof(char*);
+      longest = std::max(longest, s.size() + 1);
+    }
+  }
+  if (longest > kMaxArgStrlen) {
+    return "an argument or environment string is too large (" + std::to_string(longest) +
+           " bytes; the system allows " + std::to_string(kMaxArgStrlen) + " for one)";
+  }
+  rlimit stack{};
+  ::getrlimit(RLIMIT_STACK, &stack);
+  std::size_t limit = stack.rlim_cur == RLIM_INFINITY ? kMaxArgs : std::min<std::size_t>(kMaxArgs, stack.rlim_cur / 4);
+  limit = std::max(limit, kMaxArgStrlen);
+  return "argument list and environment too large (" + std::to_string(bytes) + " bytes; the system allows " +
+         std::to_string(limit) + ")";
+}
+
+Result<pid_t> parse_launch_report(std::string_view line, const std::function<std::string()>& too_large) {
   std::string text(line);
   int pid = 0, err = 0;
   char stage[16] = {};
   if (std::sscanf(text.c_str(), "ok %d", &pid) == 1 && pid > 1) return static_cast<pid_t>(pid);
   if (std::sscanf(text.c_str(), "err %15s %d", stage, &err) == 2) {
+    if (err == E2BIG && too_large && std::strcmp(stage, "exec") == 0) return make_error(Errc::failed, too_large());
     return make_error(Errc::failed, std::string(std::strcmp(stage, "chdir") == 0 ? "cannot enter its working directory: "
                                                                                : "") + std::strerror(err));
   }

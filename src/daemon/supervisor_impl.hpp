@@ -24,6 +24,7 @@ inline constexpr Millis kRemovedMemory{60'000};   ///< how long a late `wait` fi
 inline constexpr Millis kTokenScanTtl{15};
 inline constexpr Millis kSaveRetry{1000};         ///< how often an unsaved record is tried again
 inline constexpr Millis kLaunchReportLimit{30'000};  ///< the waiter answers within an exec's time
+inline constexpr Millis kExitPollInterval{100};     ///< how often an end without a pidfd is checked
 
 struct Supervisor::Entry {
   ProcessRecord rec;
@@ -32,6 +33,8 @@ struct Supervisor::Entry {
   /// The pidfd of the process's waiter (sbx-shim), readable once the waiter, and so the
   /// program, has ended. A pidfd names the process, never a reused pid.
   std::unique_ptr<boost::asio::posix::stream_descriptor> pidfd;
+  /// Without a pidfd (none could be opened): the timer that checks whether the waiter ended.
+  Timers::Id exit_poll_timer = 0;
   /// The waiter is our child (we reap it), not one adopted from an earlier sbxd.
   bool own_child = false;
   /// The waiter was lost (killed) while the program ran on: the pidfd watches the program.
@@ -122,6 +125,11 @@ struct Supervisor::Impl {
   /// The waiter is gone: the status it wrote, if any, ends the run.
   void waiter_ended(const std::shared_ptr<Entry>& e);
   void arm_exit(const std::shared_ptr<Entry>& e);
+  // supervisor_exit_poll.cpp
+  /// When no pidfd can be opened (`err`: EMFILE, say): checks every kExitPollInterval,
+  /// without blocking, whether the waiter ended, and goes back to a pidfd once one opens.
+  void poll_exit(const std::shared_ptr<Entry>& e, int err);
+  void check_exit_polled(const std::shared_ptr<Entry>& e);
   void ended(const std::shared_ptr<Entry>& e, std::optional<int> wait_status);
   void finalize(const std::shared_ptr<Entry>& e);
   bool should_restart(const Entry& e) const;

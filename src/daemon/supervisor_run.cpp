@@ -18,6 +18,7 @@
 #include "common/atomic_file.hpp"
 #include "common/proc.hpp"
 #include "common/signal_names.hpp"
+#include "daemon/fd_limit.hpp"
 #include "daemon/spawn.hpp"
 #include "daemon/supervisor_impl.hpp"
 
@@ -76,7 +77,14 @@ void Supervisor::Impl::launch(const std::shared_ptr<Entry>& e, bool first_run, s
   int flags = O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | (first_run ? O_TRUNC : 0);
   UniqueFd out(::open(paths.log_path(r.id, false).c_str(), flags, 0600));
   UniqueFd err(::open(paths.log_path(r.id, true).c_str(), flags, 0600));
-  if (!out || !err) return done(make_error(Errc::failed, std::string("cannot open its log files: ") + std::strerror(errno)));
+  if (!out || !err) {
+    int why = errno;
+    return done(make_error(Errc::failed, out_of_fds(why) ? out_of_fds_message("start a process")
+                                                        : std::string("cannot open its log files: ") + std::strerror(why)));
+  }
+  // Each live process holds two descriptors: a start that would leave too few for clients
+  // is refused, so that ps, kill and followers are still served.
+  if (fd_headroom_gone(std::max(out.get(), err.get()))) return done(make_error(Errc::failed, out_of_fds_message("start a process")));
 
   SpawnRequest req;
   req.waiter = waiter_path;
@@ -88,11 +96,12 @@ void Supervisor::Impl::launch(const std::shared_ptr<Entry>& e, bool first_run, s
   req.envp = e->envp;
   req.run_env = std::string(kRunTokenVar) + "=" + r.run_token;  // not the waiter's: it is never killed
   req.cwd = r.cwd;
+  req.fd_limit = program_fd_limit();
   req.stdin_fd = dev_null.get();
   req.stdout_fd = out.get();
   req.stderr_fd = err.get();
   auto spawned = spawn_waiter(req);
-  if (!spawned) return done(make_error(Errc::failed, "cannot exec " + e->program + ": " + spawned.error().message));
+  if (!spawned) return done(spawned.error());
 
   // The waiter is our child from now on: the SIGCHLD sweep must leave it to us.
   leaders.insert(spawned->waiter);
@@ -142,7 +151,11 @@ void Supervisor::Impl::read_launch_report(const std::shared_ptr<Entry>& e) {
       if (auto nl = e->launch_line.find('\n'); nl != std::string::npos) {
         e->report_seen = e->launch_line.substr(nl + 1);  // the start of "exit STATUS", if it is quick
         e->launch_line.resize(nl);
-        return launch_reported(e, parse_launch_report(e->launch_line));
+        return launch_reported(e, parse_launch_report(e->launch_line, [&e] {
+          auto envp = e->envp;
+          envp.push_back(std::string(kRunTokenVar) + "=" + e->rec.run_token);
+          return exec_too_large(e->rec.argv, envp);
+        }));
       }
       if (e->launch_line.size() > 128) break;
     }
@@ -236,8 +249,17 @@ void Supervisor::Impl::watch_exit(const std::shared_ptr<Entry>& e, bool own_chil
   pid_t waiter = e->orphaned ? e->rec.pid.value_or(0) : e->rec.waiter_pid.value_or(0);
   e->own_child = own_child;
   int fd = waiter > 1 ? static_cast<int>(::syscall(SYS_pidfd_open, waiter, 0)) : -1;  // close-on-exec
+  if (fd >= 0 && fd_headroom_gone(fd)) {  // keep the last descriptors for clients
+    ::close(fd);
+    fd = -1;
+    errno = EMFILE;
+  }
+  if (fd < 0 && waiter > 1 && errno != ESRCH) {  // out of descriptors, say: never block the loop
+    if (own_child) leaders.insert(waiter);
+    return poll_exit(e, errno);
+  }
   if (fd < 0) {
-    if (own_child && waiter > 1) ::waitpid(waiter, nullptr, 0);  // gone already: a zombie to reap
+    if (own_child && waiter > 1) ::waitpid(waiter, nullptr, WNOHANG);  // gone already: a zombie to reap
     return waiter_ended(e);
   }
   if (own_child) leaders.insert(waiter);

@@ -1,5 +1,7 @@
 #include "proto/frame.hpp"
 
+#include <algorithm>
+
 namespace sbx::proto {
 namespace {
 
@@ -47,10 +49,12 @@ std::optional<Frame> FrameReader::next() {
     return std::nullopt;
   }
   auto kind = static_cast<FrameKind>(h[4]);
-  std::size_t limit = kind == FrameKind::data ? kMaxDataPayload : max_control_;
+  std::size_t limit = kind == FrameKind::data      ? kMaxDataPayload
+                      : kind == FrameKind::request ? std::max(max_control_, kMaxRequestPayload)
+                                                   : max_control_;
   if (len > limit) {
-    error_ = "frame of " + std::to_string(len) + " bytes exceeds the limit of " +
-             std::to_string(limit);
+    error_ = std::string(kind == FrameKind::request ? "a request" : "a frame") + " of " + std::to_string(len) +
+             " bytes exceeds the limit of " + std::to_string(limit) + " bytes";
     return std::nullopt;
   }
   if (buf_.size() - pos_ < kHeaderSize + len) return std::nullopt;

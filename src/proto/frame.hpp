@@ -24,8 +24,9 @@ std::string encode_frame(FrameKind kind, std::uint8_t flags, std::string_view pa
 /// stays failed.
 class FrameReader {
  public:
-  /// `max_control` caps HELLO/REQUEST/RESPONSE/EVENT/END payloads; the client, which trusts
-  /// its daemon, allows large replies (ps of thousands of records).
+  /// `max_control` caps HELLO/RESPONSE/EVENT/END payloads; the client, which trusts its
+  /// daemon, allows large replies (ps of thousands of records). REQUEST payloads may be up
+  /// to kMaxRequestPayload (or `max_control`, if larger).
   explicit FrameReader(std::size_t max_control = kMaxControlPayload) : max_control_(max_control) {}
   void feed(std::string_view bytes);
   /// The next complete frame, or nullopt when more bytes are needed or on failure.

@@ -37,9 +37,13 @@ inline constexpr std::uint8_t kStreamStdout = 1;
 inline constexpr std::uint8_t kStreamStderr = 2;
 
 inline constexpr std::size_t kHeaderSize = 8;
-/// Largest control payload (HELLO/REQUEST/RESPONSE/EVENT/END). A start request carries the
-/// caller's whole environment, so this is generous; larger frames are refused.
+/// Largest control payload (HELLO/RESPONSE/EVENT/END); larger frames are refused.
 inline constexpr std::size_t kMaxControlPayload = 1 << 20;
+/// Largest REQUEST payload. A start request carries the caller's argv and whole environment:
+/// execve(2) takes up to a quarter of the stack limit (2 MiB with the usual 8 MiB, never
+/// more than 6 MiB), which JSON escaping can grow, so a request may be far larger than the
+/// other control frames.
+inline constexpr std::size_t kMaxRequestPayload = 16 << 20;
 /// Largest DATA payload.
 inline constexpr std::size_t kMaxDataPayload = 64 << 10;
 

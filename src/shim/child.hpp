@@ -1,4 +1,6 @@
 #pragma once
+#include <sys/resource.h>
+
 namespace sbx::shim {
 
 /// What a child that could not exec tells the shim through the error pipe.
@@ -7,8 +9,9 @@ struct ChildFailure {
   int error;  ///< errno
 };
 
-/// Runs in the child between fork and exec; never returns.
-[[noreturn]] void exec_child(int err_fd, int report_fd, const char* cwd, const char* program, char** argv,
-                             char** envp);
+/// Runs in the child between fork and exec; never returns. `nofile`, unless null, becomes
+/// the program's RLIMIT_NOFILE.
+[[noreturn]] void exec_child(int err_fd, int report_fd, const char* cwd, const struct rlimit* nofile,
+                             const char* program, char** argv, char** envp);
 
 }  // namespace sbx::shim

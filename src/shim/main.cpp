@@ -2,9 +2,10 @@
 // waits for it, so a program's exit status is known even when sbxd died or was replaced
 // meanwhile (a container runtime's monitor does the same job).
 //
-//   sbx-shim EXIT_FILE CWD RUN_ENV PROGRAM ARGV0 [ARG...]
+//   sbx-shim EXIT_FILE CWD RUN_ENV FD_LIMIT PROGRAM ARGV0 [ARG...]
 //
 // The program's environment is the shim's plus RUN_ENV ("NAME=VALUE", the run's token).
+// FD_LIMIT is the program's soft RLIMIT_NOFILE (sbxd runs with a raised one), or "-".
 // Only the program and what it starts carry the token: a tree kill that finds processes by
 // it must never find the shim (nor any helper the shim itself clones).
 //
@@ -23,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -77,7 +79,7 @@ void write_exit_file(const char* path, int status) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc < 6) {
+  if (argc < 7) {
     const char* usage = "sbx-shim: started by sbxd, not by hand\n";
     write_all(2, usage, strlen(usage));
     return 2;
@@ -85,8 +87,9 @@ int main(int argc, char** argv) {
   const char* exit_file = argv[1];
   const char* cwd = argv[2];
   const char* run_env = argv[3];
-  const char* program = argv[4];
-  char** child_argv = argv + 5;
+  const char* fd_limit = argv[4];
+  const char* program = argv[5];
+  char** child_argv = argv + 6;
 
   // Built before the fork: the child may only make async-signal-safe calls.
   size_t n_env = 0;
@@ -98,6 +101,12 @@ int main(int argc, char** argv) {
   }
   memcpy(child_env, environ, n_env * sizeof(char*));
   if (*run_env) child_env[n_env] = const_cast<char*>(run_env);
+  struct rlimit nofile {};
+  bool set_nofile = strcmp(fd_limit, "-") != 0 && ::getrlimit(RLIMIT_NOFILE, &nofile) == 0;
+  if (set_nofile) {
+    rlim_t soft = strtoull(fd_limit, nullptr, 10);
+    nofile.rlim_cur = soft < nofile.rlim_max ? soft : nofile.rlim_max;
+  }
 
   // The shim waits; only SIGKILL ends it early. Signals for the program go to its group.
   static const int kIgnored[] = {SIGHUP, SIGINT, SIGTERM, SIGPIPE, SIGQUIT, SIGUSR1, SIGUSR2};
@@ -112,7 +121,10 @@ int main(int argc, char** argv) {
     return 1;
   }
   pid_t pid = ::fork();
-  if (pid == 0) sbx::shim::exec_child(err_pipe[1], kReportFd, cwd, program, child_argv, child_env);  // never returns
+  if (pid == 0) {
+    sbx::shim::exec_child(err_pipe[1], kReportFd, cwd, set_nofile ? &nofile : nullptr, program, child_argv,
+                          child_env);  // never returns
+  }
   int fork_errno = errno;
   free(child_env);
   if (pid < 0) {

@@ -16,6 +16,7 @@ from harness import frame, parse_frames, PY, SbxTestCase, main, pid_alive, wait_
 
 HELLO, REQUEST, RESPONSE, EVENT, DATA, END = 1, 2, 3, 4, 5, 6
 MAX_CONTROL = 1 << 20
+MAX_REQUEST = 16 << 20  # a start request carries the whole environment
 NOBODY = 65534
 
 
@@ -192,7 +193,8 @@ class ProtocolHostility(SafetyCase):
                 s = self.raw_connect(timeout=10)
                 kind = (HELLO, REQUEST)[k % 2]
                 lead = hello() if kind == REQUEST else b""
-                length = (MAX_CONTROL + 1, MAX_CONTROL * 4, 0x7FFFFFFF)[k % 3]
+                limit = MAX_REQUEST if kind == REQUEST else MAX_CONTROL
+                length = (limit + 1, limit * 4, 0x7FFFFFFF)[k % 3]
                 self.send_quietly(s, lead + frame(kind, b"", length=length))
                 # keep pushing the promised bytes: the daemon must not buffer them
                 for off in range(0, len(blob), 65536):

@@ -17,6 +17,7 @@ using sbx::proto::FrameKind;
 using sbx::proto::FrameReader;
 using sbx::proto::kHeaderSize;
 using sbx::proto::kMaxControlPayload;
+using sbx::proto::kMaxRequestPayload;
 using sbx::proto::kMaxDataPayload;
 
 namespace {
@@ -211,8 +212,19 @@ TEST_CASE("FrameReader: payload limits") {
     CHECK(f->payload.size() == kMaxControlPayload);
     CHECK_FALSE(r.failed());
   }
-  SUBCASE("control payload over 1 MiB fails from the header alone") {
-    for (std::uint8_t kind : {1, 2, 3, 4, 6}) {
+  SUBCASE("REQUEST payload of exactly 16 MiB is accepted, one byte more fails from the header alone") {
+    FrameReader r;
+    r.feed(encode_frame(FrameKind::request, 0, std::string(kMaxRequestPayload, 'x')));
+    auto f = r.next();
+    REQUIRE(f.has_value());
+    CHECK(f->payload.size() == kMaxRequestPayload);
+    r.feed(header(static_cast<std::uint32_t>(kMaxRequestPayload + 1), 2));
+    CHECK_FALSE(r.next().has_value());
+    CHECK(r.failed());
+    CHECK(r.error().find(std::to_string(kMaxRequestPayload)) != std::string::npos);
+  }
+  SUBCASE("other control payloads over 1 MiB fail from the header alone") {
+    for (std::uint8_t kind : {1, 3, 4, 6}) {
       CAPTURE(int(kind));
       FrameReader r;
       r.feed(header(static_cast<std::uint32_t>(kMaxControlPayload + 1), kind));
