@@ -47,7 +47,7 @@ void op_rm(Context& ctx, const json::object& args, const ConnPtr& conn) {
     }
     conn->reply(json::value(json::object{{"removed", std::move(removed)}}));
   };
-  for (const auto& id : live) ctx.supervisor.stop(id, SIGKILL, Millis(0), finish);
+  for (const auto& id : live) ctx.supervisor.stop(id, SIGKILL, Millis(0), "kill", finish);
   finish();
 }
 

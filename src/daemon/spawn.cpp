@@ -13,12 +13,14 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdlib>
 #include <cstring>
 
+#include "common/atomic_file.hpp"
 #include "common/fd.hpp"
 
 namespace sbx::daemon {
@@ -62,13 +64,13 @@ std::string find_waiter() {
 
 Result<SpawnedWaiter> spawn_waiter(const SpawnRequest& req) {
   int report[2];
-  if (::pipe2(report, O_CLOEXEC | O_NONBLOCK) != 0) {
-    return make_error(Errc::failed, std::string("pipe: ") + std::strerror(errno));
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, report) != 0) {
+    return make_error(Errc::failed, std::string("socketpair: ") + std::strerror(errno));
   }
   UniqueFd report_read(report[0]);
   UniqueFd report_write(report[1]);
-  // The waiter's end must block: it writes its few lines and must not lose one.
-  ::fcntl(report_write.get(), F_SETFL, 0);
+  // Ours does not block (the event loop reads it); the waiter's does: it must not lose a line.
+  ::fcntl(report_read.get(), F_SETFL, O_NONBLOCK);
 
   SpawnAttr s;
   sigset_t empty, all;
@@ -97,6 +99,14 @@ Result<SpawnedWaiter> spawn_waiter(const SpawnRequest& req) {
   return SpawnedWaiter{waiter, std::move(report_read)};
 }
 
+bool release_waiter(int report_fd) {
+  ssize_t n;
+  do {
+    n = ::write(report_fd, "g", 1);
+  } while (n < 0 && errno == EINTR);
+  return n == 1;
+}
+
 Result<pid_t> parse_launch_report(std::string_view line) {
   std::string text(line);
   int pid = 0, err = 0;
@@ -107,6 +117,15 @@ Result<pid_t> parse_launch_report(std::string_view line) {
                                                                                : "") + std::strerror(err));
   }
   return make_error(Errc::failed, "the waiter sbx-shim ended without a report");
+}
+
+std::optional<int> read_exit_status(const std::string& path) {
+  auto text = read_file(path);
+  if (!text || text->empty()) return std::nullopt;
+  char* end = nullptr;
+  long v = std::strtol(text->c_str(), &end, 10);
+  if (end == text->c_str()) return std::nullopt;
+  return static_cast<int>(v);
 }
 
 std::optional<int> read_reported_status(const std::string& seen, int report_fd) {

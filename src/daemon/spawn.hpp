@@ -24,14 +24,21 @@ struct SpawnRequest {
   int stderr_fd = -1;
 };
 
+// What sbxd and the waiter say to each other on the report socket is defined in one place:
+// the head of src/shim/main.cpp.
+
 struct SpawnedWaiter {
   pid_t waiter = -1;  ///< sbx-shim, our child: it ends right after the program
-  UniqueFd report;    ///< the waiter's report pipe (read end, non-blocking)
+  UniqueFd report;    ///< our end of the waiter's report socket (non-blocking)
 };
 
-/// Starts the waiter, which starts the program; returns at once. The waiter's first line
-/// on `report` says whether the program was exec'd (see parse_launch_report).
+/// Starts the waiter and returns at once. The waiter starts the program only once
+/// release_waiter() told it to; its first line on `report` then says whether the program
+/// was exec'd (see parse_launch_report).
 Result<SpawnedWaiter> spawn_waiter(const SpawnRequest& req);
+
+/// Tells a waiter that its run is recorded: it may start the program. False if it is gone.
+bool release_waiter(int report_fd);
 
 /// The waiter's first report line, without its newline: "ok PID" once the program was
 /// exec'd (its pid), "err chdir|exec ERRNO" when it could not be. Anything else, or
@@ -41,6 +48,9 @@ Result<pid_t> parse_launch_report(std::string_view line);
 /// The status in what the waiter wrote after its first line ("exit STATUS"): `seen` is
 /// what was already read, then the rest is read from `report_fd` without blocking.
 std::optional<int> read_reported_status(const std::string& seen, int report_fd);
+
+/// The wait status the waiter wrote to its exit file, if it got to write one.
+std::optional<int> read_exit_status(const std::string& path);
 
 /// sbx-shim next to this sbxd, else on PATH; SBX_SHIM overrides.
 std::string find_waiter();
