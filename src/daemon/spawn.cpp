@@ -1,7 +1,8 @@
 // Starting a run: sbxd posix_spawn()s the waiter (sbx-shim), which forks and execs the
-// program and reports back on a pipe. sbxd itself runs no code between fork and exec:
-// glibc's posix_spawn (clone(CLONE_VM|CLONE_VFORK)) does, driven by the attributes and
-// file actions below; the program's own post-fork code is in shim/child.cpp.
+// program once told to and reports back on a socket (the protocol: src/shim/main.cpp).
+// sbxd itself runs no code between fork and exec: glibc's posix_spawn
+// (clone(CLONE_VM|CLONE_VFORK)) does, driven by the attributes and file actions below;
+// the program's own post-fork code is in shim/child.cpp.
 //
 // Why not Boost.Process v2's default_launcher: in Boost 1.81 it fork()s (copying the
 // daemon's page tables) and calls io_context::notify_fork in the child, which rebuilds the

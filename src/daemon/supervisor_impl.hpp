@@ -37,10 +37,10 @@ struct Supervisor::Entry {
   bool own_child = false;
   /// The waiter was lost (killed) while the program ran on: the pidfd watches the program.
   bool orphaned = false;
-  /// Read end of our waiter's report pipe: the status, should the exit file be unwritable.
+  /// Our end of the waiter's report socket: the status, should the exit file be unwritable.
   UniqueFd report;
   std::string report_seen;          ///< what was read past the waiter's first line
-  /// While a run is being launched: the report pipe, until the waiter's first line says
+  /// While a run is being launched: the report socket, until the waiter's first line says
   /// the program was exec'd (or could not be). No pid is known yet; status is starting.
   std::unique_ptr<boost::asio::posix::stream_descriptor> launching;
   std::string launch_line;
