@@ -40,9 +40,8 @@ Result<SpawnedWaiter> spawn_waiter(const SpawnRequest& req);
 /// Tells a waiter that its run is recorded: it may start the program. False if it is gone.
 bool release_waiter(int report_fd);
 
-/// The waiter's first report line, without its newline: "ok PID" once the program was
-/// exec'd (its pid), "err chdir|exec ERRNO" when it could not be. Anything else, or
-/// nothing at all, is an error too.
+/// The waiter's first report line, without its newline: the program's pid once it was
+/// exec'd, else why it could not be. Anything else, or nothing at all, is an error too.
 Result<pid_t> parse_launch_report(std::string_view line);
 
 /// The status in what the waiter wrote after its first line ("exit STATUS"): `seen` is
