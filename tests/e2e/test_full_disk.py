@@ -84,6 +84,22 @@ class FullDisk(SbxTestCase):
         self.assertEqual((self.record(i)["status"], self.record(i)["exit_code"]), ("failed", 5))
         self.assertFalse(os.path.exists(exit_file), "the exit file stays once the final record is saved")
 
+    def test_exit_file_removed_once_the_retry_saved_the_final_record(self):
+        flag = os.path.join(self.home, "go")
+        i = self.start("--id", "r", "--", "sh", "-c", f"while [ ! -e {flag} ]; do sleep 0.01; done; exit 6")
+        exit_file = os.path.join(self.state, "processes", "r.exit")
+        self.fill()
+        size = os.path.getsize(self.filler)
+        os.truncate(self.filler, ((size + 4095) // 4096 - 1) * 4096)
+        with open(flag, "w"):
+            pass
+        wait_until(lambda: self.status(i) == "failed", 5, "the end")
+        self.assertTrue(os.path.exists(exit_file), "the exit file went before a record held its status")
+        os.unlink(self.filler)
+        wait_until(lambda: self.record(i)["status"] == "failed", 5, "the final record on disk")
+        self.assertEqual(self.record(i)["exit_code"], 6)
+        wait_until(lambda: not os.path.exists(exit_file), 2, "the exit file removed after the save")
+
     def test_refused_start_runs_nothing(self):
         marker = os.path.join(self.home, "ran")
         self.fill()
