@@ -9,7 +9,7 @@ import shutil
 import socket
 import subprocess
 
-from harness import SBXD, SbxTestCase, main, wait_until
+from harness import SBXD, SbxTestCase, main
 
 SHIM = os.path.join(os.path.dirname(SBXD), "sbx-shim")
 
@@ -74,7 +74,10 @@ class Shim(ShimCase):
         rc, got, exit_file = self.run_shim(
             ["/bin/sh", "-c", "exit 3"], go=True,
             wrap=(strace, "-f", "-qq", "-o", log, "-e", "trace=waitid,wait4,rename,renameat,renameat2,write"))
-        trace = open(log).read() if os.path.exists(log) else ""
+        trace = ""
+        if os.path.exists(log):
+            with open(log) as f:
+                trace = f.read()
         if rc != 0 and "Operation not permitted" in self.stderr:
             self.skipTest(f"ptrace is not permitted here: {self.stderr.strip()}")
         self.assertEqual(rc, 0, trace)
