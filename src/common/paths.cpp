@@ -59,6 +59,7 @@ Result<Paths> resolve_paths(const std::optional<std::string>& home_override) {
   p.processes_dir = p.state_dir + "/processes";
   p.logs_dir = p.state_dir + "/logs";
   p.daemon_log = p.state_dir + "/sbxd.log";
+  p.state_pid_file = p.state_dir + "/sbxd.pid";
   if (p.socket.size() >= sizeof(sockaddr_un{}.sun_path)) {
     return make_error(Errc::failed, "socket path " + p.socket + " is longer than the system limit of " +
                                         std::to_string(sizeof(sockaddr_un{}.sun_path) - 1) +

@@ -16,6 +16,7 @@ struct Paths {
   std::string processes_dir;
   std::string logs_dir;
   std::string daemon_log;
+  std::string state_pid_file;  ///< STATE/sbxd.pid: held too, so one state folder has one daemon
 
   std::string record_path(const std::string& id) const;
   std::string log_path(const std::string& id, bool stderr_stream) const;

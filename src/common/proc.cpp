@@ -125,4 +125,40 @@ std::vector<std::pair<pid_t, std::string>> scan_run_tokens() {
   return out;
 }
 
+std::optional<pid_t> child_with_env(pid_t parent, std::string_view name, const std::string& value) {
+  if (value.empty()) return std::nullopt;
+  std::string tasks = "/proc/" + std::to_string(parent) + "/task";
+  DIR* dir = ::opendir(tasks.c_str());
+  if (!dir) return std::nullopt;
+  std::optional<pid_t> found;
+  while (auto* ent = ::readdir(dir)) {
+    if (ent->d_name[0] == '.') continue;
+    UniqueFd fd(::open((tasks + "/" + ent->d_name + "/children").c_str(), O_RDONLY | O_CLOEXEC));
+    char buf[4096];
+    ssize_t n = fd ? ::read(fd.get(), buf, sizeof buf - 1) : -1;
+    if (n <= 0) continue;
+    buf[n] = '\0';
+    for (char* p = buf; *p && !found;) {
+      char* end = nullptr;
+      long pid = std::strtol(p, &end, 10);
+      if (end == p) break;
+      p = end;
+      if (pid > 1 && environ_value(static_cast<pid_t>(pid), name) == value) found = static_cast<pid_t>(pid);
+    }
+    if (found) break;
+  }
+  ::closedir(dir);
+  return found;
+}
+
+std::string read_boot_id() {
+  UniqueFd fd(::open("/proc/sys/kernel/random/boot_id", O_RDONLY | O_CLOEXEC));
+  char buf[64];
+  ssize_t n = fd ? ::read(fd.get(), buf, sizeof buf) : -1;
+  if (n <= 0) return {};
+  std::string id(buf, static_cast<size_t>(n));
+  while (!id.empty() && (id.back() == '\n' || id.back() == ' ')) id.pop_back();
+  return id;
+}
+
 }  // namespace sbx

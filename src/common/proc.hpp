@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -32,6 +33,13 @@ std::string new_run_token();
 /// Every process's SBX_RUN_TOKEN, read from /proc in one pass (processes of other users
 /// and those without the variable are left out).
 std::vector<std::pair<pid_t, std::string>> scan_run_tokens();
+
+/// A child of `parent` (any of its threads') whose environment has name=value, if any.
+std::optional<pid_t> child_with_env(pid_t parent, std::string_view name, const std::string& value);
+
+/// This boot's id (/proc/sys/kernel/random/boot_id), or "" when it cannot be read. Start
+/// ticks count from boot: a pid and its start ticks name a process within one boot only.
+std::string read_boot_id();
 
 
 }  // namespace sbx

@@ -36,13 +36,14 @@ struct ProcessRecord {
   std::string run_token;                     ///< SBX_RUN_TOKEN of the current run (internal)
   std::optional<int> waiter_pid;             ///< the sbx-shim that waits for it (internal)
   std::optional<std::uint64_t> waiter_start_ticks;
+  std::string boot_id;                       ///< the boot the run started in: start ticks are per boot (internal)
   ProcStatus status = ProcStatus::starting;
   std::optional<EpochMs> start_time;
   std::optional<EpochMs> end_time;
   std::optional<int> exit_code;              ///< set when it exited
   std::optional<std::string> signal;         ///< "SIGTERM" when a signal ended it
   std::optional<std::string> error;          ///< why it could not start (status error)
-  std::optional<std::string> reason;         ///< why sbx ended it: "timeout"
+  std::optional<std::string> reason;         ///< why sbx ended it on request: "kill", "timeout", "stop"
   std::optional<std::int64_t> timeout_ms;
   bool auto_cleanup = false;
   std::string restart = "no";                ///< no | on-failure | always

@@ -94,7 +94,7 @@ int run_daemon(const DaemonOptions& opts) {
     auto one_done = [pending, &finish_shutdown] {
       if (--*pending == 0) finish_shutdown();
     };
-    for (const auto& id : live) supervisor.stop(id, SIGTERM, kStopGrace, one_done);
+    for (const auto& id : live) supervisor.stop(id, SIGTERM, kStopGrace, "stop", one_done);
     one_done();
   };
 

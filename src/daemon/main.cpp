@@ -34,8 +34,8 @@ int die(const std::string& msg) {
   return 1;
 }
 
-/// Takes the daemon's pid-file lock for the life of the process: exactly one sbxd per
-/// state folder. Returns the held fd, or an empty one with `err` set.
+/// Takes a pid-file lock for the life of the process. Returns the held fd, or an empty one
+/// with `err` set.
 sbx::UniqueFd take_pid_lock(const std::string& path, std::string& err) {
   sbx::UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
   if (!fd) {
@@ -103,9 +103,13 @@ int main(int argc, char** argv) {
   for (const auto& d : {paths->state_dir, paths->processes_dir, paths->logs_dir}) {
     if (auto st = sbx::ensure_dir(d); !st) return die(st.error().message);
   }
+  // Exactly one sbxd per runtime folder (its socket) and per state folder (its records):
+  // a login shell with XDG_RUNTIME_DIR and a cron job without it share the state folder.
   std::string err;
   sbx::UniqueFd lock = take_pid_lock(paths->pid_file, err);
   if (!lock) return die(err);
+  sbx::UniqueFd state_lock = take_pid_lock(paths->state_pid_file, err);
+  if (!state_lock) return die(err);
 
   if (!foreground) {
     // Started by hand: fork so the shell gets its prompt back once we listen.
@@ -134,11 +138,14 @@ int main(int argc, char** argv) {
     if (::chdir("/") != 0) return die("cannot chdir to /");
   }
   write_pid(lock.get());
+  write_pid(state_lock.get());
   setup_logging();
   sbx::daemon::DaemonOptions opts{*paths, ready_fd, foreground, listen_fd};
   int rc = sbx::daemon::run_daemon(opts);
   // Emptied, not removed: removing it would let a starting daemon lock a file that the
   // next one no longer sees.
-  if (::ftruncate(lock.get(), 0) != 0) spdlog::warn("cannot empty {}", paths->pid_file);
+  for (const auto* held : {&lock, &state_lock}) {
+    if (::ftruncate(held->get(), 0) != 0) spdlog::warn("cannot empty a pid file: {}", std::strerror(errno));
+  }
   return rc;
 }

@@ -72,7 +72,7 @@ void op_kill(Context& ctx, const json::object& args, const ConnPtr& conn) {
   auto one_done = [batch, wait] {
     if (--batch->pending == 0 && wait) batch->answer();
   };
-  for (const auto& id : ids) ctx.supervisor.stop(id, sig, grace, one_done);
+  for (const auto& id : ids) ctx.supervisor.stop(id, sig, grace, "kill", one_done);
   if (!wait) return batch->answer();
   one_done();
 }

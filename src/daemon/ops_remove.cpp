@@ -32,7 +32,13 @@ void op_rm(Context& ctx, const json::object& args, const ConnPtr& conn) {
                                                         ": stop it first ('sbx kill " + id + "') or use 'sbx rm -f " + id + "'"));
     }
   }
-  auto pending = std::make_shared<std::size_t>(ids.size() + 1);
+  // Only a live process is killed (-f); what an ended one left running (a service it
+  // started with setsid, say) is left alone: removing a record only forgets.
+  std::vector<std::string> live;
+  for (const auto& id : ids) {
+    if (!ctx.supervisor.find(id)->ended()) live.push_back(id);
+  }
+  auto pending = std::make_shared<std::size_t>(live.size() + 1);
   auto finish = [&ctx, conn, ids, pending] {
     if (--*pending > 0) return;
     json::array removed;
@@ -41,7 +47,7 @@ void op_rm(Context& ctx, const json::object& args, const ConnPtr& conn) {
     }
     conn->reply(json::value(json::object{{"removed", std::move(removed)}}));
   };
-  for (const auto& id : ids) ctx.supervisor.stop(id, SIGKILL, Millis(0), finish);
+  for (const auto& id : live) ctx.supervisor.stop(id, SIGKILL, Millis(0), "kill", finish);
   finish();
 }
 

@@ -1,7 +1,8 @@
 // Starting a run: sbxd posix_spawn()s the waiter (sbx-shim), which forks and execs the
-// program and reports back on a pipe. sbxd itself runs no code between fork and exec:
-// glibc's posix_spawn (clone(CLONE_VM|CLONE_VFORK)) does, driven by the attributes and
-// file actions below; the program's own post-fork code is in shim/child.cpp.
+// program once told to and reports back on a socket (the protocol: src/shim/main.cpp).
+// sbxd itself runs no code between fork and exec: glibc's posix_spawn
+// (clone(CLONE_VM|CLONE_VFORK)) does, driven by the attributes and file actions below;
+// the program's own post-fork code is in shim/child.cpp.
 //
 // Why not Boost.Process v2's default_launcher: in Boost 1.81 it fork()s (copying the
 // daemon's page tables) and calls io_context::notify_fork in the child, which rebuilds the
@@ -14,6 +15,7 @@
 #include <signal.h>
 #include <spawn.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -21,6 +23,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "common/atomic_file.hpp"
 #include "common/fd.hpp"
 #include "daemon/fd_limit.hpp"
 
@@ -65,14 +68,14 @@ std::string find_waiter() {
 
 Result<SpawnedWaiter> spawn_waiter(const SpawnRequest& req) {
   int report[2];
-  if (::pipe2(report, O_CLOEXEC | O_NONBLOCK) != 0) {
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, report) != 0) {
     if (out_of_fds(errno)) return make_error(Errc::failed, out_of_fds_message("start a process"));
-    return make_error(Errc::failed, "cannot exec " + req.program + ": pipe: " + std::strerror(errno));
+    return make_error(Errc::failed, "cannot exec " + req.program + ": socketpair: " + std::strerror(errno));
   }
   UniqueFd report_read(report[0]);
   UniqueFd report_write(report[1]);
-  // The waiter's end must block: it writes its few lines and must not lose one.
-  ::fcntl(report_write.get(), F_SETFL, 0);
+  // Ours does not block (the event loop reads it); the waiter's does: it must not lose a line.
+  ::fcntl(report_read.get(), F_SETFL, O_NONBLOCK);
 
   SpawnAttr s;
   sigset_t empty, all;
@@ -101,6 +104,14 @@ Result<SpawnedWaiter> spawn_waiter(const SpawnRequest& req) {
                                         " (install sbx-shim next to sbxd)");
   }
   return SpawnedWaiter{waiter, std::move(report_read)};
+}
+
+bool release_waiter(int report_fd) {
+  ssize_t n;
+  do {
+    n = ::write(report_fd, "g", 1);
+  } while (n < 0 && errno == EINTR);
+  return n == 1;
 }
 
 std::string exec_too_large(const std::vector<std::string>& argv, const std::vector<std::string>& envp) {
@@ -136,6 +147,15 @@ Result<pid_t> parse_launch_report(std::string_view line, const std::function<std
                                                                                : "") + std::strerror(err));
   }
   return make_error(Errc::failed, "the waiter sbx-shim ended without a report");
+}
+
+std::optional<int> read_exit_status(const std::string& path) {
+  auto text = read_file(path);
+  if (!text || text->empty()) return std::nullopt;
+  char* end = nullptr;
+  long v = std::strtol(text->c_str(), &end, 10);
+  if (end == text->c_str()) return std::nullopt;
+  return static_cast<int>(v);
 }
 
 std::optional<int> read_reported_status(const std::string& seen, int report_fd) {

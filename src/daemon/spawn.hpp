@@ -26,19 +26,25 @@ struct SpawnRequest {
   int stderr_fd = -1;
 };
 
+// What sbxd and the waiter say to each other on the report socket is defined in one place:
+// the head of src/shim/main.cpp.
+
 struct SpawnedWaiter {
   pid_t waiter = -1;  ///< sbx-shim, our child: it ends right after the program
-  UniqueFd report;    ///< the waiter's report pipe (read end, non-blocking)
+  UniqueFd report;    ///< our end of the waiter's report socket (non-blocking)
 };
 
-/// Starts the waiter, which starts the program; returns at once. The waiter's first line
-/// on `report` says whether the program was exec'd (see parse_launch_report).
+/// Starts the waiter and returns at once. The waiter starts the program only once
+/// release_waiter() told it to; its first line on `report` then says whether the program
+/// was exec'd (see parse_launch_report).
 Result<SpawnedWaiter> spawn_waiter(const SpawnRequest& req);
 
-/// The waiter's first report line, without its newline: "ok PID" once the program was
-/// exec'd (its pid), "err chdir|exec ERRNO" when it could not be. Anything else, or
-/// nothing at all, is an error too. `too_large` gives the reason for an exec that failed
-/// with E2BIG (see exec_too_large).
+/// Tells a waiter that its run is recorded: it may start the program. False if it is gone.
+bool release_waiter(int report_fd);
+
+/// The waiter's first report line, without its newline: the program's pid once it was
+/// exec'd, else why it could not be. Anything else, or nothing at all, is an error too.
+/// `too_large` gives the reason for an exec that failed with E2BIG (see exec_too_large).
 Result<pid_t> parse_launch_report(std::string_view line, const std::function<std::string()>& too_large = {});
 
 /// Why execve(2) refuses `argv` and `envp` with E2BIG: their size (strings, NULs and
@@ -49,6 +55,9 @@ std::string exec_too_large(const std::vector<std::string>& argv, const std::vect
 /// The status in what the waiter wrote after its first line ("exit STATUS"): `seen` is
 /// what was already read, then the rest is read from `report_fd` without blocking.
 std::optional<int> read_reported_status(const std::string& seen, int report_fd);
+
+/// The wait status the waiter wrote to its exit file, if it got to write one.
+std::optional<int> read_exit_status(const std::string& path);
 
 /// sbx-shim next to this sbxd, else on PATH; SBX_SHIM overrides.
 std::string find_waiter();

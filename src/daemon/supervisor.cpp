@@ -28,10 +28,13 @@ namespace asio = boost::asio;
 /// or running process dies with the machine, so a power loss cannot make that record more
 /// wrong than the next start-up will find it (it marks the process ended); an exit code,
 /// once known, must survive. This keeps fsync off `start`'s path.
+/// The waiter's exit file is removed once a final record holds its status, not before:
+/// until then it is what the next sbxd learns the status from.
 Status Supervisor::Impl::save(const ProcessRecord& r) {
   auto st = write_file_atomic(paths.record_path(r.id), record_to_toml(r), r.ended());
   if (st) {
     unsaved.erase(r.id);
+    if (r.ended()) ::unlink(paths.exit_path(r.id).c_str());
     return st;
   }
   spdlog::error("record {} not saved: {}; the previous one stays until it can be", r.id, st.error().message);
@@ -77,6 +80,7 @@ Supervisor::Supervisor(asio::io_context& io, const Paths& paths, Timers& timers,
     : impl_(std::make_unique<Impl>(io, paths, timers, log_watch)) {
   impl_->dev_null.reset(::open("/dev/null", O_RDONLY | O_CLOEXEC));
   impl_->waiter_path = find_waiter();
+  impl_->boot_id = read_boot_id();
 }
 
 Supervisor::~Supervisor() = default;
@@ -107,13 +111,27 @@ void Supervisor::load() {
     I.note_id(e->rec.id);
     I.entries[e->rec.id] = e;
     if (e->rec.ended()) continue;
-    // A live record: its waiter still waits (adopt it), or it wrote the exit status while
-    // no sbxd was running (read it), or the process was lost with its waiter.
+    // Pids and start ticks count from boot: a run of another boot is never adopted, and
+    // nothing is signalled for it. Its waiter may have written its status before the reboot.
+    if (!e->rec.boot_id.empty() && e->rec.boot_id != I.boot_id) {
+      spdlog::warn("{} ran before the system was restarted: not adopted", e->rec.id);
+      I.ended(e, read_exit_status(I.paths.exit_path(e->rec.id)),
+              "exit status unknown: the system was restarted while it ran");
+      continue;
+    }
+    // A live record: its waiter still waits (adopt it; a run still starting was recorded
+    // before its exec), or it wrote the exit status while no sbxd was running (read it),
+    // or the process was lost with its waiter.
     if (e->rec.waiter_pid && process_alive(*e->rec.waiter_pid, e->rec.waiter_start_ticks)) {
-      spdlog::info("adopted {} (pid {}, waiter {})", e->rec.id, e->rec.pid.value_or(0), *e->rec.waiter_pid);
+      if (!e->rec.pid) {
+        I.adopt_launch(e);
+        continue;
+      }
+      spdlog::info("adopted {} (pid {}, waiter {})", e->rec.id, *e->rec.pid, *e->rec.waiter_pid);
+      I.programs[*e->rec.pid] = e;
       I.watch_exit(e, false);
       I.cap_logs(e);
-    } else if (e->rec.pid) {
+    } else if (e->rec.waiter_pid) {
       I.waiter_ended(e);
     } else {
       I.fail(e, "sbxd stopped while the process was starting");
@@ -178,14 +196,12 @@ void Supervisor::start(StartSpec spec, StartFn done) {
     r.command = shell_join(spec.argv);
     r.argv = spec.argv;
   }
-  // Nothing starts that could not be recorded: a full disk refuses the start and leaves
-  // the previous record of the id as it was.
-  if (auto saved = write_file_atomic(I.paths.record_path(r.id), record_to_toml(r), false); !saved) {
-    ::unlink((I.paths.record_path(r.id) + ".tmp").c_str());
-    return done(make_error(Errc::failed, "cannot record '" + r.id + "' before starting it: " + saved.error().message));
-  }
-  auto old = I.entries.find(r.id);
-  if (old != I.entries.end()) old->second->rec.auto_cleanup = false;  // replaced, not removed
+  // Replaced, not removed: an --rm record that a new start takes over is not cleaned up.
+  // A start refused for want of a record (launch) puts the old one back, as it was.
+  std::shared_ptr<Entry> old;
+  if (auto it = I.entries.find(r.id); it != I.entries.end()) old = it->second;
+  bool old_cleanup = old && old->rec.auto_cleanup;
+  if (old) old->rec.auto_cleanup = false;
   I.entries[r.id] = e;
 
   struct stat st{};
@@ -206,12 +222,21 @@ void Supervisor::start(StartSpec spec, StartFn done) {
     e->program = *found;
   }
   std::weak_ptr<Entry> weak = e;
-  I.launch(e, true, [this, weak, done = std::move(done)](Status launched) {
+  auto launching = I.launch(e, true, [this, weak, done](Status launched) {
     auto e = weak.lock();
     if (!e) return done(make_error(Errc::failed, "it was removed while it started"));
     if (!launched) return done(impl_->fail(e, launched.error().message));
     done(e->rec);
   });
+  if (!launching) {  // nothing starts that could not be recorded (a full disk)
+    if (old) {
+      old->rec.auto_cleanup = old_cleanup;
+      I.entries[r.id] = old;
+    } else {
+      I.entries.erase(r.id);
+    }
+    done(launching.error());
+  }
 }
 
 const ProcessRecord* Supervisor::find(const std::string& id) const {
@@ -256,15 +281,15 @@ Status Supervisor::signal(const std::string& id, int sig) {
     e.signals_when_launched.push_back(sig);
     return ok_status();
   }
-  if (!e.rec.pid) return ok_status();
-  impl_->signal_tree(e.rec, sig);
+  impl_->signal_run(it->second, sig);  // without a pid (adopted while starting): by its token
   return ok_status();
 }
 
-Status Supervisor::stop(const std::string& id, int sig, Millis grace, std::function<void()> done) {
+Status Supervisor::stop(const std::string& id, int sig, Millis grace, const std::string& reason,
+                        std::function<void()> done) {
   auto it = impl_->entries.find(id);
   if (it == impl_->entries.end()) return make_error(Errc::not_found, "no process '" + id + "'");
-  impl_->begin_stop(it->second, sig, grace, std::move(done));
+  impl_->begin_stop(it->second, sig, grace, reason, std::move(done));
   return ok_status();
 }
 

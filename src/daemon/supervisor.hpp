@@ -66,13 +66,15 @@ class Supervisor {
   WatchId watch_end(const std::string& id, EndFn fn);
   void unwatch_end(const std::string& id, WatchId w);
 
-  /// Sends `sig` to the process's whole tree (its process group).
+  /// Sends `sig` to the process's whole tree (its process group). A run that this signal
+  /// kills was ended by sbx: killed, reason "kill".
   Status signal(const std::string& id, int sig);
   /// Ends the process for good (no more restarts): sends `sig` to the tree, then SIGKILL to
-  /// what is left once `grace` has passed.
+  /// what is left once `grace` has passed. A run it ends is killed, with `reason` ("kill",
+  /// "timeout", "stop") and its real exit code or signal.
   /// `done` runs once the leader has ended and the rest of its process group is gone
   /// (or, after SIGKILL, could not be reaped within a second).
-  Status stop(const std::string& id, int sig, Millis grace, std::function<void()> done);
+  Status stop(const std::string& id, int sig, Millis grace, const std::string& reason, std::function<void()> done);
 
   /// Reaps children that are not process leaders (orphans we adopted as subreaper).
   void reap_orphans();

@@ -6,6 +6,7 @@
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <chrono>
 #include <set>
+#include <unordered_map>
 #include <unordered_set>
 
 #include "common/fd.hpp"
@@ -39,18 +40,28 @@ struct Supervisor::Entry {
   bool own_child = false;
   /// The waiter was lost (killed) while the program ran on: the pidfd watches the program.
   bool orphaned = false;
-  /// Read end of our waiter's report pipe: the status, should the exit file be unwritable.
+  /// Our end of the waiter's report socket: the status, should the exit file be unwritable.
   UniqueFd report;
   std::string report_seen;          ///< what was read past the waiter's first line
-  /// While a run is being launched: the report pipe, until the waiter's first line says
+  /// While a run is being launched: the report socket, until the waiter's first line says
   /// the program was exec'd (or could not be). No pid is known yet; status is starting.
   std::unique_ptr<boost::asio::posix::stream_descriptor> launching;
   std::string launch_line;
   Timers::Id launch_timer = 0;
   std::function<void(Status)> launched;
   /// Asked of a run still being launched, applied once it runs.
-  std::optional<std::pair<int, Millis>> stop_when_launched;  ///< signal, grace
+  struct PendingStop {
+    int sig;
+    Millis grace;
+    std::string reason;
+  };
+  std::optional<PendingStop> stop_when_launched;
   std::vector<int> signals_when_launched;
+  /// Signals delivered on request (kill -s) to this run: ended by one of them, it was ended by sbx.
+  std::vector<int> asked_signals;
+  /// How the program of a run whose waiter was lost ended, learnt by reaping it ourselves
+  /// (orphans of our waiters are re-parented to us, the subreaper).
+  std::optional<int> orphan_status;
   std::map<WatchId, EndFn> watchers;
   std::map<WatchId, TrimFn> trim_watchers;
   std::vector<LogCap::Id> caps;     ///< while it runs with a log cap
@@ -62,7 +73,9 @@ struct Supervisor::Entry {
   bool sent_kill = false;
   Clock::time_point kill_sent_at{};
   bool stop_requested = false;      ///< ended for good: no restart
-  bool timed_out = false;
+  /// Set once a stop signalled the running program: why sbx ends it ("kill", "timeout",
+  /// "stop"). A run that ends after that was ended by sbx, whatever its exit code.
+  std::optional<std::string> stop_reason;
   int holds = 0;
   Millis backoff = kFirstBackoff;
   Clock::time_point run_started{};
@@ -75,6 +88,9 @@ struct Supervisor::Impl {
   Timers& timers;
   std::map<std::string, std::shared_ptr<Entry>> entries;
   std::unordered_set<pid_t> leaders;  ///< pids of live children we reap through their handle
+  /// The programs of live runs by pid: where the status of one that we reap goes.
+  std::unordered_map<pid_t, std::weak_ptr<Entry>> programs;
+  std::string boot_id;      ///< this boot's /proc/sys/kernel/random/boot_id
   WatchId next_watch = 1;
   std::uint64_t next_auto_id = 1;
   UniqueFd dev_null;
@@ -95,6 +111,8 @@ struct Supervisor::Impl {
   std::vector<std::pair<pid_t, std::string>> token_scan;
   Clock::time_point token_scan_at{};
   void signal_tree(const ProcessRecord& r, int sig);
+  /// A signal asked for by a client (kill -s): delivered to the tree and remembered.
+  void signal_run(const std::shared_ptr<Entry>& e, int sig);
   bool tree_alive(const ProcessRecord& r);
   void cap_logs(const std::shared_ptr<Entry>& e);
   void uncap_logs(const std::shared_ptr<Entry>& e);
@@ -110,17 +128,25 @@ struct Supervisor::Impl {
   void note_id(const std::string& id);
   void forget(const std::shared_ptr<Entry>& e);
 
-  // supervisor_run.cpp: runs, exits, restarts, stops
+  // supervisor_launch.cpp
   /// Starts a run; `done` is called once the program was exec'd (the record says running,
   /// with its pid) or could not be (the error says why; the caller ends the entry) - at
-  /// once, before returning, when not even the waiter could be started.
-  void launch(const std::shared_ptr<Entry>& e, bool first_run, std::function<void(Status)> done);
+  /// once, before returning, when not even the waiter could be started. Returns an error,
+  /// without calling `done`, when the run's record could not be written: nothing started,
+  /// and the record on disk is as it was.
+  [[nodiscard]] Status launch(const std::shared_ptr<Entry>& e, bool first_run, std::function<void(Status)> done);
   void read_launch_report(const std::shared_ptr<Entry>& e);
   void launch_reported(const std::shared_ptr<Entry>& e, Result<pid_t> pid);
   void launch_finished();
   std::size_t launches = 0;        ///< runs being launched now
   std::vector<std::function<void()>> when_no_launches;
   bool frozen = false;             ///< detaching: no new run starts
+  /// A record still starting whose waiter lives (its sbxd died before the exec's report):
+  /// watches the waiter and looks for the program among its children.
+  void adopt_launch(const std::shared_ptr<Entry>& e);
+  void find_adopted_program(const std::shared_ptr<Entry>& e, Clock::time_point give_up);
+
+  // supervisor_run.cpp: runs, exits, restarts, stops
   void watch_exit(const std::shared_ptr<Entry>& e, bool own_child);
   /// The waiter is gone: the status it wrote, if any, ends the run.
   void waiter_ended(const std::shared_ptr<Entry>& e);
@@ -130,13 +156,17 @@ struct Supervisor::Impl {
   /// without blocking, whether the waiter ended, and goes back to a pidfd once one opens.
   void poll_exit(const std::shared_ptr<Entry>& e, int err);
   void check_exit_polled(const std::shared_ptr<Entry>& e);
-  void ended(const std::shared_ptr<Entry>& e, std::optional<int> wait_status);
+  /// The run ended; `unknown` says why, when `wait_status` is not known.
+  void ended(const std::shared_ptr<Entry>& e, std::optional<int> wait_status,
+             const char* unknown = "exit status unknown: its waiter (sbx-shim) was killed before the process ended");
   void finalize(const std::shared_ptr<Entry>& e);
   bool should_restart(const Entry& e) const;
   void schedule_restart(const std::shared_ptr<Entry>& e);
-  void begin_stop(const std::shared_ptr<Entry>& e, int sig, Millis grace, std::function<void()> done);
+  void begin_stop(const std::shared_ptr<Entry>& e, int sig, Millis grace, const std::string& reason,
+                  std::function<void()> done);
   void check_stop(const std::shared_ptr<Entry>& e);
   void maybe_cleanup(const std::shared_ptr<Entry>& e);
+  /// Reaps our children that are no waiter; the program of a run among them gives its status to its entry.
   void reap_orphans_now();
   /// Ends an entry that could not start (status error) and returns the error to report.
   Error fail(const std::shared_ptr<Entry>& e, const std::string& reason);

@@ -1,5 +1,5 @@
-// How a process runs and ends: launch, exit, restart with back-off, timeout, stop of the
-// whole tree, and --rm clean-up.
+// How a process runs and ends: exit, restart with back-off, timeout, stop of the whole
+// tree, and --rm clean-up. How a run is launched is in supervisor_launch.cpp.
 
 #include <fcntl.h>
 #include <signal.h>
@@ -29,215 +29,6 @@ namespace {
 
 constexpr Millis kTreePollInterval{20};
 constexpr Millis kReapAfterKillLimit{1000};
-
-/// kill(2) on a process group, only for a group sbx created: a pgid of 0, 1 or below would
-/// signal the daemon's own group, init, or every process we may signal.
-void kill_group(pid_t pgid, int sig) {
-  if (pgid > 1) ::kill(-pgid, sig);
-}
-
-}  // namespace
-
-std::vector<pid_t> Supervisor::Impl::run_processes(const ProcessRecord& r) {
-  std::vector<pid_t> out;
-  if (r.run_token.empty()) return out;
-  if (Clock::now() - token_scan_at > kTokenScanTtl) {
-    token_scan = scan_run_tokens();
-    token_scan_at = Clock::now();  // after the scan: a slow scan must not expire at once
-  }
-  for (const auto& [pid, token] : token_scan) {
-    if (token == r.run_token && pid != r.waiter_pid.value_or(0)) out.push_back(pid);
-  }
-  return out;
-}
-
-/// Signals a process's whole tree: its process group, and every process of the run that
-/// left the group (setsid, a double fork) but still carries its SBX_RUN_TOKEN. Once the
-/// leader is reaped its pgid could in principle be recycled, so from then on only
-/// processes that carry the token are signalled. The waiter is never signalled.
-void Supervisor::Impl::signal_tree(const ProcessRecord& r, int sig) {
-  pid_t pgid = r.pid.value_or(0);
-  bool leader_live = !r.ended();
-  if (leader_live) kill_group(pgid, sig);
-  for (pid_t p : run_processes(r)) {
-    if (p > 1 && !(leader_live && ::getpgid(p) == pgid)) ::kill(p, sig);
-  }
-}
-
-bool Supervisor::Impl::tree_alive(const ProcessRecord& r) {
-  // The group answers cheaply while it has members; only an empty group needs the scan
-  // for members that left it.
-  if (group_alive(r.pid.value_or(0))) return true;
-  return !run_processes(r).empty();
-}
-
-void Supervisor::Impl::launch(const std::shared_ptr<Entry>& e, bool first_run, std::function<void(Status)> done) {
-  ProcessRecord& r = e->rec;
-  // Later runs append, so `logs` keeps the output of every run in order.
-  int flags = O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | (first_run ? O_TRUNC : 0);
-  UniqueFd out(::open(paths.log_path(r.id, false).c_str(), flags, 0600));
-  UniqueFd err(::open(paths.log_path(r.id, true).c_str(), flags, 0600));
-  if (!out || !err) {
-    int why = errno;
-    return done(make_error(Errc::failed, out_of_fds(why) ? out_of_fds_message("start a process")
-                                                        : std::string("cannot open its log files: ") + std::strerror(why)));
-  }
-  // Each live process holds two descriptors: a start that would leave too few for clients
-  // is refused, so that ps, kill and followers are still served.
-  if (fd_headroom_gone(std::max(out.get(), err.get()))) return done(make_error(Errc::failed, out_of_fds_message("start a process")));
-
-  SpawnRequest req;
-  req.waiter = waiter_path;
-  req.exit_file = paths.exit_path(r.id);
-  ::unlink(req.exit_file.c_str());
-  req.program = e->program;
-  req.argv = r.argv;
-  r.run_token = new_run_token();
-  req.envp = e->envp;
-  req.run_env = std::string(kRunTokenVar) + "=" + r.run_token;  // not the waiter's: it is never killed
-  req.cwd = r.cwd;
-  req.fd_limit = program_fd_limit();
-  req.stdin_fd = dev_null.get();
-  req.stdout_fd = out.get();
-  req.stderr_fd = err.get();
-  auto spawned = spawn_waiter(req);
-  if (!spawned) return done(spawned.error());
-
-  // The waiter is our child from now on: the SIGCHLD sweep must leave it to us.
-  leaders.insert(spawned->waiter);
-  r.waiter_pid = spawned->waiter;
-  r.waiter_start_ticks = process_start_ticks(spawned->waiter);
-  r.pid.reset();
-  r.status = ProcStatus::starting;
-  e->report.reset();
-  e->report_seen.clear();
-  e->launch_line.clear();
-  e->launched = [this, weak = std::weak_ptr<Entry>(e), first_run, done = std::move(done)](Status st) {
-    if (auto e = weak.lock(); e && st) {
-      spdlog::info("{} {} (pid {}): {}", first_run ? "started" : "restarted", e->rec.id, e->rec.pid.value_or(0),
-                   e->rec.command);
-    }
-    done(st);
-  };
-  e->launching = std::make_unique<asio::posix::stream_descriptor>(io, spawned->report.release());
-  ++launches;
-  std::weak_ptr<Entry> weak = e;
-  e->launch_timer = timers.after(kLaunchReportLimit, [this, weak] {
-    auto e = weak.lock();
-    if (!e || !e->launching) return;
-    e->launch_timer = 0;
-    spdlog::error("{}: its waiter (pid {}) did not report within {}; killing it", e->rec.id,
-                  e->rec.waiter_pid.value_or(0), format_duration(kLaunchReportLimit));
-    e->launch_line.clear();  // whatever it said, it is killed
-    launch_reported(e, make_error(Errc::failed, "the waiter sbx-shim did not report within " +
-                                                    format_duration(kLaunchReportLimit)));
-  });
-  read_launch_report(e);
-}
-
-void Supervisor::Impl::read_launch_report(const std::shared_ptr<Entry>& e) {
-  std::weak_ptr<Entry> weak = e;
-  e->launching->async_wait(asio::posix::stream_descriptor::wait_read, [this, weak](boost::system::error_code ec) {
-    if (ec == asio::error::operation_aborted) return;
-    auto e = weak.lock();
-    if (!e || !e->launching) return;
-    char buf[256];
-    for (;;) {
-      ssize_t n = ::read(e->launching->native_handle(), buf, sizeof buf);
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return read_launch_report(e);
-      if (n <= 0) break;  // the waiter is gone without a full line
-      e->launch_line.append(buf, static_cast<size_t>(n));
-      if (auto nl = e->launch_line.find('\n'); nl != std::string::npos) {
-        e->report_seen = e->launch_line.substr(nl + 1);  // the start of "exit STATUS", if it is quick
-        e->launch_line.resize(nl);
-        return launch_reported(e, parse_launch_report(e->launch_line, [&e] {
-          auto envp = e->envp;
-          envp.push_back(std::string(kRunTokenVar) + "=" + e->rec.run_token);
-          return exec_too_large(e->rec.argv, envp);
-        }));
-      }
-      if (e->launch_line.size() > 128) break;
-    }
-    launch_reported(e, parse_launch_report(""));
-  });
-}
-
-void Supervisor::Impl::launch_reported(const std::shared_ptr<Entry>& e, Result<pid_t> pid) {
-  ProcessRecord& r = e->rec;
-  timers.cancel(e->launch_timer);
-  e->launch_timer = 0;
-  int report_fd = e->launching->release();
-  e->launching.reset();
-  auto done = std::move(e->launched);
-  e->launched = nullptr;
-  pid_t waiter = r.waiter_pid.value_or(0);
-  if (!pid) {
-    ::close(report_fd);
-    // A waiter that reported a failure exits at once; one that did not report is killed
-    // (our unreaped child: the pid is its own). Either way reaping takes an instant.
-    if (!e->launch_line.starts_with("err ")) ::kill(waiter, SIGKILL);
-    ::waitpid(waiter, nullptr, 0);
-    leaders.erase(waiter);
-    r.waiter_pid.reset();
-    r.waiter_start_ticks.reset();
-    e->stop_when_launched.reset();
-    e->signals_when_launched.clear();
-    launch_finished();
-    done(make_error(Errc::failed, pid.error().message));
-    return;
-  }
-  e->report.reset(report_fd);
-  r.pid = *pid;
-  r.pid_start_ticks = process_start_ticks(*pid);
-  r.status = ProcStatus::running;
-  r.start_time = now_epoch_ms();
-  r.end_time.reset();
-  e->run_started = Clock::now();
-  watch_exit(e, true);
-  cap_logs(e);
-  if (r.timeout_ms) {
-    std::weak_ptr<Entry> weak = e;
-    e->timeout_timer = timers.after(Millis(*r.timeout_ms), [this, weak] {
-      auto e = weak.lock();
-      if (!e || e->rec.ended()) return;
-      e->timeout_timer = 0;
-      e->timed_out = true;
-      spdlog::info("{} ran for its timeout of {}: stopping it", e->rec.id, format_duration(Millis(*e->rec.timeout_ms)));
-      begin_stop(e, SIGTERM, kStopGrace, nullptr);
-    });
-  }
-  save(r);
-  launch_finished();
-  done(ok_status());
-  // What was asked while it was being launched, now that it has a pid and a group.
-  auto signals = std::move(e->signals_when_launched);
-  e->signals_when_launched.clear();
-  for (int sig : signals) signal_tree(e->rec, sig);
-  if (auto stop = e->stop_when_launched) {
-    e->stop_when_launched.reset();
-    begin_stop(e, stop->first, stop->second, nullptr);
-  }
-}
-
-void Supervisor::Impl::launch_finished() {
-  if (--launches > 0) return;
-  auto fns = std::move(when_no_launches);
-  when_no_launches.clear();
-  for (auto& fn : fns) fn();
-}
-
-namespace {
-
-/// The wait status the waiter wrote, if it got to write one.
-std::optional<int> read_exit_status(const std::string& path) {
-  auto text = read_file(path);
-  if (!text || text->empty()) return std::nullopt;
-  char* end = nullptr;
-  long v = std::strtol(text->c_str(), &end, 10);
-  if (end == text->c_str()) return std::nullopt;
-  return static_cast<int>(v);
-}
 
 }  // namespace
 
@@ -275,7 +66,8 @@ void Supervisor::Impl::arm_exit(const std::shared_ptr<Entry>& e) {
     if (!e || !e->pidfd) return;
     pid_t waiter = e->rec.waiter_pid.value_or(0);
     if (e->orphaned) {
-      if (process_alive(e->rec.pid.value_or(0), e->rec.pid_start_ticks)) return arm_exit(e);
+      reap_orphans_now();  // the program may be our child now, and a zombie
+      if (!e->orphan_status && process_alive(e->rec.pid.value_or(0), e->rec.pid_start_ticks)) return arm_exit(e);
     } else if (!e->own_child) {
       if (process_alive(waiter, e->rec.waiter_start_ticks)) return arm_exit(e);
     } else {
@@ -296,17 +88,26 @@ void Supervisor::Impl::waiter_ended(const std::shared_ptr<Entry>& e) {
   auto status = read_exit_status(exit_file);
   if (!status) status = read_reported_status(e->report_seen, e->report.get());  // the disk was full, say
   e->report.reset();
+  if (!status && e->rec.pid) {
+    // The waiter was killed: its program became our child (we are the subreaper) when the
+    // waiter was ours, and may have ended already; reaping it tells how.
+    reap_orphans_now();
+    status = e->orphan_status;
+  }
   if (!status && !e->orphaned && e->rec.pid && process_alive(*e->rec.pid, e->rec.pid_start_ticks)) {
-    // The waiter was killed, the program runs on: it is still running, whatever we can
-    // learn of its end later (only that it ended).
-    spdlog::error("{}: its waiter (pid {}) is gone while the process runs on; its exit status will be unknown",
-                  e->rec.id, e->rec.waiter_pid.value_or(0));
+    // The waiter was killed, the program runs on: it is still running. If it is our child,
+    // we reap it and learn its status; else only that it ended.
+    spdlog::error("{}: its waiter (pid {}) is gone while the process runs on", e->rec.id,
+                  e->rec.waiter_pid.value_or(0));
     e->orphaned = true;
     return watch_exit(e, false);
   }
+  if (!status && !e->rec.pid) {  // a waiter that ended before it exec'd anything (no 'go')
+    fail(e, "sbxd stopped while the process was starting");
+    return;
+  }
   if (!status) spdlog::error("{}: its waiter ended without telling the exit status", e->rec.id);
-  ended(e, status);
-  ::unlink(exit_file.c_str());  // the record, saved by now, holds it
+  ended(e, status);  // its final save removes the exit file
 }
 
 void Supervisor::Impl::cap_logs(const std::shared_ptr<Entry>& e) {
@@ -332,14 +133,18 @@ void Supervisor::Impl::uncap_logs(const std::shared_ptr<Entry>& e) {
   e->caps.clear();
 }
 
-void Supervisor::Impl::ended(const std::shared_ptr<Entry>& e, std::optional<int> wait_status) {
+void Supervisor::Impl::ended(const std::shared_ptr<Entry>& e, std::optional<int> wait_status, const char* unknown) {
   ProcessRecord& r = e->rec;
+  if (auto it = r.pid ? programs.find(*r.pid) : programs.end(); it != programs.end() && it->second.lock() == e)
+    programs.erase(it);
+  e->orphan_status.reset();
   uncap_logs(e);
   timers.cancel(e->timeout_timer);
   e->timeout_timer = 0;
   r.end_time = now_epoch_ms();
   r.exit_code.reset();
   r.signal.reset();
+  r.reason.reset();
   if (wait_status && WIFEXITED(*wait_status)) {
     r.exit_code = WEXITSTATUS(*wait_status);
     r.status = *r.exit_code == 0 ? ProcStatus::completed : ProcStatus::failed;
@@ -348,12 +153,19 @@ void Supervisor::Impl::ended(const std::shared_ptr<Entry>& e, std::optional<int>
     r.status = ProcStatus::killed;
   } else {
     r.status = ProcStatus::failed;
-    r.error = "exit status unknown: its waiter (sbx-shim) was killed before the process ended";
+    r.error = unknown;
   }
-  if (e->timed_out) {
+  // Ended by sbx on request: killed, with the reason, whatever the program made of the
+  // signal (an exit 0 on SIGTERM is still a stop); the real exit code or signal stays.
+  // A signal nobody asked sbx for (a crash, the OOM killer) has no reason.
+  bool by_asked_signal = wait_status && WIFSIGNALED(*wait_status) &&
+                         std::find(e->asked_signals.begin(), e->asked_signals.end(), WTERMSIG(*wait_status)) !=
+                             e->asked_signals.end();
+  if (e->stop_reason || by_asked_signal) {
     r.status = ProcStatus::killed;
-    r.reason = "timeout";
+    r.reason = e->stop_reason.value_or("kill");
   }
+  e->asked_signals.clear();
   spdlog::info("{} (pid {}) ended: {}{}", r.id, r.pid.value_or(0), status_name(r.status),
                r.exit_code ? " " + std::to_string(*r.exit_code) : r.signal ? " " + *r.signal : "");
   if (should_restart(*e)) return schedule_restart(e);
@@ -362,7 +174,7 @@ void Supervisor::Impl::ended(const std::shared_ptr<Entry>& e, std::optional<int>
 
 bool Supervisor::Impl::should_restart(const Entry& e) const {
   const ProcessRecord& r = e.rec;
-  if (e.stop_requested || e.timed_out || !e.own_child) return false;
+  if (e.stop_requested || !e.own_child) return false;
   if (r.max_restarts && r.restarts >= *r.max_restarts) return false;
   if (r.restart == "always") return true;
   return r.restart == "on-failure" && r.status != ProcStatus::completed;
@@ -376,6 +188,8 @@ void Supervisor::Impl::schedule_restart(const std::shared_ptr<Entry>& e) {
   e->backoff = std::min(e->backoff * 2, kMaxBackoff);
   r.status = ProcStatus::starting;  // it will start again; the last exit stays in the record
   r.pid.reset();
+  r.waiter_pid.reset();  // gone: a record starting without a waiter is not adopted
+  r.waiter_start_ticks.reset();
   save(r);
   spdlog::info("{} restarts in {}", r.id, format_duration(delay));
   std::weak_ptr<Entry> weak = e;
@@ -385,7 +199,7 @@ void Supervisor::Impl::schedule_restart(const std::shared_ptr<Entry>& e) {
     e->restart_timer = 0;
     if (frozen) return;  // detaching: the record says starting, as it was
     e->rec.restarts++;
-    launch(e, false, [this, weak](Status st) {
+    auto could_not = [this, weak](Status st) {
       auto e = weak.lock();
       if (!e || st) return;
       e->rec.status = ProcStatus::error;
@@ -393,7 +207,8 @@ void Supervisor::Impl::schedule_restart(const std::shared_ptr<Entry>& e) {
       e->rec.end_time = now_epoch_ms();
       spdlog::info("{} could not restart: {}", e->rec.id, st.error().message);
       finalize(e);
-    });
+    };
+    if (auto launching = launch(e, false, could_not); !launching) could_not(launching);
   });
 }
 
@@ -406,13 +221,14 @@ void Supervisor::Impl::finalize(const std::shared_ptr<Entry>& e) {
   maybe_cleanup(e);
 }
 
-void Supervisor::Impl::begin_stop(const std::shared_ptr<Entry>& e, int sig, Millis grace, std::function<void()> done) {
+void Supervisor::Impl::begin_stop(const std::shared_ptr<Entry>& e, int sig, Millis grace, const std::string& reason,
+                                   std::function<void()> done) {
   e->stop_requested = true;
   // Even without a caller waiting (a --timeout), the stop goes on until the tree is gone.
   e->stop_done.push_back(done ? std::move(done) : [] {});
   if (e->launching) {  // no pid yet: stop it the moment it has one (or end with its failure)
-    bool kill_asked = e->stop_when_launched && e->stop_when_launched->first == SIGKILL;
-    if (!kill_asked) e->stop_when_launched = std::make_pair(sig, grace);
+    bool kill_asked = e->stop_when_launched && e->stop_when_launched->sig == SIGKILL;
+    if (!kill_asked) e->stop_when_launched = Entry::PendingStop{sig, grace, reason};
     return;
   }
   if (e->restart_timer) {  // between two runs: nothing runs, the last run's end is final
@@ -423,9 +239,10 @@ void Supervisor::Impl::begin_stop(const std::shared_ptr<Entry>& e, int sig, Mill
     return;
   }
   bool leader_live = !e->rec.ended();
-  if (!e->rec.pid) return check_stop(e);
+  if (!e->rec.pid && e->rec.ended()) return check_stop(e);
+  if (leader_live && !e->stop_reason) e->stop_reason = reason;  // the first stop's reason stands
   if (leader_live || tree_alive(e->rec)) {
-    signal_tree(e->rec, sig);
+    signal_tree(e->rec, sig);  // without a pid (adopted while starting): by its token
     if (sig == SIGKILL) {
       e->sent_kill = true;
       e->kill_sent_at = Clock::now();
@@ -494,7 +311,12 @@ void Supervisor::Impl::reap_orphans_now() {
     if (end == p) break;
     p = end;
     while (*p == ' ') ++p;
-    if (pid > 1 && !leaders.count(static_cast<pid_t>(pid))) ::waitpid(static_cast<pid_t>(pid), nullptr, WNOHANG);
+    if (pid <= 1 || leaders.count(static_cast<pid_t>(pid))) continue;
+    std::shared_ptr<Entry> e;  // the program of a run whose waiter was lost, or a stranger
+    if (auto it = programs.find(static_cast<pid_t>(pid)); it != programs.end()) e = it->second.lock();
+    if (e && process_start_ticks(static_cast<pid_t>(pid)) != e->rec.pid_start_ticks) e.reset();
+    int status = 0;
+    if (::waitpid(static_cast<pid_t>(pid), &status, WNOHANG) == pid && e) e->orphan_status = status;
   }
 }
 

@@ -9,12 +9,18 @@
 // Only the program and what it starts carry the token: a tree kill that finds processes by
 // it must never find the shim (nor any helper the shim itself clones).
 //
-// fd 0, 1, 2: the program's stdin, stdout and stderr; fd 3: the report to sbxd:
-//   "ok PID\n" once PROGRAM was exec'd, or "err chdir|exec ERRNO\n";
-//   then, when PROGRAM ends, "exit STATUS\n" with its raw wait status.
-// The status also goes to EXIT_FILE (atomically, fsync'd), which outlives the pipe when
-// sbxd is restarted; the pipe covers a disk too full for the file. Then the shim exits 0.
-// The program leads its own session and process group.
+// fd 0, 1, 2: the program's stdin, stdout and stderr. fd 3: a socket to sbxd, the one place
+// this line protocol is defined:
+//   sbxd -> shim  "g" once sbxd has recorded this waiter's pid: only then is PROGRAM started.
+//                 End of file instead (sbxd died, or could not write the record): the shim
+//                 exits 0 and starts nothing.
+//   shim -> sbxd  "ok PID\n" once PROGRAM was exec'd, or "err chdir|exec ERRNO\n";
+//                 then, when PROGRAM ends, "exit STATUS\n" with its raw wait status.
+// The status also goes to EXIT_FILE (atomically, fsync'd), which outlives the socket when
+// sbxd is restarted; the socket covers a disk too full for the file. The program is reaped
+// only after both: until then its pid and process group cannot be reused, so a signal
+// sbxd sends for it meanwhile reaches it or its zombie, never a stranger. Then the shim
+// exits 0. The program leads its own session and process group.
 //
 // Only libc: the shim is exec'd once per run and must start fast and stay small.
 
@@ -76,6 +82,13 @@ void write_exit_file(const char* path, int status) {
   }
 }
 
+/// The raw wait status (as waitpid(2) gives it) of what waitid(2) reported.
+int wait_status(const siginfo_t& info) {
+  if (info.si_code == CLD_EXITED) return (info.si_status & 0xff) << 8;
+  if (info.si_code == CLD_DUMPED) return (info.si_status & 0x7f) | 0x80;
+  return info.si_status & 0x7f;  // CLD_KILLED
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -120,6 +133,15 @@ int main(int argc, char** argv) {
     free(child_env);
     return 1;
   }
+  char go = 0;
+  ssize_t got;
+  do {
+    got = ::read(kReportFd, &go, 1);
+  } while (got < 0 && errno == EINTR);
+  if (got != 1 || go != 'g') {  // sbxd has no record of this run: start nothing
+    free(child_env);
+    return 0;
+  }
   pid_t pid = ::fork();
   if (pid == 0) {
     sbx::shim::exec_child(err_pipe[1], kReportFd, cwd, set_nofile ? &nofile : nullptr, program, child_argv,
@@ -151,12 +173,15 @@ int main(int argc, char** argv) {
   snprintf(line, sizeof line, "ok %d\n", static_cast<int>(pid));
   report(line);
 
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0) {
+  siginfo_t info{};
+  while (::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOWAIT) != 0) {
     if (errno != EINTR) return 1;
   }
+  int status = wait_status(info);
   write_exit_file(exit_file, status);
   snprintf(line, sizeof line, "exit %d\n", status);
   report(line);  // sbxd may be gone: SIGPIPE is ignored and the file has it
+  while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
+  }
   return 0;
 }

@@ -257,5 +257,49 @@ class HostileClients(SbxTestCase):
         self.assert_same_daemon(dpid, "closing stalled clients")
 
 
+class OneDaemonPerStateFolder(SbxTestCase):
+    """A login shell (XDG_RUNTIME_DIR set) and a cron job (not set) share the state folder
+    ~/.local/state/sbx: its records must never have two daemons."""
+
+    def test_second_daemon_on_the_same_state_folder_refuses(self):
+        base = os.path.join(self.home, "xdg")
+        state, run_a, run_b = (os.path.join(base, d) for d in ("state", "run-a", "run-b"))
+        for d in (state, run_a, run_b):
+            os.makedirs(d, mode=0o700)
+        env = {k: v for k, v in self.env.items() if k != "SBX_HOME"}
+        env["XDG_STATE_HOME"] = state
+        env["HOME"] = base
+        first_pid_file = os.path.join(run_a, "sbx", "sbxd.pid")
+
+        def stop(pid_file):
+            try:
+                with open(pid_file) as f:
+                    pid = int(f.read().split()[0])
+            except (OSError, ValueError, IndexError):
+                return
+            if pid_alive(pid):
+                os.kill(pid, signal.SIGTERM)
+                wait_until(lambda: not pid_alive(pid), 10, "a daemon of this test stopped")
+        # Last in, first out: a second daemon that should not exist, then the first.
+        self.addCleanup(stop, first_pid_file)
+        self.addCleanup(stop, os.path.join(run_b, "sbx", "sbxd.pid"))
+
+        r = subprocess.run([SBXD], env={**env, "XDG_RUNTIME_DIR": run_a}, stdin=subprocess.DEVNULL,
+                           capture_output=True, timeout=20)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        first = wait_until(lambda: os.path.exists(first_pid_file) and open(first_pid_file).read().strip(), 5,
+                           "the first daemon's pid")
+        r = subprocess.run([SBXD], env={**env, "XDG_RUNTIME_DIR": run_b}, stdin=subprocess.DEVNULL,
+                           capture_output=True, timeout=20)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertEqual(r.stdout, b"")
+        err = r.stderr.decode()
+        self.assertRegex(err, r"^sbxd: [^\n]*\n$", "one line")
+        self.assertIn(f"pid {first}", err, "the line names the first daemon")
+        self.assertIn(os.path.join(state, "sbx"), err, "the line names the state folder")
+        self.assertFalse(os.path.exists(os.path.join(run_b, "sbx", "sbxd.sock")), "the second one listens")
+        self.assertTrue(pid_alive(int(first)))
+
+
 if __name__ == "__main__":
     main()

@@ -5,6 +5,7 @@ record valid TOML, and survives corrupt records.  (test_daemon.py covers one ado
 and one record across `daemon stop`; this file goes further.)"""
 import json
 import os
+import re
 import signal
 import threading
 import time
@@ -269,6 +270,75 @@ class SurviveKill9(DurabilityCase):
             wait_until(lambda p=p: not pid_alive(p), 5, f"pid {p} ended by the harness teardown")
         self.assertEqual(self.daemon_pids_for_home(), [])
         os.makedirs(self.home, exist_ok=True)  # the cleanup runs teardown once more
+
+
+class WaiterLost(DurabilityCase):
+    def test_exit_code_when_the_waiter_is_killed_while_the_daemon_runs(self):
+        # sbxd is the subreaper: the program of a killed waiter becomes its child, so sbxd
+        # reaps it and learns its real status.
+        f = self.flag("go")
+        i = self.run_py(WAIT_FLAG, f, "7", start_args=("--id", "lost"))
+        pid = self.show(i)["pid"]
+        shim = self.shim_of(pid)
+        os.kill(shim, signal.SIGKILL)
+        wait_until(lambda: int(proc_stat(pid)[1]) == self.daemon_pid(), 5, "the program re-parented to sbxd")
+        self.assertEqual(self.status(i), "running")
+        self.touch(f)
+        r = self.run("wait", i, "--timeout", "10s", timeout=20)
+        self.assertEqual(r.returncode, 7, r.stderr)
+        rec = self.show(i)
+        self.assertEqual((rec["status"], rec.get("exit_code")), ("failed", 7), rec)
+        self.assertNotIn("error", rec)
+        self.assert_records_stayed_valid()
+
+    def test_exit_code_when_the_waiter_is_killed_after_the_program_ended(self):
+        # the program ends first and stays a zombie of the waiter, then the waiter is killed
+        # before it reaped it (stopped, so the order is certain)
+        f = self.flag("go")
+        i = self.run_py(WAIT_FLAG, f, "5", start_args=("--id", "late"))
+        pid = self.show(i)["pid"]
+        shim = self.shim_of(pid)
+        os.kill(shim, signal.SIGSTOP)
+        self.touch(f)
+        wait_until(lambda: proc_stat(pid)[0] == "Z", 5, "the program a zombie")
+        os.kill(shim, signal.SIGKILL)
+        r = self.run("wait", i, "--timeout", "10s", timeout=20)
+        self.assertEqual(r.returncode, 5, r.stderr)
+        self.assertEqual(self.show(i).get("exit_code"), 5)
+
+
+class AcrossBoots(DurabilityCase):
+    def test_a_run_of_another_boot_is_never_adopted(self):
+        # A reboot is simulated: the live record says another boot id, and the daemon that
+        # reads it is new. Pids and start ticks restart at boot, so the still-running pid
+        # with its start ticks must not be taken for the run, nor signalled.
+        i = self.start("--id", "old", "--", "sleep", "300")
+        pid = self.show(i)["pid"]
+        self.kill9_daemon()
+        path = os.path.join(self.processes_dir, "old.toml")
+        with open(path, "rb") as f:
+            text = f.read()
+        other = b'boot_id = "00000000-0000-4000-8000-000000000000"'
+        edited = re.sub(rb'(?m)^boot_id = ".*"$', other, text)
+        if edited == text:  # a record without the key gets one
+            edited = text.replace(b'\nstatus = ', b"\n" + other + b'\nstatus = ', 1)
+        with open(path + ".new", "wb") as f:
+            f.write(edited)
+        os.rename(path + ".new", path)
+        rec = self.show(i)
+        self.assertEqual(rec["status"], "failed", rec)
+        self.assertRegex(rec.get("error", ""), r"system was restarted", rec)
+        self.assertNotIn("exit_code", rec)
+        self.assertEqual(self.run("wait", i).returncode, 1)
+        self.assertTrue(pid_alive(pid), "a process of this boot was signalled for a run of another")
+
+    def test_a_live_record_holds_the_boot_id(self):
+        i = self.start("--id", "now", "--", "sleep", "300")
+        with open(os.path.join(self.processes_dir, "now.toml"), "rb") as f:
+            rec = tomllib.load(f)
+        with open("/proc/sys/kernel/random/boot_id") as f:
+            self.assertEqual(rec.get("boot_id"), f.read().strip())
+        self.sbx_ok("kill", i)
 
 
 class Persistence(DurabilityCase):

@@ -1,9 +1,10 @@
 """A full disk: a clear error, the previous record intact, nothing lost once space is back."""
 import os
+import signal
 import subprocess
 import tomllib
 
-from harness import SbxTestCase, main, wait_until
+from harness import SbxTestCase, main, pid_alive, wait_until
 
 
 class FullDisk(SbxTestCase):
@@ -58,6 +59,55 @@ class FullDisk(SbxTestCase):
         os.unlink(self.filler)
         wait_until(lambda: self.record(i)["status"] == "killed", 5, "the final record on disk")
         self.assertEqual(self.record(i)["signal"], "SIGTERM")
+
+
+    def test_exit_file_kept_until_the_final_record_is_saved(self):
+        # The waiter's exit file holds the status until a final record does: a daemon that
+        # dies before it could save one leaves it to the next daemon.
+        flag = os.path.join(self.home, "go")  # outside the full folder
+        i = self.start("--id", "c", "--", "sh", "-c", f"while [ ! -e {flag} ]; do sleep 0.01; done; exit 5")
+        exit_file = os.path.join(self.state, "processes", "c.exit")
+        self.fill()
+        # one free page: the waiter's exit file takes it, the final record finds none
+        size = os.path.getsize(self.filler)
+        os.truncate(self.filler, ((size + 4095) // 4096 - 1) * 4096)
+        with open(flag, "w"):
+            pass
+        wait_until(lambda: self.status(i) == "failed", 5, "the end")
+        self.assertEqual(self.record(i)["status"], "running")  # the final record is not on disk
+        self.assertTrue(os.path.exists(exit_file), "the exit file went before a record held its status")
+        dpid = self.daemon_pid()
+        os.kill(dpid, signal.SIGKILL)
+        wait_until(lambda: not pid_alive(dpid), 5, "daemon gone")
+        os.unlink(self.filler)
+        self.assertEqual(self.run("wait", i).returncode, 5)  # a new daemon, from the exit file
+        self.assertEqual((self.record(i)["status"], self.record(i)["exit_code"]), ("failed", 5))
+        self.assertFalse(os.path.exists(exit_file), "the exit file stays once the final record is saved")
+
+    def test_exit_file_removed_once_the_retry_saved_the_final_record(self):
+        flag = os.path.join(self.home, "go")
+        i = self.start("--id", "r", "--", "sh", "-c", f"while [ ! -e {flag} ]; do sleep 0.01; done; exit 6")
+        exit_file = os.path.join(self.state, "processes", "r.exit")
+        self.fill()
+        size = os.path.getsize(self.filler)
+        os.truncate(self.filler, ((size + 4095) // 4096 - 1) * 4096)
+        with open(flag, "w"):
+            pass
+        wait_until(lambda: self.status(i) == "failed", 5, "the end")
+        self.assertTrue(os.path.exists(exit_file), "the exit file went before a record held its status")
+        os.unlink(self.filler)
+        wait_until(lambda: self.record(i)["status"] == "failed", 5, "the final record on disk")
+        self.assertEqual(self.record(i)["exit_code"], 6)
+        wait_until(lambda: not os.path.exists(exit_file), 2, "the exit file removed after the save")
+
+    def test_refused_start_runs_nothing(self):
+        marker = os.path.join(self.home, "ran")
+        self.fill()
+        r = self.run("start", "--id", "d", "--", "sh", "-c", f"touch {marker}")
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertRegex(r.stderr.decode(), r"^sbx: cannot record 'd' before starting it: .*No space left on device\n$")
+        self.assertEqual(self.run("status", "d").returncode, 3)
+        self.assertFalse(os.path.exists(marker), "a start that could not be recorded ran its program")
 
 
 if __name__ == "__main__":

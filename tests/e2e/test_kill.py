@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """sbx kill: graceful stop, process tree, escalation, -s, --no-wait, --all."""
 import os
+import signal
 import time
 
 from harness import PY, SIGNUM, SbxTestCase, has_sig, main, pid_alive, proc_children, wait_until
@@ -87,8 +88,10 @@ class DefaultKill(SbxTestCase):
         wait_until(lambda: has_sig(pid, "SigCgt", SIGNUM["TERM"]), 5, "handler installed")
         self.sbx_ok("kill", i)
         rec = self.show(i)
-        self.assertEqual((rec["status"], rec.get("exit_code")), ("completed", 0))
+        # ended by sbx on request: killed, why, and the real exit code
+        self.assertEqual((rec["status"], rec.get("reason"), rec.get("exit_code")), ("killed", "kill", 0), rec)
         self.assertNotIn("signal", rec)
+        self.assertEqual(self.run("wait", i).returncode, 0)
 
     def test_several_ids(self):
         a = self.start("--", "sleep", "300")
@@ -190,6 +193,74 @@ class KillErrors(SbxTestCase):
         self.assertErrorLine(self.run("kill", "-s", "HUP", "nosuch"), 3, "kill -s HUP nosuch")
         self.assertErrorLine(self.run("kill", "bad id!"), 2, "kill 'bad id!'")
         self.assertEqual(self.status(i), "running")
+
+
+# Exits 0 on SIGTERM (a clean shutdown, as PostgreSQL's smart one), 3 on SIGHUP.
+CLEAN_ON_TERM = ("import signal,sys,time\n"
+                 "signal.signal(signal.SIGTERM, lambda s,f: sys.exit(0))\n"
+                 "signal.signal(signal.SIGHUP, lambda s,f: sys.exit(3))\n"
+                 "print('ready', flush=True)\n"
+                 "time.sleep(300)\n")
+
+
+class EndedOnRequest(SbxTestCase):
+    """One rule: a process that sbx ended on request is `killed` with a `reason` (kill,
+    timeout, stop) and keeps its real exit code or signal, which `sbx wait` returns; a
+    signal nobody asked sbx for leaves `killed` with the signal and no reason."""
+
+    def clean(self, *start_args) -> str:
+        i = self.start(*start_args, "--", PY, "-c", CLEAN_ON_TERM)
+        wait_until(lambda: self.read_log(i) == b"ready\n", 5, "handlers installed")
+        return i
+
+    def assertEnd(self, i, status, reason, code=None, sig=None, wait_rc=None):
+        rec = self.show(i)
+        self.assertEqual((rec["status"], rec.get("reason"), rec.get("exit_code"), rec.get("signal")),
+                         (status, reason, code, sig), rec)
+        self.assertEqual(self.run("wait", i).returncode, wait_rc if wait_rc is not None else code)
+
+    def test_kill_of_a_clean_shutdown(self):
+        i = self.clean()
+        self.sbx_ok("kill", i)
+        self.assertEnd(i, "killed", "kill", code=0)
+
+    def test_timeout_of_a_clean_shutdown(self):
+        i = self.clean("--timeout", "300ms")
+        self.assertEqual(self.run("wait", i, timeout=20).returncode, 0)
+        self.assertEnd(i, "killed", "timeout", code=0)
+
+    def test_daemon_stop_of_a_clean_shutdown(self):
+        i = self.clean()
+        self.sbx_ok("daemon", "stop", timeout=20)
+        self.assertEnd(i, "killed", "stop", code=0)
+
+    def test_kill_through_a_wrapper_that_exits_128_plus_n(self):
+        # runuser and many shells report the child's SIGTERM as exit 143
+        i = self.start("--", "sh", "-c", "trap 'exit 143' TERM; echo ready; while :; do sleep 0.01; done")
+        wait_until(lambda: self.read_log(i) == b"ready\n", 5, "trap installed")
+        self.sbx_ok("kill", i)
+        self.assertEnd(i, "killed", "kill", code=143)
+
+    def test_kill_by_signal_keeps_the_signal(self):
+        i = self.start("--", "sleep", "300")
+        self.sbx_ok("kill", i)
+        self.assertEnd(i, "killed", "kill", sig="SIGTERM", wait_rc=128 + 15)
+
+    def test_signal_delivery_counts_only_when_it_ends_the_run(self):
+        i = self.clean()
+        self.sbx_ok("kill", "-s", "HUP", i)  # handled: it exits 3 by itself
+        wait_until(lambda: self.status(i) != "running", 5, "end")
+        self.assertEnd(i, "failed", None, code=3)
+        j = self.start("--", "sleep", "300")
+        self.sbx_ok("kill", "-s", "USR1", j)  # not handled: the signal ends it
+        wait_until(lambda: self.status(j) != "running", 5, "end")
+        self.assertEnd(j, "killed", "kill", sig="SIGUSR1", wait_rc=128 + 10)
+
+    def test_a_signal_nobody_asked_sbx_for_has_no_reason(self):
+        i = self.start("--", "sleep", "300")
+        os.kill(self.show(i)["pid"], signal.SIGKILL)  # the OOM killer, say
+        wait_until(lambda: self.status(i) != "running", 5, "end")
+        self.assertEnd(i, "killed", None, sig="SIGKILL", wait_rc=128 + 9)
 
 
 if __name__ == "__main__":

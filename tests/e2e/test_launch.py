@@ -8,9 +8,10 @@ real sbx-shim (same pid), so every in-between state is reached without timing gu
 import json
 import os
 import shlex
+import signal
 import tomllib
 
-from harness import SBXD, SbxTestCase, main, pid_alive, wait_until
+from harness import SBXD, SbxTestCase, main, pid_alive, proc_stat, wait_until
 
 REAL_SHIM = os.path.join(os.path.dirname(SBXD), "sbx-shim")
 
@@ -120,6 +121,45 @@ class Launch(LaunchCase):
         self.sbx_ok("kill", "r")
         self.assertEqual(self.show("r")["status"], "killed")
         self.assertFalse(pid_alive(rec["pid"]))
+
+
+class CrashWhileLaunching(LaunchCase):
+    """sbxd dies between spawning a run's waiter and the exec's report: the record it wrote
+    first already names the waiter, so the next daemon adopts the run and nothing runs
+    untracked."""
+
+    def crash_while_launching(self, i: str, *argv) -> tuple[dict, int]:
+        self.spawn("start", "--id", i, "--", *argv)  # it loses its daemon: what it says is not the point
+        self.launching(i)
+        dpid = self.daemon_pid()
+        os.kill(dpid, signal.SIGKILL)
+        wait_until(lambda: not pid_alive(dpid), 5, "daemon gone")
+        return self.record_file(i), dpid
+
+    def test_the_next_daemon_adopts_the_run(self):
+        rec, old = self.crash_while_launching("c", "sleep", "300")
+        self.assertEqual(rec["status"], "starting", rec)
+        waiter = rec.get("waiter_pid")
+        self.assertIsInstance(waiter, int, f"the record of a run being launched names no waiter: {rec}")
+        self.track(waiter)
+        self.release()  # the waiter execs the program now, its daemon gone
+        run = wait_until(lambda: (lambda r: r if r["status"] == "running" else None)(self.show("c")), 10,
+                         "the run adopted as running")
+        self.assertNotEqual(self.daemon_pid(), old)
+        self.assertTrue(pid_alive(run["pid"]))
+        self.assertEqual(int(proc_stat(run["pid"])[1]), waiter, "its program is the waiter's child")
+        self.assertEqual(self.record_file("c")["pid"], run["pid"], "the record on disk has the pid")
+        self.sbx_ok("kill", "c")
+        rec = self.show("c")
+        self.assertEqual((rec["status"], rec.get("signal"), rec.get("reason")), ("killed", "SIGTERM", "kill"), rec)
+        self.assertFalse(pid_alive(run["pid"]))
+        self.assertEqual(self.run("wait", "c").returncode, 128 + 15)
+
+    def test_its_exit_code_is_known(self):
+        self.crash_while_launching("e", "sh", "-c", "exit 9")
+        self.release()
+        self.assertEqual(self.run("wait", "e", "--timeout", "10s").returncode, 9)
+        self.assertEqual(self.show("e").get("exit_code"), 9)
 
 
 class WaiterWithoutReport(LaunchCase):

@@ -215,6 +215,33 @@ class Rm(RemoveCase):
         self.assertEqual(self.run("rm", i, "nosuch").returncode, 3)
 
 
+class LeftBehind(RemoveCase):
+    """A process that ended may have left something running on purpose (a setup script
+    that starts a service with setsid): forgetting its record must not kill that."""
+
+    def started_service(self) -> tuple[str, int]:
+        pidfile = os.path.join(self.home, "service.pid")
+        i = self.start("--", "sh", "-c", f'setsid sleep 300 & echo $! > {pidfile}; exit 0')
+        self.assertEqual(self.run("wait", i).returncode, 0)
+        svc = wait_until(lambda: os.path.exists(pidfile) and open(pidfile).read().strip(), 5, "the service's pid")
+        svc = int(svc)
+        self.track(svc)
+        self.assertTrue(pid_alive(svc))
+        return i, svc
+
+    def test_rm_of_an_ended_process_only_forgets(self):
+        i, svc = self.started_service()
+        self.sbx_ok("rm", i)
+        self.assertGone(i, grace=0)
+        self.assertTrue(pid_alive(svc), "rm of an ended record killed what it left running")
+
+    def test_rm_force_of_an_ended_process_only_forgets(self):
+        i, svc = self.started_service()
+        self.sbx_ok("rm", "-f", i)
+        self.assertGone(i, grace=0)
+        self.assertTrue(pid_alive(svc), "rm -f of an ended record killed what it left running")
+
+
 class Prune(RemoveCase):
     def test_prune_keeps_live_and_removes_ended(self):
         live = self.start("--", "sleep", "300")

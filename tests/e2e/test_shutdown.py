@@ -70,13 +70,15 @@ class ShutdownCase(SbxTestCase):
         for i, rec in recs.items():
             self.assertIn(rec.get("status"), FINAL, f"record {i} not final: {rec}")
             self.assertIn("end_time", rec, rec)
-        self.assertEqual((recs[ids["plain"]]["status"], recs[ids["plain"]].get("signal")), ("killed", "SIGTERM"))
-        self.assertEqual((recs[ids["tree"]]["status"], recs[ids["tree"]].get("signal")), ("killed", "SIGTERM"))
+        # ended by the stop: killed, reason stop, and each keeps its real exit code or signal
+        for k in ("plain", "tree"):
+            rec = recs[ids[k]]
+            self.assertEqual((rec["status"], rec.get("reason"), rec.get("signal")), ("killed", "stop", "SIGTERM"), k)
         for k in ids:
-            if k.startswith("slow"):
-                self.assertEqual((recs[ids[k]]["status"], recs[ids[k]].get("exit_code")), ("completed", 0), k)
-                self.assertNotIn("signal", recs[ids[k]])
-        self.assertEqual((recs[ids["trap"]]["status"], recs[ids["trap"]].get("exit_code")), ("completed", 0))
+            if k.startswith("slow") or k == "trap":
+                rec = recs[ids[k]]
+                self.assertEqual((rec["status"], rec.get("reason"), rec.get("exit_code")), ("killed", "stop", 0), k)
+                self.assertNotIn("signal", rec)
         self.assertEqual(self.read_log(ids["trap"]), b"done\n")
         self.assertEqual((recs[ids["ended"]]["status"], recs[ids["ended"]].get("exit_code")), ("failed", 6))
         self.assertEqual(recs[ids["backoff"]]["status"], "failed", recs[ids["backoff"]])

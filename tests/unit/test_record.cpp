@@ -158,6 +158,12 @@ TEST_CASE("wait_exit_code") {
     r.signal = "SIG37";
     CHECK(sbx::wait_exit_code(r) == 165);
   }
+  SUBCASE("ended by sbx on request keeps the real code: a clean exit 0 on SIGTERM is 0") {
+    r.status = ProcStatus::killed;
+    r.reason = "kill";
+    r.exit_code = 0;
+    CHECK(sbx::wait_exit_code(r) == 0);
+  }
   SUBCASE("could not start is 127") {
     r.status = ProcStatus::error;
     r.error = "no such file";
@@ -185,6 +191,15 @@ TEST_CASE("TOML round trip: every optional key unset") {
   CHECK(back.restarts == 0);
   CHECK(back.argv.empty());
   CHECK(back.env.empty());
+}
+
+TEST_CASE("TOML: the boot id of a run round-trips; a record without one has none") {
+  auto r = full_record();
+  r.boot_id = "6d2c2ac1-4ebb-4ac7-8ae4-3853b33a894d";
+  CHECK(record_to_toml(r).find("boot_id = \"6d2c2ac1-4ebb-4ac7-8ae4-3853b33a894d\"") != std::string::npos);
+  CHECK(toml_round_trip(r).boot_id == r.boot_id);
+  CHECK(toml_round_trip(minimal_record()).boot_id.empty());
+  CHECK(record_to_toml(minimal_record()).find("boot_id") == std::string::npos);
 }
 
 TEST_CASE("TOML round trip: each status, exit code 0, epoch time 0") {
