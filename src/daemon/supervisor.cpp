@@ -170,6 +170,8 @@ void Supervisor::start(StartSpec spec, StartFn done) {
     if (found) {
       r.argv = *words;
       e->program = *found;
+    } else if (words && !is_shell_builtin((*words)[0])) {
+      r.argv = *words;  // no such program: refused below, as in the argv form
     } else {
       r.argv = {"/bin/sh", "-c", spec.shell_line};
       e->program = "/bin/sh";
