@@ -116,6 +116,8 @@ class NonUtf8Bytes(SbxTestCase):
         rec = self.show("nope")
         self.assertEqual(rec["status"], "error")
         self.assertIn(b"caf\xe9-no-such-program", unbytes(rec["error"]))
+        exit_event = json.loads(self.sbx_ok("logs", "nope", "--json").stdout.splitlines()[-1])
+        self.assertEqual(unbytes(exit_event["error"]), unbytes(rec["error"]))
 
     def test_session(self):
         session = b"s\xe9ance"
