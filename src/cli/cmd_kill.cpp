@@ -9,6 +9,7 @@
 #include "common/ids.hpp"
 #include "common/record_json.hpp"
 #include "common/signal_names.hpp"
+#include "proto/bytes.hpp"
 
 namespace sbx::cli {
 namespace json = boost::json;
@@ -31,7 +32,7 @@ int run_kill(const KillArgs& a) {
   if (a.all && session.empty()) {
     if (const char* s = std::getenv("SBX_SESSION"); s && *s) session = s;
   }
-  if (!session.empty()) args["session"] = session;
+  if (!session.empty()) args["session"] = proto::bytes_to_json(session);
   int sig = 15;
   if (!a.signal.empty()) {
     auto s = parse_signal(a.signal);

@@ -8,6 +8,7 @@
 #include "common/ids.hpp"
 #include "common/record_json.hpp"
 #include "common/utf8.hpp"
+#include "proto/bytes.hpp"
 #include "proto/protocol.hpp"
 
 namespace sbx::cli {
@@ -49,7 +50,7 @@ int run_logs(const LogsArgs& a) {
       ev["status"] = status_name(r->status);
       if (r->exit_code) ev["exit_code"] = *r->exit_code;
       if (r->signal) ev["signal"] = *r->signal;
-      if (r->error) ev["error"] = *r->error;
+      if (r->error) ev["error"] = proto::bytes_to_json(*r->error);
       print_json(ev);
     }
   }

@@ -8,6 +8,7 @@
 #include "cli/output.hpp"
 #include "common/ids.hpp"
 #include "common/record_json.hpp"
+#include "proto/bytes.hpp"
 
 namespace sbx::cli {
 namespace json = boost::json;
@@ -35,7 +36,7 @@ int run_ps(const PsArgs& a) {
   auto client = Client::connect(!a.no_start);
   if (!client) return a.no_start ? kExitOk : report(client.error());  // --no-start: quiet, for completion
   json::object args;
-  if (!a.session.empty()) args["session"] = a.session;
+  if (!a.session.empty()) args["session"] = proto::bytes_to_json(a.session);
   if (!a.status.empty()) args["status"] = a.status;
   if (!a.json) args["brief"] = true;  // the table and -q need a few keys only
   auto v = client->call("ps", std::move(args));

@@ -15,12 +15,14 @@
 #include "common/command_line.hpp"
 #include "common/duration.hpp"
 #include "common/ids.hpp"
+#include "proto/bytes.hpp"
 #include "proto/protocol.hpp"
 
 extern char** environ;
 
 namespace sbx::cli {
 namespace json = boost::json;
+using proto::bytes_to_json;
 
 namespace {
 
@@ -43,17 +45,18 @@ int run_start(const StartArgs& a) {
   if (!a.id.empty()) args["id"] = a.id;
   if (!a.argv_form && a.command.size() == 1) {
     if (a.command[0].find_first_not_of(" \t\n") == std::string::npos) return report_usage("the shell line is empty");
-    args["shell"] = a.command[0];
+    args["shell"] = bytes_to_json(a.command[0]);
   } else {
     if (a.command[0].empty()) return report_usage("the program name is empty");
     json::array argv;
-    for (const auto& w : a.command) argv.emplace_back(w);
+    for (const auto& w : a.command) argv.push_back(bytes_to_json(w));
     args["argv"] = std::move(argv);
   }
 
   std::string cwd = current_dir();
   if (!a.cwd.empty()) cwd = a.cwd[0] == '/' ? a.cwd : cwd + "/" + a.cwd;
-  args["cwd"] = cwd;
+  // Arguments, paths and the environment are bytes, not text: see proto/bytes.hpp.
+  args["cwd"] = bytes_to_json(cwd);
 
   std::map<std::string, std::string> env;
   for (const auto& file : a.env_files) {
@@ -69,10 +72,10 @@ int run_start(const StartArgs& a) {
     env[k] = v;
   }
   json::object overrides;
-  for (const auto& [k, v] : env) overrides[k] = v;
+  for (const auto& [k, v] : env) overrides[k] = bytes_to_json(v);
   args["env"] = std::move(overrides);
   json::array base;
-  for (char** e = environ; e && *e; ++e) base.emplace_back(*e);
+  for (char** e = environ; e && *e; ++e) base.push_back(bytes_to_json(*e));
   args["base_env"] = std::move(base);
 
   if (!a.timeout.empty()) {
@@ -105,7 +108,7 @@ int run_start(const StartArgs& a) {
     const char* s = std::getenv("SBX_SESSION");
     session = s && *s ? s : "default";
   }
-  args["session"] = session;
+  args["session"] = bytes_to_json(session);
 
   // Readiness requests are built (and checked) before anything starts.
   if (!a.wait_http.empty() && !a.wait_port) return report_usage("--http goes with --wait-port PORT");

@@ -14,6 +14,8 @@
 #include "cli/wait_ready.hpp"
 #include "common/duration.hpp"
 #include "common/ids.hpp"
+#include "common/utf8.hpp"
+#include "proto/bytes.hpp"
 
 namespace sbx::cli {
 namespace json = boost::json;
@@ -68,7 +70,7 @@ Result<json::object> wait_log_request(const std::string& id, const std::string& 
   if (auto st = check_id(id); !st) return st.error();
   json::object args;
   args["id"] = id;
-  args["pattern"] = pattern;
+  args["pattern"] = proto::bytes_to_json(pattern);
   args["regex"] = regex;
   if (!stream.empty()) {
     if (stream != "stdout" && stream != "stderr") return make_error(Errc::usage, "--stream takes stdout or stderr");
@@ -111,7 +113,7 @@ Result<json::object> wait_port_request(const WaitPortArgs& a) {
 std::string wait_label(const json::object& req) {
   auto str = [&](const char* key) -> std::string {
     const auto* v = req.if_contains(key);
-    return v && v->is_string() ? std::string(v->get_string()) : std::string();
+    return v ? escape_non_utf8(proto::bytes_from_json(*v).value_or("")) : std::string();
   };
   std::string label = str("id") + ": ";
   if (const auto* port = req.if_contains("port"); port && port->is_int64()) {
@@ -138,8 +140,10 @@ int run_wait_log(const WaitLogArgs& a) {
   if (a.json) {
     print_json(*v);
   } else {
-    const auto& line = v->as_object().at("line").as_string();
-    write_out(1, std::string(line) + "\n");
+    const auto* line = v->is_object() ? v->get_object().if_contains("line") : nullptr;
+    auto bytes = line ? proto::bytes_from_json(*line) : std::nullopt;
+    if (!bytes) return report(Error{Errc::protocol, "wait-log: unexpected reply from sbxd"});
+    write_out(1, *bytes + "\n");
   }
   return kExitOk;
 }

@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "common/clock.hpp"
+#include "common/utf8.hpp"
 
 namespace sbx::cli {
 
@@ -80,7 +81,8 @@ std::string format_ps_table(const std::vector<ProcessRecord>& records, const Tab
     std::string started = !r.start_time          ? "-"
                           : style.relative_time ? format_ago(*r.start_time, style.now)
                                                 : format_rfc3339(*r.start_time);
-    rows.push_back({r.id, r.pid ? std::to_string(*r.pid) : "-", status_name(r.status), exit, started, r.command});
+    rows.push_back({r.id, r.pid ? std::to_string(*r.pid) : "-", status_name(r.status), exit, started,
+                    escape_non_utf8(r.command)});
     colors.push_back(style.color ? status_color(r.status) : "");
   }
   std::array<std::size_t, 6> width{};

@@ -29,7 +29,8 @@ TableStyle table_style_for(int fd);
 /// "5s ago", "3m ago", "2h ago", "3d ago".
 std::string format_ago(EpochMs then, EpochMs now);
 
-/// The ps table: ID PID STATUS EXIT STARTED COMMAND, aligned (escape codes take no room).
+/// The ps table: ID PID STATUS EXIT STARTED COMMAND, aligned (escape codes take no room);
+/// the bytes of a COMMAND that are not UTF-8 read \xNN.
 std::string format_ps_table(const std::vector<ProcessRecord>& records, const TableStyle& style = {});
 
 }  // namespace sbx::cli

@@ -31,6 +31,25 @@ std::string_view trim(std::string_view s) {
 
 bool is_env_name(std::string_view name) { return is_name(name); }
 
+bool is_shell_builtin(std::string_view word) {
+  static constexpr std::string_view kWords[] = {
+      // POSIX special builtins and reserved words
+      ".", ":", "break", "continue", "eval", "exec", "exit", "export", "readonly", "return", "set", "shift",
+      "times", "trap", "unset", "case", "do", "done", "elif", "else", "esac", "fi", "for", "if", "in", "then",
+      "until", "while",
+      // regular builtins of dash and bash
+      "alias", "bg", "cd", "command", "echo", "false", "fc", "fg", "getopts", "hash", "jobs", "kill", "local",
+      "printf", "pwd", "read", "test", "true", "type", "ulimit", "umask", "unalias", "wait",
+      // bash only
+      "builtin", "caller", "compgen", "complete", "compopt", "coproc", "declare", "dirs", "disown", "enable",
+      "function", "help", "history", "let", "logout", "mapfile", "popd", "pushd", "readarray", "select",
+      "shopt", "source", "suspend", "time", "typeset"};
+  for (auto w : kWords) {
+    if (w == word) return true;
+  }
+  return false;
+}
+
 std::optional<std::vector<std::string>> split_plain_command(std::string_view line) {
   std::vector<std::string> words;
   std::string cur;

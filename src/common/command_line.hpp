@@ -12,6 +12,11 @@ namespace sbx {
 /// operators), and a first word without `=`. Anything else gives nullopt: run it with sh -c.
 std::optional<std::vector<std::string>> split_plain_command(std::string_view line);
 
+/// True for a word that a shell runs without a program: a builtin or a reserved word of
+/// POSIX sh, dash or bash (`exit`, `cd`, `export`, `.`, `:`, `if`, ...). A plain shell line
+/// whose first word is neither a program nor one of these cannot run.
+bool is_shell_builtin(std::string_view word);
+
 /// argv as one line a shell would split back into the same words ('it'"'"'s').
 std::string shell_join(const std::vector<std::string>& argv);
 

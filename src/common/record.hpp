@@ -60,7 +60,11 @@ struct ProcessRecord {
 /// signal N, 127 for a process that could not start (as a shell does).
 int wait_exit_code(const ProcessRecord& r);
 
-std::string record_to_toml(const ProcessRecord& r);
+/// `file`: the record file, pure ASCII; a byte string that is not UTF-8 is the inline
+/// table { base64 = "..." }. `display`: the same for `show`, but such a string is a
+/// TOML string whose other bytes read \xNN (no file: record_from_toml refuses it).
+enum class TomlView { file, display };
+std::string record_to_toml(const ProcessRecord& r, TomlView view = TomlView::file);
 Result<ProcessRecord> record_from_toml(std::string_view text);
 
 }  // namespace sbx

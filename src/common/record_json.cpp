@@ -3,28 +3,33 @@
 #include <boost/json/array.hpp>
 #include <boost/json/string.hpp>
 
+#include "proto/bytes.hpp"
+
 namespace sbx {
 namespace json = boost::json;
+using proto::bytes_to_json;
+using proto::get_opt_bytes;
 
 json::object record_to_json(const ProcessRecord& r) {
   json::object o;
   o["id"] = r.id;
-  o["command"] = r.command;
+  // What the user gave is bytes (proto/bytes.hpp); what sbx writes is text.
+  o["command"] = bytes_to_json(r.command);
   json::array argv;
-  for (const auto& a : r.argv) argv.emplace_back(a);
+  for (const auto& a : r.argv) argv.push_back(bytes_to_json(a));
   o["argv"] = std::move(argv);
-  o["cwd"] = r.cwd;
+  o["cwd"] = bytes_to_json(r.cwd);
   json::object env;
-  for (const auto& [k, v] : r.env) env[k] = v;
+  for (const auto& [k, v] : r.env) env[k] = bytes_to_json(v);
   o["env"] = std::move(env);
-  o["session"] = r.session;
+  o["session"] = bytes_to_json(r.session);
   if (r.pid) o["pid"] = *r.pid;
   o["status"] = status_name(r.status);
   if (r.start_time) o["start_time"] = format_rfc3339(*r.start_time);
   if (r.end_time) o["end_time"] = format_rfc3339(*r.end_time);
   if (r.exit_code) o["exit_code"] = *r.exit_code;
   if (r.signal) o["signal"] = *r.signal;
-  if (r.error) o["error"] = *r.error;
+  if (r.error) o["error"] = bytes_to_json(*r.error);
   if (r.reason) o["reason"] = *r.reason;
   if (r.timeout_ms) o["timeout_ms"] = *r.timeout_ms;
   o["auto_cleanup"] = r.auto_cleanup;
@@ -66,17 +71,17 @@ Result<ProcessRecord> record_from_json(const json::value& v) {
   if (!st) return make_error(Errc::protocol, "record has unknown status '" + *status + "'");
   r.id = *id;
   r.status = *st;
-  r.command = get_string(o, "command").value_or("");
+  r.command = get_opt_bytes(o, "command").value_or("");
   if (auto* a = o.if_contains("argv"); a && a->is_array()) {
     for (const auto& e : a->get_array()) {
-      if (e.is_string()) r.argv.emplace_back(e.get_string());
+      if (auto s = proto::bytes_from_json(e)) r.argv.push_back(std::move(*s));
     }
   }
-  r.cwd = get_string(o, "cwd").value_or("");
-  r.session = get_string(o, "session").value_or("default");
+  r.cwd = get_opt_bytes(o, "cwd").value_or("");
+  r.session = get_opt_bytes(o, "session").value_or("default");
   if (auto* e = o.if_contains("env"); e && e->is_object()) {
     for (const auto& [k, val] : e->get_object()) {
-      if (val.is_string()) r.env[std::string(k)] = std::string(val.get_string());
+      if (auto s = proto::bytes_from_json(val)) r.env[std::string(k)] = std::move(*s);
     }
   }
   if (auto p = get_int(o, "pid")) r.pid = static_cast<int>(*p);
@@ -85,7 +90,7 @@ Result<ProcessRecord> record_from_json(const json::value& v) {
   if (auto s = get_string(o, "end_time")) r.end_time = parse_rfc3339(*s);
   if (auto c = get_int(o, "exit_code")) r.exit_code = static_cast<int>(*c);
   r.signal = get_string(o, "signal");
-  r.error = get_string(o, "error");
+  r.error = get_opt_bytes(o, "error");
   r.reason = get_string(o, "reason");
   r.timeout_ms = get_int(o, "timeout_ms");
   if (auto m = get_int(o, "max_restarts")) r.max_restarts = static_cast<int>(*m);

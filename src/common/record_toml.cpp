@@ -4,12 +4,15 @@
 #define TOML_ASSERT(expr) static_cast<void>(0)
 #include <toml++/toml.h>
 
+#include <algorithm>
 #include <chrono>
 
 #include <sstream>
 
 #include "common/command_line.hpp"
 #include "common/record.hpp"
+#include "common/utf8.hpp"
+#include "proto/bytes.hpp"
 
 namespace sbx {
 namespace {
@@ -57,9 +60,57 @@ namespace {
 /// ASCII, so record_from_toml can refuse anything else before toml++ sees it.
 constexpr auto kFormat = toml::toml_formatter::default_flags & ~toml::format_flags::allow_literal_strings &
                          ~toml::format_flags::allow_multi_line_strings & ~toml::format_flags::allow_unicode_strings;
+
+std::string format_one(std::string_view key, std::string_view value) {
+  toml::table one;
+  one.insert(key, std::string(value));
+  std::ostringstream out;
+  out << toml::toml_formatter(one, kFormat);
+  return out.str();
+}
+
+/// "KEY = " as toml++ writes it (quoted when it must be).
+std::string key_prefix(std::string_view key) {
+  std::string line = format_one(key, "");
+  return line.substr(0, line.size() - 2);
+}
+
+/// A byte string for reading, in the TOML of `show`: a TOML string whose bytes that are not
+/// UTF-8 appear as \xNN, unambiguous next to the escaped backslash (\\) of a literal one.
+std::string display_string(std::string_view bytes) {
+  std::string out = "\"";
+  while (!bytes.empty()) {
+    std::size_t n = utf8_valid_prefix(bytes);
+    if (n > 0) {
+      std::string quoted = format_one("k", bytes.substr(0, n)).substr(4);  // k = "..."
+      out.append(quoted, 1, quoted.size() - 2);
+    }
+    if (n < bytes.size()) out += escape_non_utf8(bytes.substr(n++, 1));
+    bytes.remove_prefix(n);
+  }
+  return out + "\"";
+}
+
+toml::table tagged(std::string_view bytes) {
+  toml::table t;
+  t.insert(proto::kBytesKey, proto::base64_encode(bytes));
+  t.is_inline(true);
+  return t;
+}
+
+/// A string, or the tagged form of bytes that are not UTF-8.
+std::optional<std::string> bytes_at(const toml::node* n) {
+  if (!n) return std::nullopt;
+  if (auto s = n->value<std::string>()) return *s;
+  const toml::table* t = n->as_table();
+  if (!t || t->size() != 1) return std::nullopt;
+  auto b = (*t)[proto::kBytesKey].value<std::string>();
+  if (!b) return std::nullopt;
+  return proto::base64_decode(*b);
+}
 }  // namespace
 
-std::string record_to_toml(const ProcessRecord& r) {
+std::string record_to_toml(const ProcessRecord& r, TomlView view) {
   // Keys in a fixed, readable order (a toml::table would sort them): each is formatted
   // by toml++ as a one-key table, so quoting and escaping stay toml++'s.
   std::ostringstream out;
@@ -69,15 +120,32 @@ std::string record_to_toml(const ProcessRecord& r) {
     out << toml::toml_formatter(one, kFormat)
         << '\n';
   };
+  // What the user gave is bytes (proto/bytes.hpp); what sbx writes is text.
+  bool display = view == TomlView::display;
+  auto put_bytes = [&](std::string_view key, std::string_view bytes) {
+    if (is_utf8(bytes)) put(key, std::string(bytes));
+    else if (display) out << key_prefix(key) << display_string(bytes) << '\n';
+    else put(key, tagged(bytes));
+  };
   put("schema_version", kRecordSchemaVersion);
   put("id", r.id);
   put("status", status_name(r.status));
-  put("command", r.command);
-  toml::array argv;
-  for (const auto& a : r.argv) argv.push_back(a);
-  put("argv", std::move(argv));
-  put("cwd", r.cwd);
-  put("session", r.session);
+  put_bytes("command", r.command);
+  bool argv_text = std::all_of(r.argv.begin(), r.argv.end(), [](const std::string& a) { return is_utf8(a); });
+  if (display && !argv_text) {
+    out << key_prefix("argv") << "[ ";
+    for (std::size_t i = 0; i < r.argv.size(); ++i) out << (i ? ", " : "") << display_string(r.argv[i]);
+    out << " ]\n";
+  } else {
+    toml::array argv;
+    for (const auto& a : r.argv) {
+      if (is_utf8(a)) argv.push_back(a);
+      else argv.push_back(tagged(a));
+    }
+    put("argv", std::move(argv));
+  }
+  put_bytes("cwd", r.cwd);
+  put_bytes("session", r.session);
   if (r.pid) put("pid", *r.pid);
   if (r.pid_start_ticks) put("pid_start_ticks", static_cast<std::int64_t>(*r.pid_start_ticks));
   if (!r.run_token.empty()) put("run_token", r.run_token);
@@ -88,7 +156,7 @@ std::string record_to_toml(const ProcessRecord& r) {
   if (r.end_time) put("end_time", to_toml_time(*r.end_time));
   if (r.exit_code) put("exit_code", *r.exit_code);
   if (r.signal) put("signal", *r.signal);
-  if (r.error) put("error", *r.error);
+  if (r.error) put_bytes("error", *r.error);
   if (r.reason) put("reason", *r.reason);
   if (r.timeout_ms) put("timeout_ms", *r.timeout_ms);
   put("auto_cleanup", r.auto_cleanup);
@@ -98,9 +166,17 @@ std::string record_to_toml(const ProcessRecord& r) {
   put("log_max", r.log_max);
   if (r.dropped_stdout) put("dropped_stdout", r.dropped_stdout);
   if (r.dropped_stderr) put("dropped_stderr", r.dropped_stderr);
-  toml::table env;
-  for (const auto& [k, v] : r.env) env.insert(k, v);
   out << "\n[env]\n";
+  bool env_text = std::all_of(r.env.begin(), r.env.end(), [](const auto& kv) { return is_utf8(kv.second); });
+  if (display && !env_text) {
+    for (const auto& [k, v] : r.env) put_bytes(k, v);
+    return out.str();
+  }
+  toml::table env;
+  for (const auto& [k, v] : r.env) {
+    if (is_utf8(v)) env.insert(k, v);
+    else env.insert(k, tagged(v));
+  }
   if (!env.empty()) {
     out << toml::toml_formatter(env, kFormat)
         << '\n';
@@ -134,17 +210,17 @@ Result<ProcessRecord> record_from_toml(std::string_view text) {
   if (!st) return make_error(Errc::failed, "record has unknown status '" + *status + "'");
   r.id = *id;
   r.status = *st;
-  r.command = t["command"].value_or(std::string());
+  r.command = bytes_at(t.get("command")).value_or(std::string());
   if (auto* a = t["argv"].as_array()) {
     for (const auto& e : *a) {
-      if (auto s = e.value<std::string>()) r.argv.push_back(*s);
+      if (auto s = bytes_at(&e)) r.argv.push_back(std::move(*s));
     }
   }
-  r.cwd = t["cwd"].value_or(std::string());
-  r.session = t["session"].value_or(std::string("default"));
+  r.cwd = bytes_at(t.get("cwd")).value_or(std::string());
+  r.session = bytes_at(t.get("session")).value_or(std::string("default"));
   if (auto* e = t["env"].as_table()) {
     for (const auto& [k, v] : *e) {  // only variable names: they are what sbx writes
-      if (auto s = v.value<std::string>(); s && is_env_name(k.str())) r.env[std::string(k.str())] = *s;
+      if (auto s = bytes_at(&v); s && is_env_name(k.str())) r.env[std::string(k.str())] = std::move(*s);
     }
   }
   if (auto v = int_at(t, "pid")) r.pid = static_cast<int>(*v);
@@ -157,7 +233,7 @@ Result<ProcessRecord> record_from_toml(std::string_view text) {
   r.end_time = from_toml_time(t.get("end_time"));
   if (auto v = int_at(t, "exit_code")) r.exit_code = static_cast<int>(*v);
   if (auto v = t["signal"].value<std::string>()) r.signal = *v;
-  if (auto v = t["error"].value<std::string>()) r.error = *v;
+  if (auto v = bytes_at(t.get("error"))) r.error = std::move(*v);
   if (auto v = t["reason"].value<std::string>()) r.reason = *v;
   if (auto v = int_at(t, "timeout_ms")) r.timeout_ms = *v;
   if (auto v = int_at(t, "max_restarts")) r.max_restarts = static_cast<int>(*v);

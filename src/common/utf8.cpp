@@ -30,6 +30,39 @@ int sequence_length(const unsigned char* s, std::size_t n) {
 
 }  // namespace
 
+std::size_t utf8_valid_prefix(std::string_view bytes) {
+  const auto* s = reinterpret_cast<const unsigned char*>(bytes.data());
+  std::size_t i = 0;
+  while (i < bytes.size()) {
+    int len = sequence_length(s + i, bytes.size() - i);
+    if (len <= 0) break;
+    i += static_cast<std::size_t>(len);
+  }
+  return i;
+}
+
+bool is_utf8(std::string_view bytes) { return utf8_valid_prefix(bytes) == bytes.size(); }
+
+std::string escape_non_utf8(std::string_view bytes) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(bytes.size());
+  const auto* s = reinterpret_cast<const unsigned char*>(bytes.data());
+  for (std::size_t i = 0; i < bytes.size();) {
+    int len = sequence_length(s + i, bytes.size() - i);
+    if (len <= 0) {
+      out += "\\x";
+      out += kHex[s[i] >> 4];
+      out += kHex[s[i] & 15];
+      ++i;
+      continue;
+    }
+    out.append(bytes, i, static_cast<std::size_t>(len));
+    i += static_cast<std::size_t>(len);
+  }
+  return out;
+}
+
 std::string Utf8Sanitizer::feed(std::string_view bytes) {
   std::string in = std::move(pending_);
   pending_.clear();

@@ -4,6 +4,16 @@
 
 namespace sbx {
 
+/// How many bytes at the start of `bytes` are valid UTF-8 (complete sequences only).
+std::size_t utf8_valid_prefix(std::string_view bytes);
+
+/// True when `bytes` is valid UTF-8 (no overlong forms, surrogates or code points past U+10FFFF).
+bool is_utf8(std::string_view bytes);
+
+/// `bytes` for a reader: valid UTF-8 as it is, each other byte as `\xNN` (upper-case hex),
+/// as systemd and `ls -b` show them.
+std::string escape_non_utf8(std::string_view bytes);
+
 /// Turns a byte stream into valid UTF-8 chunk by chunk: each invalid byte becomes U+FFFD,
 /// and a sequence split across two chunks is carried over, not replaced.
 class Utf8Sanitizer {

@@ -34,10 +34,10 @@ Result<Trimmed> trim_log_file(const std::string& path, std::int64_t cap) {
   off_t keep_from = (size - cap / 2) / kBlock * kBlock;
   if (keep_from <= data) return Trimmed{};
   if (data == 0 && ::fallocate(fd.get(), FALLOC_FL_COLLAPSE_RANGE, 0, keep_from) == 0) {
-    return Trimmed{keep_from, true};
+    return Trimmed{keep_from, true, 0};
   }
   if (::fallocate(fd.get(), FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, data, keep_from - data) == 0) {
-    return Trimmed{keep_from - data, false};
+    return Trimmed{keep_from - data, false, keep_from};
   }
   return make_error(Errc::failed, "cannot trim " + path + ": " + std::strerror(errno));
 }

@@ -21,6 +21,8 @@ struct Trimmed {
   off_t removed = 0;     ///< oldest bytes dropped
   bool shifted = false;  ///< true: the file was collapsed, offsets after the cut moved down
                          ///< by `removed`; false: a hole was punched, offsets stand
+  off_t kept_from = 0;   ///< where the kept bytes begin now: 0 after a collapse, the end of
+                         ///< the hole after a punch (the hole reads as zeros nobody wrote)
 };
 
 /// Drops the oldest bytes of `path` once it holds more than `cap` bytes of data, keeping

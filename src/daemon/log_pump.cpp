@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 
 #include "proto/protocol.hpp"
@@ -43,10 +44,19 @@ void LogReader::stop() {
   sink_ = nullptr;
 }
 
-void LogReader::shift(std::uint8_t stream, off_t removed) {
+void LogReader::trimmed(std::uint8_t stream, const Trimmed& cut) {
   for (auto& src : sources_) {
-    if (src.stream == stream) src.offset = src.offset > removed ? src.offset - removed : 0;
+    if (src.stream != stream) continue;
+    if (cut.shifted) src.offset = src.offset > cut.removed ? src.offset - cut.removed : 0;
+    src.offset = std::max(src.offset, cut.kept_from);
   }
+}
+
+off_t LogReader::offset(std::uint8_t stream) const {
+  for (const auto& src : sources_) {
+    if (src.stream == stream) return src.offset;
+  }
+  return -1;
 }
 
 void LogReader::kick() {

@@ -15,6 +15,7 @@
 
 #include "common/fd.hpp"
 #include "daemon/connection.hpp"
+#include "daemon/log_cap.hpp"
 #include "daemon/timers.hpp"
 
 namespace sbx::daemon {
@@ -43,9 +44,12 @@ class LogReader : public std::enable_shared_from_this<LogReader> {
   void kick();
   /// No more reading or callbacks.
   void stop();
-  /// The oldest `removed` bytes of `stream`'s file were cut out (the file collapsed):
-  /// what this reader had not read of them is gone, the rest moved down.
-  void shift(std::uint8_t stream, off_t removed);
+  /// The oldest bytes of `stream`'s file were dropped: what this reader had not read of
+  /// them is gone. After a collapse the rest moved down; after a punched hole a reader
+  /// inside the hole jumps past it, so it never passes on a byte the process did not write.
+  void trimmed(std::uint8_t stream, const Trimmed& cut);
+  /// Where the next read of `stream` starts (-1: no such stream).
+  off_t offset(std::uint8_t stream) const;
 
  private:
   static constexpr std::size_t kYieldBytes = 8 << 20;

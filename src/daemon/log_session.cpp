@@ -61,8 +61,8 @@ void LogSession::start(DoneFn done) {
     });
   }
   std::weak_ptr<LogSession> weak = shared_from_this();
-  trim_watch_ = ctx_.supervisor.watch_trim(id_, [weak](std::uint8_t stream, std::int64_t removed, bool shifted) {
-    if (auto s = weak.lock(); s && shifted) s->reader_->shift(stream, static_cast<off_t>(removed));
+  trim_watch_ = ctx_.supervisor.watch_trim(id_, [weak](std::uint8_t stream, const Trimmed& cut) {
+    if (auto s = weak.lock()) s->reader_->trimmed(stream, cut);
   });
   reader_->set_at_end([weak] {
     if (auto s = weak.lock()) s->at_end();

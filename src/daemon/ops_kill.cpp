@@ -5,6 +5,7 @@
 #include "common/ids.hpp"
 #include "common/record_json.hpp"
 #include "daemon/ops.hpp"
+#include "proto/bytes.hpp"
 #include "proto/message.hpp"
 
 namespace sbx::daemon {
@@ -43,7 +44,7 @@ void op_kill(Context& ctx, const json::object& args, const ConnPtr& conn) {
     }
   }
   if (proto::get_bool(args, "all")) {
-    auto session = proto::get_opt_string(args, "session");
+    auto session = proto::get_opt_bytes(args, "session");
     for (const ProcessRecord* r : ctx.supervisor.all()) {
       if (!r->ended() && (!session || r->session == *session)) ids.push_back(r->id);
     }

@@ -7,6 +7,7 @@
 #include "common/ids.hpp"
 #include "common/record_json.hpp"
 #include "daemon/ops.hpp"
+#include "proto/bytes.hpp"
 #include "proto/message.hpp"
 #include "proto/protocol.hpp"
 #include "sbx_config.h"
@@ -15,7 +16,7 @@ namespace sbx::daemon {
 namespace json = boost::json;
 
 void op_ps(Context& ctx, const json::object& args, const ConnPtr& conn) {
-  auto session = proto::get_opt_string(args, "session");
+  auto session = proto::get_opt_bytes(args, "session");
   std::optional<ProcStatus> status;
   if (auto s = proto::get_opt_string(args, "status")) {
     status = parse_status(*s);
@@ -37,7 +38,7 @@ void op_ps(Context& ctx, const json::object& args, const ConnPtr& conn) {
     json::object o;
     o["id"] = r->id;
     o["status"] = status_name(r->status);
-    o["command"] = r->command;
+    o["command"] = proto::bytes_to_json(r->command);
     if (r->pid) o["pid"] = *r->pid;
     if (r->start_time) o["start_time"] = format_rfc3339(*r->start_time);
     if (r->exit_code) o["exit_code"] = *r->exit_code;
@@ -55,7 +56,7 @@ void op_show(Context& ctx, const json::object& args, const ConnPtr& conn) {
   if (!r) return conn->reply(make_error(Errc::not_found, "no process '" + *id + "': see 'sbx ps'"));
   if (proto::get_opt_string(args, "format") == std::string("toml")) {
     // The daemon renders TOML so that the CLI needs no TOML library (a faster start).
-    return conn->reply(json::value(json::object{{"toml", record_to_toml(*r)}}));
+    return conn->reply(json::value(json::object{{"toml", record_to_toml(*r, TomlView::display)}}));
   }
   conn->reply(json::value(record_to_json(*r)));
 }

@@ -3,6 +3,7 @@
 #include "common/command_line.hpp"
 #include "common/record_json.hpp"
 #include "daemon/ops.hpp"
+#include "proto/bytes.hpp"
 #include "proto/message.hpp"
 
 namespace sbx::daemon {
@@ -10,14 +11,16 @@ namespace json = boost::json;
 
 namespace {
 
-Result<std::vector<std::string>> string_list(const json::object& args, const char* key) {
+// Arguments, paths and the environment are bytes (proto/bytes.hpp).
+Result<std::vector<std::string>> bytes_list(const json::object& args, const char* key) {
   std::vector<std::string> out;
   auto* v = args.if_contains(key);
   if (!v) return out;
   if (!v->is_array()) return make_error(Errc::protocol, std::string("'") + key + "' must be a list of strings");
   for (const auto& e : v->get_array()) {
-    if (!e.is_string()) return make_error(Errc::protocol, std::string("'") + key + "' must be a list of strings");
-    out.emplace_back(e.get_string());
+    auto s = proto::bytes_from_json(e);
+    if (!s) return make_error(Errc::protocol, std::string("'") + key + "' must be a list of strings");
+    out.push_back(std::move(*s));
   }
   return out;
 }
@@ -25,29 +28,30 @@ Result<std::vector<std::string>> string_list(const json::object& args, const cha
 Result<StartSpec> parse_start(const json::object& args) {
   StartSpec spec;
   spec.id = proto::get_opt_string(args, "id").value_or("");
-  auto argv = string_list(args, "argv");
+  auto argv = bytes_list(args, "argv");
   if (!argv) return argv.error();
   spec.argv = std::move(*argv);
-  spec.shell_line = proto::get_opt_string(args, "shell").value_or("");
+  spec.shell_line = proto::get_opt_bytes(args, "shell").value_or("");
   if (spec.argv.empty() == spec.shell_line.empty()) {
     return make_error(Errc::usage, "give a command: sbx start -- CMD [ARG...] or sbx start 'SHELL LINE'");
   }
   if (!spec.argv.empty() && spec.argv[0].empty()) return make_error(Errc::usage, "the program name is empty");
-  auto cwd = proto::get_string(args, "cwd");
-  if (!cwd) return cwd.error();
+  auto cwd = proto::get_opt_bytes(args, "cwd");
+  if (!cwd) return make_error(Errc::protocol, "request lacks string 'cwd'");
   if (cwd->empty() || (*cwd)[0] != '/') return make_error(Errc::protocol, "'cwd' must be an absolute path");
   spec.cwd = *cwd;
-  auto env = string_list(args, "base_env");
+  auto env = bytes_list(args, "base_env");
   if (!env) return env.error();
   spec.base_env = std::move(*env);
   if (auto* o = args.if_contains("env"); o && o->is_object()) {
     for (const auto& [k, v] : o->get_object()) {
-      if (!v.is_string()) return make_error(Errc::protocol, "'env' values must be strings");
+      auto value = proto::bytes_from_json(v);
+      if (!value) return make_error(Errc::protocol, "'env' values must be strings");
       if (!is_env_name(k)) return make_error(Errc::usage, "'" + std::string(k) + "' is not a variable name");
-      spec.env[std::string(k)] = std::string(v.get_string());
+      spec.env[std::string(k)] = std::move(*value);
     }
   }
-  spec.session = proto::get_opt_string(args, "session").value_or("default");
+  spec.session = proto::get_opt_bytes(args, "session").value_or("default");
   if (spec.session.empty()) spec.session = "default";
   spec.timeout_ms = proto::get_opt_int(args, "timeout_ms");
   if (spec.timeout_ms && *spec.timeout_ms <= 0) return make_error(Errc::usage, "the timeout must be more than 0");

@@ -5,6 +5,7 @@
 #include "common/line_matcher.hpp"
 #include "daemon/log_session.hpp"
 #include "daemon/ops.hpp"
+#include "proto/bytes.hpp"
 #include "proto/message.hpp"
 
 namespace sbx::daemon {
@@ -32,9 +33,9 @@ struct WaitLog {
 
   void found(const LineMatch& m, std::uint8_t stream) {
     json::object o;
-    o["line"] = m.line;
+    o["line"] = proto::bytes_to_json(m.line);  // output is bytes (proto/bytes.hpp)
     json::array groups;
-    for (const auto& g : m.groups) groups.emplace_back(g);
+    for (const auto& g : m.groups) groups.push_back(proto::bytes_to_json(g));
     o["match"] = std::move(groups);
     o["stream"] = stream == proto::kStreamStderr ? "stderr" : "stdout";
     answer(json::value(std::move(o)));
@@ -48,8 +49,8 @@ void op_wait_log(Context& ctx, const json::object& args, const ConnPtr& conn) {
   if (!id) return conn->reply(id.error());
   if (auto st = check_id(*id); !st) return conn->reply(st.error());
   if (!ctx.supervisor.find(*id)) return conn->reply(make_error(Errc::not_found, "no process '" + *id + "': see 'sbx ps'"));
-  auto pattern = proto::get_string(args, "pattern");
-  if (!pattern) return conn->reply(pattern.error());
+  auto pattern = proto::get_opt_bytes(args, "pattern");
+  if (!pattern) return conn->reply(make_error(Errc::protocol, "request lacks string 'pattern'"));
   bool regex = proto::get_bool(args, "regex");
   std::string stream = proto::get_opt_string(args, "stream").value_or("both");
   if (stream != "both" && stream != "stdout" && stream != "stderr") {

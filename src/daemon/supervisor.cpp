@@ -166,28 +166,35 @@ void Supervisor::start(StartSpec spec, StartFn done) {
   r.max_restarts = spec.max_restarts;
   r.log_max = spec.log_max;
 
-  std::map<std::string, std::string> env;
+  // The caller's environment passes through byte for byte, in its order, whatever its
+  // names, but for the variables set here (and the run token: each run gets its own).
+  std::map<std::string, std::string> set = spec.env;
+  set["SBX_PROCESS_ID"] = r.id;
+  set["SBX_SESSION"] = r.session;
+  std::optional<std::string> path_var;
+  e->envp.reserve(spec.base_env.size() + set.size());
   for (const auto& kv : spec.base_env) {
     auto eq = kv.find('=');
-    if (eq != std::string::npos && eq > 0) env[kv.substr(0, eq)] = kv.substr(eq + 1);
+    std::string name = kv.substr(0, eq);
+    if (set.count(name) || name == kRunTokenVar) continue;
+    if (name == "PATH" && eq != std::string::npos && !path_var) path_var = kv.substr(eq + 1);  // as getenv
+    e->envp.push_back(kv);
   }
-  for (const auto& [k, v] : spec.env) env[k] = v;
-  env["SBX_PROCESS_ID"] = r.id;
-  env["SBX_SESSION"] = r.session;
-  env.erase(kRunTokenVar);  // each run gets its own (launch)
-  std::string path_var = env.count("PATH") ? env["PATH"] : "/usr/local/bin:/usr/bin:/bin";
-  e->envp.reserve(env.size());
-  for (const auto& [k, v] : env) e->envp.push_back(k + "=" + v);
+  for (const auto& [k, v] : set) e->envp.push_back(k + "=" + v);
+  if (auto it = set.find("PATH"); it != set.end()) path_var = it->second;
+  if (!path_var) path_var = "/usr/local/bin:/usr/bin:/bin";
 
   int find_err = 0;
   if (!spec.shell_line.empty()) {
     r.command = spec.shell_line;
     auto words = split_plain_command(spec.shell_line);
     std::optional<std::string> found;
-    if (words) found = find_program((*words)[0], path_var, r.cwd, find_err);
+    if (words) found = find_program((*words)[0], *path_var, r.cwd, find_err);
     if (found) {
       r.argv = *words;
       e->program = *found;
+    } else if (words && !is_shell_builtin((*words)[0])) {
+      r.argv = *words;  // no such program: refused below, as in the argv form
     } else {
       r.argv = {"/bin/sh", "-c", spec.shell_line};
       e->program = "/bin/sh";
@@ -213,7 +220,7 @@ void Supervisor::start(StartSpec spec, StartFn done) {
     return done(I.fail(e, "cannot use working directory " + r.cwd + ": " + std::strerror(errno)));
   }
   if (e->program.empty()) {
-    auto found = find_program(r.argv[0], path_var, r.cwd, find_err);
+    auto found = find_program(r.argv[0], *path_var, r.cwd, find_err);
     if (!found) {
       if (find_err == ENOENT && r.argv[0].find('/') == std::string::npos)
         return done(I.fail(e, "no such program '" + r.argv[0] + "' in PATH"));

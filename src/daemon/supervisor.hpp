@@ -14,6 +14,7 @@
 #include "common/paths.hpp"
 #include "common/record.hpp"
 #include "common/result.hpp"
+#include "daemon/log_cap.hpp"
 #include "daemon/log_watch.hpp"
 #include "daemon/timers.hpp"
 
@@ -88,9 +89,9 @@ class Supervisor {
   /// The final record of an --rm process removed in the last minute, so that a `wait`
   /// that comes after a fast process already ended still learns how it ended.
   const ProcessRecord* recently_removed(const std::string& id) const;
-  /// Calls `fn(stream, removed, shifted)` when the oldest bytes of a log were dropped to
-  /// keep it within its cap; `shifted`: offsets after the cut moved down by `removed`.
-  using TrimFn = std::function<void(std::uint8_t stream, std::int64_t removed, bool shifted)>;
+  /// Calls `fn(stream, cut)` when the oldest bytes of a log were dropped to keep it within
+  /// its cap.
+  using TrimFn = std::function<void(std::uint8_t stream, const Trimmed& cut)>;
   WatchId watch_trim(const std::string& id, TrimFn fn);
   void unwatch_trim(const std::string& id, WatchId w);
   /// While held (a follower is reading its logs), an --rm process is not removed.

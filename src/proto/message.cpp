@@ -4,6 +4,7 @@
 #include <boost/json/serialize.hpp>
 #include <unistd.h>
 
+#include "common/utf8.hpp"
 #include "proto/protocol.hpp"
 #include "sbx_config.h"
 
@@ -52,7 +53,7 @@ std::string error_payload(const Error& e) {
   o["ok"] = false;
   json::object err;
   err["code"] = error_code_name(e.code);
-  err["message"] = e.message;
+  err["message"] = escape_non_utf8(e.message);  // it may quote a path or an argument: bytes
   o["error"] = std::move(err);
   return json::serialize(o);
 }

@@ -214,7 +214,7 @@ class SbxTestCase(unittest.TestCase):
         """
         if len(args) == 1 and isinstance(args[0], unittest.TestResult):
             return super().run(*args)  # unittest's own TestCase.run(result)
-        argv = [SBX] + [str(a) for a in args]
+        argv = [SBX] + [a if isinstance(a, bytes) else str(a) for a in args]
         with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
             p = subprocess.Popen(argv, stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
                                  stdout=out, stderr=err, env=self.run_env(env_extra, env_remove),

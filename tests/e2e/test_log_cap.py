@@ -1,5 +1,9 @@
 """Bounded logs: --log-max keeps the newest output, counts what it dropped, loses nothing new."""
 import os
+import shutil
+import subprocess
+import tempfile
+import unittest
 
 from harness import PY, SbxTestCase, main, wait_until
 
@@ -65,6 +69,56 @@ class LogCap(SbxTestCase):
             r = self.run("start", "--log-max", bad, "--", "true")
             self.assertEqual(r.returncode, 2, (bad, r.stderr))
             self.assertTrue(r.stderr.startswith(b"sbx: "), r.stderr)
+
+
+# Prints "go", waits until the fifo argv[1] is opened for writing, then writes argv[2] MB
+# of numbered 9-byte lines and exits.
+FLOOD = (
+    "import sys\n"
+    "print('go', flush=True)\n"
+    "open(sys.argv[1]).close()\n"
+    "out = sys.stdout\n"
+    "for i in range(int(sys.argv[2]) * 1000000 // 9):\n"
+    "    out.write(f'{i:08d}\\n')\n"
+    "out.flush()\n"
+)
+
+
+@unittest.skipUnless(os.path.isdir("/dev/shm"), "needs /dev/shm")
+class LogCapPunchedHoles(SbxTestCase):
+    """On tmpfs a cap punches a hole (no collapse): a lagging reader must skip it."""
+
+    def setUp(self):
+        super().setUp()
+        shutil.rmtree(self.home, ignore_errors=True)
+        self.home = tempfile.mkdtemp(prefix="sbx", dir="/dev/shm")  # removed by the teardown
+        self.env["SBX_HOME"] = self.home
+
+    def test_a_lagging_follower_never_prints_bytes_the_process_did_not_write(self):
+        fifo = os.path.join(self.home, "go")
+        os.mkfifo(fifo)
+        mb = 20
+        i = self.start("--log-max", "64K", "--", PY, "-c", FLOOD, fifo, str(mb))
+        follower = self.spawn("logs", "-f", i, "--stdout")
+        self.assertEqual(follower.stdout.readline(), b"go\n")
+        # The follower is reading; it reads no more until the process has written it all.
+        with open(fifo, "w"):
+            pass
+        self.assertEqual(self.run("wait", i, "--timeout", "60s").returncode, 0)
+        rec = self.show(i)
+        self.assertGreater(rec.get("dropped_stdout", 0), mb * 1000000 // 2, "the cap dropped most of it")
+        rc, out, err = self.finish(follower, "logs -f", timeout=60)
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(out.count(b"\0"), 0, "NUL bytes the process never wrote")
+        lines = out.split(b"\n")
+        self.assertEqual(lines[-1], b"")
+        last = mb * 1000000 // 9 - 1
+        self.assertEqual(lines[-2], b"%08d" % last, "the newest line is there")
+        # Where the reader skipped dropped bytes a line may be cut; every other line is one
+        # the process wrote, in order.
+        numbers = [int(x) for x in lines[:-1] if len(x) == 8 and x.isdigit()]
+        self.assertEqual(numbers, sorted(set(numbers)))
+        self.assertTrue(all(x.isdigit() for x in lines[:-1]), "only digits and newlines")
 
 
 if __name__ == "__main__":

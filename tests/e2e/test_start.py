@@ -280,6 +280,25 @@ class StartFailures(SbxTestCase):
         r = self.run("start", "--id", "nope2", "--", "sbx-e2e-definitely-not-a-program")
         self.check_error("nope2", r, ["no such file", "not found", "sbx-e2e-definitely-not-a-program"])
 
+    def test_missing_program_as_a_plain_shell_line(self):
+        # One argument without shell syntax is exec'd directly: a missing program is refused
+        # as in the argv form, not handed to sh (which would start and exit 127).
+        prog = "sbx-e2e-definitely-not-a-program"
+        r = self.run("start", "--id", "line", f"{prog} --flag x")
+        self.check_error("line", r, [prog])
+        self.assertEqual(self.show("line")["argv"], [prog, "--flag", "x"])
+        r_argv = self.run("start", "--id", "line", "--", prog, "--flag", "x")
+        self.assertEqual(r.stderr, r_argv.stderr, "the same message in both forms")
+        self.check_error("line", self.run("start", "--id", "line", f"./{prog}"), [prog])
+
+    def test_plain_shell_line_of_a_builtin_still_runs_with_sh(self):
+        for n, (line, code) in enumerate((("exit 3", 3), ("cd /", 0), ("export A=1", 0), ("set -e", 0),
+                                          (": x", 0), ("exec true", 0), ("wait", 0), ("read x", 1),
+                                          (". /dev/null", 0), ("unset HOME", 0))):
+            i = self.start("--id", f"b{n}", line)
+            self.assertEqual(self.show(i)["argv"], ["/bin/sh", "-c", line])
+            self.assertEqual(self.run("wait", i, "--timeout", "10s").returncode, code, line)
+
     def test_bad_cwd(self):
         r = self.run("start", "--id", "badcwd", "--cwd", "/nonexistent/sbx-e2e-dir", "--", "true")
         self.check_error("badcwd", r, ["sbx-e2e-dir", "no such file", "directory"])

@@ -95,6 +95,34 @@ restarts = 2
 
 [env]
 """)
+# Byte strings that are not UTF-8: { base64 = "..." } where a string would be, and bad tags.
+write("fuzz_record", "bytes.toml", """schema_version = 1
+id = "lat"
+status = "running"
+command = { base64 = "cHJpbnRmICVzICfpdOkn" }
+argv = [
+    "printf",
+    "%s",
+    { base64 = "6XTp" },
+    "caf\\u00E9",
+    { base64 = "Zg" },
+    { base64 = "6XTp", extra = 1 },
+]
+cwd = { base64 = "L3RtcC9k6Wrg" }
+session = { base64 = "c+lzcw==" }
+error = { base64 = "//4=" }
+pid = 77
+
+[env]
+LAT = { base64 = "4CBsYQ==" }
+TEXT = "plain"
+BAD = { hex = "e9" }
+""")
+write("fuzz_record", "bytes.json", json.dumps({
+    "id": "lat", "status": "completed", "command": {"base64": "cHJpbnRmICVzICfpdOkn"},
+    "argv": ["printf", {"base64": "6XTp"}, {"base64": "Zg="}, {"base64": 5}], "cwd": {"base64": "L3RtcC9k6Wrg"},
+    "env": {"LAT": {"base64": "4CBsYQ=="}, "TEXT": "plain"}, "session": {"base64": "c+lzcw=="},
+    "error": {"base64": "//4=", "x": 1}, "exit_code": 0}))
 write("fuzz_record", "error.toml", 'id = "e"\nstatus = "error"\nerror = "exec: No such file"\nrestarts = 1e300\npid = nan\n')
 write("fuzz_record", "record.json", json.dumps({
     "id": "web-1", "command": "sh -c 'echo hi'", "argv": ["sh", "-c", "echo hi"], "cwd": "/tmp",

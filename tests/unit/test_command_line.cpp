@@ -69,6 +69,18 @@ TEST_CASE("split_plain_command: empty or blank line gives nullopt") {
   CHECK_FALSE(split_plain_command("\t").has_value());
 }
 
+TEST_CASE("is_shell_builtin: what sh runs without a program") {
+  for (const char* w : {"exit", "cd", "export", "set", ".", ":", "exec", "wait", "read", "unset", "eval",
+                        "trap", "shift", "return", "source", "if", "while", "ulimit", "umask", "alias"}) {
+    CAPTURE(std::string(w));
+    CHECK(sbx::is_shell_builtin(w));
+  }
+  for (const char* w : {"", "nosuchprog", "ls", "Exit", "exit3", "cd/", "..", "::", "sleep", "python3"}) {
+    CAPTURE(std::string(w));
+    CHECK_FALSE(sbx::is_shell_builtin(w));
+  }
+}
+
 // ---------------------------------------------------------------- shell_join
 
 TEST_CASE("shell_join: exact quoting") {

@@ -5,15 +5,22 @@
 #endif
 
 #include <fcntl.h>
+#include <linux/falloc.h>
 #include <unistd.h>
 
+#include <boost/asio/io_context.hpp>
 #include <cstdint>
 #include <cstdlib>
+#include <memory>
 #include <string>
 
 #include "daemon/log_pump.hpp"
+#include "daemon/timers.hpp"
 
+using sbx::daemon::LogReader;
+using sbx::daemon::LogSource;
 using sbx::daemon::tail_offset;
+using sbx::daemon::Trimmed;
 
 namespace {
 
@@ -211,4 +218,60 @@ TEST_CASE("tail_offset: every line count around the block edges") {
     CHECK(f.tail(total) == 0);
     CHECK(f.tail(total - 1) == static_cast<off_t>(line_len));
   }
+}
+
+namespace {
+
+constexpr std::uint8_t kOut = 1;
+
+/// A LogReader over one stream of `file`, from `offset`, collecting what it passes on.
+struct Reader {
+  boost::asio::io_context io;
+  sbx::daemon::Timers timers{io};
+  std::string got;
+  std::shared_ptr<LogReader> reader;
+  Reader(const TempFile& file, off_t offset) {
+    std::vector<LogSource> sources(1);
+    sources[0].fd.reset(::dup(file.fd));
+    sources[0].stream = kOut;
+    sources[0].offset = offset;
+    reader = std::make_shared<LogReader>(
+        std::move(sources), [this](std::uint8_t, std::string_view bytes) { got.append(bytes); }, nullptr, timers);
+  }
+};
+
+const std::string kThreeBlocks = std::string(4096, 'a') + std::string(4096, 'b') + std::string(4096, 'c');
+
+}  // namespace
+
+TEST_CASE("LogReader: a reader inside a punched hole jumps past it and reads no zeros") {
+  TempFile f(kThreeBlocks);
+  Reader r(f, 100);
+  // What trim_log_file does where the filesystem cannot collapse: the file keeps its size.
+  REQUIRE(::fallocate(f.fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, 8192) == 0);
+  r.reader->trimmed(kOut, Trimmed{8192, false, 8192});
+  CHECK(r.reader->offset(kOut) == 8192);
+  r.reader->kick();
+  CHECK(r.got == std::string(4096, 'c'));
+  CHECK(r.reader->offset(kOut) == 3 * 4096);
+}
+
+TEST_CASE("LogReader: a punched hole behind a reader leaves it where it is") {
+  TempFile f(kThreeBlocks);
+  Reader r(f, 9000);
+  REQUIRE(::fallocate(f.fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 4096, 4096) == 0);
+  r.reader->trimmed(kOut, Trimmed{4096, false, 8192});
+  CHECK(r.reader->offset(kOut) == 9000);
+  r.reader->trimmed(2, Trimmed{12288, false, 12288});  // the other stream's cut
+  CHECK(r.reader->offset(kOut) == 9000);
+}
+
+TEST_CASE("LogReader: after a collapse the offset moves down by the cut, or to 0 inside it") {
+  TempFile f(kThreeBlocks);
+  Reader behind(f, 5000), inside(f, 100), at(f, 4096);
+  for (Reader* r : {&behind, &inside, &at}) r->reader->trimmed(kOut, Trimmed{4096, true, 0});
+  CHECK(behind.reader->offset(kOut) == 5000 - 4096);
+  CHECK(inside.reader->offset(kOut) == 0);
+  CHECK(at.reader->offset(kOut) == 0);
+  CHECK(behind.reader->offset(2) == -1);
 }

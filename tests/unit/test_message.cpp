@@ -172,3 +172,10 @@ TEST_CASE("request argument getters") {
   CHECK(proto::get_bool(o, "nope", true) == true);
   CHECK(proto::get_bool(o, "i", true) == true);
 }
+
+TEST_CASE("error_payload: a message quoting bytes that are not UTF-8 stays valid JSON") {
+  auto r = proto::decode_reply(proto::error_payload(Error{Errc::failed, "no such program 'caf\xE9' in PATH"}));
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().code == Errc::failed);
+  CHECK(r.error().message == "no such program 'caf\\xE9' in PATH");
+}

@@ -6,6 +6,7 @@
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
+#include <algorithm>
 #include <csignal>
 #include <string>
 
@@ -394,4 +395,83 @@ TEST_CASE("TOML and JSON agree") {
   auto via_toml = toml_round_trip(full_record());
   auto via_both = json_round_trip(via_toml);
   check_same(via_both, full_record(), Ticks::skip);
+}
+
+namespace {
+
+// Strings that are not UTF-8 (Latin-1, cut sequences) next to text, wherever the user's bytes go.
+ProcessRecord bytes_record() {
+  auto r = full_record();
+  r.command = "printf %s '\xE9t\xE9'";
+  r.argv = {"printf", "%s", "\xE9t\xE9", "caf\xC3\xA9", "\xFF\xFE", "mixed \xC3\xA9\xE9 \\x41", "cut \xE2\x82"};
+  r.cwd = "/tmp/d\xE9j\xE0";
+  r.env = {{"LAT", "\xE0 la"}, {"TEXT", "plain"}};
+  r.session = "s\xE9ss";
+  r.error = "cannot use working directory /tmp/d\xE9j\xE0: No such file or directory";
+  return r;
+}
+
+bool all_ascii(const std::string& s) {
+  return std::all_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; });
+}
+
+}  // namespace
+
+TEST_CASE("TOML round trip: bytes that are not UTF-8, in a pure ASCII file") {
+  std::string text = sbx::record_to_toml(bytes_record());
+  CAPTURE(text);
+  CHECK(all_ascii(text));
+  CHECK(text.find("cwd = { base64 = \"L3RtcC9k6Wrg\" }\n") != std::string::npos);
+  CHECK(text.find("LAT = { base64 = \"4CBsYQ==\" }\n") != std::string::npos);
+  CHECK(text.find("TEXT = \"plain\"\n") != std::string::npos);               // text stays a string
+  CHECK(text.find("\n    \"%s\",\n    { base64 = \"6XTp\" },\n    \"caf\\u00E9\",\n") != std::string::npos);
+  check_same(toml_round_trip(bytes_record()), bytes_record());
+}
+
+TEST_CASE("TOML: a record of text has no tagged form, as before") {
+  CHECK(sbx::record_to_toml(full_record()).find("base64") == std::string::npos);
+}
+
+TEST_CASE("TOML: hand-written tagged forms; a bad one reads as absent") {
+  auto back = sbx::record_from_toml(
+      "id = \"h\"\nstatus = \"running\"\ncwd = { base64 = \"L3RtcC9k6Wrg\" }\n"
+      "argv = [ \"a\", { base64 = \"6XTp\" }, { base64 = \"not base64\" }, { hex = \"e9\" }, 5 ]\n"
+      "command = { base64 = \"6XTp\", extra = 1 }\nsession = { base64 = \"Zg\" }\n"
+      "[env]\nA = { base64 = \"4CBsYQ==\" }\nB = \"b\"\nC = { base64 = 1 }\n");
+  REQUIRE_MESSAGE(back.ok(), back.error().message);
+  CHECK(back->cwd == "/tmp/d\xE9j\xE0");
+  CHECK(back->argv == std::vector<std::string>{"a", "\xE9t\xE9"});
+  CHECK(back->command.empty());
+  CHECK(back->session == "default");
+  CHECK(back->env == std::map<std::string, std::string>{{"A", "\xE0 la"}, {"B", "b"}});
+}
+
+TEST_CASE("TOML display view: bytes that are not UTF-8 read \\xNN") {
+  std::string shown = sbx::record_to_toml(bytes_record(), sbx::TomlView::display);
+  CAPTURE(shown);
+  CHECK(all_ascii(shown));
+  CHECK(shown.find("base64") == std::string::npos);
+  CHECK(shown.find("cwd = \"/tmp/d\\xE9j\\xE0\"\n") != std::string::npos);
+  CHECK(shown.find("command = \"printf %s '\\xE9t\\xE9'\"\n") != std::string::npos);
+  CHECK(shown.find("argv = [ \"printf\", \"%s\", \"\\xE9t\\xE9\", \"caf\\u00E9\", \"\\xFF\\xFE\", "
+                   "\"mixed \\u00E9\\xE9 \\\\x41\", \"cut \\xE2\\x82\" ]\n") != std::string::npos);
+  CHECK(shown.find("session = \"s\\xE9ss\"\n") != std::string::npos);
+  CHECK(shown.find("error = \"cannot use working directory /tmp/d\\xE9j\\xE0: No such") != std::string::npos);
+  CHECK(shown.find("\n[env]\nLAT = \"\\xE0 la\"\nTEXT = \"plain\"\n") != std::string::npos);
+  // A record of text looks the same in both views.
+  CHECK(sbx::record_to_toml(full_record(), sbx::TomlView::display) == sbx::record_to_toml(full_record()));
+}
+
+TEST_CASE("JSON round trip: bytes that are not UTF-8 are tagged, text is not") {
+  auto o = sbx::record_to_json(bytes_record());
+  CHECK(o.at("cwd") == json::value(json::object{{"base64", "L3RtcC9k6Wrg"}}));
+  CHECK(o.at("argv").as_array().at(2) == json::value(json::object{{"base64", "6XTp"}}));
+  CHECK(o.at("argv").as_array().at(3) == json::value("caf\xC3\xA9"));
+  CHECK(o.at("env").as_object().at("LAT") == json::value(json::object{{"base64", "4CBsYQ=="}}));
+  CHECK(o.at("env").as_object().at("TEXT") == json::value("plain"));
+  CHECK(o.at("session").is_object());
+  CHECK(o.at("error").is_object());
+  CHECK(o.at("status") == json::value("killed"));
+  check_same(json_round_trip(bytes_record()), bytes_record(), Ticks::skip);
+  check_same(json_round_trip(toml_round_trip(bytes_record())), bytes_record(), Ticks::skip);
 }

@@ -139,3 +139,38 @@ TEST_CASE("Utf8Sanitizer: flush replaces a dangling prefix, once") {
   Utf8Sanitizer fresh;
   CHECK(fresh.flush() == "");
 }
+
+TEST_CASE("is_utf8 and utf8_valid_prefix") {
+  CHECK(sbx::is_utf8(""));
+  CHECK(sbx::is_utf8("plain ascii\n\t"));
+  CHECK(sbx::is_utf8("caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80"));
+  CHECK(sbx::is_utf8(std::string("nul\0inside", 10)));
+  for (std::string bad : {std::string("caf\xE9"), std::string("\xFF"), std::string("\xC3"),  // cut short
+                          std::string("\xC0\xAF"),                                          // overlong
+                          std::string("\xED\xA0\x80"),                                      // surrogate
+                          std::string("\xF4\x90\x80\x80"),                                  // past U+10FFFF
+                          std::string("\x80"), std::string("ok\xE2\x82")}) {
+    CAPTURE(bad);
+    CHECK_FALSE(sbx::is_utf8(bad));
+  }
+  CHECK(sbx::utf8_valid_prefix("caf\xE9") == 3);
+  CHECK(sbx::utf8_valid_prefix("\xC3\xA9\xE9") == 2);
+  CHECK(sbx::utf8_valid_prefix("ok\xE2\x82") == 2);
+  CHECK(sbx::utf8_valid_prefix("\xFF" "abc") == 0);
+  CHECK(sbx::utf8_valid_prefix("abc") == 3);
+}
+
+TEST_CASE("escape_non_utf8: other bytes as \\xNN, text as it is") {
+  CHECK(sbx::escape_non_utf8("") == "");
+  CHECK(sbx::escape_non_utf8("caf\xC3\xA9") == "caf\xC3\xA9");
+  CHECK(sbx::escape_non_utf8("caf\xE9") == "caf\\xE9");
+  CHECK(sbx::escape_non_utf8("\xFF\xFE") == "\\xFF\\xFE");
+  CHECK(sbx::escape_non_utf8("\xE2\x82") == "\\xE2\\x82");        // a cut sequence, byte by byte
+  CHECK(sbx::escape_non_utf8("\xE9\xC3\xA9") == "\\xE9\xC3\xA9");  // the valid sequence after it stays
+  CHECK(sbx::escape_non_utf8("a\\b") == "a\\b");
+  for (int b = 0x80; b < 0x100; ++b) {  // every lone high byte is escaped, and the result is text
+    std::string one(1, static_cast<char>(b));
+    CHECK(sbx::is_utf8(sbx::escape_non_utf8(one)));
+    CHECK(sbx::escape_non_utf8(one).size() == 4);
+  }
+}
