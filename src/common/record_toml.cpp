@@ -97,6 +97,8 @@ std::string record_to_toml(const ProcessRecord& r) {
   put("log_max", r.log_max);
   if (r.dropped_stdout) put("dropped_stdout", r.dropped_stdout);
   if (r.dropped_stderr) put("dropped_stderr", r.dropped_stderr);
+  if (r.collapsed_stdout) put("collapsed_stdout", r.collapsed_stdout);
+  if (r.collapsed_stderr) put("collapsed_stderr", r.collapsed_stderr);
   toml::table env;
   for (const auto& [k, v] : r.env) env.insert(k, v);
   out << "\n[env]\n";
@@ -165,6 +167,8 @@ Result<ProcessRecord> record_from_toml(std::string_view text) {
   r.log_max = int_at(t, "log_max").value_or(64 << 20);
   r.dropped_stdout = int_at(t, "dropped_stdout").value_or(0);
   r.dropped_stderr = int_at(t, "dropped_stderr").value_or(0);
+  r.collapsed_stdout = int_at(t, "collapsed_stdout").value_or(0);
+  r.collapsed_stderr = int_at(t, "collapsed_stderr").value_or(0);
   return r;
 }
 

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 
 #include "proto/protocol.hpp"
@@ -43,10 +44,38 @@ void LogReader::stop() {
   sink_ = nullptr;
 }
 
-void LogReader::shift(std::uint8_t stream, off_t removed) {
+off_t resume_offset(std::int64_t logical, std::int64_t collapsed, off_t size) {
+  return static_cast<off_t>(std::clamp<std::int64_t>(logical - collapsed, 0, size));
+}
+
+bool LogReader::shift(std::uint8_t stream, off_t removed) {
+  bool lost = false;
   for (auto& src : sources_) {
-    if (src.stream == stream) src.offset = src.offset > removed ? src.offset - removed : 0;
+    if (src.stream != stream) continue;
+    lost = src.offset < removed;
+    src.offset = lost ? 0 : src.offset - removed;
   }
+  return lost;
+}
+
+bool LogReader::skip_hole(std::uint8_t stream) {
+  bool moved = false;
+  for (auto& src : sources_) {
+    if (src.stream != stream) continue;
+    off_t data = ::lseek(src.fd.get(), src.offset, SEEK_DATA);
+    if (data > src.offset) {
+      src.offset = data;
+      moved = true;
+    }
+  }
+  return moved;
+}
+
+off_t LogReader::offset(std::uint8_t stream) const {
+  for (const auto& src : sources_) {
+    if (src.stream == stream) return src.offset;
+  }
+  return -1;
 }
 
 void LogReader::kick() {

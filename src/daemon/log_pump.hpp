@@ -23,6 +23,11 @@ namespace sbx::daemon {
 /// counts); 0 when the file holds fewer lines.
 off_t tail_offset(int fd, off_t size, std::int64_t lines);
 
+/// The file offset to resume a stream at from its logical offset (bytes the stream ever
+/// held): `collapsed` bytes were cut from the front of the file (they are below it), and
+/// a file of `size` bytes has nothing past its end.
+off_t resume_offset(std::int64_t logical, std::int64_t collapsed, off_t size);
+
 struct LogSource {
   UniqueFd fd;
   std::uint8_t stream = 0;   ///< proto::kStreamStdout / kStreamStderr
@@ -44,8 +49,14 @@ class LogReader : public std::enable_shared_from_this<LogReader> {
   /// No more reading or callbacks.
   void stop();
   /// The oldest `removed` bytes of `stream`'s file were cut out (the file collapsed):
-  /// what this reader had not read of them is gone, the rest moved down.
-  void shift(std::uint8_t stream, off_t removed);
+  /// what this reader had not read of them is gone, the rest moved down. True when some
+  /// of the bytes cut were not read yet.
+  bool shift(std::uint8_t stream, off_t removed);
+  /// A hole was punched at the front of `stream`'s file: if the next byte to read is in
+  /// it, goes on after it (a hole reads as zeros, not as output). True when it moved on.
+  bool skip_hole(std::uint8_t stream);
+  /// The file offset of `stream`'s next byte; -1 when it is not read.
+  off_t offset(std::uint8_t stream) const;
 
  private:
   static constexpr std::size_t kYieldBytes = 8 << 20;

@@ -5,14 +5,21 @@
 #endif
 
 #include <fcntl.h>
+#include <linux/falloc.h>
 #include <unistd.h>
+
+#include <boost/asio/io_context.hpp>
 
 #include <cstdint>
 #include <cstdlib>
 #include <string>
 
 #include "daemon/log_pump.hpp"
+#include "proto/protocol.hpp"
 
+using sbx::daemon::LogReader;
+using sbx::daemon::LogSource;
+using sbx::daemon::resume_offset;
 using sbx::daemon::tail_offset;
 
 namespace {
@@ -211,4 +218,68 @@ TEST_CASE("tail_offset: every line count around the block edges") {
     CHECK(f.tail(total) == 0);
     CHECK(f.tail(total - 1) == static_cast<off_t>(line_len));
   }
+}
+
+TEST_CASE("resume_offset: a logical offset to a file offset") {
+  CHECK(resume_offset(100, 0, 200) == 100);
+  CHECK(resume_offset(100, 40, 200) == 60);   // 40 bytes were cut from the front
+  CHECK(resume_offset(40, 40, 200) == 0);
+  CHECK(resume_offset(30, 40, 200) == 0);     // the bytes it would resume at were dropped
+  CHECK(resume_offset(500, 0, 200) == 200);   // nothing past the end
+  CHECK(resume_offset(0, 0, 0) == 0);
+  CHECK(resume_offset(std::int64_t{5} << 32, std::int64_t{5} << 32, 10) == 0);
+}
+
+namespace {
+
+/// A reader of one stdout source over `f`, from `offset`; what it reads is appended to `got`.
+std::shared_ptr<LogReader> reader_of(const TempFile& f, off_t offset, sbx::daemon::Timers& timers, std::string& got) {
+  std::vector<LogSource> sources(1);
+  sources[0].fd.reset(::dup(f.fd));
+  sources[0].stream = sbx::proto::kStreamStdout;
+  sources[0].offset = offset;
+  return std::make_shared<LogReader>(std::move(sources), [&got](std::uint8_t, std::string_view b) { got += b; },
+                                     nullptr, timers);
+}
+
+}  // namespace
+
+TEST_CASE("LogReader: its offset across a collapse, and whether unread bytes were cut") {
+  boost::asio::io_context io;
+  sbx::daemon::Timers timers(io);
+  TempFile f(std::string(10000, 'a'));
+  std::string got;
+  auto caught_up = reader_of(f, 0, timers, got);
+  caught_up->kick();
+  CHECK(got.size() == 10000);
+  CHECK(caught_up->offset(sbx::proto::kStreamStdout) == 10000);
+  CHECK_FALSE(caught_up->shift(sbx::proto::kStreamStdout, 4096));  // it had read them all
+  CHECK(caught_up->offset(sbx::proto::kStreamStdout) == 10000 - 4096);
+  CHECK(caught_up->offset(sbx::proto::kStreamStderr) == -1);       // not a stream it reads
+
+  std::string lagging_got;
+  auto lagging = reader_of(f, 1000, timers, lagging_got);
+  CHECK(lagging->shift(sbx::proto::kStreamStdout, 4096));          // 3096 bytes it never had
+  CHECK(lagging->offset(sbx::proto::kStreamStdout) == 0);
+  CHECK_FALSE(lagging->shift(sbx::proto::kStreamStderr, 4096));
+}
+
+TEST_CASE("LogReader: skip_hole goes on after a hole punched under it") {
+  boost::asio::io_context io;
+  sbx::daemon::Timers timers(io);
+  TempFile f(std::string(3 * 4096, 'b'));
+  if (::fallocate(f.fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, 8192) != 0) {
+    MESSAGE("no hole punching on this file system: skipped");
+    return;
+  }
+  std::string got;
+  auto in_hole = reader_of(f, 100, timers, got);
+  CHECK(in_hole->skip_hole(sbx::proto::kStreamStdout));
+  CHECK(in_hole->offset(sbx::proto::kStreamStdout) == 8192);
+  in_hole->kick();
+  CHECK(got == std::string(4096, 'b'));                            // no zeros from the hole
+  auto past = reader_of(f, 9000, timers, got);
+  CHECK_FALSE(past->skip_hole(sbx::proto::kStreamStdout));
+  CHECK(past->offset(sbx::proto::kStreamStdout) == 9000);
+  CHECK_FALSE(past->skip_hole(sbx::proto::kStreamStderr));
 }
