@@ -76,16 +76,6 @@ class LossCase(SbxTestCase):
         os.kill(pid, signal.SIGKILL)
         wait_until(lambda: not pid_alive(pid), 5, "sbxd killed")
 
-    def daemon_sockets(self, pid: int) -> int:
-        """Sockets sbxd holds open: its listener and one per client."""
-        n = 0
-        for fd in os.listdir(f"/proc/{pid}/fd"):
-            try:
-                n += os.readlink(f"/proc/{pid}/fd/{fd}").startswith("socket:")
-            except OSError:
-                pass
-        return n
-
     def new_daemon_serves(self, clients: int) -> int:
         """Waits until a live sbxd (not necessarily the first) has `clients` clients; its pid."""
         def ready():
