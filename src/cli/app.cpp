@@ -40,8 +40,10 @@ bool build_app(CLI::App& app, Args& a, std::string_view only) {
       "  sbx start --id web -- python3 -m http.server 8000\n"
       "  sbx wait-port web 8000 --timeout 30s && sbx logs web\n"
       "  sbx kill web\n\n"
-      "Exit codes: 0 done, 1 failed, 2 usage, 3 no such process, 124 a wait timed out;\n"
-      "`sbx wait` exits with the process's own code (128+N for signal N).\n"
+      "Exit codes: 0 done, 1 failed, 2 usage, 3 no such process, 124 a wait timed out,\n"
+      "125 a wait lost the daemon and no daemon answered again within 10s (waits ride\n"
+      "through a daemon restart or crash); `sbx wait` exits with the process's own code\n"
+      "(128+N for signal N).\n"
       "Run 'sbx COMMAND --help' for a command's options; man sbx for the whole story.");
 
   if (want("start")) {
@@ -90,11 +92,12 @@ bool build_app(CLI::App& app, Args& a, std::string_view only) {
   }
 
   if (want("logs")) {
-    auto* logs = add_command(app, a, Command::logs, "logs", "Print captured output (stdout to stdout, stderr to stderr)",
+    auto* logs = add_command(app, a, Command::logs, "logs",
+                             "Print captured output (stdout to stdout, stderr to stderr; one stream alone to stdout)",
                              "sbx logs web --stderr -n 20");
     logs->add_option("id", a.logs.id, "process id")->required()->type_name("ID");
     auto* o = logs->add_flag("--stdout", a.logs.only_stdout, "only stdout");
-    auto* e = logs->add_flag("--stderr", a.logs.only_stderr, "only stderr");
+    auto* e = logs->add_flag("--stderr", a.logs.only_stderr, "only stderr (printed on stdout)");
     o->excludes(e);
     logs->add_option("-n,--lines", a.logs.tail, "only the last N lines of each stream")->type_name("N");
     logs->add_flag("-f,--follow", a.logs.follow, "keep printing new output until the process ends");

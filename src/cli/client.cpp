@@ -11,9 +11,12 @@
 
 #include <boost/json/serialize.hpp>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 
+#include "cli/output.hpp"
 #include "common/atomic_file.hpp"
+#include "common/duration.hpp"
 #include "proto/frame.hpp"
 #include "proto/message.hpp"
 
@@ -23,8 +26,6 @@ namespace sbx::cli {
 namespace json = boost::json;
 
 namespace {
-
-constexpr int kDaemonStartTimeoutMs = 10'000;
 
 /// connect(2) to the socket; returns the fd or sets `err` to errno.
 UniqueFd try_connect(const std::string& path, int& err) {
@@ -65,8 +66,8 @@ std::string last_log_line(const std::string& log) {
   return nl == std::string::npos ? t : t.substr(nl + 1);
 }
 
-/// Spawns sbxd detached (its own session) and waits for its ready byte.
-Status start_daemon(const Paths& paths) {
+/// Spawns sbxd detached (its own session) and waits, at most `patience_ms`, for its ready byte.
+Status start_daemon(const Paths& paths, int patience_ms) {
   int ready[2];
   if (::pipe2(ready, O_CLOEXEC) != 0) return make_error(Errc::unavailable, std::string("pipe: ") + std::strerror(errno));
   UniqueFd ready_read(ready[0]);
@@ -107,11 +108,12 @@ Status start_daemon(const Paths& paths) {
   }
   ready_write.reset();
   pollfd p{ready_read.get(), POLLIN, 0};
-  int n = ::poll(&p, 1, kDaemonStartTimeoutMs);
+  int n = ::poll(&p, 1, patience_ms);
   char c = 0;
   if (n == 1 && ::read(ready_read.get(), &c, 1) == 1 && c == '\n') return ok_status();
   std::string why = last_log_line(paths.daemon_log);
-  return make_error(Errc::unavailable, n == 0 ? "the daemon did not become ready within 10s; see " + paths.daemon_log
+  return make_error(Errc::unavailable, n == 0 ? "the daemon did not become ready within " +
+                                                    format_duration(Millis(patience_ms)) + "; see " + paths.daemon_log
                                               : "the daemon failed to start" + (why.empty() ? "" : ": " + why));
 }
 
@@ -127,9 +129,17 @@ bool write_all(int fd, std::string_view data) {
   return true;
 }
 
+/// "sbxd (pid N)" from the pid file, or "sbxd".
+std::string daemon_name(const Paths& paths) {
+  auto text = read_file(paths.pid_file);
+  std::string pid = text ? *text : "";
+  while (!pid.empty() && (pid.back() == '\n' || pid.back() == ' ')) pid.pop_back();
+  return pid.empty() ? "sbxd" : "sbxd (pid " + pid + ")";
+}
+
 }  // namespace
 
-Result<Client> Client::connect(bool start) {
+Result<Client> Client::connect(bool start, int patience_ms) {
   auto paths = resolve_paths();
   if (!paths) return make_error(Errc::unavailable, paths.error().message);
   int err = 0;
@@ -146,7 +156,7 @@ Result<Client> Client::connect(bool start) {
   // Retry under the lock: another client may have started the daemon between our
   // connect() and flock().
   if (UniqueFd fd = try_connect(paths->socket, err)) return Client(std::move(fd), *paths);
-  if (auto st = start_daemon(*paths); !st) return st.error();
+  if (auto st = start_daemon(*paths, patience_ms); !st) return st.error();
   if (UniqueFd fd = try_connect(paths->socket, err)) return Client(std::move(fd), *paths);
   return make_error(Errc::unavailable, "the daemon started but " + paths->socket + " refuses connections: " +
                                            std::strerror(err));
@@ -156,8 +166,16 @@ Result<json::value> Client::call(std::string_view op, json::object args, const T
   return stream(op, std::move(args), [](std::uint8_t, std::string_view) {}, {}, on_tick);
 }
 
+Error Client::lose(std::string message) {
+  lost_ = true;
+  return make_error(Errc::unavailable, std::move(message));
+}
+
 Result<json::value> Client::stream(std::string_view op, json::object args, const DataFn& on_data,
                                    const EventFn& on_event, const TickFn& on_tick) {
+  using Clock = std::chrono::steady_clock;
+  lost_ = false;
+  hello_seen_ = false;
   json::object req;
   req["op"] = op;
   req["args"] = std::move(args);
@@ -174,17 +192,17 @@ Result<json::value> Client::stream(std::string_view op, json::object args, const
   // without reading the rest: its reply, not the broken pipe, is the answer.
   int send_errno = write_all(fd_.get(), out) ? 0 : errno;
   if (send_errno != 0 && send_errno != EPIPE && send_errno != ECONNRESET) {
-    return make_error(Errc::unavailable, std::string("cannot send to sbxd: ") + std::strerror(send_errno));
+    return lose(std::string("cannot send to sbxd: ") + std::strerror(send_errno));
   }
+  auto hello_deadline = Clock::now() + std::chrono::milliseconds(hello_timeout_ms_);
   proto::FrameReader reader(std::size_t{1} << 30);
-  bool hello_seen = false;
   std::string buf(1 << 16, '\0');
   for (;;) {
     while (auto f = reader.next()) {
       switch (f->kind) {
         case proto::FrameKind::hello:
           if (auto st = proto::check_hello(f->payload, "sbxd"); !st) return st.error();
-          hello_seen = true;
+          hello_seen_ = true;
           break;
         case proto::FrameKind::data:
           on_data(f->flags, f->payload);
@@ -202,24 +220,35 @@ Result<json::value> Client::stream(std::string_view op, json::object args, const
       }
     }
     if (reader.failed()) return make_error(Errc::protocol, "bad frame from sbxd: " + reader.error());
-    if (on_tick) {
-      pollfd p{fd_.get(), POLLIN, 0};
-      int ready = ::poll(&p, 1, kTickMs);
-      if (ready < 0 && errno != EINTR) return make_error(Errc::unavailable, std::string("poll: ") + std::strerror(errno));
-      if (ready <= 0) {
-        on_tick();
-        continue;
+    // Block in poll() on the socket (and the watched reader): no wake-ups but the ticks
+    // and the HELLO deadline.
+    int timeout = on_tick ? kTickMs : -1;
+    if (!hello_seen_) {
+      auto left = std::chrono::ceil<std::chrono::milliseconds>(hello_deadline - Clock::now()).count();
+      if (left <= 0) {
+        return lose(daemon_name(paths_) + " does not answer: no reply within " +
+                    format_duration(Millis(hello_timeout_ms_)) + "; see " + paths_.daemon_log);
       }
+      timeout = timeout < 0 ? static_cast<int>(left) : std::min(timeout, static_cast<int>(left));
+    }
+    pollfd p[2] = {{fd_.get(), POLLIN, 0}, {watch_fd_, 0, 0}};
+    int ready = ::poll(p, watch_fd_ >= 0 ? 2 : 1, timeout);
+    if (ready < 0 && errno != EINTR) return make_error(Errc::unavailable, std::string("poll: ") + std::strerror(errno));
+    if (watch_fd_ >= 0 && p[1].revents) {
+      if (p[1].revents & POLLNVAL) watch_fd_ = -1;  // not open: nothing to watch
+      else exit_as_if_sigpipe();                      // POLLERR/POLLHUP: the reader is gone
+    }
+    if (ready <= 0 || !(p[0].revents)) {
+      if (ready == 0 && on_tick) on_tick();
+      continue;
     }
     ssize_t n = ::read(fd_.get(), buf.data(), buf.size());
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0 && send_errno != 0) {
-      return make_error(Errc::unavailable, std::string("cannot send to sbxd: ") + std::strerror(send_errno));
-    }
-    if (n <= 0) {
-      return make_error(Errc::unavailable, hello_seen ? "sbxd closed the connection before answering; see " +
-                                                            paths_.daemon_log
-                                                      : "sbxd did not answer; see " + paths_.daemon_log);
+    if (n <= 0 && send_errno != 0) return lose(std::string("cannot send to sbxd: ") + std::strerror(send_errno));
+    if (n < 0) return lose("lost the connection to sbxd: " + std::string(std::strerror(errno)) + "; see " + paths_.daemon_log);
+    if (n == 0) {
+      return lose(hello_seen_ ? "sbxd closed the connection before answering; see " + paths_.daemon_log
+                              : "sbxd did not answer; see " + paths_.daemon_log);
     }
     reader.feed(std::string_view(buf.data(), static_cast<size_t>(n)));
   }

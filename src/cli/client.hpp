@@ -14,6 +14,10 @@
 
 namespace sbx::cli {
 
+/// How long sbx waits for a daemon: for a starting one to become ready, for one to say
+/// HELLO, and, once a waiting command lost its daemon, for another to answer.
+inline constexpr int kDaemonPatienceMs = 10'000;
+
 class Client {
  public:
   using DataFn = std::function<void(std::uint8_t stream, std::string_view bytes)>;
@@ -23,23 +27,41 @@ class Client {
   static constexpr int kTickMs = 100;
 
   /// Connects to the daemon of the current SBX_HOME; when none runs and `start_daemon`,
-  /// starts one (one per home, however many clients race) and waits until it listens.
-  static Result<Client> connect(bool start_daemon = true);
+  /// starts one (one per home, however many clients race) and waits, at most
+  /// `patience_ms`, until it listens.
+  static Result<Client> connect(bool start_daemon = true, int patience_ms = kDaemonPatienceMs);
 
   /// One request, one reply.
   Result<boost::json::value> call(std::string_view op, boost::json::object args, const TickFn& on_tick = {});
   /// A streaming request: DATA and EVENT frames go to the callbacks until the final frame,
-  /// whose result is returned. Without `on_tick` it blocks in read(); with it, it polls the
-  /// socket with a timeout and calls on_tick whenever kTickMs pass without a frame.
+  /// whose result is returned. It waits in poll(); with `on_tick`, it calls on_tick
+  /// whenever kTickMs pass without a frame.
   Result<boost::json::value> stream(std::string_view op, boost::json::object args, const DataFn& on_data,
                                     const EventFn& on_event = {}, const TickFn& on_tick = {});
+
+  /// The daemon must say HELLO within this many ms of the request, or it "does not answer".
+  void set_hello_timeout(int ms) { hello_timeout_ms_ = ms; }
+  /// While waiting, also watch `fd` (stdout): once its reader is gone (a closed pipe), sbx
+  /// ends at once as SIGPIPE would end it, without waiting for more output to fail on.
+  void watch_reader(int fd) { watch_fd_ = fd; }
+
+  /// After a failed stream(): true when the daemon was lost (the connection broke before
+  /// the final frame, or no HELLO came in time) rather than answering with an error.
+  bool lost() const { return lost_; }
+  /// The daemon said HELLO on this connection.
+  bool answered() const { return hello_seen_; }
 
   const Paths& paths() const { return paths_; }
 
  private:
   Client(UniqueFd fd, Paths paths) : fd_(std::move(fd)), paths_(std::move(paths)) {}
+  Error lose(std::string message);
   UniqueFd fd_;
   Paths paths_;
+  int hello_timeout_ms_ = kDaemonPatienceMs;
+  int watch_fd_ = -1;
+  bool lost_ = false;
+  bool hello_seen_ = false;
 };
 
 }  // namespace sbx::cli

@@ -1,18 +1,57 @@
 #include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
+#include <cerrno>
 
 #include "cli/args.hpp"
 #include "cli/client.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/output.hpp"
+#include "cli/waiting.hpp"
 #include "common/clock.hpp"
 #include "common/ids.hpp"
 #include "common/record_json.hpp"
 #include "common/utf8.hpp"
 #include "proto/bytes.hpp"
+#include "proto/message.hpp"
 #include "proto/protocol.hpp"
 
 namespace sbx::cli {
 namespace json = boost::json;
+
+namespace {
+
+/// Writes all of `bytes`; a reader that has gone ends sbx as SIGPIPE would.
+void emit(int fd, std::string_view bytes) {
+  if (!write_out(fd, bytes) && errno == EPIPE) exit_as_if_sigpipe();
+}
+
+/// Where each stream's next byte lies, as a logical offset (bytes the stream ever held,
+/// trims included): the daemon says where it starts (and where it skips to, when the cap
+/// dropped bytes before they were sent), the DATA frames move it on. A new daemon is asked
+/// to go on from there, so no byte is lost or printed twice.
+struct Position {
+  bool known = false;
+  std::int64_t at[2] = {0, 0};  ///< stdout, stderr
+
+  void on_event(const json::value& ev) {
+    const auto* o = ev.if_object();
+    if (!o || proto::get_opt_string(*o, "type") != std::string("offsets")) return;
+    known = true;
+    if (auto v = proto::get_opt_int(*o, "stdout")) at[0] = *v;
+    if (auto v = proto::get_opt_int(*o, "stderr")) at[1] = *v;
+  }
+
+  /// Until the first daemon said where it started, the request is sent again as it was
+  /// (with its -n); from then on it goes on from the offsets.
+  void resume(json::object& args) const {
+    if (!known) return;
+    args.erase("tail");
+    args["from_stdout"] = at[0];
+    args["from_stderr"] = at[1];
+  }
+};
+
+}  // namespace
 
 int run_logs(const LogsArgs& a) {
   if (auto st = check_id(a.id); !st) return report(st.error());
@@ -27,21 +66,35 @@ int run_logs(const LogsArgs& a) {
 
   auto client = Client::connect();
   if (!client) return report(client.error());
+  // One stream asked for alone goes to stdout, so that a pipe sees it; both: each to its own.
+  bool one_stream = a.only_stdout || a.only_stderr;
   Utf8Sanitizer clean[2];
+  Position pos;
   auto on_data = [&](std::uint8_t stream, std::string_view bytes) {
     bool is_err = stream == proto::kStreamStderr;
-    if (!a.json) {
-      write_out(is_err ? 2 : 1, bytes);
-      return;
-    }
+    pos.at[is_err ? 1 : 0] += static_cast<std::int64_t>(bytes.size());
+    if (!a.json) return emit(is_err && !one_stream ? 2 : 1, bytes);
     json::object ev;
     ev["type"] = is_err ? "stderr" : "stdout";
     ev["data"] = clean[is_err ? 1 : 0].feed(bytes);
     ev["time"] = format_rfc3339(now_epoch_ms());
-    print_json(ev);
+    emit(1, json::serialize(ev) + "\n");
   };
-  auto v = client->stream("logs", std::move(args), on_data);
-  if (!v) return report(v.error());
+  Result<json::value> v = make_error(Errc::failed, "");
+  if (a.follow) {
+    WaitingCall::Hooks hooks;
+    hooks.on_data = on_data;
+    hooks.on_event = [&pos](const json::value& ev) { pos.on_event(ev); };
+    hooks.watch_fd = 1;
+    hooks.resume = [&pos](json::object& req) { pos.resume(req); };
+    WaitingCall call("logs", std::move(args), std::move(hooks));
+    v = call.run(std::move(*client));
+    if (!v) return call.fail(v.error());
+  } else {
+    client->watch_reader(1);
+    v = client->stream("logs", std::move(args), on_data);
+    if (!v) return report(v.error());
+  }
   if (a.json) {
     auto r = record_from_json(*v);
     if (r && r->ended()) {
@@ -51,7 +104,7 @@ int run_logs(const LogsArgs& a) {
       if (r->exit_code) ev["exit_code"] = *r->exit_code;
       if (r->signal) ev["signal"] = *r->signal;
       if (r->error) ev["error"] = proto::bytes_to_json(*r->error);
-      print_json(ev);
+      emit(1, json::serialize(ev) + "\n");
     }
   }
   return kExitOk;

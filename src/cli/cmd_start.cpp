@@ -8,7 +8,6 @@
 #include "cli/client.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/output.hpp"
-#include "cli/progress.hpp"
 #include "cli/wait_ready.hpp"
 #include "common/atomic_file.hpp"
 #include "common/byte_size.hpp"
@@ -152,15 +151,13 @@ int run_start(const StartArgs& a) {
   else write_out(1, id + "\n");
 
   // Ready means every requested condition holds; on failure the process keeps running.
+  // The process runs from here on: a daemon lost now is waited out as by the wait commands.
   for (auto* req : {log_req ? &*log_req : nullptr, port_req ? &*port_req : nullptr}) {
     if (!req) continue;
     (*req)["id"] = id;
-    auto waiter = Client::connect();
-    if (!waiter) return report(waiter.error());
-    Progress progress(wait_label(*req));
-    auto v = waiter->call(req == &*log_req ? "wait_log" : "wait_port", std::move(*req), progress.ticker());
-    progress.clear();
-    if (!v) return report(v.error());
+    json::value answer;
+    std::string op = log_req && req == &*log_req ? "wait_log" : "wait_port";
+    if (int rc = wait_ready(op, std::move(*req), std::nullopt, answer); rc != kExitOk) return rc;
   }
   return kExitOk;
 }

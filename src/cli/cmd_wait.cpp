@@ -2,6 +2,7 @@
 #include "cli/client.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/progress.hpp"
+#include "cli/waiting.hpp"
 #include "common/duration.hpp"
 #include "common/ids.hpp"
 #include "common/record_json.hpp"
@@ -21,9 +22,12 @@ int run_wait(const WaitArgs& a) {
   auto client = Client::connect();
   if (!client) return report(client.error());
   Progress progress(a.id + " to end");
-  auto v = client->call("wait", std::move(args), progress.ticker());
+  WaitingCall::Hooks hooks;
+  hooks.on_tick = progress.ticker();
+  WaitingCall call("wait", std::move(args), std::move(hooks));
+  auto v = call.run(std::move(*client));
   progress.clear();
-  if (!v) return report(v.error());
+  if (!v) return call.fail(v.error());
   auto r = record_from_json(*v);
   if (!r) return report(r.error());
   return wait_exit_code(*r);

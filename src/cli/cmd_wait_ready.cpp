@@ -12,10 +12,12 @@
 #include "cli/output.hpp"
 #include "cli/progress.hpp"
 #include "cli/wait_ready.hpp"
+#include "cli/waiting.hpp"
 #include "common/duration.hpp"
 #include "common/ids.hpp"
 #include "common/utf8.hpp"
 #include "proto/bytes.hpp"
+#include "proto/message.hpp"
 
 namespace sbx::cli {
 namespace json = boost::json;
@@ -128,19 +130,44 @@ std::string wait_label(const json::object& req) {
   return label;
 }
 
+int wait_ready(const std::string& op, json::object req, std::optional<Client> first, json::value& answer) {
+  // wait_log tells in "scanned" events where the line it has not finished scanning starts,
+  // per stream (a logical offset: bytes the stream ever held); a new daemon goes on from there.
+  json::object scanned;
+  WaitingCall::Hooks hooks;
+  Progress progress(wait_label(req));
+  hooks.on_tick = progress.ticker();
+  hooks.on_event = [&scanned](const json::value& ev) {
+    const auto* o = ev.if_object();
+    if (!o || proto::get_opt_string(*o, "type") != std::string("scanned")) return;
+    for (const char* stream : {"stdout", "stderr"}) {
+      if (auto at = proto::get_opt_int(*o, stream)) scanned[stream] = *at;
+    }
+  };
+  hooks.resume = [&scanned](json::object& args) {
+    for (const char* stream : {"stdout", "stderr"}) {
+      if (auto at = proto::get_opt_int(scanned, stream)) args[std::string("from_") + stream] = *at;
+    }
+  };
+  WaitingCall call(op, std::move(req), std::move(hooks));
+  auto v = call.run(std::move(first));
+  progress.clear();
+  if (!v) return call.fail(v.error());
+  answer = std::move(*v);
+  return kExitOk;
+}
+
 int run_wait_log(const WaitLogArgs& a) {
   auto args = wait_log_request(a.id, a.pattern, a.regex, a.stream, a.timeout);
   if (!args) return report(args.error());
   auto client = Client::connect();
   if (!client) return report(client.error());
-  Progress progress(wait_label(*args));
-  auto v = client->call("wait_log", std::move(*args), progress.ticker());
-  progress.clear();
-  if (!v) return report(v.error());
+  json::value v;
+  if (int rc = wait_ready("wait_log", std::move(*args), std::move(*client), v); rc != kExitOk) return rc;
   if (a.json) {
-    print_json(*v);
+    print_json(v);
   } else {
-    const auto* line = v->is_object() ? v->get_object().if_contains("line") : nullptr;
+    const auto* line = v.is_object() ? v.get_object().if_contains("line") : nullptr;
     auto bytes = line ? proto::bytes_from_json(*line) : std::nullopt;
     if (!bytes) return report(Error{Errc::protocol, "wait-log: unexpected reply from sbxd"});
     write_out(1, *bytes + "\n");
@@ -153,11 +180,8 @@ int run_wait_port(const WaitPortArgs& a) {
   if (!args) return report(args.error());
   auto client = Client::connect();
   if (!client) return report(client.error());
-  Progress progress(wait_label(*args));
-  auto v = client->call("wait_port", std::move(*args), progress.ticker());
-  progress.clear();
-  if (!v) return report(v.error());
-  return kExitOk;
+  json::value v;
+  return wait_ready("wait_port", std::move(*args), std::move(*client), v);
 }
 
 }  // namespace sbx::cli

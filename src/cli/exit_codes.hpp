@@ -12,6 +12,9 @@ inline constexpr int kExitFailed = 1;
 inline constexpr int kExitUsage = 2;
 inline constexpr int kExitNotFound = 3;
 inline constexpr int kExitTimeout = 124;
+/// A waiting command lost its daemon and no daemon answered again in time: sbx itself
+/// could not get the answer (as docker and timeout(1) use 125).
+inline constexpr int kExitNoDaemon = 125;
 
 int exit_code_for(Errc c);
 

@@ -14,6 +14,9 @@ namespace sbx::cli {
 void print_json(const boost::json::value& v);
 /// Writes bytes to fd 1 or 2 in full (retrying short writes); false if the reader is gone.
 bool write_out(int fd, std::string_view bytes);
+/// Ends sbx as SIGPIPE ends a writer whose reader has gone (exit status 141 in a shell),
+/// even where SIGPIPE is ignored or blocked: how a streaming command stops once nobody reads.
+[[noreturn]] void exit_as_if_sigpipe();
 /// How the ps table looks: plain for pipes and files; on a terminal, coloured status
 /// words and STARTED as "5s ago".
 struct TableStyle {

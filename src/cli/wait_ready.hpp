@@ -2,9 +2,12 @@
 // Building wait-log and wait-port requests, shared by those commands and start --wait-*.
 
 #include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
+#include <optional>
 #include <string>
 
 #include "cli/args.hpp"
+#include "cli/client.hpp"
 #include "common/result.hpp"
 
 namespace sbx::cli {
@@ -15,5 +18,11 @@ Result<boost::json::object> wait_port_request(const WaitPortArgs& a);
 /// What a progress line says after "waiting for ", from a wait_log or wait_port request:
 /// "web: log 'Listening on'", "web: port 8000 (GET /health)".
 std::string wait_label(const boost::json::object& request);
+/// Runs a wait_log or wait_port request (`op`) to its answer, with a progress line, over
+/// `first` or a new connection, riding through daemon restarts (WaitingCall): a wait-log
+/// resumes from the start of the line it had not finished scanning. Returns kExitOk with
+/// `answer` set, or prints the error and returns the exit code.
+int wait_ready(const std::string& op, boost::json::object request, std::optional<Client> first,
+               boost::json::value& answer);
 
 }  // namespace sbx::cli

@@ -52,6 +52,12 @@ struct ProcessRecord {
   std::int64_t log_max = 64 << 20;           ///< per stream, bytes; 0: unbounded
   std::int64_t dropped_stdout = 0;           ///< oldest bytes dropped to keep within log_max
   std::int64_t dropped_stderr = 0;
+  /// Of the dropped bytes, those cut out of the file by collapsing it (internal): the bytes
+  /// after the cut moved down by this much, so a logical offset (bytes the stream ever
+  /// held, which clients resume from) is the file offset plus this. Punched holes keep
+  /// their offsets and are not counted here.
+  std::int64_t collapsed_stdout = 0;
+  std::int64_t collapsed_stderr = 0;
 
   bool ended() const { return is_ended(status); }
 };

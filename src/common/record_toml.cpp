@@ -166,6 +166,8 @@ std::string record_to_toml(const ProcessRecord& r, TomlView view) {
   put("log_max", r.log_max);
   if (r.dropped_stdout) put("dropped_stdout", r.dropped_stdout);
   if (r.dropped_stderr) put("dropped_stderr", r.dropped_stderr);
+  if (r.collapsed_stdout) put("collapsed_stdout", r.collapsed_stdout);
+  if (r.collapsed_stderr) put("collapsed_stderr", r.collapsed_stderr);
   out << "\n[env]\n";
   bool env_text = std::all_of(r.env.begin(), r.env.end(), [](const auto& kv) { return is_utf8(kv.second); });
   if (display && !env_text) {
@@ -243,6 +245,8 @@ Result<ProcessRecord> record_from_toml(std::string_view text) {
   r.log_max = int_at(t, "log_max").value_or(64 << 20);
   r.dropped_stdout = int_at(t, "dropped_stdout").value_or(0);
   r.dropped_stderr = int_at(t, "dropped_stderr").value_or(0);
+  r.collapsed_stdout = int_at(t, "collapsed_stdout").value_or(0);
+  r.collapsed_stderr = int_at(t, "collapsed_stderr").value_or(0);
   return r;
 }
 

@@ -44,12 +44,20 @@ void LogReader::stop() {
   sink_ = nullptr;
 }
 
-void LogReader::trimmed(std::uint8_t stream, const Trimmed& cut) {
+off_t resume_offset(std::int64_t logical, std::int64_t collapsed, off_t size) {
+  return static_cast<off_t>(std::clamp<std::int64_t>(logical - collapsed, 0, size));
+}
+
+bool LogReader::trimmed(std::uint8_t stream, const Trimmed& cut) {
+  bool jumped = false;
   for (auto& src : sources_) {
     if (src.stream != stream) continue;
+    off_t was = src.offset;
     if (cut.shifted) src.offset = src.offset > cut.removed ? src.offset - cut.removed : 0;
+    jumped = jumped || (cut.shifted ? was < cut.removed : was < cut.kept_from);
     src.offset = std::max(src.offset, cut.kept_from);
   }
+  return jumped;
 }
 
 off_t LogReader::offset(std::uint8_t stream) const {

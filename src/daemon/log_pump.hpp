@@ -24,6 +24,11 @@ namespace sbx::daemon {
 /// counts); 0 when the file holds fewer lines.
 off_t tail_offset(int fd, off_t size, std::int64_t lines);
 
+/// The file offset to resume a stream at from its logical offset (bytes the stream ever
+/// held): `collapsed` bytes were cut from the front of the file (they are below it), and
+/// a file of `size` bytes has nothing past its end.
+off_t resume_offset(std::int64_t logical, std::int64_t collapsed, off_t size);
+
 struct LogSource {
   UniqueFd fd;
   std::uint8_t stream = 0;   ///< proto::kStreamStdout / kStreamStderr
@@ -47,8 +52,9 @@ class LogReader : public std::enable_shared_from_this<LogReader> {
   /// The oldest bytes of `stream`'s file were dropped: what this reader had not read of
   /// them is gone. After a collapse the rest moved down; after a punched hole a reader
   /// inside the hole jumps past it, so it never passes on a byte the process did not write.
-  void trimmed(std::uint8_t stream, const Trimmed& cut);
-  /// Where the next read of `stream` starts (-1: no such stream).
+  /// True when bytes it had not read yet were dropped (its position jumped).
+  bool trimmed(std::uint8_t stream, const Trimmed& cut);
+  /// The file offset of `stream`'s next byte; -1 when it is not read.
   off_t offset(std::uint8_t stream) const;
 
  private:

@@ -10,6 +10,17 @@
 
 namespace sbx::daemon {
 
+namespace {
+
+/// Bytes cut from the front of the process's log file of `stream` (see ProcessRecord).
+std::int64_t collapsed(Context& ctx, const std::string& id, std::uint8_t stream) {
+  const ProcessRecord* r = ctx.supervisor.find(id);
+  if (!r) return 0;
+  return stream == proto::kStreamStderr ? r->collapsed_stderr : r->collapsed_stdout;
+}
+
+}  // namespace
+
 Result<std::shared_ptr<LogSession>> LogSession::open(Context& ctx, const LogSessionSpec& spec, LogReader::Sink sink,
                                                      ConnPtr throttle) {
   std::shared_ptr<LogSession> s(new LogSession(ctx, spec.id));
@@ -24,9 +35,11 @@ Result<std::shared_ptr<LogSession>> LogSession::open(Context& ctx, const LogSess
       if (errno == ENOENT) continue;  // a process that could not start has no logs
       return make_error(Errc::failed, "cannot read " + path + ": " + std::strerror(errno));
     }
-    if (spec.tail) {
-      struct stat st{};
-      ::fstat(src.fd.get(), &st);
+    struct stat st{};
+    ::fstat(src.fd.get(), &st);
+    if (const auto& from = spec.from[is_err ? 1 : 0]) {
+      src.offset = resume_offset(*from, collapsed(ctx, spec.id, src.stream), st.st_size);
+    } else if (spec.tail) {
       src.offset = tail_offset(src.fd.get(), st.st_size, *spec.tail);
     }
     // A capped log on a filesystem without collapse starts with a punched hole: skip it.
@@ -62,12 +75,27 @@ void LogSession::start(DoneFn done) {
   }
   std::weak_ptr<LogSession> weak = shared_from_this();
   trim_watch_ = ctx_.supervisor.watch_trim(id_, [weak](std::uint8_t stream, const Trimmed& cut) {
-    if (auto s = weak.lock()) s->reader_->trimmed(stream, cut);
+    auto s = weak.lock();
+    if (s && s->reader_->trimmed(stream, cut)) s->tell_offsets({stream});
   });
   reader_->set_at_end([weak] {
     if (auto s = weak.lock()) s->at_end();
   });
+  tell_offsets({proto::kStreamStdout, proto::kStreamStderr});
   reader_->kick();
+}
+
+void LogSession::tell_offsets(std::initializer_list<std::uint8_t> streams) {
+  if (!on_offset_) return;
+  Offsets o;
+  bool any = false;
+  for (std::uint8_t stream : streams) {
+    off_t at = reader_->offset(stream);
+    if (at < 0) continue;
+    o.at[stream == proto::kStreamStderr ? 1 : 0] = at + collapsed(ctx_, id_, stream);
+    any = true;
+  }
+  if (any) on_offset_(o);
 }
 
 void LogSession::at_end() {

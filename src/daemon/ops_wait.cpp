@@ -28,9 +28,11 @@ void op_wait(Context& ctx, const json::object& args, const ConnPtr& conn) {
     conn->reply(json::value(record_to_json(rec)));
   });
   if (auto t = proto::get_opt_int(args, "timeout_ms")) {
-    state->timer = ctx.timers.after(Millis(*t), [&ctx, state, conn, id = *id, t = *t] {
+    // waited_ms: what a client that lost its daemon had waited already (for the message).
+    Millis asked(*t + proto::get_opt_int(args, "waited_ms").value_or(0));
+    state->timer = ctx.timers.after(Millis(*t), [&ctx, state, conn, id = *id, asked] {
       ctx.supervisor.unwatch_end(id, state->watch);
-      conn->reply(make_error(Errc::timeout, "'" + id + "' still runs after " + format_duration(Millis(t))));
+      conn->reply(make_error(Errc::timeout, "'" + id + "' still runs after " + format_duration(asked)));
     });
   }
   conn->on_close([&ctx, state, id = *id] {

@@ -116,10 +116,12 @@ void op_wait_port(Context& ctx, const json::object& args, const ConnPtr& conn) {
     }
   });
   if (auto t = proto::get_opt_int(args, "timeout_ms")) {
-    w->deadline = ctx.timers.after(Millis(*t), [weak, t = *t] {
+    // waited_ms: what a client that lost its daemon had waited already (for the message).
+    Millis asked(*t + proto::get_opt_int(args, "waited_ms").value_or(0));
+    w->deadline = ctx.timers.after(Millis(*t), [weak, asked] {
       if (auto w = weak.lock()) {
         w->answer(make_error(Errc::timeout, what(w->spec) + " of '" + w->id + "' not ready after " +
-                                                format_duration(Millis(t)) + ": " + w->last_detail));
+                                                format_duration(asked) + ": " + w->last_detail));
       }
     });
   }

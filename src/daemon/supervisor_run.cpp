@@ -118,6 +118,7 @@ void Supervisor::Impl::cap_logs(const std::shared_ptr<Entry>& e) {
       auto e = weak.lock();
       if (!e) return;
       (is_err ? e->rec.dropped_stderr : e->rec.dropped_stdout) += t.removed;
+      if (t.shifted) (is_err ? e->rec.collapsed_stderr : e->rec.collapsed_stdout) += t.removed;
       save(e->rec);
       auto fns = e->trim_watchers;  // a watcher may unwatch
       for (auto& [w, fn] : fns) fn(is_err ? 2 : 1, t);

@@ -9,11 +9,21 @@
 //           daemon -> {"proto":1,"server":"sbxd 0.1.0","pid":N}
 //   REQUEST {"op":"start","args":{...}}                      one request per connection
 //   RESPONSE {"ok":true,"result":{...}} | {"ok":false,"error":{"code":"not_found","message":"..."}}
-//   EVENT   {"type":...} a progress or exit event of a streaming request
+//   EVENT   {"type":...} a progress or exit event of a streaming request:
+//           logs -f  {"type":"offsets","stdout":N,"stderr":N} where each stream's next DATA
+//                    byte lies, as a logical offset (bytes the stream ever held, trims
+//                    included); sent first, and again for a stream that skips ahead
+//           wait_log {"type":"scanned","stdout":N,"stderr":N} where the line it has not
+//                    finished scanning starts (logical offsets), a few times a second at most
+//           A client that lost its daemon sends the request again to the next one with
+//           "from_stdout"/"from_stderr" set from these, and "waited_ms" next to the
+//           "timeout_ms" it has left.
 //   DATA    raw log bytes; flags = the stream (kStreamStdout / kStreamStderr)
 //   END     {"ok":...} the last frame of a streaming request (same shape as RESPONSE)
 //
-// A client may send HELLO and REQUEST back to back without waiting for the daemon's HELLO.
+// A client may send HELLO and REQUEST back to back without waiting for the daemon's HELLO;
+// the daemon says HELLO as soon as it has read the client's. A connection that ends before
+// the final frame means the daemon was lost (a crash, a restart), not an answer.
 // A frame that is oversized, of an unknown kind, or carries malformed JSON gets an error
 // RESPONSE and the connection is closed.
 

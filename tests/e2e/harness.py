@@ -427,6 +427,20 @@ class SbxTestCase(unittest.TestCase):
                 out.append(p)
         return out
 
+    def daemon_sockets(self, pid: int) -> int:
+        """Sockets sbxd holds open: its listener and one per client (0 once it is gone)."""
+        n = 0
+        try:
+            fds = os.listdir(f"/proc/{pid}/fd")
+        except OSError:
+            return 0
+        for fd in fds:
+            try:
+                n += os.readlink(f"/proc/{pid}/fd/{fd}").startswith("socket:")
+            except OSError:
+                pass
+        return n
+
     def ensure_daemon(self) -> int:
         self.sbx_ok("ps")
         pid = wait_until(self.daemon_pid, 5, "sbxd.pid")

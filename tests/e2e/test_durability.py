@@ -164,7 +164,7 @@ class SurviveKill9(DurabilityCase):
         r = self.sbx_ok("logs", i)
         self.assertEqual(r.stdout, out, "sbx logs stdout differs from the log file")
         self.assertEqual(r.stderr, err, "sbx logs stderr differs from the log file")
-        self.assertEqual(self.sbx_ok("logs", i, "--stderr").stderr, err)
+        self.assertEqual(self.sbx_ok("logs", i, "--stderr").stdout, err)
         self.assert_records_stayed_valid()
 
     def test_adopted_process_can_be_killed(self):

@@ -9,7 +9,7 @@ import subprocess
 import tempfile
 import time
 
-from harness import PY, SbxTestCase, main, pid_alive, wait_until
+from harness import PY, SBX, SbxTestCase, main, pid_alive, wait_until
 
 EVENT_TIME_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$")
 
@@ -133,7 +133,7 @@ class Live(FollowCase):
         o, e = only_out.communicate(timeout=20)
         self.assertEqual((only_out.returncode, o, e), (0, exp_out, b""))
         o, e = only_err.communicate(timeout=20)
-        self.assertEqual((only_err.returncode, o, e), (0, b"", exp_err))
+        self.assertEqual((only_err.returncode, o, e), (0, exp_err, b""))  # alone, on stdout
         rest_out = read_rest(both.stdout)
         self.assertEqual(both.wait(timeout=10), 0)
         self.assertTrue(exp_out.endswith(rest_out), rest_out)
@@ -358,6 +358,42 @@ class Disconnect(FollowCase):
         self.sbx_ok("ps")
         r = self.run("logs", "-f", i, timeout=15)
         self.assertEqual((r.returncode, r.stdout), (0, self.read_log(i)))
+
+    def test_reader_that_goes_away_while_the_process_is_quiet(self):
+        # `sbx logs -f ID | head -1` of a process that prints once and then sleeps: sbx
+        # notices the closed pipe at once (as GNU tail does), exits as SIGPIPE would (141)
+        # and the daemon drops the follower
+        i = self.start("echo one; sleep 300")
+        wait_until(lambda: self.read_log(i) == b"one\n", 10, "the line written")
+        daemon = self.ensure_daemon()
+        idle = 1  # its listener
+        wait_until(lambda: self.daemon_sockets(daemon) == idle, 5, "no client left")
+        for pipeline in ("{sbx} logs -f {i} | head -1", "{sbx} logs -f {i} --json | head -1",
+                         "{sbx} logs -f {i} | grep -m1 one"):
+            cmd = "set -o pipefail; " + pipeline.format(sbx=f"'{SBX}'", i=i)
+            p = subprocess.Popen(["bash", "-c", cmd], env=self.env, stdin=subprocess.DEVNULL,
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            self.popens.append(p)
+            rc, out, err = self.finish(p, pipeline, timeout=10)
+            self.assertEqual((rc, err), (141, b""), pipeline)
+            self.assertIn(b"one", out)
+            wait_until(lambda: self.daemon_sockets(daemon) == idle, 5, "the daemon dropped the follower")
+        self.assertEqual(self.status(i), "running")
+        self.assertTrue(pid_alive(daemon))
+
+    def test_reader_gone_before_any_output(self):
+        # nothing was ever written: the reader's going is noticed all the same
+        i = self.start("--", "sleep", "300")
+        r, w = os.pipe()
+        p = subprocess.Popen([SBX, "logs", "-f", i], env=self.env, stdin=subprocess.DEVNULL,
+                             stdout=w, stderr=subprocess.PIPE)
+        self.popens.append(p)
+        os.close(w)
+        self.assertStillWaiting(p, "logs -f with a reader")
+        os.close(r)
+        rc, out, err = self.finish(p, "logs -f after its reader went away", timeout=10)
+        self.assertIn(rc, (-13, 141), err)  # killed by SIGPIPE, or exited as if
+        self.assertEqual(err, b"")
 
 
 class Many(FollowCase):

@@ -27,8 +27,8 @@ class ByteExact(SbxTestCase):
         self.assertEqual(r.stderr, err)
         r = self.sbx_ok("logs", i, "--stdout")
         self.assertEqual((r.stdout, r.stderr), (out, b""))
-        r = self.sbx_ok("logs", i, "--stderr")
-        self.assertEqual((r.stdout, r.stderr), (b"", err))
+        r = self.sbx_ok("logs", i, "--stderr")  # one stream alone goes to stdout
+        self.assertEqual((r.stdout, r.stderr), (err, b""))
         self.assertEqual(self.read_log(i, "stdout"), out)
         self.assertEqual(self.read_log(i, "stderr"), err)
 
@@ -75,7 +75,7 @@ class Tail(SbxTestCase):
         r = self.sbx_ok("logs", i, "-n", "1", "--stdout")
         self.assertEqual((r.stdout, r.stderr), (b"5", b""))
         r = self.sbx_ok("logs", i, "-n", "1", "--stderr")
-        self.assertEqual((r.stdout, r.stderr), (b"", b"c\n"))
+        self.assertEqual((r.stdout, r.stderr), (b"c\n", b""))
         r = self.sbx_ok("logs", i, "-n", "100")
         self.assertEqual((r.stdout, r.stderr), (b"1\n2\n3\n4\n5", b"a\nb\nc\n"))
         r = self.sbx_ok("logs", i, "-n", "5", "--stdout")
@@ -143,6 +143,24 @@ class Follow(SbxTestCase):
         self.assertEqual(events[-1].get("type"), "exit")
         self.assertEqual(events[-1].get("status"), "failed")
         self.assertEqual(events[-1].get("exit_code"), 4)
+
+
+class OneStream(SbxTestCase):
+    """A stream asked for alone is printed on stdout, so a pipe sees it (as pm2 logs --err
+    and journalctl do); both streams keep their own fds."""
+
+    def test_stderr_alone_reaches_a_pipe(self):
+        i = self.start("echo out-x; echo err-x >&2; echo err-y >&2")
+        self.assertEqual(self.run("wait", i).returncode, 0)
+        for args, want in ((["--stderr"], b"err-x\n"), (["--stdout"], b"out-x\n"), (["-f", "--stderr"], b"err-x\n"),
+                           (["-n", "1", "--stderr"], b"")):
+            sh = subprocess.run(["sh", "-c", f"'{SBX}' logs {i} {' '.join(args)} | grep x"], env=self.env,
+                                stdin=subprocess.DEVNULL, capture_output=True, timeout=20)
+            self.assertEqual((sh.returncode, sh.stdout, sh.stderr), (0 if want else 1, want, b""), args)
+        r = self.sbx_ok("logs", i)
+        self.assertEqual((r.stdout, r.stderr), (b"out-x\n", b"err-x\nerr-y\n"))
+        r = self.sbx_ok("logs", i, "-f", "--stderr")
+        self.assertEqual((r.stdout, r.stderr), (b"err-x\nerr-y\n", b""))
 
 
 if __name__ == "__main__":

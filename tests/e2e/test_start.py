@@ -146,7 +146,7 @@ class ShellLine(SbxTestCase):
             i = self.start("--cwd", d, "echo *.txt; echo oops >&2")
             self.assertEqual(self.run("wait", i).returncode, 0)
             self.assertEqual(self.sbx_ok("logs", i, "--stdout").stdout, b"a.txt b.txt\n")
-            self.assertEqual(self.sbx_ok("logs", i, "--stderr").stderr, b"oops\n")
+            self.assertEqual(self.sbx_ok("logs", i, "--stderr").stdout, b"oops\n")
 
 
 class Environment(SbxTestCase):

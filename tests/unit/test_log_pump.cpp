@@ -16,9 +16,11 @@
 
 #include "daemon/log_pump.hpp"
 #include "daemon/timers.hpp"
+#include "proto/protocol.hpp"
 
 using sbx::daemon::LogReader;
 using sbx::daemon::LogSource;
+using sbx::daemon::resume_offset;
 using sbx::daemon::tail_offset;
 using sbx::daemon::Trimmed;
 
@@ -220,6 +222,16 @@ TEST_CASE("tail_offset: every line count around the block edges") {
   }
 }
 
+TEST_CASE("resume_offset: a logical offset to a file offset") {
+  CHECK(resume_offset(100, 0, 200) == 100);
+  CHECK(resume_offset(100, 40, 200) == 60);   // 40 bytes were cut from the front
+  CHECK(resume_offset(40, 40, 200) == 0);
+  CHECK(resume_offset(30, 40, 200) == 0);     // the bytes it would resume at were dropped
+  CHECK(resume_offset(500, 0, 200) == 200);   // nothing past the end
+  CHECK(resume_offset(0, 0, 0) == 0);
+  CHECK(resume_offset(std::int64_t{5} << 32, std::int64_t{5} << 32, 10) == 0);
+}
+
 namespace {
 
 constexpr std::uint8_t kOut = 1;
@@ -274,4 +286,18 @@ TEST_CASE("LogReader: after a collapse the offset moves down by the cut, or to 0
   CHECK(inside.reader->offset(kOut) == 0);
   CHECK(at.reader->offset(kOut) == 0);
   CHECK(behind.reader->offset(2) == -1);
+}
+
+TEST_CASE("LogReader: trimmed says whether bytes it had not read were dropped") {
+  TempFile f(kThreeBlocks);
+  Reader caught_up(f, 0), lagging(f, 1000);
+  caught_up.reader->kick();
+  CHECK(caught_up.got.size() == kThreeBlocks.size());
+  CHECK_FALSE(caught_up.reader->trimmed(kOut, Trimmed{4096, true, 0}));  // it had read them all
+  CHECK(caught_up.reader->offset(kOut) == 3 * 4096 - 4096);
+  CHECK(lagging.reader->trimmed(kOut, Trimmed{4096, true, 0}));          // 3096 bytes it never had
+  CHECK_FALSE(lagging.reader->trimmed(2, Trimmed{4096, true, 0}));       // not a stream it reads
+  Reader in_hole(f, 100), past_hole(f, 9000);
+  CHECK(in_hole.reader->trimmed(kOut, Trimmed{8192, false, 8192}));
+  CHECK_FALSE(past_hole.reader->trimmed(kOut, Trimmed{8192, false, 8192}));
 }

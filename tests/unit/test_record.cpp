@@ -475,3 +475,23 @@ TEST_CASE("JSON round trip: bytes that are not UTF-8 are tagged, text is not") {
   check_same(json_round_trip(bytes_record()), bytes_record(), Ticks::skip);
   check_same(json_round_trip(toml_round_trip(bytes_record())), bytes_record(), Ticks::skip);
 }
+
+TEST_CASE("TOML round trip: log trim counters; collapsed_* stay out of JSON") {
+  auto r = minimal_record();
+  r.dropped_stdout = 5'000'000'000;
+  r.dropped_stderr = 8192;
+  r.collapsed_stdout = 4'999'995'904;
+  r.collapsed_stderr = 0;
+  auto back = toml_round_trip(r);
+  CHECK(back.dropped_stdout == r.dropped_stdout);
+  CHECK(back.dropped_stderr == r.dropped_stderr);
+  CHECK(back.collapsed_stdout == r.collapsed_stdout);
+  CHECK(back.collapsed_stderr == 0);
+  CHECK(sbx::record_to_toml(r).find("collapsed_stderr") == std::string::npos);  // 0 is left out
+  auto o = sbx::record_to_json(r);
+  CHECK(o.contains("dropped_stdout"));
+  CHECK_FALSE(o.contains("collapsed_stdout"));
+  auto old = sbx::record_from_toml("id = \"x\"\nstatus = \"running\"\ndropped_stdout = 10\n");
+  REQUIRE(old.ok());
+  CHECK(old->collapsed_stdout == 0);  // a record from before the key: nothing collapsed is known
+}
