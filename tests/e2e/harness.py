@@ -428,7 +428,18 @@ class SbxTestCase(unittest.TestCase):
         return out
 
     def daemon_sockets(self, pid: int) -> int:
-        """Sockets sbxd holds open: its listener and one per client (0 once it is gone)."""
+        """Sockets sbxd holds open on this home's socket path: its listener and one per
+        client (0 once it is gone). Its other sockets (a waiter's report socket) do not count."""
+        ours = set()
+        try:
+            with open("/proc/net/unix") as f:
+                next(f)
+                for row in f:
+                    cols = row.split()
+                    if len(cols) >= 8 and cols[7] == self.sock_path:
+                        ours.add(cols[6])
+        except OSError:
+            return 0
         n = 0
         try:
             fds = os.listdir(f"/proc/{pid}/fd")
@@ -436,9 +447,10 @@ class SbxTestCase(unittest.TestCase):
             return 0
         for fd in fds:
             try:
-                n += os.readlink(f"/proc/{pid}/fd/{fd}").startswith("socket:")
+                link = os.readlink(f"/proc/{pid}/fd/{fd}")
             except OSError:
-                pass
+                continue
+            n += link.startswith("socket:[") and link[8:-1] in ours
         return n
 
     def ensure_daemon(self) -> int:
