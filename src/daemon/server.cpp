@@ -29,11 +29,13 @@ namespace {
 
 class AsioConnection final : public Connection, public std::enable_shared_from_this<AsioConnection> {
  public:
-  AsioConnection(local::socket sock, Context& ctx, std::size_t& counter)
-      : sock_(std::move(sock)), ctx_(ctx), counter_(counter) {
-    ++counter_;
+  /// `counter` is shared, not the server's: handlers still queued when the daemon exits
+  /// destroy their connection after the server is gone.
+  AsioConnection(local::socket sock, Context& ctx, std::shared_ptr<std::size_t> counter)
+      : sock_(std::move(sock)), ctx_(ctx), counter_(std::move(counter)) {
+    ++*counter_;
   }
-  ~AsioConnection() override { --counter_; }
+  ~AsioConnection() override { --*counter_; }
 
   void start() { read(); }
   /// Closes now, whatever is queued: the daemon is exiting.
@@ -151,7 +153,7 @@ class AsioConnection final : public Connection, public std::enable_shared_from_t
 
   local::socket sock_;
   Context& ctx_;
-  std::size_t& counter_;
+  std::shared_ptr<std::size_t> counter_;
   proto::FrameReader reader_;
   std::array<char, 65536> rbuf_{};
   std::string out_;
@@ -177,7 +179,7 @@ struct Server::Impl {
   Context& ctx;
   local::acceptor acceptor;
   std::string socket_path;
-  std::size_t connections = 0;
+  std::shared_ptr<std::size_t> connections;
   bool open = false;
   /// Every connection, to close those still open when the daemon exits: a pending wait
   /// holds its connection and the connection its wait, and only closing breaks that.
@@ -258,7 +260,7 @@ struct Server::Impl {
 };
 
 Server::Server(asio::io_context& io, Context& ctx)
-    : impl_(std::make_unique<Impl>(Impl{io, ctx, local::acceptor(io), {}, 0, false, {}, {}, false, 0, 0})) {
+    : impl_(std::make_unique<Impl>(Impl{io, ctx, local::acceptor(io), {}, std::make_shared<std::size_t>(0), false, {}, {}, false, 0, 0})) {
   impl_->reserve.reset(::open("/dev/null", O_RDONLY | O_CLOEXEC));
 }
 
@@ -318,6 +320,6 @@ void Server::close() {
   if (!impl_->socket_path.empty()) ::unlink(impl_->socket_path.c_str());
 }
 
-std::size_t Server::connections() const { return impl_->connections; }
+std::size_t Server::connections() const { return *impl_->connections; }
 
 }  // namespace sbx::daemon

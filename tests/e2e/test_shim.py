@@ -26,10 +26,13 @@ class ShimCase(SbxTestCase):
             ours.shutdown(socket.SHUT_WR)  # as a daemon that died or could not record the run
         exit_file = os.path.join(self.home, "run.exit")
         fd = theirs.fileno()
+        env = dict(os.environ)
+        if wrap:  # LeakSanitizer (a sanitizer build) cannot run under a tracer
+            env["ASAN_OPTIONS"] = (env.get("ASAN_OPTIONS", "") + ":detect_leaks=0").lstrip(":")
         p = subprocess.run([*wrap, SHIM, exit_file, self.home, "SBX_RUN_TOKEN=t" + os.path.basename(self.home),
                             "-", program_argv[0], *program_argv],
                            preexec_fn=lambda: os.dup2(fd, 3), pass_fds=(fd, 3), stdin=subprocess.DEVNULL,
-                           capture_output=True, timeout=30)
+                           capture_output=True, timeout=30, env=env)
         theirs.close()
         self.stderr = p.stderr.decode(errors="replace")
         ours.settimeout(5)
