@@ -39,12 +39,11 @@ Status Supervisor::Impl::save(const ProcessRecord& r) {
   }
   spdlog::error("record {} not saved: {}; the previous one stays until it can be", r.id, st.error().message);
   unsaved.insert(r.id);
-  if (!save_retry) save_retry = timers.after(kSaveRetry, [this] { retry_saves(); });
+  if (!save_retry.pending()) save_retry = timers.start(kSaveRetry, [this] { retry_saves(); });
   return st;
 }
 
 void Supervisor::Impl::retry_saves() {
-  save_retry = 0;
   auto ids = unsaved;
   for (const auto& id : ids) {
     auto it = entries.find(id);

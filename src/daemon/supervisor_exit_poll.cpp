@@ -21,12 +21,8 @@ void Supervisor::Impl::poll_exit(const std::shared_ptr<Entry>& e, int err) {
   spdlog::warn("{}: cannot watch pid {} with a pidfd ({}); checking every {} whether it ended", e->rec.id, watched,
                std::strerror(err), format_duration(kExitPollInterval));
   std::weak_ptr<Entry> weak = e;
-  timers.cancel(e->exit_poll_timer);
-  e->exit_poll_timer = timers.after(kExitPollInterval, [this, weak] {
-    if (auto e = weak.lock()) {
-      e->exit_poll_timer = 0;
-      check_exit_polled(e);
-    }
+  e->exit_poll_timer = timers.start(kExitPollInterval, [this, weak] {
+    if (auto e = weak.lock()) check_exit_polled(e);
   });
 }
 
@@ -53,11 +49,8 @@ void Supervisor::Impl::check_exit_polled(const std::shared_ptr<Entry>& e) {
   }
   if (ended) return waiter_ended(e);
   std::weak_ptr<Entry> weak = e;
-  e->exit_poll_timer = timers.after(kExitPollInterval, [this, weak] {
-    if (auto e = weak.lock()) {
-      e->exit_poll_timer = 0;
-      check_exit_polled(e);
-    }
+  e->exit_poll_timer = timers.start(kExitPollInterval, [this, weak] {
+    if (auto e = weak.lock()) check_exit_polled(e);
   });
 }
 

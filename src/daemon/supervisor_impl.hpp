@@ -35,7 +35,7 @@ struct Supervisor::Entry {
   /// program, has ended. A pidfd names the process, never a reused pid.
   std::unique_ptr<boost::asio::posix::stream_descriptor> pidfd;
   /// Without a pidfd (none could be opened): the timer that checks whether the waiter ended.
-  Timers::Id exit_poll_timer = 0;
+  Timers::Timer exit_poll_timer;
   /// The waiter is our child (we reap it), not one adopted from an earlier sbxd.
   bool own_child = false;
   /// The waiter was lost (killed) while the program ran on: the pidfd watches the program.
@@ -47,7 +47,7 @@ struct Supervisor::Entry {
   /// the program was exec'd (or could not be). No pid is known yet; status is starting.
   std::unique_ptr<boost::asio::posix::stream_descriptor> launching;
   std::string launch_line;
-  Timers::Id launch_timer = 0;
+  Timers::Timer launch_timer;
   std::function<void(Status)> launched;
   /// Asked of a run still being launched, applied once it runs.
   struct PendingStop {
@@ -66,10 +66,10 @@ struct Supervisor::Entry {
   std::map<WatchId, TrimFn> trim_watchers;
   std::vector<LogCap::Id> caps;     ///< while it runs with a log cap
   std::vector<std::function<void()>> stop_done;
-  Timers::Id kill_timer = 0;
-  Timers::Id poll_timer = 0;
-  Timers::Id timeout_timer = 0;
-  Timers::Id restart_timer = 0;     ///< set while waiting to restart (status starting)
+  Timers::Timer kill_timer;
+  Timers::Timer poll_timer;
+  Timers::Timer timeout_timer;
+  Timers::Timer restart_timer;      ///< pending while waiting to restart (status starting)
   bool sent_kill = false;
   Clock::time_point kill_sent_at{};
   bool stop_requested = false;      ///< ended for good: no restart
@@ -122,7 +122,7 @@ struct Supervisor::Impl {
   /// reported, and written again every kSaveRetry until it is. Returns the first error.
   Status save(const ProcessRecord& r);
   std::set<std::string> unsaved;  ///< ids whose record on disk is behind
-  Timers::Id save_retry = 0;
+  Timers::Timer save_retry;
   void retry_saves();
   std::string pick_id();
   void note_id(const std::string& id);

@@ -100,10 +100,9 @@ Status Supervisor::Impl::launch(const std::shared_ptr<Entry>& e, bool first_run,
   e->launching = std::make_unique<asio::posix::stream_descriptor>(io, spawned->report.release());
   ++launches;
   std::weak_ptr<Entry> weak = e;
-  e->launch_timer = timers.after(kLaunchReportLimit, [this, weak] {
+  e->launch_timer = timers.start(kLaunchReportLimit, [this, weak] {
     auto e = weak.lock();
     if (!e || !e->launching) return;
-    e->launch_timer = 0;
     spdlog::error("{}: its waiter (pid {}) did not report within {}; killing it", e->rec.id,
                   e->rec.waiter_pid.value_or(0), format_duration(kLaunchReportLimit));
     e->launch_line.clear();  // whatever it said, it is killed
@@ -144,8 +143,7 @@ void Supervisor::Impl::read_launch_report(const std::shared_ptr<Entry>& e) {
 
 void Supervisor::Impl::launch_reported(const std::shared_ptr<Entry>& e, Result<pid_t> pid) {
   ProcessRecord& r = e->rec;
-  timers.cancel(e->launch_timer);
-  e->launch_timer = 0;
+  e->launch_timer.cancel();
   int report_fd = e->launching->release();
   e->launching.reset();
   auto done = std::move(e->launched);
@@ -179,10 +177,9 @@ void Supervisor::Impl::launch_reported(const std::shared_ptr<Entry>& e, Result<p
   cap_logs(e);
   if (r.timeout_ms) {
     std::weak_ptr<Entry> weak = e;
-    e->timeout_timer = timers.after(Millis(*r.timeout_ms), [this, weak] {
+    e->timeout_timer = timers.start(Millis(*r.timeout_ms), [this, weak] {
       auto e = weak.lock();
       if (!e || e->rec.ended()) return;
-      e->timeout_timer = 0;
       spdlog::info("{} ran for its timeout of {}: stopping it", e->rec.id, format_duration(Millis(*e->rec.timeout_ms)));
       begin_stop(e, SIGTERM, kStopGrace, "timeout", nullptr);
     });
@@ -223,11 +220,8 @@ void Supervisor::Impl::find_adopted_program(const std::shared_ptr<Entry>& e, Clo
   if (!pid) {
     if (Clock::now() > give_up) return;  // it stays starting until its waiter ends
     std::weak_ptr<Entry> weak = e;
-    e->launch_timer = timers.after(kAdoptPollInterval, [this, weak, give_up] {
-      if (auto e = weak.lock()) {
-        e->launch_timer = 0;
-        find_adopted_program(e, give_up);
-      }
+    e->launch_timer = timers.start(kAdoptPollInterval, [this, weak, give_up] {
+      if (auto e = weak.lock()) find_adopted_program(e, give_up);
     });
     return;
   }

@@ -139,8 +139,7 @@ void Supervisor::Impl::ended(const std::shared_ptr<Entry>& e, std::optional<int>
     programs.erase(it);
   e->orphan_status.reset();
   uncap_logs(e);
-  timers.cancel(e->timeout_timer);
-  e->timeout_timer = 0;
+  e->timeout_timer.cancel();
   r.end_time = now_epoch_ms();
   r.exit_code.reset();
   r.signal.reset();
@@ -193,10 +192,9 @@ void Supervisor::Impl::schedule_restart(const std::shared_ptr<Entry>& e) {
   save(r);
   spdlog::info("{} restarts in {}", r.id, format_duration(delay));
   std::weak_ptr<Entry> weak = e;
-  e->restart_timer = timers.after(delay, [this, weak] {
+  e->restart_timer = timers.start(delay, [this, weak] {
     auto e = weak.lock();
     if (!e) return;
-    e->restart_timer = 0;
     if (frozen) return;  // detaching: the record says starting, as it was
     e->rec.restarts++;
     auto could_not = [this, weak](Status st) {
@@ -231,9 +229,8 @@ void Supervisor::Impl::begin_stop(const std::shared_ptr<Entry>& e, int sig, Mill
     if (!kill_asked) e->stop_when_launched = Entry::PendingStop{sig, grace, reason};
     return;
   }
-  if (e->restart_timer) {  // between two runs: nothing runs, the last run's end is final
-    timers.cancel(e->restart_timer);
-    e->restart_timer = 0;
+  if (e->restart_timer.pending()) {  // between two runs: nothing runs, the last run's end is final
+    e->restart_timer.cancel();
     e->rec.status = e->last_status;
     finalize(e);
     return;
@@ -248,12 +245,11 @@ void Supervisor::Impl::begin_stop(const std::shared_ptr<Entry>& e, int sig, Mill
       e->kill_sent_at = Clock::now();
     }
   }
-  if (!e->kill_timer && !e->sent_kill) {
+  if (!e->kill_timer.pending() && !e->sent_kill) {
     std::weak_ptr<Entry> weak = e;
-    e->kill_timer = timers.after(grace, [this, weak] {
+    e->kill_timer = timers.start(grace, [this, weak] {
       auto e = weak.lock();
       if (!e) return;
-      e->kill_timer = 0;
       spdlog::info("{} outlived its grace: SIGKILL to its tree", e->rec.id);
       signal_tree(e->rec, SIGKILL);
       e->sent_kill = true;
@@ -268,11 +264,10 @@ void Supervisor::Impl::check_stop(const std::shared_ptr<Entry>& e) {
   if (!e->rec.ended()) return;
   bool gave_up = e->sent_kill && Clock::now() - e->kill_sent_at > kReapAfterKillLimit;
   if (!e->stop_done.empty() && !gave_up && tree_alive(e->rec)) {
-    if (!e->poll_timer) {
+    if (!e->poll_timer.pending()) {
       std::weak_ptr<Entry> weak = e;
-      e->poll_timer = timers.after(kTreePollInterval, [this, weak] {
+      e->poll_timer = timers.start(kTreePollInterval, [this, weak] {
         if (auto e = weak.lock()) {
-          e->poll_timer = 0;
           reap_orphans_now();
           check_stop(e);
         }
@@ -280,9 +275,8 @@ void Supervisor::Impl::check_stop(const std::shared_ptr<Entry>& e) {
     }
     return;
   }
-  timers.cancel(e->kill_timer);
-  timers.cancel(e->poll_timer);
-  e->kill_timer = e->poll_timer = 0;
+  e->kill_timer.cancel();
+  e->poll_timer.cancel();
   auto done = std::move(e->stop_done);
   e->stop_done.clear();
   for (auto& fn : done) fn();
