@@ -18,6 +18,7 @@
 #include "daemon/fd_limit.hpp"
 #include "daemon/spawn.hpp"
 #include "daemon/supervisor_impl.hpp"
+#include "shim/protocol.hpp"
 
 namespace sbx::daemon {
 namespace asio = boost::asio;
@@ -153,7 +154,7 @@ void Supervisor::Impl::launch_reported(const std::shared_ptr<Entry>& e, Result<p
     ::close(report_fd);
     // A waiter that reported a failure exits at once; one that did not report is killed
     // (our unreaped child: the pid is its own). Either way reaping takes an instant.
-    if (!e->launch_line.starts_with("err ")) ::kill(waiter, SIGKILL);
+    if (!waiter::is_err(e->launch_line.c_str())) ::kill(waiter, SIGKILL);
     ::waitpid(waiter, nullptr, 0);
     leaders.erase(waiter);
     r.waiter_pid.reset();

@@ -21,12 +21,12 @@ void exec_child(int err_fd, int report_fd, const char* cwd, const struct rlimit*
   sigemptyset(&none);
   ::sigprocmask(SIG_SETMASK, &none, nullptr);
   ::setsid();  // its own session and process group: kill reaches the whole tree
-  ChildFailure f{1, 0};
+  ChildFailure f{waiter::Stage::chdir, 0};
   if (::chdir(cwd) != 0) {
     f.error = errno;
   } else {
     ::execve(program, argv, envp);
-    f = ChildFailure{2, errno};
+    f = ChildFailure{waiter::Stage::exec, errno};
   }
   ssize_t ignored = ::write(err_fd, &f, sizeof f);
   (void)ignored;

@@ -1,11 +1,13 @@
 #pragma once
 #include <sys/resource.h>
 
+#include "shim/protocol.hpp"
+
 namespace sbx::shim {
 
 /// What a child that could not exec tells the shim through the error pipe.
 struct ChildFailure {
-  int stage;  ///< 1: chdir, 2: exec
+  waiter::Stage stage;
   int error;  ///< errno
 };
 
