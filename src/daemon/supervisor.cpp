@@ -109,6 +109,7 @@ void Supervisor::load() {
     e->rec = std::move(*rec);
     I.note_id(e->rec.id);
     I.entries[e->rec.id] = e;
+    e->phase = e->rec.ended() ? Phase::ended : Phase::running;
     if (e->rec.ended()) continue;
     // Pids and start ticks count from boot: a run of another boot is never adopted, and
     // nothing is signalled for it. Its waiter may have written its status before the reboot.
@@ -128,7 +129,7 @@ void Supervisor::load() {
       }
       spdlog::info("adopted {} (pid {}, waiter {})", e->rec.id, *e->rec.pid, *e->rec.waiter_pid);
       I.programs[*e->rec.pid] = e;
-      I.watch_exit(e, false);
+      I.watch_exit(e, Watched::adopted_waiter);
       I.cap_logs(e);
     } else if (e->rec.waiter_pid) {
       I.waiter_ended(e);
@@ -283,7 +284,7 @@ Status Supervisor::signal(const std::string& id, int sig) {
   auto it = impl_->entries.find(id);
   if (it == impl_->entries.end()) return make_error(Errc::not_found, "no process '" + id + "'");
   auto& e = *it->second;
-  if (e.launching) {  // no pid yet: it gets the signal the moment it has one
+  if (e.phase == Phase::launching) {  // no pid yet: it gets the signal the moment it has one
     e.signals_when_launched.push_back(sig);
     return ok_status();
   }

@@ -17,7 +17,7 @@
 namespace sbx::daemon {
 
 void Supervisor::Impl::poll_exit(const std::shared_ptr<Entry>& e, int err) {
-  pid_t watched = e->orphaned ? e->rec.pid.value_or(0) : e->rec.waiter_pid.value_or(0);
+  pid_t watched = e->watched == Watched::program ? e->rec.pid.value_or(0) : e->rec.waiter_pid.value_or(0);
   spdlog::warn("{}: cannot watch pid {} with a pidfd ({}); checking every {} whether it ended", e->rec.id, watched,
                std::strerror(err), format_duration(kExitPollInterval));
   std::weak_ptr<Entry> weak = e;
@@ -27,7 +27,8 @@ void Supervisor::Impl::poll_exit(const std::shared_ptr<Entry>& e, int err) {
 }
 
 void Supervisor::Impl::check_exit_polled(const std::shared_ptr<Entry>& e) {
-  pid_t watched = e->orphaned ? e->rec.pid.value_or(0) : e->rec.waiter_pid.value_or(0);
+  bool program = e->watched == Watched::program;
+  pid_t watched = program ? e->rec.pid.value_or(0) : e->rec.waiter_pid.value_or(0);
   int fd = static_cast<int>(::syscall(SYS_pidfd_open, watched, 0));  // close-on-exec
   if (fd >= 0 && fd_headroom_gone(fd)) {
     ::close(fd);
@@ -39,13 +40,13 @@ void Supervisor::Impl::check_exit_polled(const std::shared_ptr<Entry>& e) {
     return arm_exit(e);
   }
   bool ended;
-  if (e->own_child && !e->orphaned) {
+  if (e->watched == Watched::own_waiter) {
     siginfo_t si{};
     int rc = ::waitid(P_PID, static_cast<id_t>(watched), &si, WEXITED | WNOHANG);
     ended = rc != 0 || si.si_pid != 0;
     if (ended) leaders.erase(watched);
   } else {
-    ended = !process_alive(watched, e->orphaned ? e->rec.pid_start_ticks : e->rec.waiter_start_ticks);
+    ended = !process_alive(watched, program ? e->rec.pid_start_ticks : e->rec.waiter_start_ticks);
   }
   if (ended) return waiter_ended(e);
   std::weak_ptr<Entry> weak = e;

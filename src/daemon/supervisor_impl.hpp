@@ -11,6 +11,7 @@
 
 #include "common/fd.hpp"
 #include "daemon/log_cap.hpp"
+#include "daemon/run_phase.hpp"
 #include "daemon/supervisor.hpp"
 
 namespace sbx::daemon {
@@ -27,8 +28,16 @@ inline constexpr Millis kSaveRetry{1000};         ///< how often an unsaved reco
 inline constexpr Millis kLaunchReportLimit{30'000};  ///< the waiter answers within an exec's time
 inline constexpr Millis kExitPollInterval{100};     ///< how often an end without a pidfd is checked
 
+/// What the exit watch of a run watches.
+enum class Watched {
+  own_waiter,      ///< the waiter we spawned: our child, reaped through its pidfd
+  adopted_waiter,  ///< a waiter an earlier sbxd spawned
+  program,         ///< the program itself: its waiter was lost (killed) while it ran on
+};
+
 struct Supervisor::Entry {
   ProcessRecord rec;
+  Phase phase = Phase::launching;
   std::string program;              ///< resolved path, kept for restarts
   std::vector<std::string> envp;    ///< the environment, kept for restarts
   /// The pidfd of the process's waiter (sbx-shim), readable once the waiter, and so the
@@ -36,16 +45,13 @@ struct Supervisor::Entry {
   std::unique_ptr<boost::asio::posix::stream_descriptor> pidfd;
   /// Without a pidfd (none could be opened): the timer that checks whether the waiter ended.
   Timers::Timer exit_poll_timer;
-  /// The waiter is our child (we reap it), not one adopted from an earlier sbxd.
-  bool own_child = false;
-  /// The waiter was lost (killed) while the program ran on: the pidfd watches the program.
-  bool orphaned = false;
+  Watched watched = Watched::adopted_waiter;
   /// Our end of the waiter's report socket: the status, should the exit file be unwritable.
   UniqueFd report;
   std::string report_seen;          ///< what was read past the waiter's first line
   /// While a run is being launched: the report socket, until the waiter's first line says
   /// the program was exec'd (or could not be). No pid is known yet; status is starting.
-  std::unique_ptr<boost::asio::posix::stream_descriptor> launching;
+  std::unique_ptr<boost::asio::posix::stream_descriptor> launch_report;
   std::string launch_line;
   Timers::Timer launch_timer;
   std::function<void(Status)> launched;
@@ -70,9 +76,7 @@ struct Supervisor::Entry {
   Timers::Timer poll_timer;
   Timers::Timer timeout_timer;
   Timers::Timer restart_timer;      ///< pending while waiting to restart (status starting)
-  bool sent_kill = false;
-  Clock::time_point kill_sent_at{};
-  bool stop_requested = false;      ///< ended for good: no restart
+  std::optional<Clock::time_point> kill_sent_at;  ///< when SIGKILL went to the tree
   /// Set once a stop signalled the running program: why sbx ends it ("kill", "timeout",
   /// "stop"). A run that ends after that was ended by sbx, whatever its exit code.
   std::optional<std::string> stop_reason;
@@ -147,7 +151,9 @@ struct Supervisor::Impl {
   void find_adopted_program(const std::shared_ptr<Entry>& e, Clock::time_point give_up);
 
   // supervisor_run.cpp: runs, exits, restarts, stops
-  void watch_exit(const std::shared_ptr<Entry>& e, bool own_child);
+  /// The one place a phase changes: the transition `event` makes (run_phase.hpp).
+  void transition(Entry& e, PhaseEvent event);
+  void watch_exit(const std::shared_ptr<Entry>& e, Watched what);
   /// The waiter is gone: the status it wrote, if any, ends the run.
   void waiter_ended(const std::shared_ptr<Entry>& e);
   void arm_exit(const std::shared_ptr<Entry>& e);

@@ -98,12 +98,12 @@ Status Supervisor::Impl::launch(const std::shared_ptr<Entry>& e, bool first_run,
     }
     done(st);
   };
-  e->launching = std::make_unique<asio::posix::stream_descriptor>(io, spawned->report.release());
+  e->launch_report = std::make_unique<asio::posix::stream_descriptor>(io, spawned->report.release());
   ++launches;
   std::weak_ptr<Entry> weak = e;
   e->launch_timer = timers.start(kLaunchReportLimit, [this, weak] {
     auto e = weak.lock();
-    if (!e || !e->launching) return;
+    if (!e || e->phase != Phase::launching || !e->launch_report) return;
     spdlog::error("{}: its waiter (pid {}) did not report within {}; killing it", e->rec.id,
                   e->rec.waiter_pid.value_or(0), format_duration(kLaunchReportLimit));
     e->launch_line.clear();  // whatever it said, it is killed
@@ -116,13 +116,13 @@ Status Supervisor::Impl::launch(const std::shared_ptr<Entry>& e, bool first_run,
 
 void Supervisor::Impl::read_launch_report(const std::shared_ptr<Entry>& e) {
   std::weak_ptr<Entry> weak = e;
-  e->launching->async_wait(asio::posix::stream_descriptor::wait_read, [this, weak](boost::system::error_code ec) {
+  e->launch_report->async_wait(asio::posix::stream_descriptor::wait_read, [this, weak](boost::system::error_code ec) {
     if (ec == asio::error::operation_aborted) return;
     auto e = weak.lock();
-    if (!e || !e->launching) return;
+    if (!e || e->phase != Phase::launching || !e->launch_report) return;
     char buf[256];
     for (;;) {
-      ssize_t n = ::read(e->launching->native_handle(), buf, sizeof buf);
+      ssize_t n = ::read(e->launch_report->native_handle(), buf, sizeof buf);
       if (n < 0 && errno == EINTR) continue;
       if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return read_launch_report(e);
       if (n <= 0) break;  // the waiter is gone without a full line
@@ -145,8 +145,8 @@ void Supervisor::Impl::read_launch_report(const std::shared_ptr<Entry>& e) {
 void Supervisor::Impl::launch_reported(const std::shared_ptr<Entry>& e, Result<pid_t> pid) {
   ProcessRecord& r = e->rec;
   e->launch_timer.cancel();
-  int report_fd = e->launching->release();
-  e->launching.reset();
+  int report_fd = e->launch_report->release();
+  e->launch_report.reset();
   auto done = std::move(e->launched);
   e->launched = nullptr;
   pid_t waiter = r.waiter_pid.value_or(0);
@@ -166,6 +166,7 @@ void Supervisor::Impl::launch_reported(const std::shared_ptr<Entry>& e, Result<p
     return;
   }
   e->report.reset(report_fd);
+  transition(*e, PhaseEvent::exec_reported);
   r.pid = *pid;
   r.pid_start_ticks = process_start_ticks(*pid);
   programs[*pid] = e;
@@ -174,7 +175,7 @@ void Supervisor::Impl::launch_reported(const std::shared_ptr<Entry>& e, Result<p
   r.start_time = now_epoch_ms();
   r.end_time.reset();
   e->run_started = Clock::now();
-  watch_exit(e, true);
+  watch_exit(e, Watched::own_waiter);
   cap_logs(e);
   if (r.timeout_ms) {
     std::weak_ptr<Entry> weak = e;
@@ -208,7 +209,7 @@ void Supervisor::Impl::launch_finished() {
 
 void Supervisor::Impl::adopt_launch(const std::shared_ptr<Entry>& e) {
   spdlog::info("adopted {} (waiter {}), which was being started", e->rec.id, e->rec.waiter_pid.value_or(0));
-  watch_exit(e, false);
+  watch_exit(e, Watched::adopted_waiter);
   find_adopted_program(e, Clock::now() + kLaunchReportLimit);
 }
 

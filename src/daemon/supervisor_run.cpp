@@ -36,9 +36,19 @@ constexpr Millis kReapAfterKillLimit{1000};
 // readiness with a blocking waitpid(pid, 0). A readiness event that is not the exit (seen
 // under concurrent starts) then blocks the whole daemon in wait4 until that child ends.
 // Here readiness is only a hint: waitid(WNOHANG) decides, and a false alarm re-arms.
-void Supervisor::Impl::watch_exit(const std::shared_ptr<Entry>& e, bool own_child) {
-  pid_t waiter = e->orphaned ? e->rec.pid.value_or(0) : e->rec.waiter_pid.value_or(0);
-  e->own_child = own_child;
+void Supervisor::Impl::transition(Entry& e, PhaseEvent event) {
+  auto next = next_phase(e.phase, event);
+  if (!next) {
+    spdlog::error("{}: {} cannot happen while {}: ignored", e.rec.id, phase_event_name(event), phase_name(e.phase));
+    return;
+  }
+  e.phase = *next;
+}
+
+void Supervisor::Impl::watch_exit(const std::shared_ptr<Entry>& e, Watched what) {
+  e->watched = what;
+  pid_t waiter = what == Watched::program ? e->rec.pid.value_or(0) : e->rec.waiter_pid.value_or(0);
+  bool own_child = what == Watched::own_waiter;
   int fd = waiter > 1 ? static_cast<int>(::syscall(SYS_pidfd_open, waiter, 0)) : -1;  // close-on-exec
   if (fd >= 0 && fd_headroom_gone(fd)) {  // keep the last descriptors for clients
     ::close(fd);
@@ -65,10 +75,10 @@ void Supervisor::Impl::arm_exit(const std::shared_ptr<Entry>& e) {
     auto e = weak.lock();
     if (!e || !e->pidfd) return;
     pid_t waiter = e->rec.waiter_pid.value_or(0);
-    if (e->orphaned) {
+    if (e->watched == Watched::program) {
       reap_orphans_now();  // the program may be our child now, and a zombie
       if (!e->orphan_status && process_alive(e->rec.pid.value_or(0), e->rec.pid_start_ticks)) return arm_exit(e);
-    } else if (!e->own_child) {
+    } else if (e->watched == Watched::adopted_waiter) {
       if (process_alive(waiter, e->rec.waiter_start_ticks)) return arm_exit(e);
     } else {
       siginfo_t si{};
@@ -94,13 +104,12 @@ void Supervisor::Impl::waiter_ended(const std::shared_ptr<Entry>& e) {
     reap_orphans_now();
     status = e->orphan_status;
   }
-  if (!status && !e->orphaned && e->rec.pid && process_alive(*e->rec.pid, e->rec.pid_start_ticks)) {
+  if (!status && e->watched != Watched::program && e->rec.pid && process_alive(*e->rec.pid, e->rec.pid_start_ticks)) {
     // The waiter was killed, the program runs on: it is still running. If it is our child,
     // we reap it and learn its status; else only that it ended.
     spdlog::error("{}: its waiter (pid {}) is gone while the process runs on", e->rec.id,
                   e->rec.waiter_pid.value_or(0));
-    e->orphaned = true;
-    return watch_exit(e, false);
+    return watch_exit(e, Watched::program);
   }
   if (!status && !e->rec.pid) {  // a waiter that ended before it exec'd anything (no 'go')
     fail(e, "sbxd stopped while the process was starting");
@@ -167,13 +176,17 @@ void Supervisor::Impl::ended(const std::shared_ptr<Entry>& e, std::optional<int>
   e->asked_signals.clear();
   spdlog::info("{} (pid {}) ended: {}{}", r.id, r.pid.value_or(0), status_name(r.status),
                r.exit_code ? " " + std::to_string(*r.exit_code) : r.signal ? " " + *r.signal : "");
-  if (should_restart(*e)) return schedule_restart(e);
+  if (should_restart(*e)) {
+    transition(*e, PhaseEvent::ended_to_restart);
+    return schedule_restart(e);
+  }
+  transition(*e, PhaseEvent::ended_for_good);
   finalize(e);
 }
 
 bool Supervisor::Impl::should_restart(const Entry& e) const {
   const ProcessRecord& r = e.rec;
-  if (e.stop_requested || !e.own_child) return false;
+  if (e.phase == Phase::stopping || e.watched != Watched::own_waiter) return false;
   if (r.max_restarts && r.restarts >= *r.max_restarts) return false;
   if (r.restart == "always") return true;
   return r.restart == "on-failure" && r.status != ProcStatus::completed;
@@ -196,10 +209,12 @@ void Supervisor::Impl::schedule_restart(const std::shared_ptr<Entry>& e) {
     auto e = weak.lock();
     if (!e) return;
     if (frozen) return;  // detaching: the record says starting, as it was
+    transition(*e, PhaseEvent::restart_due);
     e->rec.restarts++;
     auto could_not = [this, weak](Status st) {
       auto e = weak.lock();
       if (!e || st) return;
+      transition(*e, PhaseEvent::launch_failed);
       e->rec.status = ProcStatus::error;
       e->rec.error = st.error().message;
       e->rec.end_time = now_epoch_ms();
@@ -221,38 +236,40 @@ void Supervisor::Impl::finalize(const std::shared_ptr<Entry>& e) {
 
 void Supervisor::Impl::begin_stop(const std::shared_ptr<Entry>& e, int sig, Millis grace, const std::string& reason,
                                    std::function<void()> done) {
-  e->stop_requested = true;
   // Even without a caller waiting (a --timeout), the stop goes on until the tree is gone.
   e->stop_done.push_back(done ? std::move(done) : [] {});
-  if (e->launching) {  // no pid yet: stop it the moment it has one (or end with its failure)
-    bool kill_asked = e->stop_when_launched && e->stop_when_launched->sig == SIGKILL;
-    if (!kill_asked) e->stop_when_launched = Entry::PendingStop{sig, grace, reason};
-    return;
-  }
-  if (e->restart_timer.pending()) {  // between two runs: nothing runs, the last run's end is final
-    e->restart_timer.cancel();
-    e->rec.status = e->last_status;
-    finalize(e);
-    return;
+  Phase from = e->phase;
+  transition(*e, PhaseEvent::stop_asked);
+  switch (from) {
+    case Phase::launching: {  // no pid yet: stop it the moment it has one (or end with its failure)
+      bool kill_asked = e->stop_when_launched && e->stop_when_launched->sig == SIGKILL;
+      if (!kill_asked) e->stop_when_launched = Entry::PendingStop{sig, grace, reason};
+      return;
+    }
+    case Phase::backoff:  // between two runs: nothing runs, the last run's end is final
+      e->restart_timer.cancel();
+      e->rec.status = e->last_status;
+      finalize(e);
+      return;
+    case Phase::running:
+    case Phase::stopping:
+    case Phase::ended:
+      break;
   }
   bool leader_live = !e->rec.ended();
   if (!e->rec.pid && e->rec.ended()) return check_stop(e);
   if (leader_live && !e->stop_reason) e->stop_reason = reason;  // the first stop's reason stands
   if (leader_live || tree_alive(e->rec)) {
     signal_tree(e->rec, sig);  // without a pid (adopted while starting): by its token
-    if (sig == SIGKILL) {
-      e->sent_kill = true;
-      e->kill_sent_at = Clock::now();
-    }
+    if (sig == SIGKILL) e->kill_sent_at = Clock::now();
   }
-  if (!e->kill_timer.pending() && !e->sent_kill) {
+  if (!e->kill_timer.pending() && !e->kill_sent_at) {
     std::weak_ptr<Entry> weak = e;
     e->kill_timer = timers.start(grace, [this, weak] {
       auto e = weak.lock();
       if (!e) return;
       spdlog::info("{} outlived its grace: SIGKILL to its tree", e->rec.id);
       signal_tree(e->rec, SIGKILL);
-      e->sent_kill = true;
       e->kill_sent_at = Clock::now();
       check_stop(e);
     });
@@ -262,7 +279,7 @@ void Supervisor::Impl::begin_stop(const std::shared_ptr<Entry>& e, int sig, Mill
 
 void Supervisor::Impl::check_stop(const std::shared_ptr<Entry>& e) {
   if (!e->rec.ended()) return;
-  bool gave_up = e->sent_kill && Clock::now() - e->kill_sent_at > kReapAfterKillLimit;
+  bool gave_up = e->kill_sent_at && Clock::now() - *e->kill_sent_at > kReapAfterKillLimit;
   if (!e->stop_done.empty() && !gave_up && tree_alive(e->rec)) {
     if (!e->poll_timer.pending()) {
       std::weak_ptr<Entry> weak = e;
@@ -277,6 +294,7 @@ void Supervisor::Impl::check_stop(const std::shared_ptr<Entry>& e) {
   }
   e->kill_timer.cancel();
   e->poll_timer.cancel();
+  transition(*e, PhaseEvent::tree_gone);
   auto done = std::move(e->stop_done);
   e->stop_done.clear();
   for (auto& fn : done) fn();
@@ -315,6 +333,7 @@ void Supervisor::Impl::reap_orphans_now() {
 }
 
 Error Supervisor::Impl::fail(const std::shared_ptr<Entry>& e, const std::string& reason) {
+  transition(*e, PhaseEvent::launch_failed);
   e->rec.status = ProcStatus::error;
   e->rec.error = reason;
   e->rec.pid.reset();
