@@ -24,6 +24,8 @@ class io_context;
 
 namespace sbx::daemon {
 
+inline constexpr Millis kStopGrace{10'000};  ///< grace for --timeout and daemon stop
+
 struct StartSpec {
   std::string id;                              ///< empty: pick one
   std::vector<std::string> argv;               ///< argv form

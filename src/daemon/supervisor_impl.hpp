@@ -10,23 +10,22 @@
 #include <unordered_set>
 
 #include "common/fd.hpp"
+#include "daemon/exit_watch.hpp"
 #include "daemon/log_cap.hpp"
+#include "daemon/record_store.hpp"
 #include "daemon/run_phase.hpp"
+#include "daemon/run_tree.hpp"
 #include "daemon/supervisor.hpp"
 
 namespace sbx::daemon {
 
 using Clock = std::chrono::steady_clock;
 
-inline constexpr Millis kStopGrace{10'000};       ///< grace for --timeout and daemon stop
 inline constexpr Millis kFirstBackoff{100};
 inline constexpr Millis kMaxBackoff{30'000};
 inline constexpr Millis kHealthyRun{10'000};      ///< a run this long resets the back-off
 inline constexpr Millis kRemovedMemory{60'000};   ///< how long a late `wait` finds an --rm record
-inline constexpr Millis kTokenScanTtl{15};
-inline constexpr Millis kSaveRetry{1000};         ///< how often an unsaved record is tried again
 inline constexpr Millis kLaunchReportLimit{30'000};  ///< the waiter answers within an exec's time
-inline constexpr Millis kExitPollInterval{100};     ///< how often an end without a pidfd is checked
 
 /// What the exit watch of a run watches.
 enum class Watched {
@@ -40,11 +39,8 @@ struct Supervisor::Entry {
   Phase phase = Phase::launching;
   std::string program;              ///< resolved path, kept for restarts
   std::vector<std::string> envp;    ///< the environment, kept for restarts
-  /// The pidfd of the process's waiter (sbx-shim), readable once the waiter, and so the
-  /// program, has ended. A pidfd names the process, never a reused pid.
-  std::unique_ptr<boost::asio::posix::stream_descriptor> pidfd;
-  /// Without a pidfd (none could be opened): the timer that checks whether the waiter ended.
-  Timers::Timer exit_poll_timer;
+  /// Until the waiter (and so the program) ends: what tells us that it did.
+  std::unique_ptr<ExitWatch> exit_watch;
   Watched watched = Watched::adopted_waiter;
   /// Our end of the waiter's report socket: the status, should the exit file be unwritable.
   UniqueFd report;
@@ -91,7 +87,7 @@ struct Supervisor::Impl {
   const Paths& paths;
   Timers& timers;
   std::map<std::string, std::shared_ptr<Entry>> entries;
-  std::unordered_set<pid_t> leaders;  ///< pids of live children we reap through their handle
+  std::unordered_set<pid_t> waiter_pids;  ///< our live waiters: reaped by their exit watch, not by reap_orphans
   /// The programs of live runs by pid: where the status of one that we reap goes.
   std::unordered_map<pid_t, std::weak_ptr<Entry>> programs;
   std::string boot_id;      ///< this boot's /proc/sys/kernel/random/boot_id
@@ -106,31 +102,25 @@ struct Supervisor::Impl {
   std::map<std::string, Removed> removed;  ///< --rm records, for a late `wait`
 
   LogCap log_cap;
+  RecordStore store;
 
   Impl(boost::asio::io_context& io_, const Paths& p, Timers& t, LogWatch& w)
-      : io(io_), paths(p), timers(t), log_cap(w, t) {}
-  /// The processes of a run (by SBX_RUN_TOKEN), its waiter left out. /proc is scanned at
-  /// most once per kTokenScanTtl, so stopping a thousand processes costs a few scans.
-  std::vector<pid_t> run_processes(const ProcessRecord& r);
-  std::vector<std::pair<pid_t, std::string>> token_scan;
-  Clock::time_point token_scan_at{};
-  void signal_tree(const ProcessRecord& r, int sig);
-  /// A signal asked for by a client (kill -s): delivered to the tree and remembered.
-  void signal_run(const std::shared_ptr<Entry>& e, int sig);
-  bool tree_alive(const ProcessRecord& r);
-  void cap_logs(const std::shared_ptr<Entry>& e);
-  void uncap_logs(const std::shared_ptr<Entry>& e);
+      : io(io_), paths(p), timers(t), log_cap(w, t), store(p, t, [this](const std::string& id) -> const ProcessRecord* {
+          auto it = entries.find(id);
+          return it == entries.end() ? nullptr : &it->second->rec;
+        }) {}
+  RunTree tree;
 
   // supervisor.cpp
-  /// Writes the record; a record that cannot be written (a full disk) is kept in memory,
-  /// reported, and written again every kSaveRetry until it is. Returns the first error.
-  Status save(const ProcessRecord& r);
-  std::set<std::string> unsaved;  ///< ids whose record on disk is behind
-  Timers::Timer save_retry;
-  void retry_saves();
   std::string pick_id();
   void note_id(const std::string& id);
   void forget(const std::shared_ptr<Entry>& e);
+
+  // supervisor_adopt.cpp
+  /// A record still starting whose waiter lives (its sbxd died before the exec's report):
+  /// watches the waiter and looks for the program among its children.
+  void adopt_launch(const std::shared_ptr<Entry>& e);
+  void find_adopted_program(const std::shared_ptr<Entry>& e, Clock::time_point give_up);
 
   // supervisor_launch.cpp
   /// Starts a run; `done` is called once the program was exec'd (the record says running,
@@ -145,37 +135,35 @@ struct Supervisor::Impl {
   std::size_t launches = 0;        ///< runs being launched now
   std::vector<std::function<void()>> when_no_launches;
   bool frozen = false;             ///< detaching: no new run starts
-  /// A record still starting whose waiter lives (its sbxd died before the exec's report):
-  /// watches the waiter and looks for the program among its children.
-  void adopt_launch(const std::shared_ptr<Entry>& e);
-  void find_adopted_program(const std::shared_ptr<Entry>& e, Clock::time_point give_up);
+  void cap_logs(const std::shared_ptr<Entry>& e);
+  void uncap_logs(const std::shared_ptr<Entry>& e);
 
-  // supervisor_run.cpp: runs, exits, restarts, stops
+  // supervisor_exit.cpp
   /// The one place a phase changes: the transition `event` makes (run_phase.hpp).
   void transition(Entry& e, PhaseEvent event);
   void watch_exit(const std::shared_ptr<Entry>& e, Watched what);
   /// The waiter is gone: the status it wrote, if any, ends the run.
   void waiter_ended(const std::shared_ptr<Entry>& e);
-  void arm_exit(const std::shared_ptr<Entry>& e);
-  // supervisor_exit_poll.cpp
-  /// When no pidfd can be opened (`err`: EMFILE, say): checks every kExitPollInterval,
-  /// without blocking, whether the waiter ended, and goes back to a pidfd once one opens.
-  void poll_exit(const std::shared_ptr<Entry>& e, int err);
-  void check_exit_polled(const std::shared_ptr<Entry>& e);
+  /// Reaps our children that are no waiter; the program of a run among them gives its status to its entry.
+  void reap_orphans_now();
   /// The run ended; `unknown` says why, when `wait_status` is not known.
   void ended(const std::shared_ptr<Entry>& e, std::optional<int> wait_status,
              const char* unknown = "exit status unknown: its waiter (sbx-shim) was killed before the process ended");
   void finalize(const std::shared_ptr<Entry>& e);
-  bool should_restart(const Entry& e) const;
-  void schedule_restart(const std::shared_ptr<Entry>& e);
-  void begin_stop(const std::shared_ptr<Entry>& e, int sig, Millis grace, const std::string& reason,
-                  std::function<void()> done);
-  void check_stop(const std::shared_ptr<Entry>& e);
   void maybe_cleanup(const std::shared_ptr<Entry>& e);
-  /// Reaps our children that are no waiter; the program of a run among them gives its status to its entry.
-  void reap_orphans_now();
   /// Ends an entry that could not start (status error) and returns the error to report.
   Error fail(const std::shared_ptr<Entry>& e, const std::string& reason);
+
+  // supervisor_restart.cpp
+  bool should_restart(const Entry& e) const;
+  void schedule_restart(const std::shared_ptr<Entry>& e);
+
+  // supervisor_stop.cpp
+  void begin_stop(const std::shared_ptr<Entry>& e, int sig, Millis grace, const std::string& reason,
+                  std::function<void()> done);
+  /// A signal asked for by a client (kill -s): delivered to the tree and remembered.
+  void signal_run(const std::shared_ptr<Entry>& e, int sig);
+  void check_stop(const std::shared_ptr<Entry>& e);
 };
 
 }  // namespace sbx::daemon

@@ -23,10 +23,6 @@
 namespace sbx::daemon {
 namespace asio = boost::asio;
 
-namespace {
-constexpr Millis kAdoptPollInterval{20};
-}  // namespace
-
 Status Supervisor::Impl::launch(const std::shared_ptr<Entry>& e, bool first_run, std::function<void(Status)> done) {
   ProcessRecord& r = e->rec;
   // Later runs append, so `logs` keeps the output of every run in order. A first run empties
@@ -72,21 +68,19 @@ Status Supervisor::Impl::launch(const std::shared_ptr<Entry>& e, bool first_run,
   r.boot_id = boot_id;
   r.pid.reset();
   r.status = ProcStatus::starting;
-  if (auto saved = write_file_atomic(paths.record_path(r.id), record_to_toml(r), false); !saved) {
-    ::unlink((paths.record_path(r.id) + ".tmp").c_str());
+  if (auto saved = store.save_once(r); !saved) {
     ::kill(waiter, SIGKILL);  // held before the fork: nothing of the run was started
     ::waitpid(waiter, nullptr, 0);
     r.waiter_pid.reset();
     r.waiter_start_ticks.reset();
     return make_error(Errc::failed, "cannot record '" + r.id + "' before starting it: " + saved.error().message);
   }
-  unsaved.erase(r.id);
   if (first_run && (::ftruncate(out.get(), 0) != 0 || ::ftruncate(err.get(), 0) != 0)) {
     spdlog::warn("{}: cannot empty its logs: {}", r.id, std::strerror(errno));
   }
   ::unlink(req.exit_file.c_str());
   // The waiter is our child from now on: the SIGCHLD sweep must leave it to us.
-  leaders.insert(waiter);
+  waiter_pids.insert(waiter);
   release_waiter(spawned->report.get());  // a waiter already gone says so: its report ends at once
   e->report.reset();
   e->report_seen.clear();
@@ -156,7 +150,7 @@ void Supervisor::Impl::launch_reported(const std::shared_ptr<Entry>& e, Result<p
     // (our unreaped child: the pid is its own). Either way reaping takes an instant.
     if (!waiter::is_err(e->launch_line.c_str())) ::kill(waiter, SIGKILL);
     ::waitpid(waiter, nullptr, 0);
-    leaders.erase(waiter);
+    waiter_pids.erase(waiter);
     r.waiter_pid.reset();
     r.waiter_start_ticks.reset();
     e->stop_when_launched.reset();
@@ -186,7 +180,7 @@ void Supervisor::Impl::launch_reported(const std::shared_ptr<Entry>& e, Result<p
       begin_stop(e, SIGTERM, kStopGrace, "timeout", nullptr);
     });
   }
-  save(r);
+  store.save(r);
   launch_finished();
   done(ok_status());
   // What was asked while it was being launched, now that it has a pid and a group.
@@ -199,41 +193,34 @@ void Supervisor::Impl::launch_reported(const std::shared_ptr<Entry>& e, Result<p
   }
 }
 
+void Supervisor::Impl::cap_logs(const std::shared_ptr<Entry>& e) {
+  if (e->rec.log_max <= 0 || !e->caps.empty()) return;
+  for (bool is_err : {false, true}) {
+    std::weak_ptr<Entry> weak = e;
+    e->caps.push_back(log_cap.add(paths.log_path(e->rec.id, is_err), e->rec.log_max, [this, weak, is_err](const Trimmed& t) {
+      auto e = weak.lock();
+      if (!e) return;
+      (is_err ? e->rec.dropped_stderr : e->rec.dropped_stdout) += t.removed;
+      store.save(e->rec);
+      auto fns = e->trim_watchers;  // a watcher may unwatch
+      for (auto& [w, fn] : fns) fn(is_err ? 2 : 1, t);
+    }));
+  }
+}
+
+void Supervisor::Impl::uncap_logs(const std::shared_ptr<Entry>& e) {
+  for (auto id : e->caps) {
+    log_cap.check_now(id);  // what it wrote last
+    log_cap.remove(id);
+  }
+  e->caps.clear();
+}
+
 void Supervisor::Impl::launch_finished() {
   if (--launches > 0) return;
   auto fns = std::move(when_no_launches);
   when_no_launches.clear();
   for (auto& fn : fns) fn();
-}
-
-
-void Supervisor::Impl::adopt_launch(const std::shared_ptr<Entry>& e) {
-  spdlog::info("adopted {} (waiter {}), which was being started", e->rec.id, e->rec.waiter_pid.value_or(0));
-  watch_exit(e, Watched::adopted_waiter);
-  find_adopted_program(e, Clock::now() + kLaunchReportLimit);
-}
-
-void Supervisor::Impl::find_adopted_program(const std::shared_ptr<Entry>& e, Clock::time_point give_up) {
-  ProcessRecord& r = e->rec;
-  if (!e->pidfd || r.ended() || r.pid) return;  // its waiter ended meanwhile: waiter_ended decided
-  // Once exec'd, the program is the waiter's child and carries the run's token; before, the
-  // child (if forked yet) is a copy of the waiter, without it.
-  auto pid = child_with_env(*r.waiter_pid, kRunTokenVar, r.run_token);
-  if (!pid) {
-    if (Clock::now() > give_up) return;  // it stays starting until its waiter ends
-    std::weak_ptr<Entry> weak = e;
-    e->launch_timer = timers.start(kAdoptPollInterval, [this, weak, give_up] {
-      if (auto e = weak.lock()) find_adopted_program(e, give_up);
-    });
-    return;
-  }
-  r.pid = *pid;
-  r.pid_start_ticks = process_start_ticks(*pid);
-  r.status = ProcStatus::running;
-  programs[*pid] = e;
-  spdlog::info("{}: its program was exec'd (pid {})", r.id, *pid);
-  save(r);
-  cap_logs(e);
 }
 
 }  // namespace sbx::daemon
