@@ -3,11 +3,11 @@
 
 #include "shim/protocol.hpp"
 
-namespace sbx::shim {
+namespace sbx::waiter {
 
-/// What a child that could not exec tells the shim through the error pipe.
+/// What a child that could not exec tells the waiter through the error pipe.
 struct ChildFailure {
-  waiter::Stage stage;
+  Stage stage;
   int error;  ///< errno
 };
 
@@ -16,4 +16,4 @@ struct ChildFailure {
 [[noreturn]] void exec_child(int err_fd, int report_fd, const char* cwd, const struct rlimit* nofile,
                              const char* program, char** argv, char** envp);
 
-}  // namespace sbx::shim
+}  // namespace sbx::waiter

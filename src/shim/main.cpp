@@ -4,7 +4,7 @@
 //
 // Its command line and what it says to sbxd on fd 3: shim/protocol.hpp.
 //
-// Only libc: the shim is exec'd once per run and must start fast and stay small.
+// Only libc: the waiter is exec'd once per run and must start fast and stay small.
 
 #include <errno.h>
 #include <fcntl.h>
@@ -106,7 +106,7 @@ int main(int argc, char** argv) {
     nofile.rlim_cur = soft < nofile.rlim_max ? soft : nofile.rlim_max;
   }
 
-  // The shim waits; only SIGKILL ends it early. Signals for the program go to its group.
+  // The waiter waits; only SIGKILL ends it early. Signals for the program go to its group.
   static const int kIgnored[] = {SIGHUP, SIGINT, SIGTERM, SIGPIPE, SIGQUIT, SIGUSR1, SIGUSR2};
   for (int sig : kIgnored) ::signal(sig, SIG_IGN);
 
@@ -128,7 +128,7 @@ int main(int argc, char** argv) {
   }
   pid_t pid = ::fork();
   if (pid == 0) {
-    sbx::shim::exec_child(err_pipe[1], kReportFd, cwd, set_nofile ? &nofile : nullptr, program, child_argv,
+    exec_child(err_pipe[1], kReportFd, cwd, set_nofile ? &nofile : nullptr, program, child_argv,
                           child_env);  // never returns
   }
   int fork_errno = errno;
@@ -140,7 +140,7 @@ int main(int argc, char** argv) {
   }
 
   ::close(err_pipe[1]);
-  sbx::shim::ChildFailure failure{};
+  ChildFailure failure{};
   ssize_t n;
   do {
     n = ::read(err_pipe[0], &failure, sizeof failure);
