@@ -79,7 +79,7 @@ class Supervisor {
   /// (or, after SIGKILL, could not be reaped within a second).
   Status stop(const std::string& id, int sig, Millis grace, const std::string& reason, std::function<void()> done);
 
-  /// Reaps children that are not process leaders (orphans we adopted as subreaper).
+  /// Reaps children that are no waiter of ours (orphans we adopted as subreaper).
   void reap_orphans();
 
   /// For `daemon restart`: no run starts from now on (restarts stay due, as their records

@@ -1,6 +1,6 @@
 #pragma once
-// Private to supervisor*.cpp: a table entry and the supervisor's state. Includes Asio and
-// Boost.Process, so nothing else may include it.
+// Private to supervisor*.cpp: a table entry and the supervisor's state. Includes Asio, so
+// nothing else may include it.
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
