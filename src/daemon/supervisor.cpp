@@ -46,9 +46,6 @@ void Supervisor::Impl::forget(const std::shared_ptr<Entry>& e) {
 
 Supervisor::Supervisor(asio::io_context& io, const Paths& paths, Timers& timers, LogWatch& log_watch)
     : impl_(std::make_unique<Impl>(io, paths, timers, log_watch)) {
-  impl_->dev_null.reset(::open("/dev/null", O_RDONLY | O_CLOEXEC));
-  impl_->waiter_path = find_waiter();
-  impl_->boot_id = read_boot_id();
 }
 
 Supervisor::~Supervisor() = default;

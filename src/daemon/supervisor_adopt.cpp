@@ -88,7 +88,7 @@ void Supervisor::Impl::find_adopted_program(const std::shared_ptr<Entry>& e, Clo
   if (!pid) {
     if (Clock::now() > give_up) return;  // it stays starting until its waiter ends
     std::weak_ptr<Entry> weak = e;
-    e->launch_timer = timers.start(kAdoptPollInterval, [this, weak, give_up] {
+    e->adopt_timer = timers.start(kAdoptPollInterval, [this, weak, give_up] {
       if (auto e = weak.lock()) find_adopted_program(e, give_up);
     });
     return;

@@ -1,16 +1,16 @@
 #pragma once
-// Private to supervisor*.cpp: a table entry and the supervisor's state. Includes Asio, so
-// nothing else may include it.
+// Private to supervisor*.cpp: a table entry and the supervisor's state, whose jobs are
+// split by file (see the sections below); what a job keeps to itself is a class of its own.
 
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/posix/stream_descriptor.hpp>
 #include <chrono>
 #include <set>
 #include <unordered_map>
 #include <unordered_set>
 
 #include "common/fd.hpp"
+#include "common/proc.hpp"
 #include "daemon/exit_watch.hpp"
+#include "daemon/launcher.hpp"
 #include "daemon/log_cap.hpp"
 #include "daemon/record_store.hpp"
 #include "daemon/run_phase.hpp"
@@ -25,7 +25,6 @@ inline constexpr Millis kFirstBackoff{100};
 inline constexpr Millis kMaxBackoff{30'000};
 inline constexpr Millis kHealthyRun{10'000};      ///< a run this long resets the back-off
 inline constexpr Millis kRemovedMemory{60'000};   ///< how long a late `wait` finds an --rm record
-inline constexpr Millis kLaunchReportLimit{30'000};  ///< the waiter answers within an exec's time
 
 /// What the exit watch of a run watches.
 enum class Watched {
@@ -45,12 +44,11 @@ struct Supervisor::Entry {
   /// Our end of the waiter's report socket: the status, should the exit file be unwritable.
   UniqueFd report;
   std::string report_seen;          ///< what was read past the waiter's first line
-  /// While a run is being launched: the report socket, until the waiter's first line says
-  /// the program was exec'd (or could not be). No pid is known yet; status is starting.
-  std::unique_ptr<boost::asio::posix::stream_descriptor> launch_report;
-  std::string launch_line;
-  Timers::Timer launch_timer;
-  std::function<void(Status)> launched;
+  /// While a run is being launched, until the waiter's first line says the program was
+  /// exec'd (or could not be). No pid is known yet; status is starting.
+  std::unique_ptr<Launcher::Pending> launch;
+  /// Adopted while starting: looks for its program until it is found or kLaunchReportLimit passed.
+  Timers::Timer adopt_timer;
   /// Asked of a run still being launched, applied once it runs.
   struct PendingStop {
     int sig;
@@ -90,11 +88,8 @@ struct Supervisor::Impl {
   std::unordered_set<pid_t> waiter_pids;  ///< our live waiters: reaped by their exit watch, not by reap_orphans
   /// The programs of live runs by pid: where the status of one that we reap goes.
   std::unordered_map<pid_t, std::weak_ptr<Entry>> programs;
-  std::string boot_id;      ///< this boot's /proc/sys/kernel/random/boot_id
   WatchId next_watch = 1;
   std::uint64_t next_auto_id = 1;
-  UniqueFd dev_null;
-  std::string waiter_path;  ///< sbx-shim
   struct Removed {
     ProcessRecord rec;
     Clock::time_point at;
@@ -103,12 +98,16 @@ struct Supervisor::Impl {
 
   LogCap log_cap;
   RecordStore store;
+  std::string boot_id;      ///< this boot's /proc/sys/kernel/random/boot_id
+  Launcher launcher;
 
   Impl(boost::asio::io_context& io_, const Paths& p, Timers& t, LogWatch& w)
       : io(io_), paths(p), timers(t), log_cap(w, t), store(p, t, [this](const std::string& id) -> const ProcessRecord* {
           auto it = entries.find(id);
           return it == entries.end() ? nullptr : &it->second->rec;
-        }) {}
+        }),
+        boot_id(read_boot_id()),
+        launcher(io_, t, p, store, waiter_pids, boot_id) {}
   RunTree tree;
 
   // supervisor.cpp
@@ -129,8 +128,9 @@ struct Supervisor::Impl {
   /// without calling `done`, when the run's record could not be written: nothing started,
   /// and the record on disk is as it was.
   [[nodiscard]] Status launch(const std::shared_ptr<Entry>& e, bool first_run, std::function<void(Status)> done);
-  void read_launch_report(const std::shared_ptr<Entry>& e);
-  void launch_reported(const std::shared_ptr<Entry>& e, Result<pid_t> pid);
+  /// The waiter's first line (or a launch that failed before it): the run goes on or ends.
+  void launch_reported(const std::shared_ptr<Entry>& e, Result<Launcher::Exec> exec, bool first_run,
+                       const std::function<void(Status)>& done);
   void launch_finished();
   std::size_t launches = 0;        ///< runs being launched now
   std::vector<std::function<void()>> when_no_launches;
