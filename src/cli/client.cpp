@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -17,6 +16,7 @@
 #include "cli/output.hpp"
 #include "common/atomic_file.hpp"
 #include "common/duration.hpp"
+#include "common/spawn_session.hpp"
 #include "proto/frame.hpp"
 #include "proto/message.hpp"
 
@@ -44,19 +44,6 @@ UniqueFd try_connect(const std::string& path, int& err) {
   return fd;
 }
 
-std::string daemon_program() {
-  if (const char* p = std::getenv("SBX_DAEMON"); p && *p) return p;
-  char self[4096];
-  ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);
-  if (n > 0) {
-    std::string dir(self, static_cast<size_t>(n));
-    dir = dir.substr(0, dir.rfind('/'));
-    std::string candidate = dir + "/sbxd";
-    if (::access(candidate.c_str(), X_OK) == 0) return candidate;
-  }
-  return "sbxd";
-}
-
 std::string last_log_line(const std::string& log) {
   auto text = read_file(log);
   if (!text || text->empty()) return "";
@@ -75,33 +62,11 @@ Status start_daemon(const Paths& paths, int patience_ms) {
   if (auto st = ensure_dir(paths.state_dir); !st) return make_error(Errc::unavailable, st.error().message);
   UniqueFd log(::open(paths.daemon_log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600));
 
-  posix_spawn_file_actions_t fa;
-  posix_spawnattr_t attr;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawnattr_init(&attr);
-  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-  if (log) posix_spawn_file_actions_adddup2(&fa, log.get(), 2);
-  else posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
-  posix_spawn_file_actions_adddup2(&fa, ready_write.get(), 3);
-  posix_spawn_file_actions_addclosefrom_np(&fa, 4);
-  sigset_t empty, all;
-  sigemptyset(&empty);
-  sigfillset(&all);
-  posix_spawnattr_setsigmask(&attr, &empty);
-  posix_spawnattr_setsigdefault(&attr, &all);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-
-  std::string program = daemon_program();
-  std::string home_arg = "--home=" + paths.runtime_dir;
-  bool own_home = paths.state_dir == paths.runtime_dir + "/state";
-  std::vector<char*> argv{const_cast<char*>(program.c_str()), const_cast<char*>("--ready-fd=3")};
-  if (own_home) argv.push_back(const_cast<char*>(home_arg.c_str()));
-  argv.push_back(nullptr);
+  std::string program = sibling_program("sbxd", "SBX_DAEMON");
+  std::vector<std::string> argv{program, "--ready-fd=3"};
+  if (paths.state_dir == paths.runtime_dir + "/state") argv.push_back("--home=" + paths.runtime_dir);
   pid_t pid = -1;
-  int rc = posix_spawnp(&pid, program.c_str(), &fa, &attr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&fa);
-  posix_spawnattr_destroy(&attr);
+  int rc = spawn_in_session({program, argv, environ, {-1, -1, log ? log.get() : -1, ready_write.get()}}, pid);
   if (rc != 0) {
     return make_error(Errc::unavailable, "cannot start the daemon " + program + ": " + std::strerror(rc) +
                                              " (install sbxd next to sbx or set SBX_DAEMON)");

@@ -23,8 +23,6 @@ namespace asio = boost::asio;
 
 namespace {
 
-constexpr Millis kStopGrace{10'000};
-
 /// Signals arrive through a signalfd on the loop, never as handlers.
 class SignalWatch {
  public:

@@ -5,6 +5,8 @@
 #include <cerrno>
 #include <spdlog/spdlog.h>
 
+#include "shim/protocol.hpp"
+
 namespace sbx::daemon {
 
 namespace {
@@ -34,7 +36,7 @@ void raise_fd_limit() {
   spdlog::info("descriptor limit raised from {} to {}; processes get {}", was, rl.rlim_max, was);
 }
 
-std::string program_fd_limit() { return g_raised ? std::to_string(g_program_soft) : "-"; }
+std::string program_fd_limit() { return g_raised ? std::to_string(g_program_soft) : waiter::kKeepFdLimit; }
 
 bool fd_headroom_gone(int newest) {
   rlim_t limit = soft_limit();

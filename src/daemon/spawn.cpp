@@ -1,8 +1,8 @@
 // Starting a run: sbxd posix_spawn()s the waiter (sbx-shim), which forks and execs the
-// program once told to and reports back on a socket (the protocol: src/shim/main.cpp).
+// program once told to and reports back on a socket (the protocol: shim/protocol.hpp).
 // sbxd itself runs no code between fork and exec: glibc's posix_spawn
-// (clone(CLONE_VM|CLONE_VFORK)) does, driven by the attributes and file actions below;
-// the program's own post-fork code is in shim/child.cpp.
+// (clone(CLONE_VM|CLONE_VFORK)) does (common/spawn_session.cpp); the program's own
+// post-fork code is in shim/child.cpp.
 //
 // Why not Boost.Process v2's default_launcher: in Boost 1.81 it fork()s (copying the
 // daemon's page tables) and calls io_context::notify_fork in the child, which rebuilds the
@@ -13,7 +13,6 @@
 
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -25,23 +24,12 @@
 
 #include "common/atomic_file.hpp"
 #include "common/fd.hpp"
+#include "common/spawn_session.hpp"
 #include "daemon/fd_limit.hpp"
+#include "shim/protocol.hpp"
 
 namespace sbx::daemon {
 namespace {
-
-struct SpawnAttr {
-  posix_spawnattr_t attr;
-  posix_spawn_file_actions_t actions;
-  SpawnAttr() {
-    posix_spawnattr_init(&attr);
-    posix_spawn_file_actions_init(&actions);
-  }
-  ~SpawnAttr() {
-    posix_spawn_file_actions_destroy(&actions);
-    posix_spawnattr_destroy(&attr);
-  }
-};
 
 std::vector<char*> c_strings(const std::vector<std::string>& v) {
   std::vector<char*> out;
@@ -53,18 +41,7 @@ std::vector<char*> c_strings(const std::vector<std::string>& v) {
 
 }  // namespace
 
-std::string find_waiter() {
-  if (const char* p = std::getenv("SBX_SHIM"); p && *p) return p;
-  char self[4096];
-  ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);
-  if (n > 0) {
-    std::string dir(self, static_cast<size_t>(n));
-    dir = dir.substr(0, dir.rfind('/'));
-    std::string candidate = dir + "/sbx-shim";
-    if (::access(candidate.c_str(), X_OK) == 0) return candidate;
-  }
-  return "sbx-shim";
-}
+std::string find_waiter() { return sibling_program("sbx-shim", "SBX_SHIM"); }
 
 Result<SpawnedWaiter> spawn_waiter(const SpawnRequest& req) {
   int report[2];
@@ -77,26 +54,24 @@ Result<SpawnedWaiter> spawn_waiter(const SpawnRequest& req) {
   // Ours does not block (the event loop reads it); the waiter's does: it must not lose a line.
   ::fcntl(report_read.get(), F_SETFL, O_NONBLOCK);
 
-  SpawnAttr s;
-  sigset_t empty, all;
-  sigemptyset(&empty);
-  sigfillset(&all);
-  posix_spawnattr_setsigmask(&s.attr, &empty);
-  posix_spawnattr_setsigdefault(&s.attr, &all);  // the daemon ignores SIGPIPE: children must not
-  // The waiter gets its own session too: nothing sbxd's session receives reaches it.
-  posix_spawnattr_setflags(&s.attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-  posix_spawn_file_actions_adddup2(&s.actions, req.stdin_fd, 0);
-  posix_spawn_file_actions_adddup2(&s.actions, req.stdout_fd, 1);
-  posix_spawn_file_actions_adddup2(&s.actions, req.stderr_fd, 2);
-  posix_spawn_file_actions_adddup2(&s.actions, report_write.get(), 3);
-  posix_spawn_file_actions_addclosefrom_np(&s.actions, 4);
-
-  std::vector<std::string> args{req.waiter, req.exit_file, req.cwd, req.run_env, req.fd_limit, req.program};
+  std::vector<std::string> args(waiter::kArgArgv0);
+  args[0] = req.waiter;
+  args[waiter::kArgExitFile] = req.exit_file;
+  args[waiter::kArgCwd] = req.cwd;
+  args[waiter::kArgRunEnv] = req.run_env;
+  args[waiter::kArgFdLimit] = req.fd_limit;
+  args[waiter::kArgProgram] = req.program;
   args.insert(args.end(), req.argv.begin(), req.argv.end());
-  auto argv = c_strings(args);
   auto envp = c_strings(req.envp);
+  // The waiter gets its own session too: nothing sbxd's session receives reaches it. The
+  // daemon ignores SIGPIPE: children must not.
+  std::vector<int> fds(waiter::kReportFd + 1);
+  fds[0] = req.stdin_fd;
+  fds[1] = req.stdout_fd;
+  fds[2] = req.stderr_fd;
+  fds[waiter::kReportFd] = report_write.get();
   pid_t waiter = -1;
-  int rc = posix_spawnp(&waiter, req.waiter.c_str(), &s.actions, &s.attr, argv.data(), envp.data());
+  int rc = spawn_in_session({req.waiter, args, envp.data(), fds}, waiter);
   if (rc == E2BIG) return make_error(Errc::failed, "cannot exec " + req.program + ": " + exec_too_large(args, req.envp));
   if (out_of_fds(rc)) return make_error(Errc::failed, out_of_fds_message("start a process"));
   if (rc != 0) {
@@ -109,7 +84,7 @@ Result<SpawnedWaiter> spawn_waiter(const SpawnRequest& req) {
 bool release_waiter(int report_fd) {
   ssize_t n;
   do {
-    n = ::write(report_fd, "g", 1);
+    n = ::write(report_fd, &waiter::kGo, 1);
   } while (n < 0 && errno == EINTR);
   return n == 1;
 }
@@ -139,12 +114,12 @@ std::string exec_too_large(const std::vector<std::string>& argv, const std::vect
 Result<pid_t> parse_launch_report(std::string_view line, const std::function<std::string()>& too_large) {
   std::string text(line);
   int pid = 0, err = 0;
-  char stage[16] = {};
-  if (std::sscanf(text.c_str(), "ok %d", &pid) == 1 && pid > 1) return static_cast<pid_t>(pid);
-  if (std::sscanf(text.c_str(), "err %15s %d", stage, &err) == 2) {
-    if (err == E2BIG && too_large && std::strcmp(stage, "exec") == 0) return make_error(Errc::failed, too_large());
-    return make_error(Errc::failed, std::string(std::strcmp(stage, "chdir") == 0 ? "cannot enter its working directory: "
-                                                                               : "") + std::strerror(err));
+  waiter::Stage stage{};
+  if (waiter::parse_ok(text.c_str(), pid)) return static_cast<pid_t>(pid);
+  if (waiter::parse_err(text.c_str(), stage, err)) {
+    if (err == E2BIG && too_large && stage == waiter::Stage::exec) return make_error(Errc::failed, too_large());
+    return make_error(Errc::failed, std::string(stage == waiter::Stage::chdir ? "cannot enter its working directory: "
+                                                                             : "") + std::strerror(err));
   }
   return make_error(Errc::failed, "the waiter sbx-shim ended without a report");
 }
@@ -168,7 +143,7 @@ std::optional<int> read_reported_status(const std::string& seen, int report_fd) 
     text.append(buf, static_cast<size_t>(n));
   }
   int status = 0;
-  if (std::sscanf(text.c_str(), "exit %d", &status) == 1) return status;
+  if (waiter::parse_exit(text.c_str(), status)) return status;
   return std::nullopt;
 }
 

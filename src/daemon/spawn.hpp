@@ -9,6 +9,7 @@
 
 #include "common/fd.hpp"
 #include "common/result.hpp"
+#include "shim/protocol.hpp"
 
 namespace sbx::daemon {
 
@@ -19,15 +20,14 @@ struct SpawnRequest {
   std::vector<std::string> argv;   ///< argv[0] included
   std::vector<std::string> envp;   ///< "K=V", the waiter's and the program's
   std::string run_env;             ///< "K=V" for the program (and its tree) only, or ""
-  std::string fd_limit = "-";      ///< the program's soft RLIMIT_NOFILE, or "-" for the waiter's
+  std::string fd_limit = waiter::kKeepFdLimit;  ///< the program's soft RLIMIT_NOFILE
   std::string cwd;
   int stdin_fd = -1;               ///< become 0, 1, 2 of the program; nothing else is open there
   int stdout_fd = -1;
   int stderr_fd = -1;
 };
 
-// What sbxd and the waiter say to each other on the report socket is defined in one place:
-// the head of src/shim/main.cpp.
+// What sbxd and the waiter say to each other: shim/protocol.hpp.
 
 struct SpawnedWaiter {
   pid_t waiter = -1;  ///< sbx-shim, our child: it ends right after the program

@@ -1,9 +1,9 @@
 // The process table: starting processes, looking them up, watching for their end,
-// signalling and removing them. How a run proceeds is in supervisor_run.cpp.
+// signalling and removing them. How a run proceeds: supervisor_launch.cpp, _exit.cpp,
+// _restart.cpp, _stop.cpp; records of an earlier sbxd: supervisor_adopt.cpp.
 
 #include "daemon/supervisor.hpp"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -24,35 +24,6 @@
 namespace sbx::daemon {
 namespace asio = boost::asio;
 
-/// Every record is replaced atomically. Only a final record is also fsync'd: a starting
-/// or running process dies with the machine, so a power loss cannot make that record more
-/// wrong than the next start-up will find it (it marks the process ended); an exit code,
-/// once known, must survive. This keeps fsync off `start`'s path.
-/// The waiter's exit file is removed once a final record holds its status, not before:
-/// until then it is what the next sbxd learns the status from.
-Status Supervisor::Impl::save(const ProcessRecord& r) {
-  auto st = write_file_atomic(paths.record_path(r.id), record_to_toml(r), r.ended());
-  if (st) {
-    unsaved.erase(r.id);
-    if (r.ended()) ::unlink(paths.exit_path(r.id).c_str());
-    return st;
-  }
-  spdlog::error("record {} not saved: {}; the previous one stays until it can be", r.id, st.error().message);
-  unsaved.insert(r.id);
-  if (!save_retry) save_retry = timers.after(kSaveRetry, [this] { retry_saves(); });
-  return st;
-}
-
-void Supervisor::Impl::retry_saves() {
-  save_retry = 0;
-  auto ids = unsaved;
-  for (const auto& id : ids) {
-    auto it = entries.find(id);
-    if (it == entries.end()) unsaved.erase(id);
-    else save(it->second->rec);
-  }
-}
-
 std::string Supervisor::Impl::pick_id() {
   for (;;) {
     std::string id = std::to_string(next_auto_id++);
@@ -68,76 +39,16 @@ void Supervisor::Impl::note_id(const std::string& id) {
 
 void Supervisor::Impl::forget(const std::shared_ptr<Entry>& e) {
   const std::string& id = e->rec.id;
-  ::unlink(paths.record_path(id).c_str());
-  ::unlink(paths.log_path(id, false).c_str());
-  ::unlink(paths.log_path(id, true).c_str());
-  ::unlink(paths.exit_path(id).c_str());
+  store.remove(id);
   auto it = entries.find(id);
   if (it != entries.end() && it->second == e) entries.erase(it);
 }
 
 Supervisor::Supervisor(asio::io_context& io, const Paths& paths, Timers& timers, LogWatch& log_watch)
     : impl_(std::make_unique<Impl>(io, paths, timers, log_watch)) {
-  impl_->dev_null.reset(::open("/dev/null", O_RDONLY | O_CLOEXEC));
-  impl_->waiter_path = find_waiter();
-  impl_->boot_id = read_boot_id();
 }
 
 Supervisor::~Supervisor() = default;
-
-void Supervisor::load() {
-  auto& I = *impl_;
-  DIR* dir = ::opendir(I.paths.processes_dir.c_str());
-  if (!dir) return;
-  std::vector<std::string> names;
-  while (auto* ent = ::readdir(dir)) {
-    std::string name = ent->d_name;
-    if (name.size() > 5 && name.ends_with(".toml")) names.push_back(name);
-  }
-  ::closedir(dir);
-  for (const auto& name : names) {
-    std::string path = I.paths.processes_dir + "/" + name;
-    auto text = read_file(path);
-    auto rec = text ? record_from_toml(*text) : Result<ProcessRecord>(text.error());
-    if (!rec || rec->id + ".toml" != name || !is_valid_id(rec->id)) {
-      std::string why = rec ? "its id does not match its file name" : rec.error().message;
-      std::string aside = path + ".corrupt";
-      ::rename(path.c_str(), aside.c_str());
-      spdlog::error("record {} is unreadable ({}); set aside as {}", path, why, aside);
-      continue;
-    }
-    auto e = std::make_shared<Entry>();
-    e->rec = std::move(*rec);
-    I.note_id(e->rec.id);
-    I.entries[e->rec.id] = e;
-    if (e->rec.ended()) continue;
-    // Pids and start ticks count from boot: a run of another boot is never adopted, and
-    // nothing is signalled for it. Its waiter may have written its status before the reboot.
-    if (!e->rec.boot_id.empty() && e->rec.boot_id != I.boot_id) {
-      spdlog::warn("{} ran before the system was restarted: not adopted", e->rec.id);
-      I.ended(e, read_exit_status(I.paths.exit_path(e->rec.id)),
-              "exit status unknown: the system was restarted while it ran");
-      continue;
-    }
-    // A live record: its waiter still waits (adopt it; a run still starting was recorded
-    // before its exec), or it wrote the exit status while no sbxd was running (read it),
-    // or the process was lost with its waiter.
-    if (e->rec.waiter_pid && process_alive(*e->rec.waiter_pid, e->rec.waiter_start_ticks)) {
-      if (!e->rec.pid) {
-        I.adopt_launch(e);
-        continue;
-      }
-      spdlog::info("adopted {} (pid {}, waiter {})", e->rec.id, *e->rec.pid, *e->rec.waiter_pid);
-      I.programs[*e->rec.pid] = e;
-      I.watch_exit(e, false);
-      I.cap_logs(e);
-    } else if (e->rec.waiter_pid) {
-      I.waiter_ended(e);
-    } else {
-      I.fail(e, "sbxd stopped while the process was starting");
-    }
-  }
-}
 
 void Supervisor::start(StartSpec spec, StartFn done) {
   auto& I = *impl_;
@@ -284,7 +195,7 @@ Status Supervisor::signal(const std::string& id, int sig) {
   auto it = impl_->entries.find(id);
   if (it == impl_->entries.end()) return make_error(Errc::not_found, "no process '" + id + "'");
   auto& e = *it->second;
-  if (e.launching) {  // no pid yet: it gets the signal the moment it has one
+  if (e.phase == Phase::launching) {  // no pid yet: it gets the signal the moment it has one
     e.signals_when_launched.push_back(sig);
     return ok_status();
   }

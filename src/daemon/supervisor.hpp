@@ -24,6 +24,8 @@ class io_context;
 
 namespace sbx::daemon {
 
+inline constexpr Millis kStopGrace{10'000};  ///< grace for --timeout and daemon stop
+
 struct StartSpec {
   std::string id;                              ///< empty: pick one
   std::vector<std::string> argv;               ///< argv form
@@ -77,7 +79,7 @@ class Supervisor {
   /// (or, after SIGKILL, could not be reaped within a second).
   Status stop(const std::string& id, int sig, Millis grace, const std::string& reason, std::function<void()> done);
 
-  /// Reaps children that are not process leaders (orphans we adopted as subreaper).
+  /// Reaps children that are no waiter of ours (orphans we adopted as subreaper).
   void reap_orphans();
 
   /// For `daemon restart`: no run starts from now on (restarts stay due, as their records

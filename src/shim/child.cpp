@@ -7,13 +7,13 @@
 #include <signal.h>
 #include <unistd.h>
 
-namespace sbx::shim {
+namespace sbx::waiter {
 
 void exec_child(int err_fd, int report_fd, const char* cwd, const struct rlimit* nofile, const char* program,
                 char** argv, char** envp) {
   ::close(report_fd);  // the program's only descriptors are 0, 1 and 2
   if (nofile) ::setrlimit(RLIMIT_NOFILE, nofile);  // the limit sbxd was started with, not its raised one
-  // The shim ignores signals; the program starts with the defaults and an empty mask.
+  // The waiter ignores signals; the program starts with the defaults and an empty mask.
   struct sigaction dfl {};
   dfl.sa_handler = SIG_DFL;
   for (int sig = 1; sig < NSIG; ++sig) ::sigaction(sig, &dfl, nullptr);
@@ -21,16 +21,16 @@ void exec_child(int err_fd, int report_fd, const char* cwd, const struct rlimit*
   sigemptyset(&none);
   ::sigprocmask(SIG_SETMASK, &none, nullptr);
   ::setsid();  // its own session and process group: kill reaches the whole tree
-  ChildFailure f{1, 0};
+  ChildFailure f{Stage::chdir, 0};
   if (::chdir(cwd) != 0) {
     f.error = errno;
   } else {
     ::execve(program, argv, envp);
-    f = ChildFailure{2, errno};
+    f = ChildFailure{Stage::exec, errno};
   }
   ssize_t ignored = ::write(err_fd, &f, sizeof f);
   (void)ignored;
   ::_exit(127);
 }
 
-}  // namespace sbx::shim
+}  // namespace sbx::waiter

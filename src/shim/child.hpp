@@ -1,11 +1,13 @@
 #pragma once
 #include <sys/resource.h>
 
-namespace sbx::shim {
+#include "shim/protocol.hpp"
 
-/// What a child that could not exec tells the shim through the error pipe.
+namespace sbx::waiter {
+
+/// What a child that could not exec tells the waiter through the error pipe.
 struct ChildFailure {
-  int stage;  ///< 1: chdir, 2: exec
+  Stage stage;
   int error;  ///< errno
 };
 
@@ -14,4 +16,4 @@ struct ChildFailure {
 [[noreturn]] void exec_child(int err_fd, int report_fd, const char* cwd, const struct rlimit* nofile,
                              const char* program, char** argv, char** envp);
 
-}  // namespace sbx::shim
+}  // namespace sbx::waiter

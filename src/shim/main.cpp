@@ -2,27 +2,9 @@
 // waits for it, so a program's exit status is known even when sbxd died or was replaced
 // meanwhile (a container runtime's monitor does the same job).
 //
-//   sbx-shim EXIT_FILE CWD RUN_ENV FD_LIMIT PROGRAM ARGV0 [ARG...]
+// Its command line and what it says to sbxd on fd 3: shim/protocol.hpp.
 //
-// The program's environment is the shim's plus RUN_ENV ("NAME=VALUE", the run's token).
-// FD_LIMIT is the program's soft RLIMIT_NOFILE (sbxd runs with a raised one), or "-".
-// Only the program and what it starts carry the token: a tree kill that finds processes by
-// it must never find the shim (nor any helper the shim itself clones).
-//
-// fd 0, 1, 2: the program's stdin, stdout and stderr. fd 3: a socket to sbxd, the one place
-// this line protocol is defined:
-//   sbxd -> shim  "g" once sbxd has recorded this waiter's pid: only then is PROGRAM started.
-//                 End of file instead (sbxd died, or could not write the record): the shim
-//                 exits 0 and starts nothing.
-//   shim -> sbxd  "ok PID\n" once PROGRAM was exec'd, or "err chdir|exec ERRNO\n";
-//                 then, when PROGRAM ends, "exit STATUS\n" with its raw wait status.
-// The status also goes to EXIT_FILE (atomically, fsync'd), which outlives the socket when
-// sbxd is restarted; the socket covers a disk too full for the file. The program is reaped
-// only after both: until then its pid and process group cannot be reused, so a signal
-// sbxd sends for it meanwhile reaches it or its zombie, never a stranger. Then the shim
-// exits 0. The program leads its own session and process group.
-//
-// Only libc: the shim is exec'd once per run and must start fast and stay small.
+// Only libc: the waiter is exec'd once per run and must start fast and stay small.
 
 #include <errno.h>
 #include <fcntl.h>
@@ -35,12 +17,13 @@
 #include <unistd.h>
 
 #include "shim/child.hpp"
+#include "shim/protocol.hpp"
 
 extern char** environ;
 
 namespace {
 
-constexpr int kReportFd = 3;
+using namespace sbx::waiter;
 
 bool write_all(int fd, const char* p, size_t n) {
   while (n > 0) {
@@ -92,43 +75,44 @@ int wait_status(const siginfo_t& info) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc < 7) {
+  if (argc <= kArgArgv0) {
     const char* usage = "sbx-shim: started by sbxd, not by hand\n";
     write_all(2, usage, strlen(usage));
     return 2;
   }
-  const char* exit_file = argv[1];
-  const char* cwd = argv[2];
-  const char* run_env = argv[3];
-  const char* fd_limit = argv[4];
-  const char* program = argv[5];
-  char** child_argv = argv + 6;
+  const char* exit_file = argv[kArgExitFile];
+  const char* cwd = argv[kArgCwd];
+  const char* run_env = argv[kArgRunEnv];
+  const char* fd_limit = argv[kArgFdLimit];
+  const char* program = argv[kArgProgram];
+  char** child_argv = argv + kArgArgv0;
 
   // Built before the fork: the child may only make async-signal-safe calls.
   size_t n_env = 0;
   while (environ[n_env]) ++n_env;
   char** child_env = static_cast<char**>(calloc(n_env + 2, sizeof(char*)));
+  char line[kLineMax];
   if (!child_env) {
-    report("err exec 12\n");  // ENOMEM
+    format_err(line, sizeof line, Stage::exec, ENOMEM);
+    report(line);
     return 1;
   }
   memcpy(child_env, environ, n_env * sizeof(char*));
   if (*run_env) child_env[n_env] = const_cast<char*>(run_env);
   struct rlimit nofile {};
-  bool set_nofile = strcmp(fd_limit, "-") != 0 && ::getrlimit(RLIMIT_NOFILE, &nofile) == 0;
+  bool set_nofile = strcmp(fd_limit, kKeepFdLimit) != 0 && ::getrlimit(RLIMIT_NOFILE, &nofile) == 0;
   if (set_nofile) {
     rlim_t soft = strtoull(fd_limit, nullptr, 10);
     nofile.rlim_cur = soft < nofile.rlim_max ? soft : nofile.rlim_max;
   }
 
-  // The shim waits; only SIGKILL ends it early. Signals for the program go to its group.
+  // The waiter waits; only SIGKILL ends it early. Signals for the program go to its group.
   static const int kIgnored[] = {SIGHUP, SIGINT, SIGTERM, SIGPIPE, SIGQUIT, SIGUSR1, SIGUSR2};
   for (int sig : kIgnored) ::signal(sig, SIG_IGN);
 
   int err_pipe[2];
   if (::pipe2(err_pipe, O_CLOEXEC) != 0) {
-    char line[64];
-    snprintf(line, sizeof line, "err exec %d\n", errno);
+    format_err(line, sizeof line, Stage::exec, errno);
     report(line);
     free(child_env);
     return 1;
@@ -138,39 +122,37 @@ int main(int argc, char** argv) {
   do {
     got = ::read(kReportFd, &go, 1);
   } while (got < 0 && errno == EINTR);
-  if (got != 1 || go != 'g') {  // sbxd has no record of this run: start nothing
+  if (got != 1 || go != kGo) {  // sbxd has no record of this run: start nothing
     free(child_env);
     return 0;
   }
   pid_t pid = ::fork();
   if (pid == 0) {
-    sbx::shim::exec_child(err_pipe[1], kReportFd, cwd, set_nofile ? &nofile : nullptr, program, child_argv,
+    exec_child(err_pipe[1], kReportFd, cwd, set_nofile ? &nofile : nullptr, program, child_argv,
                           child_env);  // never returns
   }
   int fork_errno = errno;
   free(child_env);
   if (pid < 0) {
-    char line[64];
-    snprintf(line, sizeof line, "err exec %d\n", fork_errno);
+    format_err(line, sizeof line, Stage::exec, fork_errno);
     report(line);
     return 1;
   }
 
   ::close(err_pipe[1]);
-  sbx::shim::ChildFailure failure{};
+  ChildFailure failure{};
   ssize_t n;
   do {
     n = ::read(err_pipe[0], &failure, sizeof failure);
   } while (n < 0 && errno == EINTR);
   ::close(err_pipe[0]);
-  char line[64];
   if (n == static_cast<ssize_t>(sizeof failure)) {  // the child could not exec: nothing to wait for
-    snprintf(line, sizeof line, "err %s %d\n", failure.stage == 1 ? "chdir" : "exec", failure.error);
+    format_err(line, sizeof line, failure.stage, failure.error);
     report(line);
     ::waitpid(pid, nullptr, 0);
     return 0;
   }
-  snprintf(line, sizeof line, "ok %d\n", static_cast<int>(pid));
+  format_ok(line, sizeof line, static_cast<int>(pid));
   report(line);
 
   siginfo_t info{};
@@ -179,7 +161,7 @@ int main(int argc, char** argv) {
   }
   int status = wait_status(info);
   write_exit_file(exit_file, status);
-  snprintf(line, sizeof line, "exit %d\n", status);
+  format_exit(line, sizeof line, status);
   report(line);  // sbxd may be gone: SIGPIPE is ignored and the file has it
   while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
   }
