@@ -211,7 +211,7 @@ class SurviveKill9(DurabilityCase):
         result = {}
         t = threading.Thread(target=lambda: result.setdefault("r", self.run("wait", i, timeout=20)))
         t.start()
-        time.sleep(0.3)
+        self.wait_clients(1)
         self.assertNotIn("r", result, "wait returned while the process still runs")
         self.touch(f)
         t.join(25)
