@@ -32,6 +32,12 @@ REPO = os.path.dirname(os.path.dirname(HERE))
 SBX = os.path.abspath(os.environ.get("SBX_BIN") or os.path.join(REPO, "build", "src", "sbx"))
 SBXD = os.path.abspath(os.environ.get("SBXD_BIN") or os.path.join(os.path.dirname(SBX), "sbxd"))
 PY = sys.executable or "python3"
+PROGS = os.path.join(HERE, "progs")  # the programs several tests run, one file each
+
+
+def prog(name: str) -> list[str]:
+    """The argv prefix that runs tests/e2e/progs/NAME.py."""
+    return [PY, os.path.join(PROGS, name + ".py")]
 
 ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 TIME_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
@@ -214,11 +220,9 @@ class SbxTestCase(unittest.TestCase):
         """
         if len(args) == 1 and isinstance(args[0], unittest.TestResult):
             return super().run(*args)  # unittest's own TestCase.run(result)
-        argv = [SBX] + [a if isinstance(a, bytes) else str(a) for a in args]
         with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-            p = subprocess.Popen(argv, stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
-                                 stdout=out, stderr=err, env=self.run_env(env_extra, env_remove),
-                                 cwd=cwd, start_new_session=False)
+            p = self.spawn(*args, stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
+                           stdout=out, stderr=err, env_extra=env_extra, env_remove=env_remove, cwd=cwd)
             try:
                 if input is not None:
                     p.communicate(input, timeout=timeout)
@@ -231,12 +235,15 @@ class SbxTestCase(unittest.TestCase):
                 raise AssertionError(f"sbx {' '.join(map(str, args))!s} did not return within {timeout}s; "
                                      f"stdout={out.read()[:300]!r} stderr={err.read()[:300]!r}")
             out.seek(0), err.seek(0)
-            return subprocess.CompletedProcess(argv, p.returncode, out.read(), err.read())
+            return subprocess.CompletedProcess(p.args, p.returncode, out.read(), err.read())
 
-    def spawn(self, *args, stdout=subprocess.PIPE, stderr=subprocess.PIPE) -> subprocess.Popen:
-        """sbx ARGS in the background (stdin /dev/null); killed at teardown if still running."""
-        p = subprocess.Popen([SBX, *map(str, args)], env=self.env, stdin=subprocess.DEVNULL,
-                             stdout=stdout, stderr=stderr)
+    def spawn(self, *args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+              env_extra=None, env_remove=(), cwd=None, preexec_fn=None) -> subprocess.Popen:
+        """sbx ARGS in the background (stdin /dev/null unless given); killed at teardown if
+        still running. The one place a test starts sbx: run() waits for what this starts."""
+        argv = [SBX] + [a if isinstance(a, bytes) else str(a) for a in args]
+        p = subprocess.Popen(argv, env=self.run_env(env_extra, env_remove), stdin=stdin, stdout=stdout,
+                             stderr=stderr, cwd=cwd, preexec_fn=preexec_fn)
         self.popens.append(p)
         return p
 
@@ -452,6 +459,15 @@ class SbxTestCase(unittest.TestCase):
                 continue
             n += link.startswith("socket:[") and link[8:-1] in ours
         return n
+
+    def wait_clients(self, n: int, timeout: float = 10.0) -> int:
+        """Waits until the home's daemon holds `n` client connections; its pid. The daemon
+        closes a one-shot request's connection once it replied, so these are the clients it
+        still serves (a follower, a waiter); each sent its request right after connecting."""
+        def ready():
+            pid = self.daemon_pid()
+            return pid if pid and self.daemon_sockets(pid) == 1 + n else None
+        return wait_until(ready, timeout, f"{n} client(s) connected to the daemon")
 
     def ensure_daemon(self) -> int:
         self.sbx_ok("ps")

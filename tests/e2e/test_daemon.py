@@ -49,9 +49,7 @@ class DaemonLifecycle(SbxTestCase):
 
     def test_daemon_is_detached(self):
         # a caller that reads sbx's output through pipes ($(sbx start ...)) must get EOF
-        p = subprocess.Popen([SBX, "start", "--", "sleep", "300"], env=self.env, stdin=subprocess.DEVNULL,
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        self.popens.append(p)
+        p = self.spawn("start", "--", "sleep", "300")
         pipes = {f"pipe:[{os.fstat(f.fileno()).st_ino}]" for f in (p.stdout, p.stderr)}
         try:
             out, err = p.communicate(timeout=10)

@@ -8,12 +8,7 @@ import signal
 import subprocess
 import time
 
-from harness import PY, SBX, SbxTestCase, free_port, main, pid_alive, wait_until
-
-# Exits with argv[2] once the file argv[1] exists.
-EXIT_ON_FLAG = ("import os,sys,time\n"
-                "while not os.path.exists(sys.argv[1]): time.sleep(0.01)\n"
-                "sys.exit(int(sys.argv[2]))\n")
+from harness import PY, SbxTestCase, free_port, main, pid_alive, prog, wait_until
 
 # Prints two lines and half a third ("Listen"), then, once the file argv[1] exists, the
 # rest of it ("ing on 8000"), then sleeps: the matching line is split across the loss.
@@ -84,16 +79,13 @@ class LossCase(SbxTestCase):
         return wait_until(ready, 15, f"a daemon with {clients} client(s)")
 
     def spawn_env(self, env_extra: dict, *args) -> subprocess.Popen:
-        p = subprocess.Popen([SBX, *map(str, args)], env=self.run_env(env_extra), stdin=subprocess.DEVNULL,
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        self.popens.append(p)
-        return p
+        return self.spawn(*args, env_extra=env_extra)
 
 
 class Wait(LossCase):
     def check_wait(self, how: str):
         go = self.flag()
-        i = self.start("--id", "l", "--", PY, "-c", EXIT_ON_FLAG, go, "5")
+        i = self.start("--id", "l", "--", *prog("exit_on_flag"), go, "5")
         w = self.spawn("wait", i)
         self.new_daemon_serves(1)
         self.lose_daemon(how)
@@ -215,8 +207,7 @@ class Follow(LossCase):
         out_path, err_path = os.path.join(self.home, "out"), os.path.join(self.home, "err")
         i = self.start("--id", "f", "--log-max", "64K", "--", PY, "-c", PACED_WRITER, go, out_path, str(n1), str(n2))
         with open(out_path, "wb") as out, open(err_path, "wb") as err:
-            p = subprocess.Popen([SBX, "logs", "-f", i], env=self.env, stdin=subprocess.DEVNULL, stdout=out, stderr=err)
-        self.popens.append(p)
+            p = self.spawn("logs", "-f", i, stdout=out, stderr=err)
         last = b"%07d " % (n1 - 1) + b"x" * 91 + b"\n"
 
         def printed() -> bytes:

@@ -11,7 +11,7 @@ import threading
 import time
 import tomllib
 
-from harness import SbxTestCase, main, pid_alive, proc_exe, proc_stat, wait_until
+from harness import SbxTestCase, main, pid_alive, proc_exe, proc_stat, prog, wait_until
 
 SHIM_NAME = "sbx-shim"
 
@@ -26,14 +26,6 @@ while time.monotonic() - t0 < secs:
     sys.stderr.write(f"e{i}\n"); sys.stderr.flush()
     i += 1
     time.sleep(0.002)
-"""
-
-# Waits until the file argv[1] exists, then exits with code argv[2].
-WAIT_FLAG = r"""
-import os, sys, time
-while not os.path.exists(sys.argv[1]):
-    time.sleep(0.01)
-sys.exit(int(sys.argv[2]))
 """
 
 
@@ -196,7 +188,7 @@ class SurviveKill9(DurabilityCase):
 
     def test_exit_code_of_adopted_process(self):
         f = self.flag("go")
-        i = self.run_py(WAIT_FLAG, f, "7", start_args=("--id", "seven"))
+        i = self.start("--id", "seven", "--", *prog("exit_on_flag"), f, "7")
         pid = self.show(i)["pid"]
         self.kill9_daemon()
         rec = self.show(i)
@@ -213,13 +205,13 @@ class SurviveKill9(DurabilityCase):
     def test_waiter_on_adopted_process_wakes_up(self):
         # a `sbx wait` already blocked on the new daemon returns the exact code when the process ends
         f = self.flag("go")
-        i = self.run_py(WAIT_FLAG, f, "42", start_args=("--id", "w"))
+        i = self.start("--id", "w", "--", *prog("exit_on_flag"), f, "42")
         self.kill9_daemon()
         self.assertEqual(self.status(i), "running")
         result = {}
         t = threading.Thread(target=lambda: result.setdefault("r", self.run("wait", i, timeout=20)))
         t.start()
-        time.sleep(0.3)
+        self.wait_clients(1)
         self.assertNotIn("r", result, "wait returned while the process still runs")
         self.touch(f)
         t.join(25)
@@ -228,8 +220,8 @@ class SurviveKill9(DurabilityCase):
 
     def test_exit_code_when_process_ended_without_daemon(self):
         f3, f0 = self.flag("three"), self.flag("zero")
-        i3 = self.run_py(WAIT_FLAG, f3, "3", start_args=("--id", "three"))
-        i0 = self.run_py(WAIT_FLAG, f0, "0", start_args=("--id", "zero"))
+        i3 = self.start("--id", "three", "--", *prog("exit_on_flag"), f3, "3")
+        i0 = self.start("--id", "zero", "--", *prog("exit_on_flag"), f0, "0")
         it = self.start("--id", "term", "--", "sleep", "300")
         p3, p0, pt = self.show(i3)["pid"], self.show(i0)["pid"], self.show(it)["pid"]
         shims = [self.shim_of(p) for p in (p3, p0, pt)]
@@ -277,7 +269,7 @@ class WaiterLost(DurabilityCase):
         # sbxd is the subreaper: the program of a killed waiter becomes its child, so sbxd
         # reaps it and learns its real status.
         f = self.flag("go")
-        i = self.run_py(WAIT_FLAG, f, "7", start_args=("--id", "lost"))
+        i = self.start("--id", "lost", "--", *prog("exit_on_flag"), f, "7")
         pid = self.show(i)["pid"]
         shim = self.shim_of(pid)
         os.kill(shim, signal.SIGKILL)
@@ -295,7 +287,7 @@ class WaiterLost(DurabilityCase):
         # the program ends first and stays a zombie of the waiter, then the waiter is killed
         # before it reaped it (stopped, so the order is certain)
         f = self.flag("go")
-        i = self.run_py(WAIT_FLAG, f, "5", start_args=("--id", "late"))
+        i = self.start("--id", "late", "--", *prog("exit_on_flag"), f, "5")
         pid = self.show(i)["pid"]
         shim = self.shim_of(pid)
         os.kill(shim, signal.SIGSTOP)

@@ -4,11 +4,8 @@ import os
 import signal
 import time
 
-from harness import PY, SIGNUM, SbxTestCase, has_sig, main, pid_alive, proc_children, wait_until
+from harness import PY, SIGNUM, SbxTestCase, has_sig, main, pid_alive, proc_children, prog, wait_until
 
-IGNORE_TERM = ("import signal,sys,time\n"
-               "signal.signal(getattr(signal, sys.argv[1]), signal.SIG_IGN)\n"
-               "time.sleep(300)\n")
 COUNT_HUP = ("import signal,sys,time\n"
              "n=0\n"
              "def h(s,f):\n"
@@ -65,7 +62,7 @@ class DefaultKill(SbxTestCase):
         self.assertFalse(pid_alive(pid))
 
     def test_escalates_to_sigkill_after_grace(self):
-        i = self.start("--", PY, "-c", IGNORE_TERM, "SIGTERM")
+        i = self.start("--", *prog("ignore_signal"), "SIGTERM")
         pid = self.show(i)["pid"]
         wait_until(lambda: has_sig(pid, "SigIgn", SIGNUM["TERM"]), 5, "child ignoring SIGTERM")
         t0 = time.monotonic()
@@ -162,7 +159,7 @@ class SignalOption(SbxTestCase):
             self.assertEqual(self.run("wait", i, "--timeout", "5s").returncode, 128 + num, spelling)
 
     def test_signal_with_grace_escalates(self):
-        i = self.start("--", PY, "-c", IGNORE_TERM, "SIGINT")
+        i = self.start("--", *prog("ignore_signal"), "SIGINT")
         pid = self.show(i)["pid"]
         wait_until(lambda: has_sig(pid, "SigIgn", SIGNUM["INT"]), 5, "child ignoring SIGINT")
         t0 = time.monotonic()

@@ -5,7 +5,7 @@ import datetime
 import os
 import time
 
-from harness import PY, SIGNUM, SbxTestCase, has_sig, main, pid_alive, proc_environ, proc_stat, wait_until
+from harness import PY, SIGNUM, SbxTestCase, has_sig, main, pid_alive, proc_environ, proc_stat, prog, wait_until
 
 FINAL = ("completed", "failed", "killed", "error")
 
@@ -117,9 +117,8 @@ class Timeout(LifecycleCase):
         self.assertErrorLine(self.run("start", "--timeout", "5parsecs", "--", "true"), 2, "--timeout 5parsecs")
 
     def test_term_ignored_escalates_to_kill_after_grace(self):
-        code = "import signal,time\nsignal.signal(signal.SIGTERM, signal.SIG_IGN)\ntime.sleep(300)\n"
         t0 = time.monotonic()
-        i = self.start("--timeout", "500ms", "--", PY, "-c", code)
+        i = self.start("--timeout", "500ms", "--", *prog("ignore_signal"), "SIGTERM")
         pid = self.show(i)["pid"]
         wait_until(lambda: has_sig(pid, "SigIgn", SIGNUM["TERM"]), 5, "child ignoring SIGTERM")
         r = self.run("wait", i, timeout=30)

@@ -15,7 +15,7 @@ import tempfile
 import threading
 import time
 
-from harness import PY, SBX, SbxTestCase, frame, kill_pid_tree, main, pid_alive, wait_until
+from harness import PY, SbxTestCase, frame, kill_pid_tree, main, pid_alive, wait_until
 
 NOBODY = 65534
 STACK_8M = 8 << 20
@@ -55,10 +55,8 @@ def limits(nofile=None, stack=None, uid=None):
 class LimitCase(SbxTestCase):
     def run_with(self, preexec, *args, timeout=30, env_extra=None, cwd=None):
         """sbx ARGS with `preexec` applied first (limits, uid); output through files."""
-        argv = [SBX] + [str(a) for a in args]
         with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-            p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
-                                 env=self.run_env(env_extra), preexec_fn=preexec, cwd=cwd or "/")
+            p = self.spawn(*args, stdout=out, stderr=err, env_extra=env_extra, preexec_fn=preexec, cwd=cwd or "/")
             try:
                 p.wait(timeout=timeout)
             except subprocess.TimeoutExpired:
@@ -66,7 +64,7 @@ class LimitCase(SbxTestCase):
                 p.wait()
                 self.fail(f"sbx {' '.join(map(str, args))[:200]} did not return within {timeout}s")
             out.seek(0), err.seek(0)
-            return subprocess.CompletedProcess(argv, p.returncode, out.read(), err.read())
+            return subprocess.CompletedProcess(p.args, p.returncode, out.read(), err.read())
 
     def daemon_log(self) -> str:
         try:
@@ -248,10 +246,7 @@ class InotifyLimit(LimitCase):
         return self.run_with(self.nobody, *args, timeout=timeout)
 
     def spawn_nobody(self, *args) -> subprocess.Popen:
-        p = subprocess.Popen([SBX, *map(str, args)], env=self.env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, preexec_fn=self.nobody, cwd="/")
-        self.popens.append(p)
-        return p
+        return self.spawn(*args, preexec_fn=self.nobody, cwd="/")
 
     def start_nobody(self, *args) -> str:
         r = self.sbx_nobody("start", *args)

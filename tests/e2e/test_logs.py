@@ -110,9 +110,7 @@ class Follow(SbxTestCase):
                 "while not os.path.exists(sys.argv[1]): time.sleep(0.01)\n"
                 "sys.stdout.write('second');sys.stdout.flush();sys.exit(3)\n")
         i = self.start("--", PY, "-c", code, go)
-        p = subprocess.Popen([SBX, "logs", "-f", i], env=self.env,
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        self.popens.append(p)
+        p = self.spawn("logs", "-f", i)
         wait_until(lambda: self.read_log(i) == b"first\n", 5, "first line")
         self.assertIsNone(p.poll(), "logs -f returned while the process was running")
         open(go, "w").close()

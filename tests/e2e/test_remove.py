@@ -6,7 +6,7 @@ import select
 import subprocess
 import time
 
-from harness import PY, SBX, SbxTestCase, main, pid_alive, proc_stat, wait_until
+from harness import PY, SbxTestCase, main, pid_alive, proc_stat, wait_until
 
 # wait for the go-file argv[1], then write argv[2] KiB of numbered lines to stdout,
 # a line to stderr, and exit argv[3]
@@ -86,10 +86,8 @@ class AutoRemove(RemoveCase):
     def test_several_waiters(self):
         go = os.path.join(self.home, "go")
         i = self.start("--rm", "--", "sh", "-c", 'while [ ! -e "$1" ]; do sleep 0.01; done; exit 5', "sh", go)
-        ws = [subprocess.Popen([SBX, "wait", i], env=self.env, stdin=subprocess.DEVNULL,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) for _ in range(3)]
-        self.popens += ws
-        time.sleep(0.3)  # let them register
+        ws = [self.spawn("wait", i, stdout=subprocess.DEVNULL) for _ in range(3)]
+        self.wait_clients(3)
         self.assertTrue(all(w.poll() is None for w in ws))
         open(go, "w").close()
         for w in ws:
@@ -102,9 +100,7 @@ class AutoRemove(RemoveCase):
         kib = 2048
         i = self.start("--rm", "--", PY, "-c", BURST, go, str(kib), "4")
         wait_until(lambda: self.read_log(i) == b"ready\n", 5, "ready")
-        f = subprocess.Popen([SBX, "logs", "-f", i], env=self.env, stdin=subprocess.DEVNULL,
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        self.popens.append(f)
+        f = self.spawn("logs", "-f", i)
         # the follower has printed what was captured: it is attached
         fd = f.stdout.fileno()
         buf = b""

@@ -10,7 +10,6 @@ import socket
 import struct
 import subprocess
 import threading
-import time
 
 from harness import frame, parse_frames, PY, SbxTestCase, main, pid_alive, wait_until
 
@@ -182,7 +181,7 @@ class ProtocolHostility(SafetyCase):
 
     def test_oversized_frames_do_not_grow_the_daemon(self):
         dpid = self.ensure_daemon()
-        time.sleep(0.2)
+        self.wait_clients(0)
         rss0 = proc_status_kb(dpid, "VmRSS")
         hwm0 = proc_status_kb(dpid, "VmHWM")
         blob = b"{" + b"x" * (MAX_CONTROL + 1024)
@@ -243,7 +242,7 @@ class ProtocolHostility(SafetyCase):
 class ConnectionFlood(SafetyCase):
     def test_200_abandoned_connections(self):
         dpid = self.ensure_daemon()
-        time.sleep(0.2)
+        self.wait_clients(0)
         base = fd_count(dpid)
         socks = []
         try:
@@ -267,7 +266,7 @@ class ConnectionFlood(SafetyCase):
 
     def test_connect_and_close_storm(self):
         dpid = self.ensure_daemon()
-        time.sleep(0.2)
+        self.wait_clients(0)
         base = fd_count(dpid)
 
         def storm():

@@ -76,15 +76,14 @@ zpty -d z
 '''
 
 
-def on_terminal(argv, env, stdout_pty=True, stderr_pty=True, timeout=30):
-    """Runs argv with stdout and/or stderr on a fresh pty (120 columns); the other goes
-    to a pipe. Returns (returncode, pty bytes, pipe bytes)."""
+def on_terminal(spawn, args, stdout_pty=True, stderr_pty=True, timeout=30, env_extra=None):
+    """Runs sbx ARGS (through the test's spawn) with stdout and/or stderr on a fresh pty
+    (120 columns); the other goes to a pipe. Returns (returncode, pty bytes, pipe bytes)."""
     master, slave = pty.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
     with tempfile.TemporaryFile() as other:
-        p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, env=env,
-                             stdout=slave if stdout_pty else other,
-                             stderr=slave if stderr_pty else other)
+        p = spawn(*args, stdout=slave if stdout_pty else other, stderr=slave if stderr_pty else other,
+                  env_extra=env_extra)
         os.close(slave)
         out = b""
         deadline = time.monotonic() + timeout
@@ -103,7 +102,7 @@ def on_terminal(argv, env, stdout_pty=True, stderr_pty=True, timeout=30):
                     break
             else:
                 p.kill()
-                raise AssertionError(f"{argv} did not finish within {timeout}s: {out[-300:]!r}")
+                raise AssertionError(f"sbx {args} did not finish within {timeout}s: {out[-300:]!r}")
         finally:
             os.close(master)
         rc = p.wait(timeout=10)
@@ -258,9 +257,7 @@ class Completion(ShellBase):
 
 class TerminalOutput(ShellBase):
     def ps_on_pty(self, *args, env_extra=None):
-        env = dict(self.env)
-        env.update(env_extra or {})
-        rc, out, err = on_terminal([SBX, "ps", *args], env, stderr_pty=False)
+        rc, out, err = on_terminal(self.spawn, ["ps", *args], stderr_pty=False, env_extra=env_extra)
         self.assertEqual((rc, err), (0, b""))
         return out.replace(b"\r\n", b"\n")
 
@@ -316,7 +313,7 @@ class TerminalOutput(ShellBase):
 class Progress(ShellBase):
     def wait_on_pty(self, *args, stderr_pty=True, expect_rc=124):
         """Runs sbx ARGS with stderr on a pty (stdout a pipe); returns (pty, pipe) bytes."""
-        rc, tty, other = on_terminal([SBX, *args], self.env, stdout_pty=False, stderr_pty=stderr_pty)
+        rc, tty, other = on_terminal(self.spawn, args, stdout_pty=False, stderr_pty=stderr_pty)
         self.assertEqual(rc, expect_rc, f"{args}: {tty!r} {other!r}")
         return tty, other
 

@@ -4,7 +4,7 @@ import os
 import subprocess
 import time
 
-from harness import PY, SBX, SbxTestCase, main, pid_alive, wait_until
+from harness import PY, SbxTestCase, main, pid_alive, prog, wait_until
 
 SELF_SIGNAL = "import os,signal,sys;os.kill(os.getpid(), getattr(signal, sys.argv[1]))"
 
@@ -26,11 +26,8 @@ class WaitCodes(SbxTestCase):
 
     def test_wait_blocks_until_end(self):
         go = os.path.join(self.home, "go")
-        i = self.start("--", PY, "-c",
-                       "import os,sys,time\nwhile not os.path.exists(sys.argv[1]): time.sleep(0.01)\nsys.exit(3)",
-                       go)
-        p = subprocess.Popen([SBX, "wait", i], env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        self.popens.append(p)
+        i = self.start("--", *prog("exit_on_flag"), go, "3")
+        p = self.spawn("wait", i, stdout=subprocess.DEVNULL)
         pid = self.show(i)["pid"]
         # the waiter must still be waiting while the process runs
         self.assertRaises(subprocess.TimeoutExpired, p.wait, 0.5)
@@ -48,12 +45,8 @@ class WaitCodes(SbxTestCase):
 
     def test_many_waiters(self):
         go = os.path.join(self.home, "go")
-        i = self.start("--", PY, "-c",
-                       "import os,sys,time\nwhile not os.path.exists(sys.argv[1]): time.sleep(0.01)\nsys.exit(9)",
-                       go)
-        ps = [subprocess.Popen([SBX, "wait", i], env=self.env, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL) for _ in range(5)]
-        self.popens += ps
+        i = self.start("--", *prog("exit_on_flag"), go, "9")
+        ps = [self.spawn("wait", i, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for _ in range(5)]
         open(go, "w").close()
         self.assertEqual([p.wait(timeout=15) for p in ps], [9] * 5)
 

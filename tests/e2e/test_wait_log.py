@@ -222,7 +222,7 @@ class LastLineWithoutNewline(WaitLogCase):
         i = self.start("--", PY, "-c", code, go)
         wait_until(lambda: self.read_log(i).endswith(b"final ready"), 5, "last line")
         p = self.spawn("wait-log", i, "ready", "--timeout", "20s")
-        time.sleep(0.3)
+        self.wait_clients(1)
         open(go, "w").close()
         out, err = p.communicate(timeout=20)
         self.assertEqual((p.returncode, out), (0, b"final ready\n"), err)

@@ -6,11 +6,7 @@
 #include <filesystem>
 #include <string>
 
-#if __has_include(<doctest/doctest.h>)
-#include <doctest/doctest.h>
-#else
-#include <doctest.h>
-#endif
+#include "doctest.hpp"
 
 struct TempDir {
   std::string path;

@@ -1,8 +1,4 @@
-#if __has_include(<doctest/doctest.h>)
-#include <doctest/doctest.h>
-#else
-#include <doctest.h>
-#endif
+#include "doctest.hpp"
 
 #include <sys/stat.h>
 #include <unistd.h>
