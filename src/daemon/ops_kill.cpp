@@ -4,6 +4,7 @@
 #include "common/duration.hpp"
 #include "common/ids.hpp"
 #include "common/record_json.hpp"
+#include "common/defaults.hpp"
 #include "daemon/ops.hpp"
 #include "proto/bytes.hpp"
 #include "proto/message.hpp"
@@ -52,14 +53,13 @@ void op_kill(Context& ctx, const json::object& args, const ConnPtr& conn) {
     return conn->reply(make_error(Errc::usage, "name the processes to kill, or use --all"));
   }
   for (const auto& id : ids) {
-    if (auto st = check_id(id); !st) return conn->reply(st.error());
-    if (!ctx.supervisor.find(id)) return conn->reply(make_error(Errc::not_found, "no process '" + id + "': see 'sbx ps'"));
+    if (auto found = ctx.supervisor.lookup(id); !found) return conn->reply(found.error());
   }
-  int sig = static_cast<int>(proto::get_opt_int(args, "signal").value_or(15));
+  int sig = static_cast<int>(proto::get_opt_int(args, "signal").value_or(kStopSignal));
   if (sig < 1 || sig > 64) return conn->reply(make_error(Errc::usage, "bad signal number"));
   bool stop = proto::get_bool(args, "stop", true);
   bool wait = proto::get_bool(args, "wait", true);
-  Millis grace(proto::get_opt_int(args, "grace_ms").value_or(10'000));
+  Millis grace(proto::get_opt_int(args, "grace_ms").value_or(kStopGrace.count()));
 
   auto batch = std::make_shared<KillBatch>(KillBatch{ctx, conn, ids, {}, 0});
   for (const auto& id : ids) {

@@ -2,7 +2,9 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <boost/json/array.hpp>
+#include <boost/json/serialize.hpp>
 
 #include "common/ids.hpp"
 #include "common/record_json.hpp"
@@ -17,11 +19,21 @@ namespace json = boost::json;
 
 void op_ps(Context& ctx, const json::object& args, const ConnPtr& conn) {
   auto session = proto::get_opt_bytes(args, "session");
-  std::optional<ProcStatus> status;
-  if (auto s = proto::get_opt_string(args, "status")) {
-    status = parse_status(*s);
-    if (!status) return conn->reply(make_error(Errc::usage, "unknown status '" + *s + "'"));
+  // "status": a status word, "live" or "ended", or a list of them.
+  std::vector<ProcStatus> wanted;
+  if (const auto* v = args.if_contains("status")) {
+    json::array words;
+    if (v->is_array()) words = v->get_array();
+    else words.push_back(*v);
+    for (const auto& w : words) {
+      auto st = w.is_string() ? parse_status_filter(w.get_string()) : std::nullopt;
+      if (!st) return conn->reply(make_error(Errc::usage, "unknown status " + json::serialize(w)));
+      wanted.insert(wanted.end(), st->begin(), st->end());
+    }
   }
+  auto matches = [&wanted](ProcStatus s) {
+    return wanted.empty() || std::find(wanted.begin(), wanted.end(), s) != wanted.end();
+  };
   // The table needs a few keys of each record: sending only those keeps `ps` of
   // thousands of records fast on both ends.
   bool brief = proto::get_bool(args, "brief");
@@ -30,7 +42,7 @@ void op_ps(Context& ctx, const json::object& args, const ConnPtr& conn) {
   out.reserve(records.size());
   for (const ProcessRecord* r : records) {
     if (session && r->session != *session) continue;
-    if (status && r->status != *status) continue;
+    if (!matches(r->status)) continue;
     if (!brief) {
       out.emplace_back(record_to_json(*r));
       continue;
@@ -51,9 +63,9 @@ void op_ps(Context& ctx, const json::object& args, const ConnPtr& conn) {
 void op_show(Context& ctx, const json::object& args, const ConnPtr& conn) {
   auto id = proto::get_string(args, "id");
   if (!id) return conn->reply(id.error());
-  if (auto st = check_id(*id); !st) return conn->reply(st.error());
-  const ProcessRecord* r = ctx.supervisor.find(*id);
-  if (!r) return conn->reply(make_error(Errc::not_found, "no process '" + *id + "': see 'sbx ps'"));
+  auto found = ctx.supervisor.lookup(*id);
+  if (!found) return conn->reply(found.error());
+  const ProcessRecord* r = *found;
   if (proto::get_opt_string(args, "format") == std::string("toml")) {
     // The daemon renders TOML so that the CLI needs no TOML library (a faster start).
     return conn->reply(json::value(json::object{{"toml", record_to_toml(*r, TomlView::display)}}));

@@ -24,9 +24,9 @@ void op_rm(Context& ctx, const json::object& args, const ConnPtr& conn) {
   bool force = proto::get_bool(args, "force");
   // All or nothing: every id is checked before anything is removed.
   for (const auto& id : ids) {
-    if (auto st = check_id(id); !st) return conn->reply(st.error());
-    const ProcessRecord* r = ctx.supervisor.find(id);
-    if (!r) return conn->reply(make_error(Errc::not_found, "no process '" + id + "': see 'sbx ps'"));
+    auto found = ctx.supervisor.lookup(id);
+    if (!found) return conn->reply(found.error());
+    const ProcessRecord* r = *found;
     if (!r->ended() && !force) {
       return conn->reply(make_error(Errc::conflict, "process '" + id + "' is " + status_name(r->status) +
                                                         ": stop it first ('sbx kill " + id + "') or use 'sbx rm -f " + id + "'"));

@@ -2,6 +2,7 @@
 
 #include "common/command_line.hpp"
 #include "common/record_json.hpp"
+#include "common/defaults.hpp"
 #include "daemon/ops.hpp"
 #include "proto/bytes.hpp"
 #include "proto/message.hpp"
@@ -57,12 +58,9 @@ Result<StartSpec> parse_start(const json::object& args) {
   if (spec.timeout_ms && *spec.timeout_ms <= 0) return make_error(Errc::usage, "the timeout must be more than 0");
   spec.auto_cleanup = proto::get_bool(args, "auto_cleanup");
   spec.restart = proto::get_opt_string(args, "restart").value_or("no");
-  if (spec.restart != "no" && spec.restart != "on-failure" && spec.restart != "always") {
-    return make_error(Errc::usage, "restart policy must be no, on-failure or always");
-  }
+  if (auto st = check_restart_policy(spec.restart); !st) return st.error();
   if (auto m = proto::get_opt_int(args, "log_max")) {
-    if (*m < 0) return make_error(Errc::usage, "log_max must be 0 (unbounded) or more");
-    if (*m > 0 && *m < (64 << 10)) return make_error(Errc::usage, "--log-max must be 0 (unbounded) or at least 64K");
+    if (auto st = check_log_max(*m); !st) return st.error();
     spec.log_max = *m;
   }
   if (auto m = proto::get_opt_int(args, "max_restarts")) {

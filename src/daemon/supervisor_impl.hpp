@@ -9,6 +9,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "common/defaults.hpp"
 #include "common/fd.hpp"
 #include "daemon/log_cap.hpp"
 #include "daemon/supervisor.hpp"
@@ -17,7 +18,6 @@ namespace sbx::daemon {
 
 using Clock = std::chrono::steady_clock;
 
-inline constexpr Millis kStopGrace{10'000};       ///< grace for --timeout and daemon stop
 inline constexpr Millis kFirstBackoff{100};
 inline constexpr Millis kMaxBackoff{30'000};
 inline constexpr Millis kHealthyRun{10'000};      ///< a run this long resets the back-off
