@@ -1,37 +1,46 @@
 // rm and prune: forgetting ended processes.
 
+#include <CLI/CLI.hpp>
 #include <boost/json/array.hpp>
 
-#include "cli/args.hpp"
 #include "cli/client.hpp"
+#include "cli/command.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/output.hpp"
 #include "common/ids.hpp"
+#include "proto/ops.hpp"
 
 namespace sbx::cli {
 namespace json = boost::json;
 
-int run_rm(const RmArgs& a) {
+namespace {
+
+struct RmArgs {
+  std::vector<std::string> ids;
+  bool force = false;
+};
+
+Result<int> run_rm(const RmArgs& a) {
   json::array ids;
   for (const auto& id : a.ids) {
-    if (auto st = check_id(id); !st) return report(st.error());
+    if (auto st = check_id(id); !st) return st.error();
     ids.emplace_back(id);
   }
   json::object args;
   args["ids"] = std::move(ids);
   args["force"] = a.force;
   auto client = Client::connect();
-  if (!client) return report(client.error());
-  auto v = client->call("rm", std::move(args));
-  if (!v) return report(v.error());
+  if (!client) return client.error();
+  auto v = client->call(proto::op::rm, std::move(args));
+  if (!v) return v.error();
   return kExitOk;
 }
 
-int run_prune() {
+Result<int> run_prune() {
   auto client = Client::connect();
-  if (!client) return report(client.error());
-  auto v = client->call("prune", {});
-  if (!v) return report(v.error());
+  if (!client) return client.error();
+  auto v = client->call(proto::op::prune, {});
+  if (!v) return v.error();
   std::string out;
   if (const auto* removed = v->is_object() ? v->get_object().if_contains("removed") : nullptr; removed && removed->is_array()) {
     for (const auto& id : removed->get_array()) {
@@ -40,6 +49,21 @@ int run_prune() {
   }
   write_out(1, out);
   return kExitOk;
+}
+
+}  // namespace
+
+void define_rm(CLI::App& parent, Invocation& inv) {
+  auto a = std::make_shared<RmArgs>();
+  auto* rm = add_command(parent, inv, "rm", "Forget ended processes: their records and logs", "sbx rm [OPTIONS] ID...",
+                         "sbx rm build\n  sbx rm -f web    (kills it first)", [a] { return run_rm(*a); });
+  rm->add_option("ids", a->ids, "process ids")->required()->type_name("ID");
+  rm->add_flag("-f,--force", a->force, "kill live processes first (SIGKILL to the tree)");
+}
+
+void define_prune(CLI::App& parent, Invocation& inv) {
+  add_command(parent, inv, "prune", "Forget every ended process; print the ids removed", "sbx prune", "sbx prune",
+              [] { return run_prune(); });
 }
 
 }  // namespace sbx::cli

@@ -12,9 +12,10 @@
 #include <vector>
 
 #include "cli/app.hpp"
-#include "cli/args.hpp"
+#include "cli/command.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/output.hpp"
+#include "common/defaults.hpp"
 #include "common/record.hpp"
 #include "common/signal_names.hpp"
 
@@ -92,7 +93,7 @@ std::vector<std::string> words_for(const std::string& kind) {
       w.push_back(name);
     }
   } else if (kind == "POLICY") {
-    w = {"no", "on-failure", "always"};
+    w.assign(std::begin(kRestartPolicies), std::end(kRestartPolicies));
   } else if (kind == "STREAM") {
     w = {"stdout", "stderr"};
   } else if (kind == "STATUS") {
@@ -100,6 +101,10 @@ std::vector<std::string> words_for(const std::string& kind) {
                    ProcStatus::killed, ProcStatus::error}) {
       w.emplace_back(status_name(s));
     }
+    w.emplace_back("live");
+    w.emplace_back("ended");
+  } else if (kind == "COMMAND") {
+    for (const auto& c : command_table()) w.emplace_back(c.name);
   } else if (kind == "SHELL") {
     for (const char* s : kShells) w.emplace_back(s);
   }
@@ -487,7 +492,7 @@ std::string fish_script(const Node& root) {
 }  // namespace
 
 std::string completion_script(const std::string& shell) {
-  Args unused;
+  Invocation unused;
   CLI::App app;
   build_app(app, unused);
   Node root = walk(app, "sbx");
@@ -497,11 +502,26 @@ std::string completion_script(const std::string& shell) {
   return "";
 }
 
-int run_completion(const CompletionArgs& a) {
-  std::string script = completion_script(a.shell);
-  if (script.empty()) return report_usage("unknown shell '" + a.shell + "': use bash, zsh or fish");
+namespace {
+
+Result<int> run_completion(const std::string& shell) {
+  std::string script = completion_script(shell);
+  if (script.empty()) return make_error(Errc::usage, "unknown shell '" + shell + "': use bash, zsh or fish");
   write_out(1, script);
   return kExitOk;
+}
+
+}  // namespace
+
+void define_completion(CLI::App& parent, Invocation& inv) {
+  auto shell = std::make_shared<std::string>();
+  auto* completion = add_command(parent, inv, "completion", "Print a completion script for bash, zsh or fish",
+                                 "sbx completion SHELL",
+                                 "source <(sbx completion bash)\n"
+                                 "  sbx completion zsh > \"${fpath[1]}/_sbx\"\n"
+                                 "  sbx completion fish > ~/.config/fish/completions/sbx.fish",
+                                 [shell] { return run_completion(*shell); });
+  completion->add_option("shell", *shell, "bash, zsh or fish")->required()->type_name("SHELL");
 }
 
 }  // namespace sbx::cli
