@@ -13,6 +13,16 @@
 namespace sbx::cli {
 namespace {
 
+/// The usage line of a command's help: its whole form, not CLI11's "[OPTIONS]" alone.
+class UsageFormatter : public CLI::Formatter {
+ public:
+  explicit UsageFormatter(std::string usage) : usage_(std::move(usage)) {}
+  std::string make_usage(const CLI::App*, std::string) const override { return "Usage: " + usage_ + "\n"; }
+
+ private:
+  std::string usage_;
+};
+
 /// Edit distance, for "did you mean".
 std::size_t distance(std::string_view a, std::string_view b) {
   std::vector<std::size_t> row(b.size() + 1);
@@ -149,6 +159,71 @@ int print_version() {
   return kExitOk;
 }
 
+OptionDef& OptionDef::required() { return o_->required(), *this; }
+OptionDef& OptionDef::type_name(const char* name) { return o_->type_name(name), *this; }
+OptionDef& OptionDef::one_value_each() { return o_->allow_extra_args(false), *this; }
+OptionDef& OptionDef::split_on(char delimiter) { return o_->delimiter(delimiter)->allow_extra_args(false), *this; }
+OptionDef& OptionDef::hidden() { return o_->group(""), *this; }
+
+CommandDef CommandDef::add(const char* name, const char* help, const char* usage, const char* example) {
+  auto* sub = app_->add_subcommand(name, help);
+  sub->formatter(std::make_shared<UsageFormatter>(usage));
+  sub->footer(std::string("Example:\n  ") + example);
+  return CommandDef(*sub, *inv_);
+}
+
+void CommandDef::runs(RunFn run) {
+  app_->callback([inv = inv_, run = std::move(run)] { inv->run = run; });
+}
+
+void CommandDef::require_subcommand() { app_->require_subcommand(1); }
+void CommandDef::takes_command_line() { app_->prefix_command(); }
+std::vector<std::string> CommandDef::remaining() const { return app_->remaining(); }
+
+OptionDef CommandDef::option(const char* names, std::string& into, const char* help) {
+  return OptionDef(app_->add_option(names, into, help));
+}
+OptionDef CommandDef::option(const char* names, std::vector<std::string>& into, const char* help) {
+  return OptionDef(app_->add_option(names, into, help));
+}
+OptionDef CommandDef::option(const char* names, int& into, const char* help) {
+  return OptionDef(app_->add_option(names, into, help));
+}
+OptionDef CommandDef::option(const char* names, std::optional<int>& into, const char* help) {
+  return OptionDef(app_->add_option(names, into, help));
+}
+OptionDef CommandDef::option(const char* names, std::optional<std::int64_t>& into, const char* help) {
+  return OptionDef(app_->add_option(names, into, help));
+}
+OptionDef CommandDef::flag(const char* names, bool& into, const char* help) {
+  return OptionDef(app_->add_flag(names, into, help));
+}
+
+Result<std::string> help_text(const std::vector<std::string>& words) {
+  std::vector<std::string> known;
+  for (const auto& c : command_table()) known.emplace_back(c.name);
+  if (!words.empty() && !find_command(words[0])) return unknown_command("sbx", words[0], known);
+  Invocation unused;
+  auto* app = new CLI::App;  // never freed: sbx exits without tearing the tree down
+  build_app(*app, unused, words.empty() ? std::string_view{} : std::string_view(words[0]));
+  const CLI::App* at = app;
+  std::string path = "sbx";
+  for (const auto& w : words) {
+    const CLI::App* next = nullptr;
+    std::vector<std::string> names;
+    for (const auto* sub : at->get_subcommands([](const CLI::App*) { return true; })) {
+      names.push_back(sub->get_name());
+      if (sub->get_name() == w) next = sub;
+    }
+    if (!next) return unknown_command(path, w, names);
+    at = next;
+    path += " " + w;
+  }
+  std::string text = at->help();
+  if (!text.ends_with("\n")) text += "\n";
+  return text;
+}
+
 void build_app(CLI::App& app, Invocation& inv, std::string_view only) {
   app.name("sbx");
   app.description("sbx: run commands in the background, watch them, wait on them, stop them");
@@ -164,8 +239,9 @@ void build_app(CLI::App& app, Invocation& inv, std::string_view only) {
       "through a daemon restart or crash); `sbx wait` exits with the process's own code\n"
       "(128+N for signal N).\n"
       "Run 'sbx help COMMAND' (or 'sbx COMMAND --help') for a command's options; man sbx for the whole story.");
+  CommandDef root(app, inv);
   for (const auto& c : command_table()) {
-    if (only.empty() || only == c.name) c.define(app, inv);
+    if (only.empty() || only == c.name) c.define(root);
   }
 }
 

@@ -21,6 +21,9 @@ void build_app(CLI::App& app, Invocation& inv, std::string_view only = {});
 /// Parses argv, runs the command and returns sbx's exit code; reports any error once.
 int run_command_line(int argc, char** argv);
 
+/// What `sbx [CMD [SUB]] --help` prints, for `sbx help [CMD [SUB]]`.
+Result<std::string> help_text(const std::vector<std::string>& words);
+
 /// `sbx --version`, `sbx version`: "sbx X.Y.Z".
 int print_version();
 

@@ -1,6 +1,5 @@
 // kill: stop processes, or send them a signal.
 
-#include <CLI/CLI.hpp>
 #include <boost/json/array.hpp>
 #include <algorithm>
 #include <cstdio>
@@ -101,19 +100,19 @@ Result<int> run_kill(const KillArgs& a) {
 
 }  // namespace
 
-void define_kill(CLI::App& parent, Invocation& inv) {
+void define_kill(CommandDef& parent) {
   auto a = std::make_shared<KillArgs>();
-  auto* kill = add_command(parent, inv, "kill", "Stop processes: TERM to the tree, KILL after the grace",
+  auto kill = parent.add("kill", "Stop processes: TERM to the tree, KILL after the grace",
                            "sbx kill [OPTIONS] ID...\n       sbx kill [OPTIONS] --all [--session SESSION]",
-                           "sbx kill web --grace 2s\n  sbx kill web -s HUP\n  sbx kill --all    (prints the ids it stopped)",
-                           [a] { return run_kill(*a); });
-  kill->add_option("ids", a->ids, "process ids")->type_name("ID");
-  kill->add_option("-s,--signal", a->signal, "send this signal and return (TERM, HUP, 9, ...)")->type_name("SIGNAL");
-  kill->add_option("--grace", a->grace, "time before SIGKILL (default 10s)")->type_name("DURATION");
-  kill->add_flag("--no-wait", a->no_wait, "return once the signal is sent");
-  kill->add_flag("--all", a->all, "every live process; print the ids stopped, one a line");
-  kill->add_flag("-q,--quiet", a->quiet, "with --all: print no ids");
-  kill->add_option("--session", a->session, "with --all: only this session")->type_name("SESSION");
+                           "sbx kill web --grace 2s\n  sbx kill web -s HUP\n  sbx kill --all    (prints the ids it stopped)");
+  kill.runs([a] { return run_kill(*a); });
+  kill.option("ids", a->ids, "process ids").type_name("ID");
+  kill.option("-s,--signal", a->signal, "send this signal and return (TERM, HUP, 9, ...)").type_name("SIGNAL");
+  kill.option("--grace", a->grace, "time before SIGKILL (default 10s)").type_name("DURATION");
+  kill.flag("--no-wait", a->no_wait, "return once the signal is sent");
+  kill.flag("--all", a->all, "every live process; print the ids stopped, one a line");
+  kill.flag("-q,--quiet", a->quiet, "with --all: print no ids");
+  kill.option("--session", a->session, "with --all: only this session").type_name("SESSION");
 }
 
 }  // namespace sbx::cli

@@ -1,6 +1,5 @@
 // logs: print captured output, or follow it.
 
-#include <CLI/CLI.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
 #include <cerrno>
@@ -123,17 +122,18 @@ Result<int> run_logs(const LogsArgs& a) {
 
 }  // namespace
 
-void define_logs(CLI::App& parent, Invocation& inv) {
+void define_logs(CommandDef& parent) {
   auto a = std::make_shared<LogsArgs>();
-  auto* logs = add_command(parent, inv, "logs",
+  auto logs = parent.add("logs",
                            "Print captured output (stdout to stdout, stderr to stderr; one stream alone to stdout)",
-                           "sbx logs [OPTIONS] ID", "sbx logs web --stderr -n 20", [a] { return run_logs(*a); });
-  logs->add_option("id", a->id, "process id")->required()->type_name("ID");
-  logs->add_flag("--stdout", a->only_stdout, "only stdout");
-  logs->add_flag("--stderr", a->only_stderr, "only stderr (printed on stdout)");
-  logs->add_option("-n,--lines", a->tail, "only the last N lines of each stream")->type_name("N");
-  logs->add_flag("-f,--follow", a->follow, "keep printing new output until the process ends");
-  logs->add_flag("--json", a->json, "print JSON events, one a line");
+                           "sbx logs [OPTIONS] ID", "sbx logs web --stderr -n 20");
+  logs.runs([a] { return run_logs(*a); });
+  logs.option("id", a->id, "process id").required().type_name("ID");
+  logs.flag("--stdout", a->only_stdout, "only stdout");
+  logs.flag("--stderr", a->only_stderr, "only stderr (printed on stdout)");
+  logs.option("-n,--lines", a->tail, "only the last N lines of each stream").type_name("N");
+  logs.flag("-f,--follow", a->follow, "keep printing new output until the process ends");
+  logs.flag("--json", a->json, "print JSON events, one a line");
 }
 
 }  // namespace sbx::cli

@@ -1,6 +1,5 @@
 // ps, status, show: reading records.
 
-#include <CLI/CLI.hpp>
 #include <boost/json/array.hpp>
 
 #include "cli/client.hpp"
@@ -112,36 +111,39 @@ Result<int> run_show(const ShowArgs& a) {
 
 }  // namespace
 
-void define_ps(CLI::App& parent, Invocation& inv) {
+void define_ps(CommandDef& parent) {
   auto a = std::make_shared<PsArgs>();
-  auto* ps = add_command(parent, inv, "ps", "List processes, live and ended", "sbx ps [OPTIONS]",
-                         "sbx ps --status running -q\n  sbx ps --status live,completed", [a] { return run_ps(*a); });
-  ps->add_option("--session", a->session, "only this session")->type_name("SESSION");
-  ps->add_option("--status", a->status,
+  auto ps = parent.add("ps", "List processes, live and ended", "sbx ps [OPTIONS]",
+                         "sbx ps --status running -q\n  sbx ps --status live,completed");
+  ps.runs([a] { return run_ps(*a); });
+  ps.option("--session", a->session, "only this session").type_name("SESSION");
+  ps.option("--status", a->status,
                  "only these statuses, comma-separated: starting, running, completed, failed, killed, error, "
                  "live (starting or running), ended (the others)")
-      ->delimiter(',')
-      ->allow_extra_args(false)
-      ->type_name("STATUS");
-  ps->add_flag("-q,--quiet", a->quiet, "print ids only");
-  ps->add_flag("--json", a->json, "print a JSON array of records");
+      .split_on(',')
+      .one_value_each()
+      .type_name("STATUS");
+  ps.flag("-q,--quiet", a->quiet, "print ids only");
+  ps.flag("--json", a->json, "print a JSON array of records");
   // For shell completion: when no daemon runs, print nothing and exit 0 instead of starting one.
-  ps->add_flag("--no-start", a->no_start, "do not start a daemon; print nothing when none runs")->group("");
+  ps.flag("--no-start", a->no_start, "do not start a daemon; print nothing when none runs").hidden();
 }
 
-void define_status(CLI::App& parent, Invocation& inv) {
+void define_status(CommandDef& parent) {
   auto a = std::make_shared<ShowArgs>();
-  auto* status = add_command(parent, inv, "status", "Print a process's status word", "sbx status ID",
-                             "sbx status web", [a] { return run_status(*a); });
-  status->add_option("id", a->id, "process id")->required()->type_name("ID");
+  auto status = parent.add("status", "Print a process's status word", "sbx status ID",
+                             "sbx status web");
+  status.runs([a] { return run_status(*a); });
+  status.option("id", a->id, "process id").required().type_name("ID");
 }
 
-void define_show(CLI::App& parent, Invocation& inv) {
+void define_show(CommandDef& parent) {
   auto a = std::make_shared<ShowArgs>();
-  auto* show = add_command(parent, inv, "show", "Print a process's whole record", "sbx show [OPTIONS] ID",
-                           "sbx show web --json", [a] { return run_show(*a); });
-  show->add_option("id", a->id, "process id")->required()->type_name("ID");
-  show->add_flag("--json", a->json, "print JSON instead of TOML");
+  auto show = parent.add("show", "Print a process's whole record", "sbx show [OPTIONS] ID",
+                           "sbx show web --json");
+  show.runs([a] { return run_show(*a); });
+  show.option("id", a->id, "process id").required().type_name("ID");
+  show.flag("--json", a->json, "print JSON instead of TOML");
 }
 
 }  // namespace sbx::cli

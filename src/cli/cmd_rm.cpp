@@ -1,6 +1,5 @@
 // rm and prune: forgetting ended processes.
 
-#include <CLI/CLI.hpp>
 #include <boost/json/array.hpp>
 
 #include "cli/client.hpp"
@@ -53,17 +52,17 @@ Result<int> run_prune() {
 
 }  // namespace
 
-void define_rm(CLI::App& parent, Invocation& inv) {
+void define_rm(CommandDef& parent) {
   auto a = std::make_shared<RmArgs>();
-  auto* rm = add_command(parent, inv, "rm", "Forget ended processes: their records and logs", "sbx rm [OPTIONS] ID...",
-                         "sbx rm build\n  sbx rm -f web    (kills it first)", [a] { return run_rm(*a); });
-  rm->add_option("ids", a->ids, "process ids")->required()->type_name("ID");
-  rm->add_flag("-f,--force", a->force, "kill live processes first (SIGKILL to the tree)");
+  auto rm = parent.add("rm", "Forget ended processes: their records and logs", "sbx rm [OPTIONS] ID...",
+                         "sbx rm build\n  sbx rm -f web    (kills it first)");
+  rm.runs([a] { return run_rm(*a); });
+  rm.option("ids", a->ids, "process ids").required().type_name("ID");
+  rm.flag("-f,--force", a->force, "kill live processes first (SIGKILL to the tree)");
 }
 
-void define_prune(CLI::App& parent, Invocation& inv) {
-  add_command(parent, inv, "prune", "Forget every ended process; print the ids removed", "sbx prune", "sbx prune",
-              [] { return run_prune(); });
+void define_prune(CommandDef& parent) {
+  parent.add("prune", "Forget every ended process; print the ids removed", "sbx prune", "sbx prune").runs([] { return run_prune(); });
 }
 
 }  // namespace sbx::cli

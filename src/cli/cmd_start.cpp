@@ -2,7 +2,6 @@
 
 #include <unistd.h>
 
-#include <CLI/CLI.hpp>
 #include <boost/json/array.hpp>
 #include <boost/json/serialize.hpp>
 #include <cstdlib>
@@ -186,15 +185,16 @@ Result<int> run_start(const StartArgs& a) {
 /// The command line of `start`: the words after `--` verbatim, else what follows the
 /// options (one word: a shell line). A word before `--` that CLI11 left is an option it
 /// does not know, or a stray word.
-Result<int> run_start_words(StartArgs& a, const CLI::App& start, Invocation& inv) {
-  const auto& rest = start.remaining();
+Result<int> run_start_words(StartArgs& a, const CommandDef& start) {
+  const auto rest = start.remaining();
+  const auto& argv = start.argv();
   if (!rest.empty() && rest[0].starts_with("-")) {
     return make_error(Errc::usage, "start: unknown option '" + rest[0] + "' (see 'sbx start --help'" +
-                                       (inv.argv ? ")" : "; a command goes after '--')"));
+                                       (argv ? ")" : "; a command goes after '--')"));
   }
-  if (inv.argv) {
+  if (argv) {
     if (!rest.empty()) return make_error(Errc::usage, "unexpected '" + rest[0] + "' before '--': put options first");
-    a.command = std::move(*inv.argv);
+    a.command = *argv;
     a.argv_form = true;
   } else {
     a.command = rest;
@@ -204,31 +204,30 @@ Result<int> run_start_words(StartArgs& a, const CLI::App& start, Invocation& inv
 
 }  // namespace
 
-void define_start(CLI::App& parent, Invocation& inv) {
+void define_start(CommandDef& parent) {
   auto a = std::make_shared<StartArgs>();
-  auto* start = add_command(parent, inv, "start", "Start a command in the background and print its id",
+  auto start = parent.add("start", "Start a command in the background and print its id",
                             "sbx start [OPTIONS] -- CMD [ARG...]    (argv, no shell)\n"
                             "       sbx start [OPTIONS] 'SHELL LINE'       (one argument: sh -c)",
                             "sbx start --id web -- python3 -m http.server 8000\n"
-                            "  sbx start --id build 'make -j4 2>&1 | tee build.txt'",
-                            {});
-  start->callback([&inv, a, start] { inv.run = [&inv, a, start] { return run_start_words(*a, *start, inv); }; });
-  start->add_option("--id", a->id, "a custom id: letters, digits, '.', '_', '-' (max 64)")->type_name("NAME");
-  start->add_option("--cwd", a->cwd, "working directory (default: the current one)")->type_name("DIR");
-  start->add_option("-e,--env", a->env, "set NAME=VALUE in its environment (repeatable)")->allow_extra_args(false)->type_name("NAME=VALUE");
-  start->add_option("--env-file", a->env_files, "read NAME=VALUE lines from a file (repeatable)")->allow_extra_args(false)->type_name("FILE");
-  start->add_option("--session", a->session, "tag it with a session (default: $SBX_SESSION, else 'default')")->type_name("SESSION");
-  start->add_flag("--json", a->json, "print the record as JSON instead of the id");
-  start->add_option("--timeout", a->timeout, "stop it (TERM, KILL after 10s) once it has run this long")->type_name("DURATION");
-  start->add_flag("--rm", a->auto_cleanup, "remove its record and logs once it ended and was waited for");
-  start->add_option("--restart", a->restart, "restart policy: no, on-failure, always (back-off 100ms..30s)")->type_name("POLICY");
-  start->add_option("--max-restarts", a->max_restarts, "give up after N restarts (default: no limit)")->type_name("N");
-  start->add_option("--log-max", a->log_max, "cap each of its logs, keeping the newest output (default 64M; 0: no cap)")->type_name("SIZE");
-  start->add_option("--wait-port", a->wait_port, "return only once this port accepts connections")->type_name("PORT");
-  start->add_option("--http", a->wait_http, "with --wait-port: once GET PATH answers 200-399")->type_name("PATH");
-  start->add_option("--wait-log", a->wait_log, "return only once a line of output contains this text")->type_name("PATTERN");
-  start->add_option("--wait-timeout", a->wait_timeout, "give up waiting after this long (exit 124)")->type_name("DURATION");
-  start->prefix_command();
+                            "  sbx start --id build 'make -j4 2>&1 | tee build.txt'");
+  start.runs([a, start] { return run_start_words(*a, start); });
+  start.option("--id", a->id, "a custom id: letters, digits, '.', '_', '-' (max 64)").type_name("NAME");
+  start.option("--cwd", a->cwd, "working directory (default: the current one)").type_name("DIR");
+  start.option("-e,--env", a->env, "set NAME=VALUE in its environment (repeatable)").one_value_each().type_name("NAME=VALUE");
+  start.option("--env-file", a->env_files, "read NAME=VALUE lines from a file (repeatable)").one_value_each().type_name("FILE");
+  start.option("--session", a->session, "tag it with a session (default: $SBX_SESSION, else 'default')").type_name("SESSION");
+  start.flag("--json", a->json, "print the record as JSON instead of the id");
+  start.option("--timeout", a->timeout, "stop it (TERM, KILL after 10s) once it has run this long").type_name("DURATION");
+  start.flag("--rm", a->auto_cleanup, "remove its record and logs once it ended and was waited for");
+  start.option("--restart", a->restart, "restart policy: no, on-failure, always (back-off 100ms..30s)").type_name("POLICY");
+  start.option("--max-restarts", a->max_restarts, "give up after N restarts (default: no limit)").type_name("N");
+  start.option("--log-max", a->log_max, "cap each of its logs, keeping the newest output (default 64M; 0: no cap)").type_name("SIZE");
+  start.option("--wait-port", a->wait_port, "return only once this port accepts connections").type_name("PORT");
+  start.option("--http", a->wait_http, "with --wait-port: once GET PATH answers 200-399").type_name("PATH");
+  start.option("--wait-log", a->wait_log, "return only once a line of output contains this text").type_name("PATTERN");
+  start.option("--wait-timeout", a->wait_timeout, "give up waiting after this long (exit 124)").type_name("DURATION");
+  start.takes_command_line();
 }
 
 }  // namespace sbx::cli

@@ -1,6 +1,5 @@
 // wait: wait for a process to end; exit with its exit code.
 
-#include <CLI/CLI.hpp>
 
 #include "cli/client.hpp"
 #include "cli/command.hpp"
@@ -47,13 +46,13 @@ Result<int> run_wait(const WaitArgs& a) {
 
 }  // namespace
 
-void define_wait(CLI::App& parent, Invocation& inv) {
+void define_wait(CommandDef& parent) {
   auto a = std::make_shared<WaitArgs>();
-  auto* wait = add_command(parent, inv, "wait", "Wait for a process to end; exit with its exit code",
-                           "sbx wait [OPTIONS] ID", "sbx wait build --timeout 10m; echo \"build exited with $?\"",
-                           [a] { return run_wait(*a); });
-  wait->add_option("id", a->id, "process id")->required()->type_name("ID");
-  wait->add_option("--timeout", a->timeout, "give up after this long (exit 124), e.g. 30s, 5m")->type_name("DURATION");
+  auto wait = parent.add("wait", "Wait for a process to end; exit with its exit code",
+                           "sbx wait [OPTIONS] ID", "sbx wait build --timeout 10m; echo \"build exited with $?\"");
+  wait.runs([a] { return run_wait(*a); });
+  wait.option("id", a->id, "process id").required().type_name("ID");
+  wait.option("--timeout", a->timeout, "give up after this long (exit 124), e.g. 30s, 5m").type_name("DURATION");
 }
 
 }  // namespace sbx::cli

@@ -3,7 +3,6 @@
 #include <netdb.h>
 #include <sys/socket.h>
 
-#include <CLI/CLI.hpp>
 #include <boost/json/array.hpp>
 #include <charconv>
 
@@ -200,32 +199,32 @@ Result<int> run_wait_port(const WaitPortArgs& a) {
 
 }  // namespace
 
-void define_wait_log(CLI::App& parent, Invocation& inv) {
+void define_wait_log(CommandDef& parent) {
   auto a = std::make_shared<WaitLogArgs>();
-  auto* wlog = add_command(parent, inv, "wait-log", "Wait until a line of output contains a pattern; print it",
+  auto wlog = parent.add("wait-log", "Wait until a line of output contains a pattern; print it",
                            "sbx wait-log [OPTIONS] ID PATTERN",
-                           "sbx wait-log web 'Listening on' --timeout 30s\n  sbx wait-log web -E 'port ([0-9]+)' --json",
-                           [a] { return run_wait_log(*a); });
-  wlog->add_option("id", a->id, "process id")->required()->type_name("ID");
-  wlog->add_option("pattern", a->pattern, "text to find (with -E: an ECMAScript regex)")->required()->type_name("PATTERN");
-  wlog->add_flag("-E,--regex", a->regex, "PATTERN is a regex");
-  wlog->add_option("--stream", a->stream, "search only stdout or stderr")->type_name("STREAM");
-  wlog->add_option("--timeout", a->timeout, "give up after this long (exit 124)")->type_name("DURATION");
-  wlog->add_flag("--json", a->json, "print {\"line\":...,\"match\":[whole, group1, ...]}");
+                           "sbx wait-log web 'Listening on' --timeout 30s\n  sbx wait-log web -E 'port ([0-9]+)' --json");
+  wlog.runs([a] { return run_wait_log(*a); });
+  wlog.option("id", a->id, "process id").required().type_name("ID");
+  wlog.option("pattern", a->pattern, "text to find (with -E: an ECMAScript regex)").required().type_name("PATTERN");
+  wlog.flag("-E,--regex", a->regex, "PATTERN is a regex");
+  wlog.option("--stream", a->stream, "search only stdout or stderr").type_name("STREAM");
+  wlog.option("--timeout", a->timeout, "give up after this long (exit 124)").type_name("DURATION");
+  wlog.flag("--json", a->json, "print {\"line\":...,\"match\":[whole, group1, ...]}");
 }
 
-void define_wait_port(CLI::App& parent, Invocation& inv) {
+void define_wait_port(CommandDef& parent) {
   auto a = std::make_shared<WaitPortArgs>();
-  auto* wport = add_command(parent, inv, "wait-port", "Wait until a port accepts connections (or answers HTTP)",
-                            "sbx wait-port [OPTIONS] ID PORT", "sbx wait-port web 8000 --http /health --timeout 30s",
-                            [a] { return run_wait_port(*a); });
-  wport->add_option("id", a->id, "process id")->required()->type_name("ID");
-  wport->add_option("port", a->port, "TCP port")->required()->type_name("PORT");
-  wport->add_option("--host", a->host, "host to probe (default 127.0.0.1 and ::1)")->type_name("HOST");
-  wport->add_option("--http", a->http, "send GET PATH and wait for a good status")->type_name("PATH");
-  wport->add_option("--status", a->status, "good statuses: CODE or LO-HI (default 200-399)")->type_name("CODE");
-  wport->add_option("--interval", a->interval, "time between probes (default 10ms)")->type_name("DURATION");
-  wport->add_option("--timeout", a->timeout, "give up after this long (exit 124)")->type_name("DURATION");
+  auto wport = parent.add("wait-port", "Wait until a port accepts connections (or answers HTTP)",
+                            "sbx wait-port [OPTIONS] ID PORT", "sbx wait-port web 8000 --http /health --timeout 30s");
+  wport.runs([a] { return run_wait_port(*a); });
+  wport.option("id", a->id, "process id").required().type_name("ID");
+  wport.option("port", a->port, "TCP port").required().type_name("PORT");
+  wport.option("--host", a->host, "host to probe (default 127.0.0.1 and ::1)").type_name("HOST");
+  wport.option("--http", a->http, "send GET PATH and wait for a good status").type_name("PATH");
+  wport.option("--status", a->status, "good statuses: CODE or LO-HI (default 200-399)").type_name("CODE");
+  wport.option("--interval", a->interval, "time between probes (default 10ms)").type_name("DURATION");
+  wport.option("--timeout", a->timeout, "give up after this long (exit 124)").type_name("DURATION");
 }
 
 }  // namespace sbx::cli

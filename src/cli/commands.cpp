@@ -1,27 +1,26 @@
 // The table of sbx's commands: each is defined in its cmd_*.cpp.
 
-#include <CLI/CLI.hpp>
 #include <array>
 
 #include "cli/command.hpp"
 
 namespace sbx::cli {
 
-void define_start(CLI::App&, Invocation&);
-void define_ps(CLI::App&, Invocation&);
-void define_status(CLI::App&, Invocation&);
-void define_show(CLI::App&, Invocation&);
-void define_logs(CLI::App&, Invocation&);
-void define_wait(CLI::App&, Invocation&);
-void define_wait_log(CLI::App&, Invocation&);
-void define_wait_port(CLI::App&, Invocation&);
-void define_kill(CLI::App&, Invocation&);
-void define_rm(CLI::App&, Invocation&);
-void define_prune(CLI::App&, Invocation&);
-void define_daemon(CLI::App&, Invocation&);
-void define_completion(CLI::App&, Invocation&);
-void define_help(CLI::App&, Invocation&);
-void define_version(CLI::App&, Invocation&);
+void define_start(CommandDef&);
+void define_ps(CommandDef&);
+void define_status(CommandDef&);
+void define_show(CommandDef&);
+void define_logs(CommandDef&);
+void define_wait(CommandDef&);
+void define_wait_log(CommandDef&);
+void define_wait_port(CommandDef&);
+void define_kill(CommandDef&);
+void define_rm(CommandDef&);
+void define_prune(CommandDef&);
+void define_daemon(CommandDef&);
+void define_completion(CommandDef&);
+void define_help(CommandDef&);
+void define_version(CommandDef&);
 
 namespace {
 
@@ -43,16 +42,6 @@ const std::array kCommands{
     CommandEntry{"version", &define_version},
 };
 
-/// The usage line of a command's help: its whole form, not CLI11's "[OPTIONS]" alone.
-class UsageFormatter : public CLI::Formatter {
- public:
-  explicit UsageFormatter(std::string usage) : usage_(std::move(usage)) {}
-  std::string make_usage(const CLI::App*, std::string) const override { return "Usage: " + usage_ + "\n"; }
-
- private:
-  std::string usage_;
-};
-
 }  // namespace
 
 std::span<const CommandEntry> command_table() { return kCommands; }
@@ -62,15 +51,6 @@ const CommandEntry* find_command(std::string_view name) {
     if (c.name == name) return &c;
   }
   return nullptr;
-}
-
-CLI::App* add_command(CLI::App& parent, Invocation& inv, const char* name, const char* help, const char* usage,
-                      const char* example, RunFn run) {
-  auto* sub = parent.add_subcommand(name, help);
-  sub->formatter(std::make_shared<UsageFormatter>(usage));
-  sub->footer(std::string("Example:\n  ") + example);
-  sub->callback([&inv, run = std::move(run)] { inv.run = run; });
-  return sub;
 }
 
 }  // namespace sbx::cli

@@ -13,6 +13,7 @@
 
 #include "cli/app.hpp"
 #include "cli/command.hpp"
+#include "cli/completion.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/output.hpp"
 #include "common/defaults.hpp"
@@ -500,28 +501,6 @@ std::string completion_script(const std::string& shell) {
   if (shell == "zsh") return zsh_script(root);
   if (shell == "fish") return fish_script(root);
   return "";
-}
-
-namespace {
-
-Result<int> run_completion(const std::string& shell) {
-  std::string script = completion_script(shell);
-  if (script.empty()) return make_error(Errc::usage, "unknown shell '" + shell + "': use bash, zsh or fish");
-  write_out(1, script);
-  return kExitOk;
-}
-
-}  // namespace
-
-void define_completion(CLI::App& parent, Invocation& inv) {
-  auto shell = std::make_shared<std::string>();
-  auto* completion = add_command(parent, inv, "completion", "Print a completion script for bash, zsh or fish",
-                                 "sbx completion SHELL",
-                                 "source <(sbx completion bash)\n"
-                                 "  sbx completion zsh > \"${fpath[1]}/_sbx\"\n"
-                                 "  sbx completion fish > ~/.config/fish/completions/sbx.fish",
-                                 [shell] { return run_completion(*shell); });
-  completion->add_option("shell", *shell, "bash, zsh or fish")->required()->type_name("SHELL");
 }
 
 }  // namespace sbx::cli
