@@ -15,7 +15,7 @@
 #include "common/record_json.hpp"
 #include "common/signal_names.hpp"
 #include "proto/bytes.hpp"
-#include "proto/ops.hpp"
+#include "proto/requests_records.hpp"
 
 namespace sbx::cli {
 namespace json = boost::json;
@@ -36,42 +36,36 @@ Result<int> run_kill(const KillArgs& a) {
   if (a.ids.empty() && !a.all) return make_error(Errc::usage, "name the processes to kill (sbx kill ID...) or use --all");
   if (!a.ids.empty() && a.all) return make_error(Errc::usage, "give ids or --all, not both");
   if (!a.session.empty() && !a.all) return make_error(Errc::usage, "--session goes with --all");
-  json::object args;
-  json::array ids;
-  for (const auto& id : a.ids) {
-    if (auto st = check_id(id); !st) return st.error();
-    ids.emplace_back(id);
-  }
-  args["ids"] = std::move(ids);
-  if (a.all) args["all"] = true;
+  proto::KillRequest req;
+  req.ids = a.ids;
+  req.all = a.all;
   // --all stops the caller's session when SBX_SESSION says which: a CI job that sets it
   // never stops another job's processes by accident.
   std::string session = a.session;
   if (a.all && session.empty()) {
     if (const char* s = std::getenv("SBX_SESSION"); s && *s) session = s;
   }
-  if (!session.empty()) args["session"] = proto::bytes_to_json(session);
-  int sig = kStopSignal;
+  if (!session.empty()) req.session = session;
   if (!a.signal.empty()) {
     auto s = parse_signal(a.signal);
     if (!s) return s.error();
-    sig = *s;
+    req.signal = *s;
   }
-  args["signal"] = sig;
   if (!a.grace.empty()) {
     auto g = parse_duration(a.grace);
     if (!g) return g.error();
-    args["grace_ms"] = g->count();
+    req.grace = *g;
   }
   // Without -s: stop (TERM, wait, KILL after the grace). With -s: deliver and return,
   // unless --grace asks to wait and escalate.
-  bool stop = a.signal.empty() || !a.grace.empty();
-  args["stop"] = stop;
-  args["wait"] = stop && !a.no_wait;
+  req.stop = a.signal.empty() || !a.grace.empty();
+  req.wait = req.stop && !a.no_wait;
+  auto args = proto::checked_json(req);
+  if (!args) return args.error();
 
   auto client = Client::connect();
   if (!client) return client.error();
-  auto v = client->call(proto::op::kill, std::move(args));
+  auto v = client->call(proto::KillRequest::kOp, std::move(*args));
   if (!v) return v.error();
   const auto* ended = v->is_object() ? v->get_object().if_contains("already_ended") : nullptr;
   std::vector<std::string> already;

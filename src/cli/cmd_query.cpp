@@ -9,7 +9,7 @@
 #include "common/ids.hpp"
 #include "common/record_json.hpp"
 #include "proto/bytes.hpp"
-#include "proto/ops.hpp"
+#include "proto/requests_records.hpp"
 
 namespace sbx::cli {
 namespace json = boost::json;
@@ -30,35 +30,29 @@ struct ShowArgs {
 };
 
 Result<ProcessRecord> fetch_record(const std::string& id) {
+  auto args = proto::checked_json(proto::ShowRequest{id});
+  if (!args) return args.error();
   if (auto st = check_id(id); !st) return st.error();
   auto client = Client::connect();
   if (!client) return client.error();
-  json::object args;
-  args["id"] = id;
-  auto v = client->call(proto::op::show, std::move(args));
+  auto v = client->call(proto::ShowRequest::kOp, std::move(*args));
   if (!v) return v.error();
   return record_from_json(*v);
 }
 
 Result<int> run_ps(const PsArgs& a) {
-  json::array statuses;
-  for (const auto& s : a.status) {
-    if (!parse_status_filter(s)) {
-      return make_error(Errc::usage, "unknown status '" + s +
-                                         "': use starting, running, completed, failed, killed, error, live or ended");
-    }
-    statuses.emplace_back(s);
-  }
+  proto::PsRequest req;
+  if (!a.session.empty()) req.session = a.session;
+  req.status = a.status;
+  req.brief = !a.json;  // the table and -q need a few keys only
+  auto args = proto::checked_json(req);
+  if (!args) return args.error();
   auto client = Client::connect(!a.no_start);
   if (!client) {
     if (a.no_start) return kExitOk;  // --no-start: quiet, for completion
     return client.error();
   }
-  json::object args;
-  if (!a.session.empty()) args["session"] = proto::bytes_to_json(a.session);
-  if (!statuses.empty()) args["status"] = std::move(statuses);
-  if (!a.json) args["brief"] = true;  // the table and -q need a few keys only
-  auto v = client->call(proto::op::ps, std::move(args));
+  auto v = client->call(proto::PsRequest::kOp, std::move(*args));
   if (!v) return v.error();
   if (a.json) {
     print_json(*v);
@@ -95,13 +89,12 @@ Result<int> run_show(const ShowArgs& a) {
     print_json(record_to_json(*r));
     return kExitOk;
   }
+  auto args = proto::checked_json(proto::ShowRequest{a.id, true});
+  if (!args) return args.error();
   if (auto st = check_id(a.id); !st) return st.error();
   auto client = Client::connect();
   if (!client) return client.error();
-  json::object args;
-  args["id"] = a.id;
-  args["format"] = "toml";
-  auto v = client->call(proto::op::show, std::move(args));
+  auto v = client->call(proto::ShowRequest::kOp, std::move(*args));
   if (!v) return v.error();
   const auto* toml = v->is_object() ? v->get_object().if_contains("toml") : nullptr;
   if (!toml || !toml->is_string()) return Error{Errc::protocol, "show: unexpected reply from sbxd"};

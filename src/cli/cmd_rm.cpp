@@ -8,6 +8,7 @@
 #include "cli/output.hpp"
 #include "common/ids.hpp"
 #include "proto/ops.hpp"
+#include "proto/requests_records.hpp"
 
 namespace sbx::cli {
 namespace json = boost::json;
@@ -20,17 +21,11 @@ struct RmArgs {
 };
 
 Result<int> run_rm(const RmArgs& a) {
-  json::array ids;
-  for (const auto& id : a.ids) {
-    if (auto st = check_id(id); !st) return st.error();
-    ids.emplace_back(id);
-  }
-  json::object args;
-  args["ids"] = std::move(ids);
-  args["force"] = a.force;
+  auto args = proto::checked_json(proto::RmRequest{a.ids, a.force});
+  if (!args) return args.error();
   auto client = Client::connect();
   if (!client) return client.error();
-  auto v = client->call(proto::op::rm, std::move(args));
+  auto v = client->call(proto::RmRequest::kOp, std::move(*args));
   if (!v) return v.error();
   return kExitOk;
 }

@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <boost/json/array.hpp>
-#include <boost/json/serialize.hpp>
 
 #include "common/ids.hpp"
 #include "common/record_json.hpp"
@@ -12,31 +11,23 @@
 #include "proto/bytes.hpp"
 #include "proto/message.hpp"
 #include "proto/protocol.hpp"
+#include "proto/requests_records.hpp"
 #include "sbx_config.h"
 
 namespace sbx::daemon {
 namespace json = boost::json;
 
 void op_ps(Context& ctx, const json::object& args, const ConnPtr& conn) {
-  auto session = proto::get_opt_bytes(args, "session");
-  // "status": a status word, "live" or "ended", or a list of them.
-  std::vector<ProcStatus> wanted;
-  if (const auto* v = args.if_contains("status")) {
-    json::array words;
-    if (v->is_array()) words = v->get_array();
-    else words.push_back(*v);
-    for (const auto& w : words) {
-      auto st = w.is_string() ? parse_status_filter(w.get_string()) : std::nullopt;
-      if (!st) return conn->reply(make_error(Errc::usage, "unknown status " + json::serialize(w)));
-      wanted.insert(wanted.end(), st->begin(), st->end());
-    }
-  }
+  auto req = proto::PsRequest::from_json(args);
+  if (!req) return conn->reply(req.error());
+  const auto& session = req->session;
+  auto wanted = req->statuses();
   auto matches = [&wanted](ProcStatus s) {
     return wanted.empty() || std::find(wanted.begin(), wanted.end(), s) != wanted.end();
   };
   // The table needs a few keys of each record: sending only those keeps `ps` of
   // thousands of records fast on both ends.
-  bool brief = proto::get_bool(args, "brief");
+  bool brief = req->brief;
   auto records = ctx.supervisor.all();
   json::array out;
   out.reserve(records.size());
@@ -61,12 +52,12 @@ void op_ps(Context& ctx, const json::object& args, const ConnPtr& conn) {
 }
 
 void op_show(Context& ctx, const json::object& args, const ConnPtr& conn) {
-  auto id = proto::get_string(args, "id");
-  if (!id) return conn->reply(id.error());
-  auto found = ctx.supervisor.lookup(*id);
+  auto req = proto::ShowRequest::from_json(args);
+  if (!req) return conn->reply(req.error());
+  auto found = ctx.supervisor.lookup(req->id);
   if (!found) return conn->reply(found.error());
   const ProcessRecord* r = *found;
-  if (proto::get_opt_string(args, "format") == std::string("toml")) {
+  if (req->toml) {
     // The daemon renders TOML so that the CLI needs no TOML library (a faster start).
     return conn->reply(json::value(json::object{{"toml", record_to_toml(*r, TomlView::display)}}));
   }

@@ -8,20 +8,16 @@
 #include "common/ids.hpp"
 #include "daemon/ops.hpp"
 #include "proto/message.hpp"
+#include "proto/requests_records.hpp"
 
 namespace sbx::daemon {
 namespace json = boost::json;
 
 void op_rm(Context& ctx, const json::object& args, const ConnPtr& conn) {
-  std::vector<std::string> ids;
-  if (auto* v = args.if_contains("ids"); v && v->is_array()) {
-    for (const auto& e : v->get_array()) {
-      if (!e.is_string()) return conn->reply(make_error(Errc::protocol, "'ids' must be strings"));
-      ids.emplace_back(e.get_string());
-    }
-  }
-  if (ids.empty()) return conn->reply(make_error(Errc::usage, "name the processes to remove"));
-  bool force = proto::get_bool(args, "force");
+  auto req = proto::RmRequest::from_json(args);
+  if (!req) return conn->reply(req.error());
+  const std::vector<std::string>& ids = req->ids;
+  bool force = req->force;
   // All or nothing: every id is checked before anything is removed.
   for (const auto& id : ids) {
     auto found = ctx.supervisor.lookup(id);
