@@ -19,6 +19,7 @@
 #include "common/ids.hpp"
 #include "proto/bytes.hpp"
 #include "proto/ops.hpp"
+#include "proto/requests_start.hpp"
 #include "proto/protocol.hpp"
 
 extern char** environ;
@@ -62,72 +63,61 @@ Result<int> run_start(const StartArgs& a) {
   if (!a.id.empty()) {
     if (auto st = check_id(a.id); !st) return st.error();
   }
-  json::object args;
-  if (!a.id.empty()) args["id"] = a.id;
+  proto::StartRequest req;
+  req.id = a.id;
   if (!a.argv_form && a.command.size() == 1) {
     if (a.command[0].find_first_not_of(" \t\n") == std::string::npos) return make_error(Errc::usage, "the shell line is empty");
-    args["shell"] = bytes_to_json(a.command[0]);
+    req.shell_line = a.command[0];
   } else {
-    if (a.command[0].empty()) return make_error(Errc::usage, "the program name is empty");
-    json::array argv;
-    for (const auto& w : a.command) argv.push_back(bytes_to_json(w));
-    args["argv"] = std::move(argv);
+    req.argv = a.command;
   }
 
   std::string cwd = current_dir();
   if (!a.cwd.empty()) cwd = a.cwd[0] == '/' ? a.cwd : cwd + "/" + a.cwd;
-  // Arguments, paths and the environment are bytes, not text: see proto/bytes.hpp.
-  args["cwd"] = bytes_to_json(cwd);
+  req.cwd = cwd;
 
-  std::map<std::string, std::string> env;
   for (const auto& file : a.env_files) {
     auto text = read_file(file);
     if (!text) return make_error(Errc::usage, "cannot read env file: " + text.error().message);
-    if (auto bad = parse_env_file(*text, env)) {
+    if (auto bad = parse_env_file(*text, req.env)) {
       return make_error(Errc::usage, file + ":" + std::to_string(bad->line) + ": " + bad->message);
     }
   }
   for (const auto& kv : a.env) {
     std::string k, v;
     if (!parse_env_assignment(kv, k, v)) return make_error(Errc::usage, "bad -e '" + kv + "': use -e NAME=VALUE");
-    env[k] = v;
+    req.env[k] = v;
   }
-  json::object overrides;
-  for (const auto& [k, v] : env) overrides[k] = bytes_to_json(v);
-  args["env"] = std::move(overrides);
-  json::array base;
-  for (char** e = environ; e && *e; ++e) base.push_back(bytes_to_json(*e));
-  args["base_env"] = std::move(base);
+  for (char** e = environ; e && *e; ++e) req.base_env.emplace_back(*e);
 
   if (!a.timeout.empty()) {
     auto d = parse_duration(a.timeout);
     if (!d) return d.error();
     if (d->count() <= 0) return make_error(Errc::usage, "--timeout must be more than 0");
-    args["timeout_ms"] = d->count();
+    req.timeout_ms = d->count();
   }
-  if (a.auto_cleanup) args["auto_cleanup"] = true;
-  if (!a.restart.empty()) {
-    if (auto st = check_restart_policy(a.restart); !st) return st.error();
-    args["restart"] = a.restart;
-  }
+  req.auto_cleanup = a.auto_cleanup;
+  if (!a.restart.empty()) req.restart = a.restart;
   if (!a.log_max.empty()) {
     auto n = parse_byte_size(a.log_max);
     if (!n) return n.error();
-    if (auto st = check_log_max(*n); !st) return st.error();
-    args["log_max"] = *n;
+    req.log_max = *n;
   }
   if (a.max_restarts) {
     if (*a.max_restarts < 0) return make_error(Errc::usage, "--max-restarts takes a number, 0 or more");
     if (a.restart.empty() || a.restart == "no") return make_error(Errc::usage, "--max-restarts goes with --restart on-failure or always");
-    args["max_restarts"] = *a.max_restarts;
+    req.max_restarts = *a.max_restarts;
   }
 
-  std::string session = a.session;
-  if (session.empty()) {
+  req.session = a.session;
+  if (req.session.empty()) {
     const char* s = std::getenv("SBX_SESSION");
-    session = s && *s ? s : "default";
+    req.session = s && *s ? s : "default";
   }
-  args["session"] = bytes_to_json(session);
+  // The daemon's rules (the restart policy, the log cap, ...), checked before it is asked.
+  auto checked = proto::checked_json(req);
+  if (!checked) return checked.error();
+  json::object args = std::move(*checked);
 
   // Readiness requests are built (and checked) before anything starts.
   if (!a.wait_http.empty() && !a.wait_port) return make_error(Errc::usage, "--http goes with --wait-port PORT");
@@ -154,7 +144,7 @@ Result<int> run_start(const StartArgs& a) {
   if (auto size = json::serialize(args).size(); size > proto::kMaxRequestPayload) {
     std::size_t env_bytes = 0;
     for (const auto& v : args["base_env"].as_array()) env_bytes += v.as_string().size() + 1;
-    for (const auto& [k, v] : env) env_bytes += k.size() + v.size() + 2;
+    for (const auto& [k, v] : req.env) env_bytes += k.size() + v.size() + 2;
     return Error{Errc::failed, "the environment (" + std::to_string(env_bytes) +
                                           " bytes) and command make a start request of " + std::to_string(size) +
                                           " bytes, more than the " + std::to_string(proto::kMaxRequestPayload) +
@@ -163,7 +153,7 @@ Result<int> run_start(const StartArgs& a) {
 
   auto client = Client::connect();
   if (!client) return client.error();
-  auto rec = client->call(proto::op::start, std::move(args));
+  auto rec = client->call(proto::StartRequest::kOp, std::move(args));
   if (!rec) return rec.error();
   const auto* idv = rec->is_object() ? rec->get_object().if_contains("id") : nullptr;
   std::string id = idv && idv->is_string() ? std::string(idv->get_string()) : std::string("?");

@@ -2,7 +2,23 @@
 // The names of the requests ("op" of a REQUEST frame, protocol.hpp): the CLI sends them,
 // the daemon's table (daemon/ops.cpp) answers them.
 
+#include <boost/json/object.hpp>
 #include <string_view>
+
+#include "common/result.hpp"
+
+namespace sbx::proto {
+
+/// A typed request (proto/requests_*.hpp) as it is sent, once its from_json accepts it:
+/// the CLI checks what it sends by the daemon's own rules, before it connects.
+template <class Request>
+Result<boost::json::object> checked_json(const Request& r) {
+  auto o = r.to_json();
+  if (auto back = Request::from_json(o); !back) return back.error();
+  return o;
+}
+
+}  // namespace sbx::proto
 
 namespace sbx::proto::op {
 

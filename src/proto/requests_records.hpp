@@ -61,13 +61,4 @@ struct RmRequest {
   static Result<RmRequest> from_json(const boost::json::object& o);
 };
 
-/// The request as it is sent, once from_json accepts it: the CLI checks what it sends by
-/// the daemon's own rules, before it connects.
-template <class Request>
-Result<boost::json::object> checked_json(const Request& r) {
-  auto o = r.to_json();
-  if (auto back = Request::from_json(o); !back) return back.error();
-  return o;
-}
-
 }  // namespace sbx::proto

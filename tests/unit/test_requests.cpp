@@ -11,6 +11,7 @@
 #include "common/defaults.hpp"
 #include "common/record.hpp"
 #include "proto/requests_records.hpp"
+#include "proto/requests_start.hpp"
 
 using namespace sbx;
 using namespace sbx::proto;
@@ -97,4 +98,38 @@ TEST_CASE("shared limits") {
   CHECK_FALSE(check_restart_policy("sometimes"));
   CHECK(parse_status_filter("live")->size() == 2);
   CHECK_FALSE(parse_status_filter("alive"));
+}
+
+TEST_CASE("start request: bytes and defaults round-trip, the daemon's rules") {
+  StartRequest s;
+  s.argv = {"printf", std::string("\xff", 1)};
+  s.cwd = "/tmp";
+  s.env["K"] = std::string("v\xfe", 2);
+  s.base_env = {"PATH=/bin"};
+  auto back = StartRequest::from_json(s.to_json());
+  REQUIRE(back);
+  CHECK(back->argv == s.argv);
+  CHECK(back->env == s.env);
+  CHECK(back->session == "default");
+  CHECK(back->restart == "no");
+  CHECK(back->log_max == kDefaultLogMax);
+  CHECK_FALSE(back->max_restarts);
+
+  auto with = [&](auto change) {
+    StartRequest r = s;
+    change(r);
+    return StartRequest::from_json(r.to_json());
+  };
+  CHECK(with([](StartRequest& r) { r.restart = "sometimes"; }).error().code == Errc::usage);
+  CHECK(with([](StartRequest& r) { r.log_max = kMinLogMax - 1; }).error().code == Errc::usage);
+  CHECK(with([](StartRequest& r) { r.log_max = 0; }));
+  CHECK(with([](StartRequest& r) { r.cwd = "rel"; }).error().code == Errc::protocol);
+  CHECK(with([](StartRequest& r) { r.argv.clear(); }).error().code == Errc::usage);
+  CHECK(with([](StartRequest& r) { r.env["1BAD"] = "x"; }).error().code == Errc::usage);
+  auto shell = with([](StartRequest& r) {
+    r.argv.clear();
+    r.shell_line = "echo hi";
+  });
+  REQUIRE(shell);
+  CHECK(shell->shell_line == "echo hi");
 }
