@@ -69,6 +69,8 @@ _sbx() {
             "sbx:prune"|\
             "sbx:daemon"|\
             "sbx:completion"|\
+            "sbx:help"|\
+            "sbx:version"|\
             "sbx daemon:status"|\
             "sbx daemon:stop"|\
             "sbx daemon:restart")
@@ -120,7 +122,7 @@ _sbx() {
             COMPREPLY=($(compgen -W "no on-failure always" -- "$cur"))
             return 0 ;;
         "sbx ps:--status")
-            COMPREPLY=($(compgen -W "starting running completed failed killed error" -- "$cur"))
+            COMPREPLY=($(compgen -W "starting running completed failed killed error live ended" -- "$cur"))
             return 0 ;;
         "sbx wait-log:--stream")
             COMPREPLY=($(compgen -W "stdout stderr" -- "$cur"))
@@ -133,7 +135,7 @@ _sbx() {
 
     if [[ $cur == -* ]]; then
         case $path in
-            "sbx") COMPREPLY=($(compgen -W "-h --help --version" -- "$cur")) ;;
+            "sbx") COMPREPLY=($(compgen -W "-h --help -V --version" -- "$cur")) ;;
             "sbx start") COMPREPLY=($(compgen -W "-h --help --id --cwd -e --env --env-file --session --json --timeout --rm --restart --max-restarts --log-max --wait-port --http --wait-log --wait-timeout" -- "$cur")) ;;
             "sbx ps") COMPREPLY=($(compgen -W "-h --help --session --status -q --quiet --json" -- "$cur")) ;;
             "sbx status") COMPREPLY=($(compgen -W "-h --help" -- "$cur")) ;;
@@ -142,20 +144,22 @@ _sbx() {
             "sbx wait") COMPREPLY=($(compgen -W "-h --help --timeout" -- "$cur")) ;;
             "sbx wait-log") COMPREPLY=($(compgen -W "-h --help -E --regex --stream --timeout --json" -- "$cur")) ;;
             "sbx wait-port") COMPREPLY=($(compgen -W "-h --help --host --http --status --interval --timeout" -- "$cur")) ;;
-            "sbx kill") COMPREPLY=($(compgen -W "-h --help -s --signal --grace --no-wait --all --session" -- "$cur")) ;;
+            "sbx kill") COMPREPLY=($(compgen -W "-h --help -s --signal --grace --no-wait --all -q --quiet --session" -- "$cur")) ;;
             "sbx rm") COMPREPLY=($(compgen -W "-h --help -f --force" -- "$cur")) ;;
             "sbx prune") COMPREPLY=($(compgen -W "-h --help" -- "$cur")) ;;
             "sbx daemon") COMPREPLY=($(compgen -W "-h --help" -- "$cur")) ;;
             "sbx daemon status") COMPREPLY=($(compgen -W "-h --help --json" -- "$cur")) ;;
-            "sbx daemon stop") COMPREPLY=($(compgen -W "-h --help" -- "$cur")) ;;
+            "sbx daemon stop") COMPREPLY=($(compgen -W "-h --help -q --quiet" -- "$cur")) ;;
             "sbx daemon restart") COMPREPLY=($(compgen -W "-h --help" -- "$cur")) ;;
             "sbx completion") COMPREPLY=($(compgen -W "-h --help" -- "$cur")) ;;
+            "sbx help") COMPREPLY=($(compgen -W "-h --help" -- "$cur")) ;;
+            "sbx version") COMPREPLY=($(compgen -W "-h --help" -- "$cur")) ;;
         esac
         return 0
     fi
 
     case $path in
-        "sbx") COMPREPLY=($(compgen -W "start ps status show logs wait wait-log wait-port kill rm prune daemon completion" -- "$cur")) ;;
+        "sbx") COMPREPLY=($(compgen -W "start ps status show logs wait wait-log wait-port kill rm prune daemon completion help version" -- "$cur")) ;;
         "sbx start") COMPREPLY=($(compgen -c -- "$cur")) ;;
         "sbx status")
             case $npos in
@@ -216,6 +220,12 @@ _sbx() {
             case $npos in
                 0)
                     COMPREPLY=($(compgen -W "bash zsh fish" -- "$cur"))
+                    ;;
+            esac ;;
+        "sbx help")
+            case $npos in
+                *)
+                    COMPREPLY=($(compgen -W "start ps status show logs wait wait-log wait-port kill rm prune daemon completion help version" -- "$cur"))
                     ;;
             esac ;;
     esac

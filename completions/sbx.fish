@@ -37,7 +37,7 @@ function __sbx_state
                 continue
         end
         switch "$path:$w"
-            case 'sbx:start' 'sbx:ps' 'sbx:status' 'sbx:show' 'sbx:logs' 'sbx:wait' 'sbx:wait-log' 'sbx:wait-port' 'sbx:kill' 'sbx:rm' 'sbx:prune' 'sbx:daemon' 'sbx:completion' 'sbx daemon:status' 'sbx daemon:stop' 'sbx daemon:restart'
+            case 'sbx:start' 'sbx:ps' 'sbx:status' 'sbx:show' 'sbx:logs' 'sbx:wait' 'sbx:wait-log' 'sbx:wait-port' 'sbx:kill' 'sbx:rm' 'sbx:prune' 'sbx:daemon' 'sbx:completion' 'sbx:help' 'sbx:version' 'sbx daemon:status' 'sbx daemon:stop' 'sbx daemon:restart'
                 set path "$path $w"
                 set npos 0
                 continue
@@ -74,7 +74,7 @@ complete -c sbx -f
 
 # sbx
 complete -c sbx -n "__sbx_at 'sbx'" -s h -l help -d 'Print this help message and exit'
-complete -c sbx -n "__sbx_at 'sbx'" -l version -d 'Display program version information and exit'
+complete -c sbx -n "__sbx_at 'sbx'" -s V -l version -d 'Display program version information and exit'
 complete -c sbx -n "__sbx_at 'sbx' 0" -a start -d 'Start a command in the background and print its id'
 complete -c sbx -n "__sbx_at 'sbx' 0" -a ps -d 'List processes, live and ended'
 complete -c sbx -n "__sbx_at 'sbx' 0" -a status -d 'Print a process\'s status word'
@@ -88,6 +88,8 @@ complete -c sbx -n "__sbx_at 'sbx' 0" -a rm -d 'Forget ended processes: their re
 complete -c sbx -n "__sbx_at 'sbx' 0" -a prune -d 'Forget every ended process; print the ids removed'
 complete -c sbx -n "__sbx_at 'sbx' 0" -a daemon -d 'About the daemon: status, stop, restart'
 complete -c sbx -n "__sbx_at 'sbx' 0" -a completion -d 'Print a completion script for bash, zsh or fish'
+complete -c sbx -n "__sbx_at 'sbx' 0" -a help -d 'Print the help of sbx or of a command'
+complete -c sbx -n "__sbx_at 'sbx' 0" -a version -d 'Print the version of sbx'
 
 # sbx start
 complete -c sbx -n "__sbx_at 'sbx start'" -s h -l help -d 'Print this help message and exit'
@@ -112,7 +114,7 @@ complete -c sbx -n "__sbx_at 'sbx start' args" -F
 # sbx ps
 complete -c sbx -n "__sbx_at 'sbx ps'" -s h -l help -d 'Print this help message and exit'
 complete -c sbx -n "__sbx_at 'sbx ps'" -l session -x -d 'only this session'
-complete -c sbx -n "__sbx_at 'sbx ps'" -l status -x -a 'starting running completed failed killed error' -d 'only this status (starting, running, completed, failed, killed, error)'
+complete -c sbx -n "__sbx_at 'sbx ps'" -l status -x -a 'starting running completed failed killed error live ended' -d 'only these statuses, comma-separated: starting, running, completed, failed, killed, error, live (starting or running), ended (the others)'
 complete -c sbx -n "__sbx_at 'sbx ps'" -s q -l quiet -d 'print ids only'
 complete -c sbx -n "__sbx_at 'sbx ps'" -l json -d 'print a JSON array of records'
 
@@ -161,7 +163,8 @@ complete -c sbx -n "__sbx_at 'sbx kill'" -s h -l help -d 'Print this help messag
 complete -c sbx -n "__sbx_at 'sbx kill'" -s s -l signal -x -a 'TERM HUP INT KILL USR1 USR2 QUIT STOP CONT ILL TRAP ABRT BUS FPE SEGV PIPE ALRM STKFLT CHLD TSTP TTIN TTOU URG XCPU XFSZ VTALRM PROF WINCH IO PWR SYS' -d 'send this signal and return (TERM, HUP, 9, ...)'
 complete -c sbx -n "__sbx_at 'sbx kill'" -l grace -x -d 'time before SIGKILL (default 10s)'
 complete -c sbx -n "__sbx_at 'sbx kill'" -l no-wait -d 'return once the signal is sent'
-complete -c sbx -n "__sbx_at 'sbx kill'" -l all -d 'every live process'
+complete -c sbx -n "__sbx_at 'sbx kill'" -l all -d 'every live process; print the ids stopped, one a line'
+complete -c sbx -n "__sbx_at 'sbx kill'" -s q -l quiet -d 'with --all: print no ids'
 complete -c sbx -n "__sbx_at 'sbx kill'" -l session -x -d 'with --all: only this session'
 complete -c sbx -n "__sbx_at 'sbx kill' 0+" -a '(__sbx_ids)' -d 'process ids'
 
@@ -176,7 +179,7 @@ complete -c sbx -n "__sbx_at 'sbx prune'" -s h -l help -d 'Print this help messa
 # sbx daemon
 complete -c sbx -n "__sbx_at 'sbx daemon'" -s h -l help -d 'Print this help message and exit'
 complete -c sbx -n "__sbx_at 'sbx daemon' 0" -a status -d 'Show the daemon\'s pid, uptime, socket and counts'
-complete -c sbx -n "__sbx_at 'sbx daemon' 0" -a stop -d 'Stop every process gracefully, then the daemon'
+complete -c sbx -n "__sbx_at 'sbx daemon' 0" -a stop -d 'Stop every process gracefully, then the daemon; print the ids stopped'
 complete -c sbx -n "__sbx_at 'sbx daemon' 0" -a restart -d 'Replace the daemon (after an upgrade) without stopping any process'
 
 # sbx daemon status
@@ -185,6 +188,7 @@ complete -c sbx -n "__sbx_at 'sbx daemon status'" -l json -d 'print JSON'
 
 # sbx daemon stop
 complete -c sbx -n "__sbx_at 'sbx daemon stop'" -s h -l help -d 'Print this help message and exit'
+complete -c sbx -n "__sbx_at 'sbx daemon stop'" -s q -l quiet -d 'print no ids'
 
 # sbx daemon restart
 complete -c sbx -n "__sbx_at 'sbx daemon restart'" -s h -l help -d 'Print this help message and exit'
@@ -192,3 +196,10 @@ complete -c sbx -n "__sbx_at 'sbx daemon restart'" -s h -l help -d 'Print this h
 # sbx completion
 complete -c sbx -n "__sbx_at 'sbx completion'" -s h -l help -d 'Print this help message and exit'
 complete -c sbx -n "__sbx_at 'sbx completion' 0" -a 'bash zsh fish' -d 'bash, zsh or fish'
+
+# sbx help
+complete -c sbx -n "__sbx_at 'sbx help'" -s h -l help -d 'Print this help message and exit'
+complete -c sbx -n "__sbx_at 'sbx help' 0+" -a 'start ps status show logs wait wait-log wait-port kill rm prune daemon completion help version' -d 'a command, and its subcommand'
+
+# sbx version
+complete -c sbx -n "__sbx_at 'sbx version'" -s h -l help -d 'Print this help message and exit'

@@ -3,26 +3,34 @@
 #include <signal.h>
 #include <time.h>
 
+#include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <cstdio>
 
-#include "cli/args.hpp"
 #include "cli/client.hpp"
+#include "cli/command.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/output.hpp"
 #include "common/duration.hpp"
 #include "common/proc.hpp"
 #include "proto/message.hpp"
+#include "proto/ops.hpp"
 
 namespace sbx::cli {
 namespace json = boost::json;
 
+namespace {
 
-int run_daemon_status(const DaemonArgs& a) {
+struct DaemonArgs {
+  bool json = false;
+  bool quiet = false;  ///< stop: print no ids
+};
+
+Result<int> run_daemon_status(const DaemonArgs& a) {
   auto client = Client::connect(false);
-  if (!client) return report(client.error());
-  auto v = client->call("daemon_status", {});
-  if (!v) return report(v.error());
+  if (!client) return client.error();
+  auto v = client->call(proto::op::daemon_status, {});
+  if (!v) return v.error();
   if (a.json) {
     print_json(*v);
     return kExitOk;
@@ -44,8 +52,6 @@ int run_daemon_status(const DaemonArgs& a) {
   return kExitOk;
 }
 
-namespace {
-
 /// Waits (at most 5 s) until the process with this pid is gone.
 void wait_gone(std::optional<std::int64_t> pid) {
   for (int i = 0; pid && i < 1000 && process_alive(static_cast<pid_t>(*pid)); ++i) {
@@ -54,39 +60,66 @@ void wait_gone(std::optional<std::int64_t> pid) {
   }
 }
 
-}  // namespace
-
-int run_daemon_restart(const DaemonArgs&) {
+Result<int> run_daemon_restart(const DaemonArgs&) {
   if (auto client = Client::connect(false)) {
-    auto status = client->call("daemon_status", {});
+    auto status = client->call(proto::op::daemon_status, {});
     auto detacher = Client::connect(false);
-    if (!detacher) return report(detacher.error());
-    auto v = detacher->call("daemon_detach", {});
-    if (!v) return report(v.error());
+    if (!detacher) return detacher.error();
+    auto v = detacher->call(proto::op::daemon_detach, {});
+    if (!v) return v.error();
     if (status && status->is_object()) wait_gone(proto::get_opt_int(status->get_object(), "pid"));
   }
   // The new daemon adopts every process the old one left running.
   auto fresh = Client::connect(true);
-  if (!fresh) return report(fresh.error());
-  auto v = fresh->call("daemon_status", {});
-  if (!v) return report(v.error());
+  if (!fresh) return fresh.error();
+  auto v = fresh->call(proto::op::daemon_status, {});
+  if (!v) return v.error();
   return kExitOk;
 }
 
-int run_daemon_stop(const DaemonArgs&) {
+Result<int> run_daemon_stop(const DaemonArgs& a) {
   auto client = Client::connect(false);
   if (!client) {
     std::fprintf(stderr, "sbx: no daemon is running\n");
     return kExitOk;
   }
-  auto status = client->call("daemon_status", {});
+  auto status = client->call(proto::op::daemon_status, {});
   auto stopper = Client::connect(false);
-  if (!stopper) return report(stopper.error());
-  auto v = stopper->call("daemon_stop", {});
-  if (!v) return report(v.error());
+  if (!stopper) return stopper.error();
+  auto v = stopper->call(proto::op::daemon_stop, {});
+  if (!v) return v.error();
   // Return once the daemon process is gone, so a script can start a fresh one at once.
   if (status && status->is_object()) wait_gone(proto::get_opt_int(status->get_object(), "pid"));
+  // The ids it stopped, one a line (as `sbx kill --all`).
+  const auto* ids = v->is_object() ? v->get_object().if_contains("ids") : nullptr;
+  if (!a.quiet && ids && ids->is_array()) {
+    std::string out;
+    for (const auto& id : ids->get_array()) {
+      if (id.is_string()) out += std::string(id.get_string()) + "\n";
+    }
+    write_out(1, out);
+  }
   return kExitOk;
+}
+
+}  // namespace
+
+void define_daemon(CommandDef& parent) {
+  auto a = std::make_shared<DaemonArgs>();
+  auto daemon = parent.add("daemon", "About the daemon: status, stop, restart",
+                             "sbx daemon status|stop|restart [OPTIONS]",
+                             "sbx daemon status --json\n  sbx daemon stop\n  sbx daemon restart");
+  daemon.require_subcommand();
+  auto status = daemon.add("status", "Show the daemon's pid, uptime, socket and counts",
+                             "sbx daemon status [OPTIONS]", "sbx daemon status --json");
+  status.runs([a] { return run_daemon_status(*a); });
+  status.flag("--json", a->json, "print JSON");
+  auto stop = daemon.add("stop", "Stop every process gracefully, then the daemon; print the ids stopped",
+                           "sbx daemon stop [OPTIONS]", "sbx daemon stop");
+  stop.runs([a] { return run_daemon_stop(*a); });
+  stop.flag("-q,--quiet", a->quiet, "print no ids");
+  daemon.add("restart", "Replace the daemon (after an upgrade) without stopping any process",
+              "sbx daemon restart", "sbx daemon restart").runs([a] { return run_daemon_restart(*a); });
 }
 
 }  // namespace sbx::cli

@@ -1,9 +1,11 @@
+// logs: print captured output, or follow it.
+
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
 #include <cerrno>
 
-#include "cli/args.hpp"
 #include "cli/client.hpp"
+#include "cli/command.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/output.hpp"
 #include "cli/waiting.hpp"
@@ -13,12 +15,22 @@
 #include "common/utf8.hpp"
 #include "proto/bytes.hpp"
 #include "proto/message.hpp"
+#include "proto/ops.hpp"
 #include "proto/protocol.hpp"
 
 namespace sbx::cli {
 namespace json = boost::json;
 
 namespace {
+
+struct LogsArgs {
+  std::string id;
+  bool only_stdout = false;
+  bool only_stderr = false;
+  std::optional<std::int64_t> tail;
+  bool follow = false;
+  bool json = false;
+};
 
 /// Writes all of `bytes`; a reader that has gone ends sbx as SIGPIPE would.
 void emit(int fd, std::string_view bytes) {
@@ -51,12 +63,10 @@ struct Position {
   }
 };
 
-}  // namespace
-
-int run_logs(const LogsArgs& a) {
-  if (auto st = check_id(a.id); !st) return report(st.error());
-  if (a.only_stdout && a.only_stderr) return report_usage("give --stdout or --stderr, not both");
-  if (a.tail && *a.tail < 0) return report_usage("-n takes a number of lines, 0 or more");
+Result<int> run_logs(const LogsArgs& a) {
+  if (auto st = check_id(a.id); !st) return st.error();
+  if (a.only_stdout && a.only_stderr) return make_error(Errc::usage, "give --stdout or --stderr, not both");
+  if (a.tail && *a.tail < 0) return make_error(Errc::usage, "-n takes a number of lines, 0 or more");
   json::object args;
   args["id"] = a.id;
   args["stdout"] = !a.only_stderr;
@@ -65,7 +75,7 @@ int run_logs(const LogsArgs& a) {
   if (a.follow) args["follow"] = true;
 
   auto client = Client::connect();
-  if (!client) return report(client.error());
+  if (!client) return client.error();
   // One stream asked for alone goes to stdout, so that a pipe sees it; both: each to its own.
   bool one_stream = a.only_stdout || a.only_stderr;
   Utf8Sanitizer clean[2];
@@ -87,13 +97,13 @@ int run_logs(const LogsArgs& a) {
     hooks.on_event = [&pos](const json::value& ev) { pos.on_event(ev); };
     hooks.watch_fd = 1;
     hooks.resume = [&pos](json::object& req) { pos.resume(req); };
-    WaitingCall call("logs", std::move(args), std::move(hooks));
+    WaitingCall call(std::string(proto::op::logs), std::move(args), std::move(hooks));
     v = call.run(std::move(*client));
     if (!v) return call.fail(v.error());
   } else {
     client->watch_reader(1);
-    v = client->stream("logs", std::move(args), on_data);
-    if (!v) return report(v.error());
+    v = client->stream(proto::op::logs, std::move(args), on_data);
+    if (!v) return v.error();
   }
   if (a.json) {
     auto r = record_from_json(*v);
@@ -108,6 +118,22 @@ int run_logs(const LogsArgs& a) {
     }
   }
   return kExitOk;
+}
+
+}  // namespace
+
+void define_logs(CommandDef& parent) {
+  auto a = std::make_shared<LogsArgs>();
+  auto logs = parent.add("logs",
+                           "Print captured output (stdout to stdout, stderr to stderr; one stream alone to stdout)",
+                           "sbx logs [OPTIONS] ID", "sbx logs web --stderr -n 20");
+  logs.runs([a] { return run_logs(*a); });
+  logs.option("id", a->id, "process id").required().type_name("ID");
+  logs.flag("--stdout", a->only_stdout, "only stdout");
+  logs.flag("--stderr", a->only_stderr, "only stderr (printed on stdout)");
+  logs.option("-n,--lines", a->tail, "only the last N lines of each stream").type_name("N");
+  logs.flag("-f,--follow", a->follow, "keep printing new output until the process ends");
+  logs.flag("--json", a->json, "print JSON events, one a line");
 }
 
 }  // namespace sbx::cli

@@ -2,50 +2,63 @@
 
 #include <boost/json/array.hpp>
 
-#include "cli/args.hpp"
 #include "cli/client.hpp"
+#include "cli/command.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/output.hpp"
 #include "common/ids.hpp"
 #include "common/record_json.hpp"
 #include "proto/bytes.hpp"
+#include "proto/requests_records.hpp"
 
 namespace sbx::cli {
 namespace json = boost::json;
 
 namespace {
 
+struct PsArgs {
+  std::string session;
+  std::vector<std::string> status;  ///< status words, live, ended
+  bool quiet = false;
+  bool json = false;
+  bool no_start = false;  ///< hidden --no-start: print nothing when no daemon runs (completion)
+};
+
+struct ShowArgs {
+  std::string id;
+  bool json = false;
+};
+
 Result<ProcessRecord> fetch_record(const std::string& id) {
+  auto args = proto::checked_json(proto::ShowRequest{id});
+  if (!args) return args.error();
   if (auto st = check_id(id); !st) return st.error();
   auto client = Client::connect();
   if (!client) return client.error();
-  json::object args;
-  args["id"] = id;
-  auto v = client->call("show", std::move(args));
+  auto v = client->call(proto::ShowRequest::kOp, std::move(*args));
   if (!v) return v.error();
   return record_from_json(*v);
 }
 
-}  // namespace
-
-int run_ps(const PsArgs& a) {
-  if (!a.status.empty() && !parse_status(a.status)) {
-    return report_usage("unknown status '" + a.status +
-                        "': use starting, running, completed, failed, killed or error");
-  }
+Result<int> run_ps(const PsArgs& a) {
+  proto::PsRequest req;
+  if (!a.session.empty()) req.session = a.session;
+  req.status = a.status;
+  req.brief = !a.json;  // the table and -q need a few keys only
+  auto args = proto::checked_json(req);
+  if (!args) return args.error();
   auto client = Client::connect(!a.no_start);
-  if (!client) return a.no_start ? kExitOk : report(client.error());  // --no-start: quiet, for completion
-  json::object args;
-  if (!a.session.empty()) args["session"] = proto::bytes_to_json(a.session);
-  if (!a.status.empty()) args["status"] = a.status;
-  if (!a.json) args["brief"] = true;  // the table and -q need a few keys only
-  auto v = client->call("ps", std::move(args));
-  if (!v) return report(v.error());
+  if (!client) {
+    if (a.no_start) return kExitOk;  // --no-start: quiet, for completion
+    return client.error();
+  }
+  auto v = client->call(proto::PsRequest::kOp, std::move(*args));
+  if (!v) return v.error();
   if (a.json) {
     print_json(*v);
     return kExitOk;
   }
-  if (!v->is_array()) return report(Error{Errc::protocol, "ps: unexpected reply from sbxd"});
+  if (!v->is_array()) return Error{Errc::protocol, "ps: unexpected reply from sbxd"};
   std::vector<ProcessRecord> records;
   records.reserve(v->get_array().size());
   for (const auto& e : v->get_array()) {
@@ -62,32 +75,68 @@ int run_ps(const PsArgs& a) {
   return kExitOk;
 }
 
-int run_status(const ShowArgs& a) {
+Result<int> run_status(const ShowArgs& a) {
   auto r = fetch_record(a.id);
-  if (!r) return report(r.error());
+  if (!r) return r.error();
   write_out(1, std::string(status_name(r->status)) + "\n");
   return kExitOk;
 }
 
-int run_show(const ShowArgs& a) {
+Result<int> run_show(const ShowArgs& a) {
   if (a.json) {
     auto r = fetch_record(a.id);
-    if (!r) return report(r.error());
+    if (!r) return r.error();
     print_json(record_to_json(*r));
     return kExitOk;
   }
-  if (auto st = check_id(a.id); !st) return report(st.error());
+  auto args = proto::checked_json(proto::ShowRequest{a.id, true});
+  if (!args) return args.error();
+  if (auto st = check_id(a.id); !st) return st.error();
   auto client = Client::connect();
-  if (!client) return report(client.error());
-  json::object args;
-  args["id"] = a.id;
-  args["format"] = "toml";
-  auto v = client->call("show", std::move(args));
-  if (!v) return report(v.error());
+  if (!client) return client.error();
+  auto v = client->call(proto::ShowRequest::kOp, std::move(*args));
+  if (!v) return v.error();
   const auto* toml = v->is_object() ? v->get_object().if_contains("toml") : nullptr;
-  if (!toml || !toml->is_string()) return report(Error{Errc::protocol, "show: unexpected reply from sbxd"});
+  if (!toml || !toml->is_string()) return Error{Errc::protocol, "show: unexpected reply from sbxd"};
   write_out(1, std::string(toml->get_string()));
   return kExitOk;
+}
+
+}  // namespace
+
+void define_ps(CommandDef& parent) {
+  auto a = std::make_shared<PsArgs>();
+  auto ps = parent.add("ps", "List processes, live and ended", "sbx ps [OPTIONS]",
+                         "sbx ps --status running -q\n  sbx ps --status live,completed");
+  ps.runs([a] { return run_ps(*a); });
+  ps.option("--session", a->session, "only this session").type_name("SESSION");
+  ps.option("--status", a->status,
+                 "only these statuses, comma-separated: starting, running, completed, failed, killed, error, "
+                 "live (starting or running), ended (the others)")
+      .split_on(',')
+      .one_value_each()
+      .type_name("STATUS");
+  ps.flag("-q,--quiet", a->quiet, "print ids only");
+  ps.flag("--json", a->json, "print a JSON array of records");
+  // For shell completion: when no daemon runs, print nothing and exit 0 instead of starting one.
+  ps.flag("--no-start", a->no_start, "do not start a daemon; print nothing when none runs").hidden();
+}
+
+void define_status(CommandDef& parent) {
+  auto a = std::make_shared<ShowArgs>();
+  auto status = parent.add("status", "Print a process's status word", "sbx status ID",
+                             "sbx status web");
+  status.runs([a] { return run_status(*a); });
+  status.option("id", a->id, "process id").required().type_name("ID");
+}
+
+void define_show(CommandDef& parent) {
+  auto a = std::make_shared<ShowArgs>();
+  auto show = parent.add("show", "Print a process's whole record", "sbx show [OPTIONS] ID",
+                           "sbx show web --json");
+  show.runs([a] { return run_show(*a); });
+  show.option("id", a->id, "process id").required().type_name("ID");
+  show.flag("--json", a->json, "print JSON instead of TOML");
 }
 
 }  // namespace sbx::cli

@@ -2,36 +2,39 @@
 
 #include <boost/json/array.hpp>
 
-#include "cli/args.hpp"
 #include "cli/client.hpp"
+#include "cli/command.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/output.hpp"
 #include "common/ids.hpp"
+#include "proto/ops.hpp"
+#include "proto/requests_records.hpp"
 
 namespace sbx::cli {
 namespace json = boost::json;
 
-int run_rm(const RmArgs& a) {
-  json::array ids;
-  for (const auto& id : a.ids) {
-    if (auto st = check_id(id); !st) return report(st.error());
-    ids.emplace_back(id);
-  }
-  json::object args;
-  args["ids"] = std::move(ids);
-  args["force"] = a.force;
+namespace {
+
+struct RmArgs {
+  std::vector<std::string> ids;
+  bool force = false;
+};
+
+Result<int> run_rm(const RmArgs& a) {
+  auto args = proto::checked_json(proto::RmRequest{a.ids, a.force});
+  if (!args) return args.error();
   auto client = Client::connect();
-  if (!client) return report(client.error());
-  auto v = client->call("rm", std::move(args));
-  if (!v) return report(v.error());
+  if (!client) return client.error();
+  auto v = client->call(proto::RmRequest::kOp, std::move(*args));
+  if (!v) return v.error();
   return kExitOk;
 }
 
-int run_prune() {
+Result<int> run_prune() {
   auto client = Client::connect();
-  if (!client) return report(client.error());
-  auto v = client->call("prune", {});
-  if (!v) return report(v.error());
+  if (!client) return client.error();
+  auto v = client->call(proto::op::prune, {});
+  if (!v) return v.error();
   std::string out;
   if (const auto* removed = v->is_object() ? v->get_object().if_contains("removed") : nullptr; removed && removed->is_array()) {
     for (const auto& id : removed->get_array()) {
@@ -40,6 +43,21 @@ int run_prune() {
   }
   write_out(1, out);
   return kExitOk;
+}
+
+}  // namespace
+
+void define_rm(CommandDef& parent) {
+  auto a = std::make_shared<RmArgs>();
+  auto rm = parent.add("rm", "Forget ended processes: their records and logs", "sbx rm [OPTIONS] ID...",
+                         "sbx rm build\n  sbx rm -f web    (kills it first)");
+  rm.runs([a] { return run_rm(*a); });
+  rm.option("ids", a->ids, "process ids").required().type_name("ID");
+  rm.flag("-f,--force", a->force, "kill live processes first (SIGKILL to the tree)");
+}
+
+void define_prune(CommandDef& parent) {
+  parent.add("prune", "Forget every ended process; print the ids removed", "sbx prune", "sbx prune").runs([] { return run_prune(); });
 }
 
 }  // namespace sbx::cli

@@ -6,18 +6,20 @@
 #include <boost/json/array.hpp>
 #include <charconv>
 
-#include "cli/args.hpp"
 #include "cli/client.hpp"
+#include "cli/command.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/output.hpp"
 #include "cli/progress.hpp"
 #include "cli/wait_ready.hpp"
 #include "cli/waiting.hpp"
+#include "common/defaults.hpp"
 #include "common/duration.hpp"
 #include "common/ids.hpp"
 #include "common/utf8.hpp"
 #include "proto/bytes.hpp"
 #include "proto/message.hpp"
+#include "proto/ops.hpp"
 
 namespace sbx::cli {
 namespace json = boost::json;
@@ -75,7 +77,7 @@ Result<json::object> wait_log_request(const std::string& id, const std::string& 
   args["pattern"] = proto::bytes_to_json(pattern);
   args["regex"] = regex;
   if (!stream.empty()) {
-    if (stream != "stdout" && stream != "stderr") return make_error(Errc::usage, "--stream takes stdout or stderr");
+    if (auto st = check_stream(stream); !st) return st.error();
     args["stream"] = stream;
   }
   if (!timeout.empty()) {
@@ -88,7 +90,7 @@ Result<json::object> wait_log_request(const std::string& id, const std::string& 
 
 Result<json::object> wait_port_request(const WaitPortArgs& a) {
   if (auto st = check_id(a.id); !st) return st.error();
-  if (a.port < 1 || a.port > 65535) return make_error(Errc::usage, "the port must be 1-65535");
+  if (auto st = check_port(a.port); !st) return st.error();
   json::object args;
   args["id"] = a.id;
   args["port"] = a.port;
@@ -130,7 +132,7 @@ std::string wait_label(const json::object& req) {
   return label;
 }
 
-int wait_ready(const std::string& op, json::object req, std::optional<Client> first, json::value& answer) {
+int wait_ready(std::string_view op, json::object req, std::optional<Client> first, json::value& answer) {
   // wait_log tells in "scanned" events where the line it has not finished scanning starts,
   // per stream (a logical offset: bytes the stream ever held); a new daemon goes on from there.
   json::object scanned;
@@ -149,7 +151,7 @@ int wait_ready(const std::string& op, json::object req, std::optional<Client> fi
       if (auto at = proto::get_opt_int(scanned, stream)) args[std::string("from_") + stream] = *at;
     }
   };
-  WaitingCall call(op, std::move(req), std::move(hooks));
+  WaitingCall call(std::string(op), std::move(req), std::move(hooks));
   auto v = call.run(std::move(first));
   progress.clear();
   if (!v) return call.fail(v.error());
@@ -157,31 +159,72 @@ int wait_ready(const std::string& op, json::object req, std::optional<Client> fi
   return kExitOk;
 }
 
-int run_wait_log(const WaitLogArgs& a) {
+namespace {
+
+struct WaitLogArgs {
+  std::string id;
+  std::string pattern;
+  bool regex = false;
+  std::string stream;   ///< empty: both
+  std::string timeout;
+  bool json = false;
+};
+
+Result<int> run_wait_log(const WaitLogArgs& a) {
   auto args = wait_log_request(a.id, a.pattern, a.regex, a.stream, a.timeout);
-  if (!args) return report(args.error());
+  if (!args) return args.error();
   auto client = Client::connect();
-  if (!client) return report(client.error());
+  if (!client) return client.error();
   json::value v;
-  if (int rc = wait_ready("wait_log", std::move(*args), std::move(*client), v); rc != kExitOk) return rc;
+  if (int rc = wait_ready(proto::op::wait_log, std::move(*args), std::move(*client), v); rc != kExitOk) return rc;
   if (a.json) {
     print_json(v);
   } else {
     const auto* line = v.is_object() ? v.get_object().if_contains("line") : nullptr;
     auto bytes = line ? proto::bytes_from_json(*line) : std::nullopt;
-    if (!bytes) return report(Error{Errc::protocol, "wait-log: unexpected reply from sbxd"});
+    if (!bytes) return Error{Errc::protocol, "wait-log: unexpected reply from sbxd"};
     write_out(1, *bytes + "\n");
   }
   return kExitOk;
 }
 
-int run_wait_port(const WaitPortArgs& a) {
+Result<int> run_wait_port(const WaitPortArgs& a) {
   auto args = wait_port_request(a);
-  if (!args) return report(args.error());
+  if (!args) return args.error();
   auto client = Client::connect();
-  if (!client) return report(client.error());
+  if (!client) return client.error();
   json::value v;
-  return wait_ready("wait_port", std::move(*args), std::move(*client), v);
+  return wait_ready(proto::op::wait_port, std::move(*args), std::move(*client), v);
+}
+
+}  // namespace
+
+void define_wait_log(CommandDef& parent) {
+  auto a = std::make_shared<WaitLogArgs>();
+  auto wlog = parent.add("wait-log", "Wait until a line of output contains a pattern; print it",
+                           "sbx wait-log [OPTIONS] ID PATTERN",
+                           "sbx wait-log web 'Listening on' --timeout 30s\n  sbx wait-log web -E 'port ([0-9]+)' --json");
+  wlog.runs([a] { return run_wait_log(*a); });
+  wlog.option("id", a->id, "process id").required().type_name("ID");
+  wlog.option("pattern", a->pattern, "text to find (with -E: an ECMAScript regex)").required().type_name("PATTERN");
+  wlog.flag("-E,--regex", a->regex, "PATTERN is a regex");
+  wlog.option("--stream", a->stream, "search only stdout or stderr").type_name("STREAM");
+  wlog.option("--timeout", a->timeout, "give up after this long (exit 124)").type_name("DURATION");
+  wlog.flag("--json", a->json, "print {\"line\":...,\"match\":[whole, group1, ...]}");
+}
+
+void define_wait_port(CommandDef& parent) {
+  auto a = std::make_shared<WaitPortArgs>();
+  auto wport = parent.add("wait-port", "Wait until a port accepts connections (or answers HTTP)",
+                            "sbx wait-port [OPTIONS] ID PORT", "sbx wait-port web 8000 --http /health --timeout 30s");
+  wport.runs([a] { return run_wait_port(*a); });
+  wport.option("id", a->id, "process id").required().type_name("ID");
+  wport.option("port", a->port, "TCP port").required().type_name("PORT");
+  wport.option("--host", a->host, "host to probe (default 127.0.0.1 and ::1)").type_name("HOST");
+  wport.option("--http", a->http, "send GET PATH and wait for a good status").type_name("PATH");
+  wport.option("--status", a->status, "good statuses: CODE or LO-HI (default 200-399)").type_name("CODE");
+  wport.option("--interval", a->interval, "time between probes (default 10ms)").type_name("DURATION");
+  wport.option("--timeout", a->timeout, "give up after this long (exit 124)").type_name("DURATION");
 }
 
 }  // namespace sbx::cli

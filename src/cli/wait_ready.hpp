@@ -6,11 +6,20 @@
 #include <optional>
 #include <string>
 
-#include "cli/args.hpp"
 #include "cli/client.hpp"
 #include "common/result.hpp"
 
 namespace sbx::cli {
+
+struct WaitPortArgs {
+  std::string id;
+  int port = 0;
+  std::string host;     ///< empty: 127.0.0.1 and ::1
+  std::string http;     ///< empty: plain TCP
+  std::string status;   ///< CODE or LO-HI; default 200-399
+  std::string interval;
+  std::string timeout;
+};
 
 Result<boost::json::object> wait_log_request(const std::string& id, const std::string& pattern, bool regex,
                                              const std::string& stream, const std::string& timeout);
@@ -22,7 +31,7 @@ std::string wait_label(const boost::json::object& request);
 /// `first` or a new connection, riding through daemon restarts (WaitingCall): a wait-log
 /// resumes from the start of the line it had not finished scanning. Returns kExitOk with
 /// `answer` set, or prints the error and returns the exit code.
-int wait_ready(const std::string& op, boost::json::object request, std::optional<Client> first,
+int wait_ready(std::string_view op, boost::json::object request, std::optional<Client> first,
                boost::json::value& answer);
 
 }  // namespace sbx::cli

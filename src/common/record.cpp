@@ -29,6 +29,19 @@ bool is_ended(ProcStatus s) {
          s == ProcStatus::error;
 }
 
+std::optional<std::vector<ProcStatus>> parse_status_filter(std::string_view word) {
+  constexpr ProcStatus all[] = {ProcStatus::starting, ProcStatus::running, ProcStatus::completed,
+                                ProcStatus::failed,   ProcStatus::killed,  ProcStatus::error};
+  std::vector<ProcStatus> out;
+  for (ProcStatus st : all) {
+    if (word == status_name(st) || (word == "live" && !is_ended(st)) || (word == "ended" && is_ended(st))) {
+      out.push_back(st);
+    }
+  }
+  if (out.empty()) return std::nullopt;
+  return out;
+}
+
 int wait_exit_code(const ProcessRecord& r) {
   if (r.status == ProcStatus::error) return 127;
   if (r.exit_code) return *r.exit_code;

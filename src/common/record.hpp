@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "common/clock.hpp"
+#include "common/defaults.hpp"
 #include "common/result.hpp"
 
 namespace sbx {
@@ -20,6 +21,9 @@ const char* status_name(ProcStatus s);
 std::optional<ProcStatus> parse_status(std::string_view s);
 /// True for the final statuses: completed, failed, killed, error.
 bool is_ended(ProcStatus s);
+/// A status filter of `ps --status`: a status word, "live" (starting or running) or
+/// "ended" (any other); nullopt for anything else.
+std::optional<std::vector<ProcStatus>> parse_status_filter(std::string_view word);
 
 /// Bump when a key changes meaning; readers ignore keys they do not know.
 inline constexpr int kRecordSchemaVersion = 1;
@@ -49,7 +53,7 @@ struct ProcessRecord {
   std::string restart = "no";                ///< no | on-failure | always
   std::optional<int> max_restarts;           ///< absent: no limit
   int restarts = 0;
-  std::int64_t log_max = 64 << 20;           ///< per stream, bytes; 0: unbounded
+  std::int64_t log_max = kDefaultLogMax;         ///< per stream, bytes; 0: unbounded
   std::int64_t dropped_stdout = 0;           ///< oldest bytes dropped to keep within log_max
   std::int64_t dropped_stderr = 0;
   /// Of the dropped bytes, those cut out of the file by collapsing it (internal): the bytes

@@ -97,7 +97,7 @@ Result<ProcessRecord> record_from_json(const json::value& v) {
   if (auto* b = o.if_contains("auto_cleanup"); b && b->is_bool()) r.auto_cleanup = b->get_bool();
   r.restart = get_string(o, "restart").value_or("no");
   r.restarts = static_cast<int>(get_int(o, "restarts").value_or(0));
-  r.log_max = get_int(o, "log_max").value_or(64 << 20);
+  r.log_max = get_int(o, "log_max").value_or(kDefaultLogMax);
   r.dropped_stdout = get_int(o, "dropped_stdout").value_or(0);
   r.dropped_stderr = get_int(o, "dropped_stderr").value_or(0);
   return r;

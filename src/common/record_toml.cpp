@@ -168,6 +168,7 @@ std::string record_to_toml(const ProcessRecord& r, TomlView view) {
   if (r.dropped_stderr) put("dropped_stderr", r.dropped_stderr);
   if (r.collapsed_stdout) put("collapsed_stdout", r.collapsed_stdout);
   if (r.collapsed_stderr) put("collapsed_stderr", r.collapsed_stderr);
+  if (display && r.env.empty()) return out.str();  // no empty [env] table on screen
   out << "\n[env]\n";
   bool env_text = std::all_of(r.env.begin(), r.env.end(), [](const auto& kv) { return is_utf8(kv.second); });
   if (display && !env_text) {
@@ -242,7 +243,7 @@ Result<ProcessRecord> record_from_toml(std::string_view text) {
   r.auto_cleanup = t["auto_cleanup"].value_or(false);
   r.restart = t["restart"].value_or(std::string("no"));
   r.restarts = static_cast<int>(int_at(t, "restarts").value_or(0));
-  r.log_max = int_at(t, "log_max").value_or(64 << 20);
+  r.log_max = int_at(t, "log_max").value_or(kDefaultLogMax);
   r.dropped_stdout = int_at(t, "dropped_stdout").value_or(0);
   r.dropped_stderr = int_at(t, "dropped_stderr").value_or(0);
   r.collapsed_stdout = int_at(t, "collapsed_stdout").value_or(0);

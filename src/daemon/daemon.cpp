@@ -7,9 +7,11 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/json/array.hpp>
 #include <boost/json/value.hpp>
 #include <spdlog/spdlog.h>
 
+#include "common/defaults.hpp"
 #include "daemon/context.hpp"
 #include "daemon/fd_limit.hpp"
 #include "daemon/log_watch.hpp"
@@ -66,6 +68,7 @@ int run_daemon(const DaemonOptions& opts) {
   Server server(io, ctx);
 
   std::vector<ConnPtr> stop_waiters;
+  boost::json::array stopped_ids;  ///< what the shutdown stopped: the reply names them
   bool stopped = false;
   // Lets the last replies flush, then leaves the loop.
   std::function<void(int)> drain_then_stop = [&](int tries) {
@@ -74,7 +77,9 @@ int run_daemon(const DaemonOptions& opts) {
   };
   auto finish_shutdown = [&] {
     server.close();
-    for (auto& c : stop_waiters) c->reply(boost::json::value(boost::json::object{{"stopped", true}}));
+    for (auto& c : stop_waiters) {
+      c->reply(boost::json::value(boost::json::object{{"stopped", true}, {"ids", stopped_ids}}));
+    }
     stop_waiters.clear();
     stopped = true;
     drain_then_stop(200);
@@ -87,12 +92,13 @@ int run_daemon(const DaemonOptions& opts) {
     for (const ProcessRecord* r : supervisor.all()) {
       if (!r->ended()) live.push_back(r->id);
     }
+    for (const auto& id : live) stopped_ids.emplace_back(id);
     spdlog::info("stopping: {} live process(es)", live.size());
     auto pending = std::make_shared<std::size_t>(live.size() + 1);
     auto one_done = [pending, &finish_shutdown] {
       if (--*pending == 0) finish_shutdown();
     };
-    for (const auto& id : live) supervisor.stop(id, SIGTERM, kStopGrace, "stop", one_done);
+    for (const auto& id : live) supervisor.stop(id, kStopSignal, kStopGrace, "stop", one_done);
     one_done();
   };
 

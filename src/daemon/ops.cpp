@@ -1,27 +1,26 @@
 #include "daemon/ops.hpp"
 
-#include <array>
-
 #include "proto/message.hpp"
+#include "proto/ops.hpp"
 
 namespace sbx::daemon {
 
 namespace {
-constexpr std::array<OpEntry, 13> kOps{{
-    {"start", &op_start},
-    {"ps", &op_ps},
-    {"show", &op_show},
-    {"logs", &op_logs},
-    {"wait", &op_wait},
-    {"wait_log", &op_wait_log},
-    {"wait_port", &op_wait_port},
-    {"kill", &op_kill},
-    {"rm", &op_rm},
-    {"prune", &op_prune},
-    {"daemon_status", &op_daemon_status},
-    {"daemon_stop", &op_daemon_stop},
-    {"daemon_detach", &op_daemon_detach},
-}};
+constexpr OpEntry kOps[] = {
+    {proto::op::start, &op_start},
+    {proto::op::ps, &op_ps},
+    {proto::op::show, &op_show},
+    {proto::op::logs, &op_logs},
+    {proto::op::wait, &op_wait},
+    {proto::op::wait_log, &op_wait_log},
+    {proto::op::wait_port, &op_wait_port},
+    {proto::op::kill, &op_kill},
+    {proto::op::rm, &op_rm},
+    {proto::op::prune, &op_prune},
+    {proto::op::daemon_status, &op_daemon_status},
+    {proto::op::daemon_stop, &op_daemon_stop},
+    {proto::op::daemon_detach, &op_daemon_detach},
+};
 }  // namespace
 
 OpHandler find_op(std::string_view name) {

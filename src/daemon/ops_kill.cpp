@@ -4,9 +4,11 @@
 #include "common/duration.hpp"
 #include "common/ids.hpp"
 #include "common/record_json.hpp"
+#include "common/defaults.hpp"
 #include "daemon/ops.hpp"
 #include "proto/bytes.hpp"
 #include "proto/message.hpp"
+#include "proto/requests_records.hpp"
 
 namespace sbx::daemon {
 namespace json = boost::json;
@@ -36,30 +38,21 @@ struct KillBatch {
 }  // namespace
 
 void op_kill(Context& ctx, const json::object& args, const ConnPtr& conn) {
-  std::vector<std::string> ids;
-  if (auto* v = args.if_contains("ids"); v && v->is_array()) {
-    for (const auto& e : v->get_array()) {
-      if (!e.is_string()) return conn->reply(make_error(Errc::protocol, "'ids' must be strings"));
-      ids.emplace_back(e.get_string());
-    }
-  }
-  if (proto::get_bool(args, "all")) {
-    auto session = proto::get_opt_bytes(args, "session");
+  auto req = proto::KillRequest::from_json(args);
+  if (!req) return conn->reply(req.error());
+  std::vector<std::string> ids = req->ids;
+  if (req->all) {
     for (const ProcessRecord* r : ctx.supervisor.all()) {
-      if (!r->ended() && (!session || r->session == *session)) ids.push_back(r->id);
+      if (!r->ended() && (!req->session || r->session == *req->session)) ids.push_back(r->id);
     }
-  } else if (ids.empty()) {
-    return conn->reply(make_error(Errc::usage, "name the processes to kill, or use --all"));
   }
   for (const auto& id : ids) {
-    if (auto st = check_id(id); !st) return conn->reply(st.error());
-    if (!ctx.supervisor.find(id)) return conn->reply(make_error(Errc::not_found, "no process '" + id + "': see 'sbx ps'"));
+    if (auto found = ctx.supervisor.lookup(id); !found) return conn->reply(found.error());
   }
-  int sig = static_cast<int>(proto::get_opt_int(args, "signal").value_or(15));
-  if (sig < 1 || sig > 64) return conn->reply(make_error(Errc::usage, "bad signal number"));
-  bool stop = proto::get_bool(args, "stop", true);
-  bool wait = proto::get_bool(args, "wait", true);
-  Millis grace(proto::get_opt_int(args, "grace_ms").value_or(10'000));
+  int sig = req->signal;
+  bool stop = req->stop;
+  bool wait = req->wait;
+  Millis grace = req->grace;
 
   auto batch = std::make_shared<KillBatch>(KillBatch{ctx, conn, ids, {}, 0});
   for (const auto& id : ids) {

@@ -13,8 +13,7 @@ void op_logs(Context& ctx, const json::object& args, const ConnPtr& conn) {
   LogSessionSpec spec;
   auto id = proto::get_string(args, "id");
   if (!id) return conn->reply(id.error());
-  if (auto st = check_id(*id); !st) return conn->reply(st.error());
-  if (!ctx.supervisor.find(*id)) return conn->reply(make_error(Errc::not_found, "no process '" + *id + "': see 'sbx ps'"));
+  if (auto found = ctx.supervisor.lookup(*id); !found) return conn->reply(found.error());
   spec.id = *id;
   spec.want_stdout = proto::get_bool(args, "stdout", true);
   spec.want_stderr = proto::get_bool(args, "stderr", true);

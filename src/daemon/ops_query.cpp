@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <boost/json/array.hpp>
 
 #include "common/ids.hpp"
@@ -10,27 +11,29 @@
 #include "proto/bytes.hpp"
 #include "proto/message.hpp"
 #include "proto/protocol.hpp"
+#include "proto/requests_records.hpp"
 #include "sbx_config.h"
 
 namespace sbx::daemon {
 namespace json = boost::json;
 
 void op_ps(Context& ctx, const json::object& args, const ConnPtr& conn) {
-  auto session = proto::get_opt_bytes(args, "session");
-  std::optional<ProcStatus> status;
-  if (auto s = proto::get_opt_string(args, "status")) {
-    status = parse_status(*s);
-    if (!status) return conn->reply(make_error(Errc::usage, "unknown status '" + *s + "'"));
-  }
+  auto req = proto::PsRequest::from_json(args);
+  if (!req) return conn->reply(req.error());
+  const auto& session = req->session;
+  auto wanted = req->statuses();
+  auto matches = [&wanted](ProcStatus s) {
+    return wanted.empty() || std::find(wanted.begin(), wanted.end(), s) != wanted.end();
+  };
   // The table needs a few keys of each record: sending only those keeps `ps` of
   // thousands of records fast on both ends.
-  bool brief = proto::get_bool(args, "brief");
+  bool brief = req->brief;
   auto records = ctx.supervisor.all();
   json::array out;
   out.reserve(records.size());
   for (const ProcessRecord* r : records) {
     if (session && r->session != *session) continue;
-    if (status && r->status != *status) continue;
+    if (!matches(r->status)) continue;
     if (!brief) {
       out.emplace_back(record_to_json(*r));
       continue;
@@ -49,12 +52,12 @@ void op_ps(Context& ctx, const json::object& args, const ConnPtr& conn) {
 }
 
 void op_show(Context& ctx, const json::object& args, const ConnPtr& conn) {
-  auto id = proto::get_string(args, "id");
-  if (!id) return conn->reply(id.error());
-  if (auto st = check_id(*id); !st) return conn->reply(st.error());
-  const ProcessRecord* r = ctx.supervisor.find(*id);
-  if (!r) return conn->reply(make_error(Errc::not_found, "no process '" + *id + "': see 'sbx ps'"));
-  if (proto::get_opt_string(args, "format") == std::string("toml")) {
+  auto req = proto::ShowRequest::from_json(args);
+  if (!req) return conn->reply(req.error());
+  auto found = ctx.supervisor.lookup(req->id);
+  if (!found) return conn->reply(found.error());
+  const ProcessRecord* r = *found;
+  if (req->toml) {
     // The daemon renders TOML so that the CLI needs no TOML library (a faster start).
     return conn->reply(json::value(json::object{{"toml", record_to_toml(*r, TomlView::display)}}));
   }

@@ -8,25 +8,21 @@
 #include "common/ids.hpp"
 #include "daemon/ops.hpp"
 #include "proto/message.hpp"
+#include "proto/requests_records.hpp"
 
 namespace sbx::daemon {
 namespace json = boost::json;
 
 void op_rm(Context& ctx, const json::object& args, const ConnPtr& conn) {
-  std::vector<std::string> ids;
-  if (auto* v = args.if_contains("ids"); v && v->is_array()) {
-    for (const auto& e : v->get_array()) {
-      if (!e.is_string()) return conn->reply(make_error(Errc::protocol, "'ids' must be strings"));
-      ids.emplace_back(e.get_string());
-    }
-  }
-  if (ids.empty()) return conn->reply(make_error(Errc::usage, "name the processes to remove"));
-  bool force = proto::get_bool(args, "force");
+  auto req = proto::RmRequest::from_json(args);
+  if (!req) return conn->reply(req.error());
+  const std::vector<std::string>& ids = req->ids;
+  bool force = req->force;
   // All or nothing: every id is checked before anything is removed.
   for (const auto& id : ids) {
-    if (auto st = check_id(id); !st) return conn->reply(st.error());
-    const ProcessRecord* r = ctx.supervisor.find(id);
-    if (!r) return conn->reply(make_error(Errc::not_found, "no process '" + id + "': see 'sbx ps'"));
+    auto found = ctx.supervisor.lookup(id);
+    if (!found) return conn->reply(found.error());
+    const ProcessRecord* r = *found;
     if (!r->ended() && !force) {
       return conn->reply(make_error(Errc::conflict, "process '" + id + "' is " + status_name(r->status) +
                                                         ": stop it first ('sbx kill " + id + "') or use 'sbx rm -f " + id + "'"));

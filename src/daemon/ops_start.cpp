@@ -2,73 +2,30 @@
 
 #include "common/command_line.hpp"
 #include "common/record_json.hpp"
+#include "common/defaults.hpp"
 #include "daemon/ops.hpp"
 #include "proto/bytes.hpp"
-#include "proto/message.hpp"
+#include "proto/requests_start.hpp"
 
 namespace sbx::daemon {
 namespace json = boost::json;
 
 namespace {
 
-// Arguments, paths and the environment are bytes (proto/bytes.hpp).
-Result<std::vector<std::string>> bytes_list(const json::object& args, const char* key) {
-  std::vector<std::string> out;
-  auto* v = args.if_contains(key);
-  if (!v) return out;
-  if (!v->is_array()) return make_error(Errc::protocol, std::string("'") + key + "' must be a list of strings");
-  for (const auto& e : v->get_array()) {
-    auto s = proto::bytes_from_json(e);
-    if (!s) return make_error(Errc::protocol, std::string("'") + key + "' must be a list of strings");
-    out.push_back(std::move(*s));
-  }
-  return out;
-}
-
-Result<StartSpec> parse_start(const json::object& args) {
+StartSpec spec_of(proto::StartRequest r) {
   StartSpec spec;
-  spec.id = proto::get_opt_string(args, "id").value_or("");
-  auto argv = bytes_list(args, "argv");
-  if (!argv) return argv.error();
-  spec.argv = std::move(*argv);
-  spec.shell_line = proto::get_opt_bytes(args, "shell").value_or("");
-  if (spec.argv.empty() == spec.shell_line.empty()) {
-    return make_error(Errc::usage, "give a command: sbx start -- CMD [ARG...] or sbx start 'SHELL LINE'");
-  }
-  if (!spec.argv.empty() && spec.argv[0].empty()) return make_error(Errc::usage, "the program name is empty");
-  auto cwd = proto::get_opt_bytes(args, "cwd");
-  if (!cwd) return make_error(Errc::protocol, "request lacks string 'cwd'");
-  if (cwd->empty() || (*cwd)[0] != '/') return make_error(Errc::protocol, "'cwd' must be an absolute path");
-  spec.cwd = *cwd;
-  auto env = bytes_list(args, "base_env");
-  if (!env) return env.error();
-  spec.base_env = std::move(*env);
-  if (auto* o = args.if_contains("env"); o && o->is_object()) {
-    for (const auto& [k, v] : o->get_object()) {
-      auto value = proto::bytes_from_json(v);
-      if (!value) return make_error(Errc::protocol, "'env' values must be strings");
-      if (!is_env_name(k)) return make_error(Errc::usage, "'" + std::string(k) + "' is not a variable name");
-      spec.env[std::string(k)] = std::move(*value);
-    }
-  }
-  spec.session = proto::get_opt_bytes(args, "session").value_or("default");
-  if (spec.session.empty()) spec.session = "default";
-  spec.timeout_ms = proto::get_opt_int(args, "timeout_ms");
-  if (spec.timeout_ms && *spec.timeout_ms <= 0) return make_error(Errc::usage, "the timeout must be more than 0");
-  spec.auto_cleanup = proto::get_bool(args, "auto_cleanup");
-  spec.restart = proto::get_opt_string(args, "restart").value_or("no");
-  if (spec.restart != "no" && spec.restart != "on-failure" && spec.restart != "always") {
-    return make_error(Errc::usage, "restart policy must be no, on-failure or always");
-  }
-  if (auto m = proto::get_opt_int(args, "log_max")) {
-    if (*m < 0) return make_error(Errc::usage, "log_max must be 0 (unbounded) or more");
-    if (*m > 0 && *m < (64 << 10)) return make_error(Errc::usage, "--log-max must be 0 (unbounded) or at least 64K");
-    spec.log_max = *m;
-  }
-  if (auto m = proto::get_opt_int(args, "max_restarts")) {
-    if (*m < 0 || *m > 1'000'000) return make_error(Errc::usage, "max_restarts must be 0 or more");
-    spec.max_restarts = static_cast<int>(*m);
-  }
+  spec.id = std::move(r.id);
+  spec.argv = std::move(r.argv);
+  spec.shell_line = std::move(r.shell_line);
+  spec.cwd = std::move(r.cwd);
+  spec.base_env = std::move(r.base_env);
+  spec.env = std::move(r.env);
+  spec.session = std::move(r.session);
+  spec.timeout_ms = r.timeout_ms;
+  spec.auto_cleanup = r.auto_cleanup;
+  spec.restart = std::move(r.restart);
+  spec.max_restarts = r.max_restarts;
+  spec.log_max = r.log_max;
   return spec;
 }
 
@@ -76,9 +33,9 @@ Result<StartSpec> parse_start(const json::object& args) {
 
 void op_start(Context& ctx, const json::object& args, const ConnPtr& conn) {
   if (ctx.stopping) return conn->reply(make_error(Errc::unavailable, "sbxd is stopping; start it again and retry"));
-  auto spec = parse_start(args);
-  if (!spec) return conn->reply(spec.error());
-  ctx.supervisor.start(std::move(*spec), [conn](Result<ProcessRecord> rec) {
+  auto req = proto::StartRequest::from_json(args);
+  if (!req) return conn->reply(req.error());
+  ctx.supervisor.start(spec_of(std::move(*req)), [conn](Result<ProcessRecord> rec) {
     if (!rec) return conn->reply(rec.error());
     conn->reply(json::value(record_to_json(*rec)));
   });

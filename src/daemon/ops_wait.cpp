@@ -12,10 +12,9 @@ namespace json = boost::json;
 void op_wait(Context& ctx, const json::object& args, const ConnPtr& conn) {
   auto id = proto::get_string(args, "id");
   if (!id) return conn->reply(id.error());
-  if (auto st = check_id(*id); !st) return conn->reply(st.error());
-  const ProcessRecord* r = ctx.supervisor.find(*id);
-  if (!r) r = ctx.supervisor.recently_removed(*id);
-  if (!r) return conn->reply(make_error(Errc::not_found, "no process '" + *id + "': see 'sbx ps'"));
+  auto found = ctx.supervisor.lookup(*id);
+  const ProcessRecord* r = found ? *found : ctx.supervisor.recently_removed(*id);  // a late wait on --rm
+  if (!r) return conn->reply(found.error());
   if (r->ended()) return conn->reply(json::value(record_to_json(*r)));
 
   struct State {

@@ -106,8 +106,7 @@ struct WaitLog {
 void op_wait_log(Context& ctx, const json::object& args, const ConnPtr& conn) {
   auto id = proto::get_string(args, "id");
   if (!id) return conn->reply(id.error());
-  if (auto st = check_id(*id); !st) return conn->reply(st.error());
-  if (!ctx.supervisor.find(*id)) return conn->reply(make_error(Errc::not_found, "no process '" + *id + "': see 'sbx ps'"));
+  if (auto found = ctx.supervisor.lookup(*id); !found) return conn->reply(found.error());
   auto pattern = proto::get_opt_bytes(args, "pattern");
   if (!pattern) return conn->reply(make_error(Errc::protocol, "request lacks string 'pattern'"));
   bool regex = proto::get_bool(args, "regex");

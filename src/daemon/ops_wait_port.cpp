@@ -3,6 +3,7 @@
 
 #include "common/duration.hpp"
 #include "common/ids.hpp"
+#include "common/defaults.hpp"
 #include "daemon/ops.hpp"
 #include "daemon/port_probe.hpp"
 #include "proto/message.hpp"
@@ -74,13 +75,13 @@ void probe_once(const std::shared_ptr<WaitPort>& w) {
 void op_wait_port(Context& ctx, const json::object& args, const ConnPtr& conn) {
   auto id = proto::get_string(args, "id");
   if (!id) return conn->reply(id.error());
-  if (auto st = check_id(*id); !st) return conn->reply(st.error());
-  const ProcessRecord* r = ctx.supervisor.find(*id);
-  if (!r) return conn->reply(make_error(Errc::not_found, "no process '" + *id + "': see 'sbx ps'"));
+  auto found = ctx.supervisor.lookup(*id);
+  if (!found) return conn->reply(found.error());
+  const ProcessRecord* r = *found;
 
   ProbeSpec spec;
   auto port = proto::get_opt_int(args, "port");
-  if (!port || *port < 1 || *port > 65535) return conn->reply(make_error(Errc::usage, "the port must be 1-65535"));
+  if (auto st = check_port(port.value_or(0)); !st) return conn->reply(st.error());
   spec.port = static_cast<int>(*port);
   if (auto* hosts = args.if_contains("hosts"); hosts && hosts->is_array()) {
     for (const auto& h : hosts->get_array()) {

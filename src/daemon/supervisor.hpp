@@ -10,7 +10,9 @@
 #include <string>
 #include <vector>
 
+#include "common/defaults.hpp"
 #include "common/duration.hpp"
+#include "common/ids.hpp"
 #include "common/paths.hpp"
 #include "common/record.hpp"
 #include "common/result.hpp"
@@ -24,8 +26,6 @@ class io_context;
 
 namespace sbx::daemon {
 
-inline constexpr Millis kStopGrace{10'000};  ///< grace for --timeout and daemon stop
-
 struct StartSpec {
   std::string id;                              ///< empty: pick one
   std::vector<std::string> argv;               ///< argv form
@@ -38,7 +38,7 @@ struct StartSpec {
   bool auto_cleanup = false;                   ///< --rm
   std::string restart = "no";                  ///< no | on-failure | always
   std::optional<int> max_restarts;             ///< absent: no limit
-  std::int64_t log_max = 64 << 20;             ///< per stream; 0: unbounded
+  std::int64_t log_max = kDefaultLogMax;           ///< per stream; 0: unbounded
 };
 
 class Supervisor {
@@ -62,6 +62,13 @@ class Supervisor {
   void start(StartSpec spec, StartFn done);
 
   const ProcessRecord* find(const std::string& id) const;
+  /// The record of `id`: a usage error for what is no id, "no process 'ID'" (not_found)
+  /// when there is none.
+  Result<const ProcessRecord*> lookup(const std::string& id) const {
+    if (auto st = check_id(id); !st) return st.error();
+    if (const ProcessRecord* r = find(id)) return r;
+    return make_error(Errc::not_found, "no process '" + id + "': see 'sbx ps'");
+  }
   std::vector<const ProcessRecord*> all() const;  ///< ordered by start time
   std::size_t live_count() const;
 

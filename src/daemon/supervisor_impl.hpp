@@ -7,6 +7,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "common/defaults.hpp"
 #include "common/fd.hpp"
 #include "common/proc.hpp"
 #include "daemon/exit_watch.hpp"

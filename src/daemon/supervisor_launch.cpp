@@ -57,7 +57,7 @@ void Supervisor::Impl::launch_reported(const std::shared_ptr<Entry>& e, Result<L
       auto e = weak.lock();
       if (!e || e->rec.ended()) return;
       spdlog::info("{} ran for its timeout of {}: stopping it", e->rec.id, format_duration(Millis(*e->rec.timeout_ms)));
-      begin_stop(e, SIGTERM, kStopGrace, "timeout", nullptr);
+      begin_stop(e, kStopSignal, kStopGrace, "timeout", nullptr);
     });
   }
   store.save(r);

@@ -5,9 +5,10 @@
 // Additive JSON keys never bump it: readers ignore keys they do not know.
 //
 //   frame   = u32 payload length (big-endian) | u8 kind | u8 flags | u16 reserved (0) | payload
-//   HELLO   client -> {"proto":1,"client":"sbx 0.1.0","pid":N}
-//           daemon -> {"proto":1,"server":"sbxd 0.1.0","pid":N}
-//   REQUEST {"op":"start","args":{...}}                      one request per connection
+//   HELLO   client -> {"proto":1,"name":"sbx 0.1.0","pid":N}
+//           daemon -> {"proto":1,"name":"sbxd 0.1.0","pid":N}
+//   REQUEST {"op":"start","args":{...}}                      one request per connection;
+//           the ops are named in proto/ops.hpp, typed in proto/requests_*.hpp
 //   RESPONSE {"ok":true,"result":{...}} | {"ok":false,"error":{"code":"not_found","message":"..."}}
 //   EVENT   {"type":...} a progress or exit event of a streaming request:
 //           logs -f  {"type":"offsets","stdout":N,"stderr":N} where each stream's next DATA

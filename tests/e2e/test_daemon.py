@@ -85,6 +85,17 @@ class DaemonLifecycle(SbxTestCase):
         self.assertEqual(rec.get("signal"), "SIGTERM")
         self.assertNotEqual(self.daemon_pid(), dpid)
 
+    def test_stop_prints_the_ids_it_stopped(self):
+        a = self.start("--", "sleep", "300")
+        done = self.start("true")
+        self.assertEqual(self.run("wait", done).returncode, 0)
+        r = self.sbx_ok("daemon", "stop", timeout=20)
+        self.assertEqual(r.stdout.decode(), a + "\n")
+        b = self.start("--", "sleep", "300")
+        r = self.sbx_ok("daemon", "stop", "-q", timeout=20)
+        self.assertEqual(r.stdout, b"")
+        self.assertEqual(self.show(b)["status"], "killed")
+
     def test_records_survive_restart(self):
         self.start("--id", "a", "exit 3")
         self.assertEqual(self.run("wait", "a").returncode, 3)

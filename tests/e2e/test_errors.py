@@ -91,6 +91,41 @@ class Usage(SbxTestCase):
         self.run("wait", "x", "--timeout", "5parsecs")
         self.assertEqual(self.daemon_pids_for_home(), [])
 
+    def test_unknown_command_suggests_the_near_one(self):
+        for args, line in ((["strat"], b"sbx: unknown command 'strat' (did you mean 'start'?)\n"),
+                           (["help", "wiat"], b"sbx: unknown command 'wiat' (did you mean 'wait'?)\n"),
+                           (["daemon", "stpo"], b"sbx: daemon: unknown command 'stpo' (did you mean 'stop'?)\n"),
+                           (["frobnicate"], b"sbx: unknown command 'frobnicate' (see 'sbx help')\n")):
+            r = self.run(*args)
+            self.assertErrorLine(r, 2, " ".join(args))
+            self.assertEqual(r.stderr, line)
+
+    def test_unknown_option_names_its_command_help(self):
+        for args, where in ((["ps", "--bogus"], b"'sbx ps --help'"), (["show", "x", "--bogus"], b"'sbx show --help'"),
+                            (["daemon", "status", "--bogus"], b"'sbx daemon status --help'"),
+                            (["start", "--idd", "web", "--", "sleep", "1"], b"'sbx start --help'"),
+                            (["-v"], b"'sbx --help'")):
+            r = self.run(*args)
+            self.assertErrorLine(r, 2, " ".join(args))
+            self.assertIn(b"unknown option", r.stderr)
+            self.assertIn(where, r.stderr)
+            self.assertNotIn(b"put options first", r.stderr)
+        self.assertEqual(self.daemon_pids_for_home(), [])
+
+    def test_help_and_version_commands(self):
+        self.assertEqual(self.sbx_ok("help").stdout, self.sbx_ok("--help").stdout)
+        self.assertEqual(self.sbx_ok("help", "start").stdout, self.sbx_ok("start", "--help").stdout)
+        self.assertEqual(self.sbx_ok("help", "daemon", "stop").stdout, self.sbx_ok("daemon", "stop", "--help").stdout)
+        for args in (["version"], ["-V"], ["--version"]):
+            self.assertRegex(self.sbx_ok(*args).stdout.decode(), r"^sbx \d+\.\d+\.\d+\n$")
+        self.assertEqual(self.daemon_pids_for_home(), [])
+
+    def test_usage_lines_show_the_whole_form(self):
+        out = self.sbx_ok("start", "--help").stdout.decode()
+        self.assertIn("Usage: sbx start [OPTIONS] -- CMD [ARG...]", out)
+        self.assertIn("Usage: sbx wait-port [OPTIONS] ID PORT", self.sbx_ok("wait-port", "--help").stdout.decode())
+        self.assertNotIn("Excludes", self.sbx_ok("logs", "--help").stdout.decode())
+
     def test_help(self):
         for args in (["--help"], ["-h"], ["start", "--help"], ["kill", "-h"], ["ps", "--help"]):
             r = self.run(*args)

@@ -179,6 +179,20 @@ class KillAll(SbxTestCase):
         self.sbx_ok("kill", "--all")
         self.assertEqual(self.status(c), "killed")
 
+    def test_all_prints_the_ids_it_stopped(self):
+        a = self.start("--", "sleep", "300")
+        b = self.start("--", "sleep", "300")
+        ended = self.start("true")
+        self.assertEqual(self.run("wait", ended).returncode, 0)
+        r = self.sbx_ok("kill", "--all")
+        self.assertEqual(sorted(r.stdout.decode().split("\n")), sorted(["", a, b]))
+        self.assertEqual([self.status(k) for k in (a, b)], ["killed", "killed"])
+        c = self.start("--", "sleep", "300")
+        r = self.sbx_ok("kill", "--all", "-q")
+        self.assertEqual(r.stdout, b"")
+        self.assertEqual(self.status(c), "killed")
+        self.assertEqual(self.sbx_ok("kill", "--all").stdout, b"", "nothing left to stop")
+
 
 class KillErrors(SbxTestCase):
     def test_usage_and_unknown(self):

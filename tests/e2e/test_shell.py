@@ -224,7 +224,7 @@ class Completion(ShellBase):
         self.assertEqual(self.bash_complete("sbx start --restart "), ["no", "on-failure", "always"])
         self.assertEqual(self.bash_complete("sbx wait-log web x --stream "), ["stdout", "stderr"])
         self.assertEqual(self.bash_complete("sbx ps --status "),
-                         ["starting", "running", "completed", "failed", "killed", "error"])
+                         ["starting", "running", "completed", "failed", "killed", "error", "live", "ended"])
         self.assertEqual(self.bash_complete("sbx completion "), ["bash", "zsh", "fish"])
         self.assertIn("--wait-port", self.bash_complete("sbx start --"))
         self.assertIn("sleep", self.bash_complete("sbx start --id x -- slee"))
@@ -251,7 +251,7 @@ class Completion(ShellBase):
         self.assertIn("TERM", self.fish_complete("sbx kill web -s "))
         self.assertNotIn("web", self.fish_complete("sbx kill -s "), "a signal, not an id")
         self.assertEqual(set(self.fish_complete("sbx ps --status ")),
-                         {"starting", "running", "completed", "failed", "killed", "error"})
+                         {"starting", "running", "completed", "failed", "killed", "error", "live", "ended"})
         self.assertEqual(self.fish_complete("sbx wait-log web "), [])
 
 

@@ -1,0 +1,37 @@
+#pragma once
+// The defaults and limits that the CLI, the daemon and the record files share: each is
+// stated here once.
+
+#include <signal.h>
+
+#include <cstdint>
+#include <string_view>
+
+#include "common/duration.hpp"
+#include "common/result.hpp"
+
+namespace sbx {
+
+/// Each log is capped at this many bytes, keeping the newest output (--log-max; 0: no cap).
+inline constexpr std::int64_t kDefaultLogMax = std::int64_t{64} << 20;
+/// A cap below this is refused: the cap trims in steps of about this size.
+inline constexpr std::int64_t kMinLogMax = std::int64_t{64} << 10;
+/// A stop sends this signal to the tree, then SIGKILL after the grace.
+inline constexpr int kStopSignal = SIGTERM;
+/// The grace of `sbx kill`, --timeout and `sbx daemon stop`.
+inline constexpr Millis kStopGrace{10'000};
+/// TCP ports a wait probes.
+inline constexpr int kMinPort = 1;
+inline constexpr int kMaxPort = 65535;
+
+/// --restart: no | on-failure | always.
+inline constexpr std::string_view kRestartPolicies[] = {"no", "on-failure", "always"};
+Status check_restart_policy(std::string_view policy);
+/// --log-max: 0 (no cap) or at least kMinLogMax.
+Status check_log_max(std::int64_t bytes);
+/// --port of the waits: kMinPort..kMaxPort.
+Status check_port(std::int64_t port);
+/// The streams a log wait may name (--stream).
+Status check_stream(std::string_view stream);
+
+}  // namespace sbx

@@ -1,0 +1,39 @@
+#pragma once
+// The names of the requests ("op" of a REQUEST frame, protocol.hpp): the CLI sends them,
+// the daemon's table (daemon/ops.cpp) answers them.
+
+#include <boost/json/object.hpp>
+#include <string_view>
+
+#include "common/result.hpp"
+
+namespace sbx::proto {
+
+/// A typed request (proto/requests_*.hpp) as it is sent, once its from_json accepts it:
+/// the CLI checks what it sends by the daemon's own rules, before it connects.
+template <class Request>
+Result<boost::json::object> checked_json(const Request& r) {
+  auto o = r.to_json();
+  if (auto back = Request::from_json(o); !back) return back.error();
+  return o;
+}
+
+}  // namespace sbx::proto
+
+namespace sbx::proto::op {
+
+inline constexpr std::string_view start = "start";
+inline constexpr std::string_view ps = "ps";
+inline constexpr std::string_view show = "show";
+inline constexpr std::string_view logs = "logs";
+inline constexpr std::string_view wait = "wait";
+inline constexpr std::string_view wait_log = "wait_log";
+inline constexpr std::string_view wait_port = "wait_port";
+inline constexpr std::string_view kill = "kill";
+inline constexpr std::string_view rm = "rm";
+inline constexpr std::string_view prune = "prune";
+inline constexpr std::string_view daemon_status = "daemon_status";
+inline constexpr std::string_view daemon_stop = "daemon_stop";
+inline constexpr std::string_view daemon_detach = "daemon_detach";
+
+}  // namespace sbx::proto::op

@@ -1,0 +1,64 @@
+#pragma once
+// Typed requests of the ops that read, stop and forget records: ps, show, kill, rm. The
+// CLI fills one and sends to_json(); the daemon's op reads it back with from_json(),
+// which checks it. Byte strings (sessions) travel in the form of proto/bytes.hpp.
+
+#include <boost/json/object.hpp>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/defaults.hpp"
+#include "common/record.hpp"
+#include "common/result.hpp"
+#include "proto/ops.hpp"
+
+namespace sbx::proto {
+
+struct PsRequest {
+  static constexpr std::string_view kOp = op::ps;
+  std::optional<std::string> session;  ///< only this session
+  std::vector<std::string> status;     ///< status words, "live", "ended" (parse_status_filter); empty: all
+  bool brief = false;                  ///< only the keys of the table (id, status, command, pid, times, exit)
+
+  boost::json::object to_json() const;
+  static Result<PsRequest> from_json(const boost::json::object& o);
+  /// The statuses asked for (empty: every one).
+  std::vector<ProcStatus> statuses() const;
+};
+
+struct ShowRequest {
+  static constexpr std::string_view kOp = op::show;
+  std::string id;
+  bool toml = false;  ///< the record rendered as TOML (the CLI needs no TOML library)
+
+  boost::json::object to_json() const;
+  static Result<ShowRequest> from_json(const boost::json::object& o);
+};
+
+struct KillRequest {
+  static constexpr std::string_view kOp = op::kill;
+  std::vector<std::string> ids;
+  bool all = false;                    ///< every live process (of `session`)
+  std::optional<std::string> session;  ///< with all
+  int signal = kStopSignal;
+  Millis grace = kStopGrace;           ///< before SIGKILL, when stopping
+  bool stop = true;                    ///< signal, wait, SIGKILL after the grace; else deliver and return
+  bool wait = true;                    ///< with stop: answer once every one ended
+
+  boost::json::object to_json() const;
+  static Result<KillRequest> from_json(const boost::json::object& o);
+};
+
+struct RmRequest {
+  static constexpr std::string_view kOp = op::rm;
+  std::vector<std::string> ids;
+  bool force = false;  ///< SIGKILL a live one first
+
+  boost::json::object to_json() const;
+  static Result<RmRequest> from_json(const boost::json::object& o);
+};
+
+}  // namespace sbx::proto

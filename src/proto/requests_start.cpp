@@ -1,0 +1,101 @@
+#include "proto/requests_start.hpp"
+
+#include <boost/json/array.hpp>
+
+#include "common/command_line.hpp"
+#include "proto/bytes.hpp"
+#include "proto/message.hpp"
+
+namespace sbx::proto {
+namespace json = boost::json;
+
+namespace {
+
+// Arguments, paths and the environment are bytes (proto/bytes.hpp).
+Result<std::vector<std::string>> bytes_list(const json::object& args, const char* key) {
+  std::vector<std::string> out;
+  auto* v = args.if_contains(key);
+  if (!v) return out;
+  if (!v->is_array()) return make_error(Errc::protocol, std::string("'") + key + "' must be a list of strings");
+  for (const auto& e : v->get_array()) {
+    auto s = bytes_from_json(e);
+    if (!s) return make_error(Errc::protocol, std::string("'") + key + "' must be a list of strings");
+    out.push_back(std::move(*s));
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<StartRequest> StartRequest::from_json(const json::object& args) {
+  StartRequest spec;
+  spec.id = get_opt_string(args, "id").value_or("");
+  auto argv = bytes_list(args, "argv");
+  if (!argv) return argv.error();
+  spec.argv = std::move(*argv);
+  spec.shell_line = get_opt_bytes(args, "shell").value_or("");
+  if (spec.argv.empty() == spec.shell_line.empty()) {
+    return make_error(Errc::usage, "give a command: sbx start -- CMD [ARG...] or sbx start 'SHELL LINE'");
+  }
+  if (!spec.argv.empty() && spec.argv[0].empty()) return make_error(Errc::usage, "the program name is empty");
+  auto cwd = get_opt_bytes(args, "cwd");
+  if (!cwd) return make_error(Errc::protocol, "request lacks string 'cwd'");
+  if (cwd->empty() || (*cwd)[0] != '/') return make_error(Errc::protocol, "'cwd' must be an absolute path");
+  spec.cwd = *cwd;
+  auto env = bytes_list(args, "base_env");
+  if (!env) return env.error();
+  spec.base_env = std::move(*env);
+  if (auto* o = args.if_contains("env"); o && o->is_object()) {
+    for (const auto& [k, v] : o->get_object()) {
+      auto value = bytes_from_json(v);
+      if (!value) return make_error(Errc::protocol, "'env' values must be strings");
+      if (!is_env_name(k)) return make_error(Errc::usage, "'" + std::string(k) + "' is not a variable name");
+      spec.env[std::string(k)] = std::move(*value);
+    }
+  }
+  spec.session = get_opt_bytes(args, "session").value_or("default");
+  if (spec.session.empty()) spec.session = "default";
+  spec.timeout_ms = get_opt_int(args, "timeout_ms");
+  if (spec.timeout_ms && *spec.timeout_ms <= 0) return make_error(Errc::usage, "the timeout must be more than 0");
+  spec.auto_cleanup = get_bool(args, "auto_cleanup");
+  spec.restart = get_opt_string(args, "restart").value_or("no");
+  if (auto st = check_restart_policy(spec.restart); !st) return st.error();
+  if (auto m = get_opt_int(args, "log_max")) {
+    if (auto st = check_log_max(*m); !st) return st.error();
+    spec.log_max = *m;
+  }
+  if (auto m = get_opt_int(args, "max_restarts")) {
+    if (*m < 0 || *m > 1'000'000) return make_error(Errc::usage, "max_restarts must be 0 or more");
+    spec.max_restarts = static_cast<int>(*m);
+  }
+  return spec;
+}
+
+
+json::object StartRequest::to_json() const {
+  json::object o;
+  if (!id.empty()) o["id"] = id;
+  if (!argv.empty()) {
+    json::array a;
+    for (const auto& w : argv) a.push_back(bytes_to_json(w));
+    o["argv"] = std::move(a);
+  } else {
+    o["shell"] = bytes_to_json(shell_line);
+  }
+  o["cwd"] = bytes_to_json(cwd);
+  json::object overrides;
+  for (const auto& [k, v] : env) overrides[k] = bytes_to_json(v);
+  o["env"] = std::move(overrides);
+  json::array base;
+  for (const auto& e : base_env) base.push_back(bytes_to_json(e));
+  o["base_env"] = std::move(base);
+  if (timeout_ms) o["timeout_ms"] = *timeout_ms;
+  if (auto_cleanup) o["auto_cleanup"] = true;
+  if (restart != "no") o["restart"] = restart;
+  if (log_max != kDefaultLogMax) o["log_max"] = log_max;
+  if (max_restarts) o["max_restarts"] = *max_restarts;
+  o["session"] = bytes_to_json(session);
+  return o;
+}
+
+}  // namespace sbx::proto

@@ -1,0 +1,38 @@
+#pragma once
+// The typed start request: what the CLI sends to start a process and the daemon checks.
+// Arguments, paths and the environment are bytes (proto/bytes.hpp).
+
+#include <boost/json/object.hpp>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/defaults.hpp"
+#include "common/result.hpp"
+#include "proto/ops.hpp"
+
+namespace sbx::proto {
+
+struct StartRequest {
+  static constexpr std::string_view kOp = op::start;
+  std::string id;                          ///< empty: the daemon picks one
+  std::vector<std::string> argv;           ///< the argv form, or
+  std::string shell_line;                  ///< one shell line (argv empty)
+  std::string cwd;                         ///< absolute
+  std::vector<std::string> base_env;       ///< the caller's environment, "K=V"
+  std::map<std::string, std::string> env;  ///< overrides (-e, --env-file)
+  std::string session = "default";
+  std::optional<std::int64_t> timeout_ms;  ///< stop it once it has run this long
+  bool auto_cleanup = false;               ///< --rm
+  std::string restart = "no";              ///< kRestartPolicies
+  std::optional<int> max_restarts;         ///< absent: no limit
+  std::int64_t log_max = kDefaultLogMax;   ///< per stream; 0: no cap
+
+  boost::json::object to_json() const;
+  static Result<StartRequest> from_json(const boost::json::object& o);
+};
+
+}  // namespace sbx::proto

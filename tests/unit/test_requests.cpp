@@ -1,0 +1,131 @@
+// The typed requests: what to_json sends, from_json reads back and checks.
+
+#include "doctest.hpp"
+
+#include <boost/json.hpp>
+
+#include "common/defaults.hpp"
+#include "common/record.hpp"
+#include "proto/requests_records.hpp"
+#include "proto/requests_start.hpp"
+
+using namespace sbx;
+using namespace sbx::proto;
+namespace json = boost::json;
+
+TEST_CASE("kill request: defaults round-trip, limits refused") {
+  KillRequest k;
+  k.ids = {"web"};
+  auto back = KillRequest::from_json(k.to_json());
+  REQUIRE(back);
+  CHECK(back->ids == std::vector<std::string>{"web"});
+  CHECK(back->signal == kStopSignal);
+  CHECK(back->grace == kStopGrace);
+  CHECK(back->stop);
+  CHECK(back->wait);
+  CHECK_FALSE(back->all);
+
+  // What an older client leaves out means the defaults.
+  auto bare = KillRequest::from_json(json::object{{"ids", json::array{"a"}}});
+  REQUIRE(bare);
+  CHECK(bare->signal == kStopSignal);
+  CHECK(bare->grace == kStopGrace);
+
+  CHECK(KillRequest::from_json(json::object{}).error().code == Errc::usage);
+  CHECK(KillRequest::from_json(json::object{{"ids", json::array{"a"}}, {"signal", 65}}).error().code == Errc::usage);
+  CHECK(KillRequest::from_json(json::object{{"ids", json::array{"no/slash"}}}).error().code == Errc::usage);
+  CHECK(KillRequest::from_json(json::object{{"ids", json::array{1}}}).error().code == Errc::protocol);
+}
+
+TEST_CASE("kill request: a session that is not UTF-8 travels as bytes") {
+  KillRequest k;
+  k.all = true;
+  k.session = std::string("s\xff", 2);
+  auto o = k.to_json();
+  CHECK(o.at("session").is_object());
+  auto back = KillRequest::from_json(o);
+  REQUIRE(back);
+  CHECK(back->session == std::string("s\xff", 2));
+}
+
+TEST_CASE("ps request: statuses, live and ended") {
+  PsRequest p;
+  p.status = {"live", "failed"};
+  auto back = PsRequest::from_json(p.to_json());
+  REQUIRE(back);
+  auto st = back->statuses();
+  CHECK(st == std::vector<ProcStatus>{ProcStatus::starting, ProcStatus::running, ProcStatus::failed});
+  // One word, as a string, is a list of one.
+  auto one = PsRequest::from_json(json::object{{"status", "ended"}});
+  REQUIRE(one);
+  CHECK(one->statuses().size() == 4);
+  auto bad = PsRequest::from_json(json::object{{"status", json::array{"live", "bogus"}}});
+  REQUIRE_FALSE(bad);
+  CHECK(bad.error().message.find("'bogus'") != std::string::npos);
+  CHECK(PsRequest::from_json(json::object{})->statuses().empty());
+}
+
+TEST_CASE("show and rm requests") {
+  auto s = ShowRequest::from_json(ShowRequest{"web", true}.to_json());
+  REQUIRE(s);
+  CHECK(s->id == "web");
+  CHECK(s->toml);
+  CHECK(ShowRequest::from_json(json::object{}).error().code == Errc::protocol);
+  CHECK(RmRequest::from_json(RmRequest{{}, false}.to_json()).error().code == Errc::usage);
+  auto r = RmRequest::from_json(RmRequest{{"a", "b"}, true}.to_json());
+  REQUIRE(r);
+  CHECK(r->force);
+  CHECK(r->ids.size() == 2);
+}
+
+TEST_CASE("checked_json refuses what the daemon would") {
+  CHECK_FALSE(checked_json(RmRequest{}));
+  CHECK(checked_json(RmRequest{{"a"}, false}));
+}
+
+TEST_CASE("shared limits") {
+  CHECK(check_log_max(0));
+  CHECK(check_log_max(kMinLogMax));
+  CHECK_FALSE(check_log_max(kMinLogMax - 1));
+  CHECK(check_port(kMaxPort));
+  CHECK_FALSE(check_port(kMaxPort + 1));
+  CHECK_FALSE(check_port(0));
+  CHECK(check_restart_policy("on-failure"));
+  CHECK_FALSE(check_restart_policy("sometimes"));
+  CHECK(parse_status_filter("live")->size() == 2);
+  CHECK_FALSE(parse_status_filter("alive"));
+}
+
+TEST_CASE("start request: bytes and defaults round-trip, the daemon's rules") {
+  StartRequest s;
+  s.argv = {"printf", std::string("\xff", 1)};
+  s.cwd = "/tmp";
+  s.env["K"] = std::string("v\xfe", 2);
+  s.base_env = {"PATH=/bin"};
+  auto back = StartRequest::from_json(s.to_json());
+  REQUIRE(back);
+  CHECK(back->argv == s.argv);
+  CHECK(back->env == s.env);
+  CHECK(back->session == "default");
+  CHECK(back->restart == "no");
+  CHECK(back->log_max == kDefaultLogMax);
+  CHECK_FALSE(back->max_restarts);
+
+  auto with = [&](auto change) {
+    StartRequest r = s;
+    change(r);
+    return StartRequest::from_json(r.to_json());
+  };
+  CHECK(with([](StartRequest& r) { r.restart = "sometimes"; }).error().code == Errc::usage);
+  CHECK(with([](StartRequest& r) { r.log_max = kMinLogMax - 1; }).error().code == Errc::usage);
+  CHECK(with([](StartRequest& r) { r.log_max = 0; }));
+  CHECK(with([](StartRequest& r) { r.cwd = "rel"; }).error().code == Errc::protocol);
+  CHECK(with([](StartRequest& r) { r.argv.clear(); }).error().code == Errc::usage);
+  CHECK(with([](StartRequest& r) { r.env["1BAD"] = "x"; }).error().code == Errc::usage);
+  auto shell = with([](StartRequest& r) {
+    r.argv.clear();
+    r.shell_line = "echo hi";
+  });
+  REQUIRE(shell);
+  CHECK(shell->shell_line == "echo hi");
+}
