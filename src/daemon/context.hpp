@@ -7,8 +7,8 @@
 #include "common/clock.hpp"
 #include "common/paths.hpp"
 #include "daemon/connection.hpp"
-#include "daemon/log_watch.hpp"
-#include "daemon/supervisor.hpp"
+#include "daemon/logs/watch.hpp"
+#include "daemon/run/supervisor.hpp"
 #include "daemon/timers.hpp"
 
 namespace boost::asio {

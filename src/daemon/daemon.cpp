@@ -14,9 +14,9 @@
 #include "common/defaults.hpp"
 #include "daemon/context.hpp"
 #include "daemon/fd_limit.hpp"
-#include "daemon/log_watch.hpp"
+#include "daemon/logs/watch.hpp"
 #include "daemon/server.hpp"
-#include "daemon/supervisor.hpp"
+#include "daemon/run/supervisor.hpp"
 #include "daemon/timers.hpp"
 #include "sbx_config.h"
 

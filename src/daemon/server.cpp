@@ -17,7 +17,7 @@
 
 #include "common/fd.hpp"
 #include "daemon/fd_limit.hpp"
-#include "daemon/ops.hpp"
+#include "daemon/ops/ops.hpp"
 #include "proto/frame.hpp"
 #include "proto/message.hpp"
 

@@ -1,6 +1,6 @@
 #pragma once
 // The names of the requests ("op" of a REQUEST frame, protocol.hpp): the CLI sends them,
-// the daemon's table (daemon/ops.cpp) answers them.
+// the daemon's table (daemon/ops/table.cpp) answers them.
 
 #include <boost/json/object.hpp>
 #include <string_view>

@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "common/fd.hpp"
-#include "daemon/spawn.hpp"
+#include "daemon/run/spawn.hpp"
 #include "temp_dir.hpp"
 
 using sbx::UniqueFd;

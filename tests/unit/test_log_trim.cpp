@@ -8,7 +8,7 @@
 #include <string>
 
 #include "common/atomic_file.hpp"
-#include "daemon/log_cap.hpp"
+#include "daemon/logs/cap.hpp"
 #include "temp_dir.hpp"
 
 using sbx::daemon::trim_log_file;

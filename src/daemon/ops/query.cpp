@@ -1,0 +1,87 @@
+// Read-only ops: ps, show, daemon_status.
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <boost/json/array.hpp>
+
+#include "common/ids.hpp"
+#include "common/record_json.hpp"
+#include "daemon/ops/ops.hpp"
+#include "proto/bytes.hpp"
+#include "proto/message.hpp"
+#include "proto/protocol.hpp"
+#include "proto/requests_records.hpp"
+#include "sbx_config.h"
+
+namespace sbx::daemon {
+namespace json = boost::json;
+
+void op_ps(Context& ctx, const json::object& args, const ConnPtr& conn) {
+  auto req = proto::PsRequest::from_json(args);
+  if (!req) return conn->reply(req.error());
+  const auto& session = req->session;
+  auto wanted = req->statuses();
+  auto matches = [&wanted](ProcStatus s) {
+    return wanted.empty() || std::find(wanted.begin(), wanted.end(), s) != wanted.end();
+  };
+  // The table needs a few keys of each record: sending only those keeps `ps` of
+  // thousands of records fast on both ends.
+  bool brief = req->brief;
+  auto records = ctx.supervisor.all();
+  json::array out;
+  out.reserve(records.size());
+  for (const ProcessRecord* r : records) {
+    if (session && r->session != *session) continue;
+    if (!matches(r->status)) continue;
+    if (!brief) {
+      out.emplace_back(record_to_json(*r));
+      continue;
+    }
+    json::object o;
+    o["id"] = r->id;
+    o["status"] = status_name(r->status);
+    o["command"] = proto::bytes_to_json(r->command);
+    if (r->pid) o["pid"] = *r->pid;
+    if (r->start_time) o["start_time"] = format_rfc3339(*r->start_time);
+    if (r->exit_code) o["exit_code"] = *r->exit_code;
+    if (r->signal) o["signal"] = *r->signal;
+    out.emplace_back(std::move(o));
+  }
+  conn->reply(json::value(std::move(out)));
+}
+
+void op_show(Context& ctx, const json::object& args, const ConnPtr& conn) {
+  auto req = proto::ShowRequest::from_json(args);
+  if (!req) return conn->reply(req.error());
+  auto found = ctx.supervisor.lookup(req->id);
+  if (!found) return conn->reply(found.error());
+  const ProcessRecord* r = *found;
+  if (req->toml) {
+    // The daemon renders TOML so that the CLI needs no TOML library (a faster start).
+    return conn->reply(json::value(json::object{{"toml", record_to_toml(*r, TomlView::display)}}));
+  }
+  conn->reply(json::value(record_to_json(*r)));
+}
+
+void op_daemon_status(Context& ctx, const json::object&, const ConnPtr& conn) {
+  json::object o;
+  o["pid"] = ::getpid();
+  o["uptime_ms"] = now_epoch_ms() - ctx.started_at;
+  o["started"] = format_rfc3339(ctx.started_at);
+  o["socket"] = ctx.paths.socket;
+  o["state_dir"] = ctx.paths.state_dir;
+  o["version"] = SBX_VERSION;
+  o["protocol"] = proto::kProtocolVersion;
+  json::object counts;
+  counts["total"] = ctx.supervisor.all().size();
+  counts["running"] = ctx.supervisor.live_count();
+  o["processes"] = std::move(counts);
+  conn->reply(json::value(std::move(o)));
+}
+
+void op_daemon_stop(Context& ctx, const json::object&, const ConnPtr& conn) { ctx.shutdown(conn); }
+
+void op_daemon_detach(Context& ctx, const json::object&, const ConnPtr& conn) { ctx.detach(conn); }
+
+}  // namespace sbx::daemon

@@ -1,0 +1,43 @@
+#include <memory>
+
+#include "common/duration.hpp"
+#include "common/ids.hpp"
+#include "common/record_json.hpp"
+#include "daemon/ops/ops.hpp"
+#include "proto/message.hpp"
+
+namespace sbx::daemon {
+namespace json = boost::json;
+
+void op_wait(Context& ctx, const json::object& args, const ConnPtr& conn) {
+  auto id = proto::get_string(args, "id");
+  if (!id) return conn->reply(id.error());
+  auto found = ctx.supervisor.lookup(*id);
+  const ProcessRecord* r = found ? *found : ctx.supervisor.recently_removed(*id);  // a late wait on --rm
+  if (!r) return conn->reply(found.error());
+  if (r->ended()) return conn->reply(json::value(record_to_json(*r)));
+
+  struct State {
+    Supervisor::WatchId watch = 0;
+    Timers::Id timer = 0;
+  };
+  auto state = std::make_shared<State>();
+  state->watch = ctx.supervisor.watch_end(*id, [&ctx, state, conn](const ProcessRecord& rec) {
+    ctx.timers.cancel(state->timer);
+    conn->reply(json::value(record_to_json(rec)));
+  });
+  if (auto t = proto::get_opt_int(args, "timeout_ms")) {
+    // waited_ms: what a client that lost its daemon had waited already (for the message).
+    Millis asked(*t + proto::get_opt_int(args, "waited_ms").value_or(0));
+    state->timer = ctx.timers.after(Millis(*t), [&ctx, state, conn, id = *id, asked] {
+      ctx.supervisor.unwatch_end(id, state->watch);
+      conn->reply(make_error(Errc::timeout, "'" + id + "' still runs after " + format_duration(asked)));
+    });
+  }
+  conn->on_close([&ctx, state, id = *id] {
+    ctx.supervisor.unwatch_end(id, state->watch);
+    ctx.timers.cancel(state->timer);
+  });
+}
+
+}  // namespace sbx::daemon

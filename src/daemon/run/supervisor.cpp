@@ -1,0 +1,267 @@
+// The process table: starting processes, looking them up, watching for their end,
+// signalling and removing them. How a run proceeds: supervisor_launch.cpp, _exit.cpp,
+// _restart.cpp, _stop.cpp; records of an earlier sbxd: supervisor_adopt.cpp.
+
+#include "daemon/run/supervisor.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <spdlog/spdlog.h>
+
+#include "common/atomic_file.hpp"
+#include "common/command_line.hpp"
+#include "common/ids.hpp"
+#include "common/proc.hpp"
+#include "daemon/run/spawn.hpp"
+#include "daemon/run/supervisor_impl.hpp"
+
+namespace sbx::daemon {
+namespace asio = boost::asio;
+
+std::string Supervisor::Impl::pick_id() {
+  for (;;) {
+    std::string id = std::to_string(next_auto_id++);
+    if (!entries.count(id)) return id;
+  }
+}
+
+void Supervisor::Impl::note_id(const std::string& id) {
+  if (id.empty() || id.size() > 18 || !std::all_of(id.begin(), id.end(), [](char c) { return c >= '0' && c <= '9'; }))
+    return;
+  next_auto_id = std::max<std::uint64_t>(next_auto_id, std::stoull(id) + 1);
+}
+
+void Supervisor::Impl::forget(const std::shared_ptr<Entry>& e) {
+  const std::string& id = e->rec.id;
+  store.remove(id);
+  auto it = entries.find(id);
+  if (it != entries.end() && it->second == e) entries.erase(it);
+}
+
+Supervisor::Supervisor(asio::io_context& io, const Paths& paths, Timers& timers, LogWatch& log_watch)
+    : impl_(std::make_unique<Impl>(io, paths, timers, log_watch)) {
+}
+
+Supervisor::~Supervisor() = default;
+
+void Supervisor::start(StartSpec spec, StartFn done) {
+  auto& I = *impl_;
+  if (spec.id.empty()) {
+    spec.id = I.pick_id();
+  } else if (auto st = check_id(spec.id); !st) {
+    return done(st.error());
+  } else if (auto it = I.entries.find(spec.id); it != I.entries.end() && !it->second->rec.ended()) {
+    return done(make_error(Errc::conflict, "process '" + spec.id + "' is still " + status_name(it->second->rec.status) +
+                                          ": stop it with 'sbx kill " + spec.id + "' or pick another --id"));
+  }
+  I.note_id(spec.id);
+  I.removed.erase(spec.id);
+
+  auto e = std::make_shared<Entry>();
+  ProcessRecord& r = e->rec;
+  r.id = spec.id;
+  r.cwd = spec.cwd;
+  r.env = spec.env;
+  r.session = spec.session;
+  r.status = ProcStatus::starting;
+  r.start_time = now_epoch_ms();
+  r.timeout_ms = spec.timeout_ms;
+  r.auto_cleanup = spec.auto_cleanup;
+  r.restart = spec.restart;
+  r.max_restarts = spec.max_restarts;
+  r.log_max = spec.log_max;
+
+  // The caller's environment passes through byte for byte, in its order, whatever its
+  // names, but for the variables set here (and the run token: each run gets its own).
+  std::map<std::string, std::string> set = spec.env;
+  set["SBX_PROCESS_ID"] = r.id;
+  set["SBX_SESSION"] = r.session;
+  std::optional<std::string> path_var;
+  e->envp.reserve(spec.base_env.size() + set.size());
+  for (const auto& kv : spec.base_env) {
+    auto eq = kv.find('=');
+    std::string name = kv.substr(0, eq);
+    if (set.count(name) || name == kRunTokenVar) continue;
+    if (name == "PATH" && eq != std::string::npos && !path_var) path_var = kv.substr(eq + 1);  // as getenv
+    e->envp.push_back(kv);
+  }
+  for (const auto& [k, v] : set) e->envp.push_back(k + "=" + v);
+  if (auto it = set.find("PATH"); it != set.end()) path_var = it->second;
+  if (!path_var) path_var = "/usr/local/bin:/usr/bin:/bin";
+
+  int find_err = 0;
+  if (!spec.shell_line.empty()) {
+    r.command = spec.shell_line;
+    auto words = split_plain_command(spec.shell_line);
+    std::optional<std::string> found;
+    if (words) found = find_program((*words)[0], *path_var, r.cwd, find_err);
+    if (found) {
+      r.argv = *words;
+      e->program = *found;
+    } else if (words && !is_shell_builtin((*words)[0])) {
+      r.argv = *words;  // no such program: refused below, as in the argv form
+    } else {
+      r.argv = {"/bin/sh", "-c", spec.shell_line};
+      e->program = "/bin/sh";
+    }
+  } else {
+    r.command = shell_join(spec.argv);
+    r.argv = spec.argv;
+  }
+  // Replaced, not removed: an --rm record that a new start takes over is not cleaned up.
+  // A start refused for want of a record (launch) puts the old one back, as it was.
+  std::shared_ptr<Entry> old;
+  if (auto it = I.entries.find(r.id); it != I.entries.end()) old = it->second;
+  bool old_cleanup = old && old->rec.auto_cleanup;
+  if (old) old->rec.auto_cleanup = false;
+  I.entries[r.id] = e;
+
+  struct stat st{};
+  if (::stat(r.cwd.c_str(), &st) != 0) {
+    return done(I.fail(e, "cannot use working directory " + r.cwd + ": " + std::strerror(errno)));
+  }
+  if (!S_ISDIR(st.st_mode)) return done(I.fail(e, "working directory " + r.cwd + " is not a folder"));
+  if (::access(r.cwd.c_str(), X_OK) != 0) {
+    return done(I.fail(e, "cannot use working directory " + r.cwd + ": " + std::strerror(errno)));
+  }
+  if (e->program.empty()) {
+    auto found = find_program(r.argv[0], *path_var, r.cwd, find_err);
+    if (!found) {
+      if (find_err == ENOENT && r.argv[0].find('/') == std::string::npos)
+        return done(I.fail(e, "no such program '" + r.argv[0] + "' in PATH"));
+      return done(I.fail(e, "cannot run '" + r.argv[0] + "': " + std::strerror(find_err)));
+    }
+    e->program = *found;
+  }
+  std::weak_ptr<Entry> weak = e;
+  auto launching = I.launch(e, true, [this, weak, done](Status launched) {
+    auto e = weak.lock();
+    if (!e) return done(make_error(Errc::failed, "it was removed while it started"));
+    if (!launched) return done(impl_->fail(e, launched.error().message));
+    done(e->rec);
+  });
+  if (!launching) {  // nothing starts that could not be recorded (a full disk)
+    if (old) {
+      old->rec.auto_cleanup = old_cleanup;
+      I.entries[r.id] = old;
+    } else {
+      I.entries.erase(r.id);
+    }
+    done(launching.error());
+  }
+}
+
+const ProcessRecord* Supervisor::find(const std::string& id) const {
+  auto it = impl_->entries.find(id);
+  return it == impl_->entries.end() ? nullptr : &it->second->rec;
+}
+
+std::vector<const ProcessRecord*> Supervisor::all() const {
+  std::vector<const ProcessRecord*> out;
+  out.reserve(impl_->entries.size());
+  for (const auto& [id, e] : impl_->entries) out.push_back(&e->rec);
+  std::stable_sort(out.begin(), out.end(), [](const ProcessRecord* a, const ProcessRecord* b) {
+    return a->start_time.value_or(0) < b->start_time.value_or(0);
+  });
+  return out;
+}
+
+std::size_t Supervisor::live_count() const {
+  std::size_t n = 0;
+  for (const auto& [id, e] : impl_->entries) n += e->rec.ended() ? 0 : 1;
+  return n;
+}
+
+Supervisor::WatchId Supervisor::watch_end(const std::string& id, EndFn fn) {
+  auto it = impl_->entries.find(id);
+  if (it == impl_->entries.end() || it->second->rec.ended()) return 0;
+  WatchId w = impl_->next_watch++;
+  it->second->watchers.emplace(w, std::move(fn));
+  return w;
+}
+
+void Supervisor::unwatch_end(const std::string& id, WatchId w) {
+  auto it = impl_->entries.find(id);
+  if (it != impl_->entries.end()) it->second->watchers.erase(w);
+}
+
+Status Supervisor::signal(const std::string& id, int sig) {
+  auto it = impl_->entries.find(id);
+  if (it == impl_->entries.end()) return make_error(Errc::not_found, "no process '" + id + "'");
+  auto& e = *it->second;
+  if (e.phase == Phase::launching) {  // no pid yet: it gets the signal the moment it has one
+    e.signals_when_launched.push_back(sig);
+    return ok_status();
+  }
+  impl_->signal_run(it->second, sig);  // without a pid (adopted while starting): by its token
+  return ok_status();
+}
+
+Status Supervisor::stop(const std::string& id, int sig, Millis grace, const std::string& reason,
+                        std::function<void()> done) {
+  auto it = impl_->entries.find(id);
+  if (it == impl_->entries.end()) return make_error(Errc::not_found, "no process '" + id + "'");
+  impl_->begin_stop(it->second, sig, grace, reason, std::move(done));
+  return ok_status();
+}
+
+void Supervisor::reap_orphans() { impl_->reap_orphans_now(); }
+
+void Supervisor::freeze(std::function<void()> ready) {
+  impl_->frozen = true;
+  if (impl_->launches == 0) return ready();
+  impl_->when_no_launches.push_back(std::move(ready));
+}
+
+Status Supervisor::remove(const std::string& id) {
+  auto it = impl_->entries.find(id);
+  if (it == impl_->entries.end()) return make_error(Errc::not_found, "no process '" + id + "': see 'sbx ps'");
+  auto e = it->second;
+  if (!e->rec.ended()) {
+    return make_error(Errc::conflict, "process '" + id + "' is " + status_name(e->rec.status) +
+                                          ": stop it first ('sbx kill " + id + "') or use 'sbx rm -f " + id + "'");
+  }
+  impl_->forget(e);
+  return ok_status();
+}
+
+const ProcessRecord* Supervisor::recently_removed(const std::string& id) const {
+  auto it = impl_->removed.find(id);
+  if (it == impl_->removed.end() || Clock::now() - it->second.at > kRemovedMemory) return nullptr;
+  return &it->second.rec;
+}
+
+Supervisor::WatchId Supervisor::watch_trim(const std::string& id, TrimFn fn) {
+  auto it = impl_->entries.find(id);
+  if (it == impl_->entries.end()) return 0;
+  WatchId w = impl_->next_watch++;
+  it->second->trim_watchers.emplace(w, std::move(fn));
+  return w;
+}
+
+void Supervisor::unwatch_trim(const std::string& id, WatchId w) {
+  auto it = impl_->entries.find(id);
+  if (it != impl_->entries.end()) it->second->trim_watchers.erase(w);
+}
+
+std::shared_ptr<void> Supervisor::hold(const std::string& id) {
+  auto it = impl_->entries.find(id);
+  if (it == impl_->entries.end()) return nullptr;
+  std::weak_ptr<Entry> weak = it->second;
+  it->second->holds++;
+  Impl* impl = impl_.get();  // the supervisor outlives every connection and its holds
+  return std::shared_ptr<void>(nullptr, [impl, weak](void*) {
+    auto e = weak.lock();
+    if (!e || --e->holds > 0) return;
+    e->holds = 0;
+    impl->maybe_cleanup(e);
+  });
+}
+
+}  // namespace sbx::daemon

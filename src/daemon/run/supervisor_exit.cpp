@@ -1,0 +1,175 @@
+// How a run ends: its exit watch, the status its waiter left (or, the waiter lost, what
+// reaping the program told), the final record and --rm clean-up. The one place the
+// phase changes (run/phase.hpp) is here too.
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <spdlog/spdlog.h>
+
+#include "common/atomic_file.hpp"
+#include "common/proc.hpp"
+#include "common/signal_names.hpp"
+#include "daemon/run/exit_watch.hpp"
+#include "daemon/run/spawn.hpp"
+#include "daemon/run/supervisor_impl.hpp"
+
+namespace sbx::daemon {
+
+void Supervisor::Impl::transition(Entry& e, PhaseEvent event) {
+  auto next = next_phase(e.phase, event);
+  if (!next) {
+    spdlog::error("{}: {} cannot happen while {}: ignored", e.rec.id, phase_event_name(event), phase_name(e.phase));
+    return;
+  }
+  e.phase = *next;
+}
+
+void Supervisor::Impl::watch_exit(const std::shared_ptr<Entry>& e, Watched what) {
+  e->watched = what;
+  bool program = what == Watched::program;
+  bool own = what == Watched::own_waiter;
+  pid_t pid = program ? e->rec.pid.value_or(0) : e->rec.waiter_pid.value_or(0);
+  auto ticks = program ? e->rec.pid_start_ticks : e->rec.waiter_start_ticks;
+  std::weak_ptr<Entry> weak = e;
+  std::function<bool()> alive = [pid, ticks] { return process_alive(pid, ticks); };
+  if (program) {
+    alive = [this, weak, pid, ticks] {
+      reap_orphans_now();  // the program may be our child now, and a zombie
+      auto e = weak.lock();
+      return e && !e->orphan_status && process_alive(pid, ticks);
+    };
+  }
+  auto on_end = [this, weak, own, pid] {
+    if (own) waiter_pids.erase(pid);
+    auto e = weak.lock();
+    if (!e) return;
+    e->exit_watch.reset();
+    waiter_ended(e);
+  };
+  e->exit_watch = std::make_unique<ExitWatch>(io, timers, e->rec.id, pid, own, std::move(alive));
+  if (!e->exit_watch->start(on_end)) on_end();
+}
+
+void Supervisor::Impl::waiter_ended(const std::shared_ptr<Entry>& e) {
+  std::string exit_file = paths.exit_path(e->rec.id);
+  auto status = read_exit_status(exit_file);
+  if (!status) status = read_reported_status(e->report_seen, e->report.get());  // the disk was full, say
+  e->report.reset();
+  if (!status && e->rec.pid) {
+    // The waiter was killed: its program became our child (we are the subreaper) when the
+    // waiter was ours, and may have ended already; reaping it tells how.
+    reap_orphans_now();
+    status = e->orphan_status;
+  }
+  if (!status && e->watched != Watched::program && e->rec.pid && process_alive(*e->rec.pid, e->rec.pid_start_ticks)) {
+    // The waiter was killed, the program runs on: it is still running. If it is our child,
+    // we reap it and learn its status; else only that it ended.
+    spdlog::error("{}: its waiter (pid {}) is gone while the process runs on", e->rec.id,
+                  e->rec.waiter_pid.value_or(0));
+    return watch_exit(e, Watched::program);
+  }
+  if (!status && !e->rec.pid) {  // a waiter that ended before it exec'd anything (no 'go')
+    fail(e, "sbxd stopped while the process was starting");
+    return;
+  }
+  if (!status) spdlog::error("{}: its waiter ended without telling the exit status", e->rec.id);
+  ended(e, status);  // its final save removes the exit file
+}
+
+void Supervisor::Impl::reap_orphans_now() {
+  std::string path = "/proc/self/task/" + std::to_string(::getpid()) + "/children";
+  auto text = read_file(path);
+  if (!text) return;
+  const char* p = text->c_str();
+  while (*p) {
+    char* end = nullptr;
+    long pid = std::strtol(p, &end, 10);
+    if (end == p) break;
+    p = end;
+    while (*p == ' ') ++p;
+    if (pid <= 1 || waiter_pids.count(static_cast<pid_t>(pid))) continue;
+    std::shared_ptr<Entry> e;  // the program of a run whose waiter was lost, or a stranger
+    if (auto it = programs.find(static_cast<pid_t>(pid)); it != programs.end()) e = it->second.lock();
+    if (e && process_start_ticks(static_cast<pid_t>(pid)) != e->rec.pid_start_ticks) e.reset();
+    int status = 0;
+    if (::waitpid(static_cast<pid_t>(pid), &status, WNOHANG) == pid && e) e->orphan_status = status;
+  }
+}
+
+void Supervisor::Impl::ended(const std::shared_ptr<Entry>& e, std::optional<int> wait_status, const char* unknown) {
+  ProcessRecord& r = e->rec;
+  if (auto it = r.pid ? programs.find(*r.pid) : programs.end(); it != programs.end() && it->second.lock() == e)
+    programs.erase(it);
+  e->orphan_status.reset();
+  uncap_logs(e);
+  e->timeout_timer.cancel();
+  r.end_time = now_epoch_ms();
+  r.exit_code.reset();
+  r.signal.reset();
+  r.reason.reset();
+  if (wait_status && WIFEXITED(*wait_status)) {
+    r.exit_code = WEXITSTATUS(*wait_status);
+    r.status = *r.exit_code == 0 ? ProcStatus::completed : ProcStatus::failed;
+  } else if (wait_status && WIFSIGNALED(*wait_status)) {
+    r.signal = signal_name(WTERMSIG(*wait_status));
+    r.status = ProcStatus::killed;
+  } else {
+    r.status = ProcStatus::failed;
+    r.error = unknown;
+  }
+  // Ended by sbx on request: killed, with the reason, whatever the program made of the
+  // signal (an exit 0 on SIGTERM is still a stop); the real exit code or signal stays.
+  // A signal nobody asked sbx for (a crash, the OOM killer) has no reason.
+  bool by_asked_signal = wait_status && WIFSIGNALED(*wait_status) &&
+                         std::find(e->asked_signals.begin(), e->asked_signals.end(), WTERMSIG(*wait_status)) !=
+                             e->asked_signals.end();
+  if (e->stop_reason || by_asked_signal) {
+    r.status = ProcStatus::killed;
+    r.reason = e->stop_reason.value_or("kill");
+  }
+  e->asked_signals.clear();
+  spdlog::info("{} (pid {}) ended: {}{}", r.id, r.pid.value_or(0), status_name(r.status),
+               r.exit_code ? " " + std::to_string(*r.exit_code) : r.signal ? " " + *r.signal : "");
+  if (should_restart(*e)) {
+    transition(*e, PhaseEvent::ended_to_restart);
+    return schedule_restart(e);
+  }
+  transition(*e, PhaseEvent::ended_for_good);
+  finalize(e);
+}
+
+void Supervisor::Impl::finalize(const std::shared_ptr<Entry>& e) {
+  store.save(e->rec);
+  auto watchers = std::move(e->watchers);
+  e->watchers.clear();
+  for (auto& [id, fn] : watchers) fn(e->rec);
+  check_stop(e);
+  maybe_cleanup(e);
+}
+
+void Supervisor::Impl::maybe_cleanup(const std::shared_ptr<Entry>& e) {
+  if (!e->rec.auto_cleanup || !e->rec.ended() || e->holds > 0 || !e->stop_done.empty()) return;
+  auto it = entries.find(e->rec.id);
+  if (it == entries.end() || it->second != e) return;
+  spdlog::info("{} removed (--rm)", e->rec.id);
+  auto now = Clock::now();
+  std::erase_if(removed, [now](const auto& kv) { return now - kv.second.at > kRemovedMemory; });
+  removed[e->rec.id] = Removed{e->rec, now};
+  forget(e);
+}
+
+Error Supervisor::Impl::fail(const std::shared_ptr<Entry>& e, const std::string& reason) {
+  transition(*e, PhaseEvent::launch_failed);
+  e->rec.status = ProcStatus::error;
+  e->rec.error = reason;
+  e->rec.pid.reset();
+  e->rec.end_time = now_epoch_ms();
+  spdlog::info("{} could not start: {}", e->rec.id, reason);
+  Error err = make_error(Errc::failed, "'" + e->rec.id + "' could not start: " + reason);
+  finalize(e);
+  return err;
+}
+
+}  // namespace sbx::daemon

@@ -1,0 +1,108 @@
+// A run's launch as the table sees it: the Launcher starts its waiter; once the waiter
+// reports the exec the run is running (its pid recorded, its end watched, its logs capped,
+// its timeout set, and what was asked meanwhile applied), or it ends as an error.
+
+#include <signal.h>
+
+#include <spdlog/spdlog.h>
+
+#include "common/proc.hpp"
+#include "daemon/run/supervisor_impl.hpp"
+
+namespace sbx::daemon {
+
+Status Supervisor::Impl::launch(const std::shared_ptr<Entry>& e, bool first_run, std::function<void(Status)> done) {
+  e->report.reset();
+  e->report_seen.clear();
+  std::weak_ptr<Entry> weak = e;
+  auto reported = [this, weak, first_run, done = std::move(done)](Result<Launcher::Exec> exec) {
+    if (auto e = weak.lock()) launch_reported(e, std::move(exec), first_run, done);
+  };
+  auto st = launcher.launch(e->rec, e->program, e->envp, first_run, std::move(reported), e->launch);
+  if (st && e->launch) ++launches;
+  return st;
+}
+
+void Supervisor::Impl::launch_reported(const std::shared_ptr<Entry>& e, Result<Launcher::Exec> exec, bool first_run,
+                                       const std::function<void(Status)>& done) {
+  // Without a pending launch, not even the waiter could be started: nothing was counted.
+  bool was_pending = e->launch != nullptr;
+  e->launch.reset();
+  if (!exec) {
+    if (was_pending) {
+      e->stop_when_launched.reset();
+      e->signals_when_launched.clear();
+      launch_finished();
+    }
+    done(exec.error());
+    return;
+  }
+  ProcessRecord& r = e->rec;
+  e->report = std::move(exec->report);
+  e->report_seen = std::move(exec->report_seen);
+  transition(*e, PhaseEvent::exec_reported);
+  r.pid = exec->pid;
+  r.pid_start_ticks = process_start_ticks(exec->pid);
+  programs[exec->pid] = e;
+  e->asked_signals.clear();
+  r.status = ProcStatus::running;
+  r.start_time = now_epoch_ms();
+  r.end_time.reset();
+  e->run_started = Clock::now();
+  watch_exit(e, Watched::own_waiter);
+  cap_logs(e);
+  if (r.timeout_ms) {
+    std::weak_ptr<Entry> weak = e;
+    e->timeout_timer = timers.start(Millis(*r.timeout_ms), [this, weak] {
+      auto e = weak.lock();
+      if (!e || e->rec.ended()) return;
+      spdlog::info("{} ran for its timeout of {}: stopping it", e->rec.id, format_duration(Millis(*e->rec.timeout_ms)));
+      begin_stop(e, kStopSignal, kStopGrace, "timeout", nullptr);
+    });
+  }
+  store.save(r);
+  launch_finished();
+  spdlog::info("{} {} (pid {}): {}", first_run ? "started" : "restarted", r.id, r.pid.value_or(0), r.command);
+  done(ok_status());
+  // What was asked while it was being launched, now that it has a pid and a group.
+  auto signals = std::move(e->signals_when_launched);
+  e->signals_when_launched.clear();
+  for (int sig : signals) signal_run(e, sig);
+  if (auto stop = e->stop_when_launched) {
+    e->stop_when_launched.reset();
+    begin_stop(e, stop->sig, stop->grace, stop->reason, nullptr);
+  }
+}
+
+void Supervisor::Impl::cap_logs(const std::shared_ptr<Entry>& e) {
+  if (e->rec.log_max <= 0 || !e->caps.empty()) return;
+  for (bool is_err : {false, true}) {
+    std::weak_ptr<Entry> weak = e;
+    e->caps.push_back(log_cap.add(paths.log_path(e->rec.id, is_err), e->rec.log_max, [this, weak, is_err](const Trimmed& t) {
+      auto e = weak.lock();
+      if (!e) return;
+      (is_err ? e->rec.dropped_stderr : e->rec.dropped_stdout) += t.removed;
+      if (t.shifted) (is_err ? e->rec.collapsed_stderr : e->rec.collapsed_stdout) += t.removed;
+      store.save(e->rec);
+      auto fns = e->trim_watchers;  // a watcher may unwatch
+      for (auto& [w, fn] : fns) fn(is_err ? 2 : 1, t);
+    }));
+  }
+}
+
+void Supervisor::Impl::uncap_logs(const std::shared_ptr<Entry>& e) {
+  for (auto id : e->caps) {
+    log_cap.check_now(id);  // what it wrote last
+    log_cap.remove(id);
+  }
+  e->caps.clear();
+}
+
+void Supervisor::Impl::launch_finished() {
+  if (--launches > 0) return;
+  auto fns = std::move(when_no_launches);
+  when_no_launches.clear();
+  for (auto& fn : fns) fn();
+}
+
+}  // namespace sbx::daemon
