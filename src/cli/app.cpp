@@ -17,7 +17,9 @@ namespace {
 class UsageFormatter : public CLI::Formatter {
  public:
   explicit UsageFormatter(std::string usage) : usage_(std::move(usage)) {}
-  std::string make_usage(const CLI::App*, std::string) const override { return "Usage: " + usage_ + "\n"; }
+  std::string make_usage(const CLI::App*, std::string) const override {
+    return "Usage: " + usage_ + "\n";
+  }
 
  private:
   std::string usage_;
@@ -41,7 +43,8 @@ std::size_t distance(std::string_view a, std::string_view b) {
 
 std::vector<std::string> names_of(const CLI::App& app) {
   std::vector<std::string> out;
-  for (const auto* sub : app.get_subcommands([](const CLI::App*) { return true; })) out.push_back(sub->get_name());
+  for (const auto* sub : app.get_subcommands([](const CLI::App*) { return true; }))
+    out.push_back(sub->get_name());
   return out;
 }
 
@@ -57,20 +60,27 @@ std::string command_path(const CLI::App& app) {
 }
 
 /// A CLI11 parse error as one line that names the command's help.
-Error usage_error(const CLI::App& app, const std::vector<std::string>& words, const CLI::ParseError& e) {
+Error usage_error(const CLI::App& app, const std::vector<std::string>& words,
+                  const CLI::ParseError& e) {
   std::string path = command_path(app);
   // A group (daemon) given no command of its own, or one it does not know.
   if (auto* group = path.empty() ? nullptr : app.get_subcommand(path.substr(0, path.find(' ')));
       group && path.find(' ') == std::string::npos && !group->get_subcommands({}).empty()) {
-    if (words.size() > 1 && !words[1].starts_with("-")) return unknown_command("sbx " + path, words[1], names_of(*group));
-    return make_error(Errc::usage, "give a command: sbx " + path + " " + [&] {
-      std::string list;
-      for (const auto& n : names_of(*group)) list += (list.empty() ? "" : "|") + n;
-      return list;
-    }() + " (see 'sbx " + path + " --help')");
+    if (words.size() > 1 && !words[1].starts_with("-"))
+      return unknown_command("sbx " + path, words[1], names_of(*group));
+    return make_error(
+        Errc::usage, "give a command: sbx " + path + " " +
+                         [&] {
+                           std::string list;
+                           for (const auto& n : names_of(*group))
+                             list += (list.empty() ? "" : "|") + n;
+                           return list;
+                         }() +
+                         " (see 'sbx " + path + " --help')");
   }
   std::string help = path.empty() ? "sbx --help" : "sbx " + path + " --help";
-  if (path.empty() && words[0].starts_with("-")) return make_error(Errc::usage, "unknown option '" + words[0] + "' (see 'sbx --help')");
+  if (path.empty() && words[0].starts_with("-"))
+    return make_error(Errc::usage, "unknown option '" + words[0] + "' (see 'sbx --help')");
   std::string msg = e.what();
   std::replace(msg.begin(), msg.end(), '\n', ' ');
   if (dynamic_cast<const CLI::ExtrasError*>(&e)) {
@@ -78,8 +88,10 @@ Error usage_error(const CLI::App& app, const std::vector<std::string>& words, co
     std::string first = msg.substr(msg.find(": ") + 2);
     first = first.substr(0, first.find(' '));
     msg = (first.starts_with("-") ? "unknown option '" : "unexpected argument '") + first + "'";
-    if (first == words[0]) help = "sbx --help";  // before the command: an option of sbx itself
-    else if (!path.empty()) msg = path + ": " + msg;
+    if (first == words[0])
+      help = "sbx --help";  // before the command: an option of sbx itself
+    else if (!path.empty())
+      msg = path + ": " + msg;
   }
   return make_error(Errc::usage, msg + " (see '" + help + "')");
 }
@@ -89,7 +101,9 @@ Status check_empty_values(const CLI::App& app) {
   for (const auto* opt : app.get_options()) {
     if (opt->get_expected_min() == 0 || opt->count() == 0) continue;
     for (const auto& r : opt->results()) {
-      if (r.empty()) return make_error(Errc::usage, "option " + opt->get_name() + " needs a value, not an empty string");
+      if (r.empty())
+        return make_error(Errc::usage,
+                          "option " + opt->get_name() + " needs a value, not an empty string");
     }
   }
   for (const auto* sub : app.get_subcommands()) {
@@ -140,12 +154,14 @@ Result<int> parse_and_run(std::vector<std::string> words) {
 
 }  // namespace
 
-Error unknown_command(std::string_view parent, std::string_view name, const std::vector<std::string>& known) {
+Error unknown_command(std::string_view parent, std::string_view name,
+                      const std::vector<std::string>& known) {
   std::string best;
   std::size_t best_d = 3;  // suggest only a near miss
   for (const auto& k : known) {
     std::size_t d = distance(name, k);
-    if (d < best_d || (k.starts_with(name) && name.size() >= 2 && best.empty())) best = k, best_d = std::min(d, best_d);
+    if (d < best_d || (k.starts_with(name) && name.size() >= 2 && best.empty()))
+      best = k, best_d = std::min(d, best_d);
   }
   std::string msg = "unknown command '" + std::string(name) + "'";
   std::string help = std::string(parent) == "sbx" ? "sbx help" : std::string(parent) + " --help";
@@ -162,10 +178,13 @@ int print_version() {
 OptionDef& OptionDef::required() { return o_->required(), *this; }
 OptionDef& OptionDef::type_name(const char* name) { return o_->type_name(name), *this; }
 OptionDef& OptionDef::one_value_each() { return o_->allow_extra_args(false), *this; }
-OptionDef& OptionDef::split_on(char delimiter) { return o_->delimiter(delimiter)->allow_extra_args(false), *this; }
+OptionDef& OptionDef::split_on(char delimiter) {
+  return o_->delimiter(delimiter)->allow_extra_args(false), *this;
+}
 OptionDef& OptionDef::hidden() { return o_->group(""), *this; }
 
-CommandDef CommandDef::add(const char* name, const char* help, const char* usage, const char* example) {
+CommandDef CommandDef::add(const char* name, const char* help, const char* usage,
+                           const char* example) {
   auto* sub = app_->add_subcommand(name, help);
   sub->formatter(std::make_shared<UsageFormatter>(usage));
   sub->footer(std::string("Example:\n  ") + example);
@@ -192,7 +211,8 @@ OptionDef CommandDef::option(const char* names, int& into, const char* help) {
 OptionDef CommandDef::option(const char* names, std::optional<int>& into, const char* help) {
   return OptionDef(app_->add_option(names, into, help));
 }
-OptionDef CommandDef::option(const char* names, std::optional<std::int64_t>& into, const char* help) {
+OptionDef CommandDef::option(const char* names, std::optional<std::int64_t>& into,
+                             const char* help) {
   return OptionDef(app_->add_option(names, into, help));
 }
 OptionDef CommandDef::flag(const char* names, bool& into, const char* help) {
@@ -238,7 +258,8 @@ void build_app(CLI::App& app, Invocation& inv, std::string_view only) {
       "125 a wait lost the daemon and no daemon answered again within 10s (waits ride\n"
       "through a daemon restart or crash); `sbx wait` exits with the process's own code\n"
       "(128+N for signal N).\n"
-      "Run 'sbx help COMMAND' (or 'sbx COMMAND --help') for a command's options; man sbx for the whole story.");
+      "Run 'sbx help COMMAND' (or 'sbx COMMAND --help') for a command's options; man sbx for the "
+      "whole story.");
   CommandDef root(app, inv);
   for (const auto& c : command_table()) {
     if (only.empty() || only == c.name) c.define(root);

@@ -29,6 +29,7 @@ int print_version();
 
 /// "unknown command 'strat' (did you mean 'start'?)": `name` is no command of `parent`
 /// ("sbx" or "sbx daemon"), one of `known`.
-Error unknown_command(std::string_view parent, std::string_view name, const std::vector<std::string>& known);
+Error unknown_command(std::string_view parent, std::string_view name,
+                      const std::vector<std::string>& known);
 
 }  // namespace sbx::cli

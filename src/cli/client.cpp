@@ -56,19 +56,24 @@ std::string last_log_line(const std::string& log) {
 /// Spawns sbxd detached (its own session) and waits, at most `patience_ms`, for its ready byte.
 Status start_daemon(const Paths& paths, int patience_ms) {
   int ready[2];
-  if (::pipe2(ready, O_CLOEXEC) != 0) return make_error(Errc::unavailable, std::string("pipe: ") + std::strerror(errno));
+  if (::pipe2(ready, O_CLOEXEC) != 0)
+    return make_error(Errc::unavailable, std::string("pipe: ") + std::strerror(errno));
   UniqueFd ready_read(ready[0]);
   UniqueFd ready_write(ready[1]);
-  if (auto st = ensure_dir(paths.state_dir); !st) return make_error(Errc::unavailable, st.error().message);
+  if (auto st = ensure_dir(paths.state_dir); !st)
+    return make_error(Errc::unavailable, st.error().message);
   UniqueFd log(::open(paths.daemon_log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600));
 
   std::string program = sibling_program("sbxd", "SBX_DAEMON");
   std::vector<std::string> argv{program, "--ready-fd=3"};
-  if (paths.state_dir == paths.runtime_dir + "/state") argv.push_back("--home=" + paths.runtime_dir);
+  if (paths.state_dir == paths.runtime_dir + "/state")
+    argv.push_back("--home=" + paths.runtime_dir);
   pid_t pid = -1;
-  int rc = spawn_in_session({program, argv, environ, {-1, -1, log ? log.get() : -1, ready_write.get()}}, pid);
+  int rc = spawn_in_session(
+      {program, argv, environ, {-1, -1, log ? log.get() : -1, ready_write.get()}}, pid);
   if (rc != 0) {
-    return make_error(Errc::unavailable, "cannot start the daemon " + program + ": " + std::strerror(rc) +
+    return make_error(Errc::unavailable, "cannot start the daemon " + program + ": " +
+                                             std::strerror(rc) +
                                              " (install sbxd next to sbx or set SBX_DAEMON)");
   }
   ready_write.reset();
@@ -77,9 +82,10 @@ Status start_daemon(const Paths& paths, int patience_ms) {
   char c = 0;
   if (n == 1 && ::read(ready_read.get(), &c, 1) == 1 && c == '\n') return ok_status();
   std::string why = last_log_line(paths.daemon_log);
-  return make_error(Errc::unavailable, n == 0 ? "the daemon did not become ready within " +
-                                                    format_duration(Millis(patience_ms)) + "; see " + paths.daemon_log
-                                              : "the daemon failed to start" + (why.empty() ? "" : ": " + why));
+  return make_error(Errc::unavailable,
+                    n == 0 ? "the daemon did not become ready within " +
+                                 format_duration(Millis(patience_ms)) + "; see " + paths.daemon_log
+                           : "the daemon failed to start" + (why.empty() ? "" : ": " + why));
 }
 
 bool write_all(int fd, std::string_view data) {
@@ -110,25 +116,30 @@ Result<Client> Client::connect(bool start, int patience_ms) {
   int err = 0;
   if (UniqueFd fd = try_connect(paths->socket, err)) return Client(std::move(fd), *paths);
   if (err != ENOENT && err != ECONNREFUSED) {
-    return make_error(Errc::unavailable, "cannot reach sbxd at " + paths->socket + ": " + std::strerror(err));
+    return make_error(Errc::unavailable,
+                      "cannot reach sbxd at " + paths->socket + ": " + std::strerror(err));
   }
-  if (!start) return make_error(Errc::unavailable, "no daemon is running for " + paths->runtime_dir);
-  if (auto st = ensure_private_dir(paths->runtime_dir); !st) return make_error(Errc::unavailable, st.error().message);
+  if (!start)
+    return make_error(Errc::unavailable, "no daemon is running for " + paths->runtime_dir);
+  if (auto st = ensure_private_dir(paths->runtime_dir); !st)
+    return make_error(Errc::unavailable, st.error().message);
   UniqueFd lock(::open(paths->lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
   if (!lock || ::flock(lock.get(), LOCK_EX) != 0) {
-    return make_error(Errc::unavailable, "cannot lock " + paths->lock + ": " + std::strerror(errno));
+    return make_error(Errc::unavailable,
+                      "cannot lock " + paths->lock + ": " + std::strerror(errno));
   }
   // Retry under the lock: another client may have started the daemon between our
   // connect() and flock().
   if (UniqueFd fd = try_connect(paths->socket, err)) return Client(std::move(fd), *paths);
   if (auto st = start_daemon(*paths, patience_ms); !st) return st.error();
   if (UniqueFd fd = try_connect(paths->socket, err)) return Client(std::move(fd), *paths);
-  return make_error(Errc::unavailable, "the daemon started but " + paths->socket + " refuses connections: " +
-                                           std::strerror(err));
+  return make_error(Errc::unavailable, "the daemon started but " + paths->socket +
+                                           " refuses connections: " + std::strerror(err));
 }
 
 Result<json::value> Client::call(std::string_view op, json::object args, const TickFn& on_tick) {
-  return stream(op, std::move(args), [](std::uint8_t, std::string_view) {}, {}, on_tick);
+  return stream(
+      op, std::move(args), [](std::uint8_t, std::string_view) {}, {}, on_tick);
 }
 
 Error Client::lose(std::string message) {
@@ -146,8 +157,9 @@ Result<json::value> Client::stream(std::string_view op, json::object args, const
   req["args"] = std::move(args);
   std::string body = json::serialize(req);
   if (body.size() > proto::kMaxRequestPayload) {
-    return make_error(Errc::failed, "the " + std::string(op) + " request is " + std::to_string(body.size()) +
-                                        " bytes, more than the " + std::to_string(proto::kMaxRequestPayload) +
+    return make_error(Errc::failed, "the " + std::string(op) + " request is " +
+                                        std::to_string(body.size()) + " bytes, more than the " +
+                                        std::to_string(proto::kMaxRequestPayload) +
                                         " bytes sbxd accepts");
   }
   std::string out;
@@ -184,12 +196,14 @@ Result<json::value> Client::stream(std::string_view op, json::object args, const
           return make_error(Errc::protocol, "unexpected frame from sbxd");
       }
     }
-    if (reader.failed()) return make_error(Errc::protocol, "bad frame from sbxd: " + reader.error());
+    if (reader.failed())
+      return make_error(Errc::protocol, "bad frame from sbxd: " + reader.error());
     // Block in poll() on the socket (and the watched reader): no wake-ups but the ticks
     // and the HELLO deadline.
     int timeout = on_tick ? kTickMs : -1;
     if (!hello_seen_) {
-      auto left = std::chrono::ceil<std::chrono::milliseconds>(hello_deadline - Clock::now()).count();
+      auto left =
+          std::chrono::ceil<std::chrono::milliseconds>(hello_deadline - Clock::now()).count();
       if (left <= 0) {
         return lose(daemon_name(paths_) + " does not answer: no reply within " +
                     format_duration(Millis(hello_timeout_ms_)) + "; see " + paths_.daemon_log);
@@ -198,10 +212,13 @@ Result<json::value> Client::stream(std::string_view op, json::object args, const
     }
     pollfd p[2] = {{fd_.get(), POLLIN, 0}, {watch_fd_, 0, 0}};
     int ready = ::poll(p, watch_fd_ >= 0 ? 2 : 1, timeout);
-    if (ready < 0 && errno != EINTR) return make_error(Errc::unavailable, std::string("poll: ") + std::strerror(errno));
+    if (ready < 0 && errno != EINTR)
+      return make_error(Errc::unavailable, std::string("poll: ") + std::strerror(errno));
     if (watch_fd_ >= 0 && p[1].revents) {
-      if (p[1].revents & POLLNVAL) watch_fd_ = -1;  // not open: nothing to watch
-      else exit_as_if_sigpipe();                      // POLLERR/POLLHUP: the reader is gone
+      if (p[1].revents & POLLNVAL)
+        watch_fd_ = -1;  // not open: nothing to watch
+      else
+        exit_as_if_sigpipe();  // POLLERR/POLLHUP: the reader is gone
     }
     if (ready <= 0 || !(p[0].revents)) {
       if (ready == 0 && on_tick) on_tick();
@@ -209,11 +226,15 @@ Result<json::value> Client::stream(std::string_view op, json::object args, const
     }
     ssize_t n = ::read(fd_.get(), buf.data(), buf.size());
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0 && send_errno != 0) return lose(std::string("cannot send to sbxd: ") + std::strerror(send_errno));
-    if (n < 0) return lose("lost the connection to sbxd: " + std::string(std::strerror(errno)) + "; see " + paths_.daemon_log);
+    if (n <= 0 && send_errno != 0)
+      return lose(std::string("cannot send to sbxd: ") + std::strerror(send_errno));
+    if (n < 0)
+      return lose("lost the connection to sbxd: " + std::string(std::strerror(errno)) + "; see " +
+                  paths_.daemon_log);
     if (n == 0) {
-      return lose(hello_seen_ ? "sbxd closed the connection before answering; see " + paths_.daemon_log
-                              : "sbxd did not answer; see " + paths_.daemon_log);
+      return lose(hello_seen_
+                      ? "sbxd closed the connection before answering; see " + paths_.daemon_log
+                      : "sbxd did not answer; see " + paths_.daemon_log);
     }
     reader.feed(std::string_view(buf.data(), static_cast<size_t>(n)));
   }

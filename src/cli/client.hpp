@@ -32,12 +32,14 @@ class Client {
   static Result<Client> connect(bool start_daemon = true, int patience_ms = kDaemonPatienceMs);
 
   /// One request, one reply.
-  Result<boost::json::value> call(std::string_view op, boost::json::object args, const TickFn& on_tick = {});
+  Result<boost::json::value> call(std::string_view op, boost::json::object args,
+                                  const TickFn& on_tick = {});
   /// A streaming request: DATA and EVENT frames go to the callbacks until the final frame,
   /// whose result is returned. It waits in poll(); with `on_tick`, it calls on_tick
   /// whenever kTickMs pass without a frame.
-  Result<boost::json::value> stream(std::string_view op, boost::json::object args, const DataFn& on_data,
-                                    const EventFn& on_event = {}, const TickFn& on_tick = {});
+  Result<boost::json::value> stream(std::string_view op, boost::json::object args,
+                                    const DataFn& on_data, const EventFn& on_event = {},
+                                    const TickFn& on_tick = {});
 
   /// The daemon must say HELLO within this many ms of the request, or it "does not answer".
   void set_hello_timeout(int ms) { hello_timeout_ms_ = ms; }

@@ -10,7 +10,8 @@ namespace {
 
 Result<int> run_completion(const std::string& shell) {
   std::string script = completion_script(shell);
-  if (script.empty()) return make_error(Errc::usage, "unknown shell '" + shell + "': use bash, zsh or fish");
+  if (script.empty())
+    return make_error(Errc::usage, "unknown shell '" + shell + "': use bash, zsh or fish");
   write_out(1, script);
   return kExitOk;
 }
@@ -19,7 +20,8 @@ Result<int> run_completion(const std::string& shell) {
 
 void define_completion(CommandDef& parent) {
   auto shell = std::make_shared<std::string>();
-  auto completion = parent.add("completion", "Print a completion script for bash, zsh or fish", "sbx completion SHELL",
+  auto completion = parent.add("completion", "Print a completion script for bash, zsh or fish",
+                               "sbx completion SHELL",
                                "source <(sbx completion bash)\n"
                                "  sbx completion zsh > \"${fpath[1]}/_sbx\"\n"
                                "  sbx completion fish > ~/.config/fish/completions/sbx.fish");

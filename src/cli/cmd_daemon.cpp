@@ -107,19 +107,22 @@ Result<int> run_daemon_stop(const DaemonArgs& a) {
 void define_daemon(CommandDef& parent) {
   auto a = std::make_shared<DaemonArgs>();
   auto daemon = parent.add("daemon", "About the daemon: status, stop, restart",
-                             "sbx daemon status|stop|restart [OPTIONS]",
-                             "sbx daemon status --json\n  sbx daemon stop\n  sbx daemon restart");
+                           "sbx daemon status|stop|restart [OPTIONS]",
+                           "sbx daemon status --json\n  sbx daemon stop\n  sbx daemon restart");
   daemon.require_subcommand();
   auto status = daemon.add("status", "Show the daemon's pid, uptime, socket and counts",
-                             "sbx daemon status [OPTIONS]", "sbx daemon status --json");
+                           "sbx daemon status [OPTIONS]", "sbx daemon status --json");
   status.runs([a] { return run_daemon_status(*a); });
   status.flag("--json", a->json, "print JSON");
-  auto stop = daemon.add("stop", "Stop every process gracefully, then the daemon; print the ids stopped",
-                           "sbx daemon stop [OPTIONS]", "sbx daemon stop");
+  auto stop =
+      daemon.add("stop", "Stop every process gracefully, then the daemon; print the ids stopped",
+                 "sbx daemon stop [OPTIONS]", "sbx daemon stop");
   stop.runs([a] { return run_daemon_stop(*a); });
   stop.flag("-q,--quiet", a->quiet, "print no ids");
-  daemon.add("restart", "Replace the daemon (after an upgrade) without stopping any process",
-              "sbx daemon restart", "sbx daemon restart").runs([a] { return run_daemon_restart(*a); });
+  daemon
+      .add("restart", "Replace the daemon (after an upgrade) without stopping any process",
+           "sbx daemon restart", "sbx daemon restart")
+      .runs([a] { return run_daemon_restart(*a); });
 }
 
 }  // namespace sbx::cli

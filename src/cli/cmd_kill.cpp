@@ -1,7 +1,7 @@
 // kill: stop processes, or send them a signal.
 
-#include <boost/json/array.hpp>
 #include <algorithm>
+#include <boost/json/array.hpp>
 #include <cstdio>
 #include <cstdlib>
 
@@ -24,16 +24,17 @@ namespace {
 
 struct KillArgs {
   std::vector<std::string> ids;
-  std::string signal;   ///< empty: stop with kStopSignal
-  std::string grace;    ///< empty: kStopGrace
+  std::string signal;  ///< empty: stop with kStopSignal
+  std::string grace;   ///< empty: kStopGrace
   bool no_wait = false;
   bool all = false;
-  bool quiet = false;   ///< --all: do not print the ids stopped
+  bool quiet = false;  ///< --all: do not print the ids stopped
   std::string session;
 };
 
 Result<int> run_kill(const KillArgs& a) {
-  if (a.ids.empty() && !a.all) return make_error(Errc::usage, "name the processes to kill (sbx kill ID...) or use --all");
+  if (a.ids.empty() && !a.all)
+    return make_error(Errc::usage, "name the processes to kill (sbx kill ID...) or use --all");
   if (!a.ids.empty() && a.all) return make_error(Errc::usage, "give ids or --all, not both");
   if (!a.session.empty() && !a.all) return make_error(Errc::usage, "--session goes with --all");
   proto::KillRequest req;
@@ -96,12 +97,15 @@ Result<int> run_kill(const KillArgs& a) {
 
 void define_kill(CommandDef& parent) {
   auto a = std::make_shared<KillArgs>();
-  auto kill = parent.add("kill", "Stop processes: TERM to the tree, KILL after the grace",
-                           "sbx kill [OPTIONS] ID...\n       sbx kill [OPTIONS] --all [--session SESSION]",
-                           "sbx kill web --grace 2s\n  sbx kill web -s HUP\n  sbx kill --all    (prints the ids it stopped)");
+  auto kill =
+      parent.add("kill", "Stop processes: TERM to the tree, KILL after the grace",
+                 "sbx kill [OPTIONS] ID...\n       sbx kill [OPTIONS] --all [--session SESSION]",
+                 "sbx kill web --grace 2s\n  sbx kill web -s HUP\n  sbx kill --all    (prints the "
+                 "ids it stopped)");
   kill.runs([a] { return run_kill(*a); });
   kill.option("ids", a->ids, "process ids").type_name("ID");
-  kill.option("-s,--signal", a->signal, "send this signal and return (TERM, HUP, 9, ...)").type_name("SIGNAL");
+  kill.option("-s,--signal", a->signal, "send this signal and return (TERM, HUP, 9, ...)")
+      .type_name("SIGNAL");
   kill.option("--grace", a->grace, "time before SIGKILL (default 10s)").type_name("DURATION");
   kill.flag("--no-wait", a->no_wait, "return once the signal is sent");
   kill.flag("--all", a->all, "every live process; print the ids stopped, one a line");

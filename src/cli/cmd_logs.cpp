@@ -65,8 +65,10 @@ struct Position {
 
 Result<int> run_logs(const LogsArgs& a) {
   if (auto st = check_id(a.id); !st) return st.error();
-  if (a.only_stdout && a.only_stderr) return make_error(Errc::usage, "give --stdout or --stderr, not both");
-  if (a.tail && *a.tail < 0) return make_error(Errc::usage, "-n takes a number of lines, 0 or more");
+  if (a.only_stdout && a.only_stderr)
+    return make_error(Errc::usage, "give --stdout or --stderr, not both");
+  if (a.tail && *a.tail < 0)
+    return make_error(Errc::usage, "-n takes a number of lines, 0 or more");
   json::object args;
   args["id"] = a.id;
   args["stdout"] = !a.only_stderr;
@@ -124,9 +126,10 @@ Result<int> run_logs(const LogsArgs& a) {
 
 void define_logs(CommandDef& parent) {
   auto a = std::make_shared<LogsArgs>();
-  auto logs = parent.add("logs",
-                           "Print captured output (stdout to stdout, stderr to stderr; one stream alone to stdout)",
-                           "sbx logs [OPTIONS] ID", "sbx logs web --stderr -n 20");
+  auto logs = parent.add(
+      "logs",
+      "Print captured output (stdout to stdout, stderr to stderr; one stream alone to stdout)",
+      "sbx logs [OPTIONS] ID", "sbx logs web --stderr -n 20");
   logs.runs([a] { return run_logs(*a); });
   logs.option("id", a->id, "process id").required().type_name("ID");
   logs.flag("--stdout", a->only_stdout, "only stdout");

@@ -107,25 +107,27 @@ Result<int> run_show(const ShowArgs& a) {
 void define_ps(CommandDef& parent) {
   auto a = std::make_shared<PsArgs>();
   auto ps = parent.add("ps", "List processes, live and ended", "sbx ps [OPTIONS]",
-                         "sbx ps --status running -q\n  sbx ps --status live,completed");
+                       "sbx ps --status running -q\n  sbx ps --status live,completed");
   ps.runs([a] { return run_ps(*a); });
   ps.option("--session", a->session, "only this session").type_name("SESSION");
   ps.option("--status", a->status,
-                 "only these statuses, comma-separated: starting, running, completed, failed, killed, error, "
-                 "live (starting or running), ended (the others)")
+            "only these statuses, comma-separated: starting, running, completed, failed, killed, "
+            "error, "
+            "live (starting or running), ended (the others)")
       .split_on(',')
       .one_value_each()
       .type_name("STATUS");
   ps.flag("-q,--quiet", a->quiet, "print ids only");
   ps.flag("--json", a->json, "print a JSON array of records");
   // For shell completion: when no daemon runs, print nothing and exit 0 instead of starting one.
-  ps.flag("--no-start", a->no_start, "do not start a daemon; print nothing when none runs").hidden();
+  ps.flag("--no-start", a->no_start, "do not start a daemon; print nothing when none runs")
+      .hidden();
 }
 
 void define_status(CommandDef& parent) {
   auto a = std::make_shared<ShowArgs>();
-  auto status = parent.add("status", "Print a process's status word", "sbx status ID",
-                             "sbx status web");
+  auto status =
+      parent.add("status", "Print a process's status word", "sbx status ID", "sbx status web");
   status.runs([a] { return run_status(*a); });
   status.option("id", a->id, "process id").required().type_name("ID");
 }
@@ -133,7 +135,7 @@ void define_status(CommandDef& parent) {
 void define_show(CommandDef& parent) {
   auto a = std::make_shared<ShowArgs>();
   auto show = parent.add("show", "Print a process's whole record", "sbx show [OPTIONS] ID",
-                           "sbx show web --json");
+                         "sbx show web --json");
   show.runs([a] { return run_show(*a); });
   show.option("id", a->id, "process id").required().type_name("ID");
   show.flag("--json", a->json, "print JSON instead of TOML");

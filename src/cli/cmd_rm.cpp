@@ -36,7 +36,8 @@ Result<int> run_prune() {
   auto v = client->call(proto::op::prune, {});
   if (!v) return v.error();
   std::string out;
-  if (const auto* removed = v->is_object() ? v->get_object().if_contains("removed") : nullptr; removed && removed->is_array()) {
+  if (const auto* removed = v->is_object() ? v->get_object().if_contains("removed") : nullptr;
+      removed && removed->is_array()) {
     for (const auto& id : removed->get_array()) {
       if (id.is_string()) out += std::string(id.get_string()) + "\n";
     }
@@ -49,15 +50,17 @@ Result<int> run_prune() {
 
 void define_rm(CommandDef& parent) {
   auto a = std::make_shared<RmArgs>();
-  auto rm = parent.add("rm", "Forget ended processes: their records and logs", "sbx rm [OPTIONS] ID...",
-                         "sbx rm build\n  sbx rm -f web    (kills it first)");
+  auto rm =
+      parent.add("rm", "Forget ended processes: their records and logs", "sbx rm [OPTIONS] ID...",
+                 "sbx rm build\n  sbx rm -f web    (kills it first)");
   rm.runs([a] { return run_rm(*a); });
   rm.option("ids", a->ids, "process ids").required().type_name("ID");
   rm.flag("-f,--force", a->force, "kill live processes first (SIGKILL to the tree)");
 }
 
 void define_prune(CommandDef& parent) {
-  parent.add("prune", "Forget every ended process; print the ids removed", "sbx prune", "sbx prune").runs([] { return run_prune(); });
+  parent.add("prune", "Forget every ended process; print the ids removed", "sbx prune", "sbx prune")
+      .runs([] { return run_prune(); });
 }
 
 }  // namespace sbx::cli

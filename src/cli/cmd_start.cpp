@@ -19,8 +19,8 @@
 #include "common/ids.hpp"
 #include "proto/bytes.hpp"
 #include "proto/ops.hpp"
-#include "proto/requests_start.hpp"
 #include "proto/protocol.hpp"
+#include "proto/requests_start.hpp"
 
 extern char** environ;
 
@@ -37,17 +37,17 @@ struct StartArgs {
   std::vector<std::string> env_files;  ///< --env-file F
   std::string session;                 ///< empty: $SBX_SESSION, else "default"
   bool json = false;
-  std::string timeout;                 ///< --timeout D: stop it once it has run D
-  bool auto_cleanup = false;           ///< --rm
-  std::string restart;                 ///< kRestartPolicies
+  std::string timeout;        ///< --timeout D: stop it once it has run D
+  bool auto_cleanup = false;  ///< --rm
+  std::string restart;        ///< kRestartPolicies
   std::optional<int> max_restarts;
-  std::string log_max;                 ///< --log-max SIZE per stream; empty: kDefaultLogMax
-  std::vector<std::string> command;    ///< positional words
-  bool argv_form = false;              ///< the words came after `--`
-  std::optional<int> wait_port;        ///< --wait-port: return once it accepts connections
-  std::string wait_http;               ///< --http PATH with --wait-port
-  std::string wait_log;                ///< --wait-log PATTERN
-  std::string wait_timeout;            ///< --wait-timeout D
+  std::string log_max;               ///< --log-max SIZE per stream; empty: kDefaultLogMax
+  std::vector<std::string> command;  ///< positional words
+  bool argv_form = false;            ///< the words came after `--`
+  std::optional<int> wait_port;      ///< --wait-port: return once it accepts connections
+  std::string wait_http;             ///< --http PATH with --wait-port
+  std::string wait_log;              ///< --wait-log PATTERN
+  std::string wait_timeout;          ///< --wait-timeout D
 };
 
 std::string current_dir() {
@@ -58,7 +58,9 @@ std::string current_dir() {
 
 Result<int> run_start(const StartArgs& a) {
   if (a.command.empty()) {
-    return make_error(Errc::usage, "give a command: sbx start [OPTIONS] -- CMD [ARG...] or sbx start 'SHELL LINE'");
+    return make_error(
+        Errc::usage,
+        "give a command: sbx start [OPTIONS] -- CMD [ARG...] or sbx start 'SHELL LINE'");
   }
   if (!a.id.empty()) {
     if (auto st = check_id(a.id); !st) return st.error();
@@ -66,7 +68,8 @@ Result<int> run_start(const StartArgs& a) {
   proto::StartRequest req;
   req.id = a.id;
   if (!a.argv_form && a.command.size() == 1) {
-    if (a.command[0].find_first_not_of(" \t\n") == std::string::npos) return make_error(Errc::usage, "the shell line is empty");
+    if (a.command[0].find_first_not_of(" \t\n") == std::string::npos)
+      return make_error(Errc::usage, "the shell line is empty");
     req.shell_line = a.command[0];
   } else {
     req.argv = a.command;
@@ -85,7 +88,8 @@ Result<int> run_start(const StartArgs& a) {
   }
   for (const auto& kv : a.env) {
     std::string k, v;
-    if (!parse_env_assignment(kv, k, v)) return make_error(Errc::usage, "bad -e '" + kv + "': use -e NAME=VALUE");
+    if (!parse_env_assignment(kv, k, v))
+      return make_error(Errc::usage, "bad -e '" + kv + "': use -e NAME=VALUE");
     req.env[k] = v;
   }
   for (char** e = environ; e && *e; ++e) req.base_env.emplace_back(*e);
@@ -104,8 +108,10 @@ Result<int> run_start(const StartArgs& a) {
     req.log_max = *n;
   }
   if (a.max_restarts) {
-    if (*a.max_restarts < 0) return make_error(Errc::usage, "--max-restarts takes a number, 0 or more");
-    if (a.restart.empty() || a.restart == "no") return make_error(Errc::usage, "--max-restarts goes with --restart on-failure or always");
+    if (*a.max_restarts < 0)
+      return make_error(Errc::usage, "--max-restarts takes a number, 0 or more");
+    if (a.restart.empty() || a.restart == "no")
+      return make_error(Errc::usage, "--max-restarts goes with --restart on-failure or always");
     req.max_restarts = *a.max_restarts;
   }
 
@@ -120,7 +126,8 @@ Result<int> run_start(const StartArgs& a) {
   json::object args = std::move(*checked);
 
   // Readiness requests are built (and checked) before anything starts.
-  if (!a.wait_http.empty() && !a.wait_port) return make_error(Errc::usage, "--http goes with --wait-port PORT");
+  if (!a.wait_http.empty() && !a.wait_port)
+    return make_error(Errc::usage, "--http goes with --wait-port PORT");
   if (!a.wait_timeout.empty() && !a.wait_port && a.wait_log.empty()) {
     return make_error(Errc::usage, "--wait-timeout goes with --wait-port or --wait-log");
   }
@@ -146,9 +153,10 @@ Result<int> run_start(const StartArgs& a) {
     for (const auto& v : args["base_env"].as_array()) env_bytes += v.as_string().size() + 1;
     for (const auto& [k, v] : req.env) env_bytes += k.size() + v.size() + 2;
     return Error{Errc::failed, "the environment (" + std::to_string(env_bytes) +
-                                          " bytes) and command make a start request of " + std::to_string(size) +
-                                          " bytes, more than the " + std::to_string(proto::kMaxRequestPayload) +
-                                          " bytes sbxd accepts"};
+                                   " bytes) and command make a start request of " +
+                                   std::to_string(size) + " bytes, more than the " +
+                                   std::to_string(proto::kMaxRequestPayload) +
+                                   " bytes sbxd accepts"};
   }
 
   auto client = Client::connect();
@@ -157,8 +165,10 @@ Result<int> run_start(const StartArgs& a) {
   if (!rec) return rec.error();
   const auto* idv = rec->is_object() ? rec->get_object().if_contains("id") : nullptr;
   std::string id = idv && idv->is_string() ? std::string(idv->get_string()) : std::string("?");
-  if (a.json) print_json(*rec);
-  else write_out(1, id + "\n");
+  if (a.json)
+    print_json(*rec);
+  else
+    write_out(1, id + "\n");
 
   // Ready means every requested condition holds; on failure the process keeps running.
   // The process runs from here on: a daemon lost now is waited out as by the wait commands.
@@ -179,11 +189,13 @@ Result<int> run_start_words(StartArgs& a, const CommandDef& start) {
   const auto rest = start.remaining();
   const auto& argv = start.argv();
   if (!rest.empty() && rest[0].starts_with("-")) {
-    return make_error(Errc::usage, "start: unknown option '" + rest[0] + "' (see 'sbx start --help'" +
+    return make_error(Errc::usage, "start: unknown option '" + rest[0] +
+                                       "' (see 'sbx start --help'" +
                                        (argv ? ")" : "; a command goes after '--')"));
   }
   if (argv) {
-    if (!rest.empty()) return make_error(Errc::usage, "unexpected '" + rest[0] + "' before '--': put options first");
+    if (!rest.empty())
+      return make_error(Errc::usage, "unexpected '" + rest[0] + "' before '--': put options first");
     a.command = *argv;
     a.argv_form = true;
   } else {
@@ -197,26 +209,47 @@ Result<int> run_start_words(StartArgs& a, const CommandDef& start) {
 void define_start(CommandDef& parent) {
   auto a = std::make_shared<StartArgs>();
   auto start = parent.add("start", "Start a command in the background and print its id",
-                            "sbx start [OPTIONS] -- CMD [ARG...]    (argv, no shell)\n"
-                            "       sbx start [OPTIONS] 'SHELL LINE'       (one argument: sh -c)",
-                            "sbx start --id web -- python3 -m http.server 8000\n"
-                            "  sbx start --id build 'make -j4 2>&1 | tee build.txt'");
+                          "sbx start [OPTIONS] -- CMD [ARG...]    (argv, no shell)\n"
+                          "       sbx start [OPTIONS] 'SHELL LINE'       (one argument: sh -c)",
+                          "sbx start --id web -- python3 -m http.server 8000\n"
+                          "  sbx start --id build 'make -j4 2>&1 | tee build.txt'");
   start.runs([a, start] { return run_start_words(*a, start); });
-  start.option("--id", a->id, "a custom id: letters, digits, '.', '_', '-' (max 64)").type_name("NAME");
+  start.option("--id", a->id, "a custom id: letters, digits, '.', '_', '-' (max 64)")
+      .type_name("NAME");
   start.option("--cwd", a->cwd, "working directory (default: the current one)").type_name("DIR");
-  start.option("-e,--env", a->env, "set NAME=VALUE in its environment (repeatable)").one_value_each().type_name("NAME=VALUE");
-  start.option("--env-file", a->env_files, "read NAME=VALUE lines from a file (repeatable)").one_value_each().type_name("FILE");
-  start.option("--session", a->session, "tag it with a session (default: $SBX_SESSION, else 'default')").type_name("SESSION");
+  start.option("-e,--env", a->env, "set NAME=VALUE in its environment (repeatable)")
+      .one_value_each()
+      .type_name("NAME=VALUE");
+  start.option("--env-file", a->env_files, "read NAME=VALUE lines from a file (repeatable)")
+      .one_value_each()
+      .type_name("FILE");
+  start
+      .option("--session", a->session,
+              "tag it with a session (default: $SBX_SESSION, else 'default')")
+      .type_name("SESSION");
   start.flag("--json", a->json, "print the record as JSON instead of the id");
-  start.option("--timeout", a->timeout, "stop it (TERM, KILL after 10s) once it has run this long").type_name("DURATION");
-  start.flag("--rm", a->auto_cleanup, "remove its record and logs once it ended and was waited for");
-  start.option("--restart", a->restart, "restart policy: no, on-failure, always (back-off 100ms..30s)").type_name("POLICY");
-  start.option("--max-restarts", a->max_restarts, "give up after N restarts (default: no limit)").type_name("N");
-  start.option("--log-max", a->log_max, "cap each of its logs, keeping the newest output (default 64M; 0: no cap)").type_name("SIZE");
-  start.option("--wait-port", a->wait_port, "return only once this port accepts connections").type_name("PORT");
-  start.option("--http", a->wait_http, "with --wait-port: once GET PATH answers 200-399").type_name("PATH");
-  start.option("--wait-log", a->wait_log, "return only once a line of output contains this text").type_name("PATTERN");
-  start.option("--wait-timeout", a->wait_timeout, "give up waiting after this long (exit 124)").type_name("DURATION");
+  start.option("--timeout", a->timeout, "stop it (TERM, KILL after 10s) once it has run this long")
+      .type_name("DURATION");
+  start.flag("--rm", a->auto_cleanup,
+             "remove its record and logs once it ended and was waited for");
+  start
+      .option("--restart", a->restart,
+              "restart policy: no, on-failure, always (back-off 100ms..30s)")
+      .type_name("POLICY");
+  start.option("--max-restarts", a->max_restarts, "give up after N restarts (default: no limit)")
+      .type_name("N");
+  start
+      .option("--log-max", a->log_max,
+              "cap each of its logs, keeping the newest output (default 64M; 0: no cap)")
+      .type_name("SIZE");
+  start.option("--wait-port", a->wait_port, "return only once this port accepts connections")
+      .type_name("PORT");
+  start.option("--http", a->wait_http, "with --wait-port: once GET PATH answers 200-399")
+      .type_name("PATH");
+  start.option("--wait-log", a->wait_log, "return only once a line of output contains this text")
+      .type_name("PATTERN");
+  start.option("--wait-timeout", a->wait_timeout, "give up waiting after this long (exit 124)")
+      .type_name("DURATION");
   start.takes_command_line();
 }
 

@@ -1,6 +1,5 @@
 // wait: wait for a process to end; exit with its exit code.
 
-
 #include "cli/client.hpp"
 #include "cli/command.hpp"
 #include "cli/exit_codes.hpp"
@@ -49,10 +48,12 @@ Result<int> run_wait(const WaitArgs& a) {
 void define_wait(CommandDef& parent) {
   auto a = std::make_shared<WaitArgs>();
   auto wait = parent.add("wait", "Wait for a process to end; exit with its exit code",
-                           "sbx wait [OPTIONS] ID", "sbx wait build --timeout 10m; echo \"build exited with $?\"");
+                         "sbx wait [OPTIONS] ID",
+                         "sbx wait build --timeout 10m; echo \"build exited with $?\"");
   wait.runs([a] { return run_wait(*a); });
   wait.option("id", a->id, "process id").required().type_name("ID");
-  wait.option("--timeout", a->timeout, "give up after this long (exit 124), e.g. 30s, 5m").type_name("DURATION");
+  wait.option("--timeout", a->timeout, "give up after this long (exit 124), e.g. 30s, 5m")
+      .type_name("DURATION");
 }
 
 }  // namespace sbx::cli

@@ -27,7 +27,10 @@ namespace json = boost::json;
 namespace {
 
 Result<std::pair<int, int>> parse_status_range(const std::string& s) {
-  auto bad = [&] { return make_error(Errc::usage, "bad --status '" + s + "': use a code like 200 or a range like 200-299"); };
+  auto bad = [&] {
+    return make_error(Errc::usage,
+                      "bad --status '" + s + "': use a code like 200 or a range like 200-299");
+  };
   auto num = [](std::string_view t, int& out) {
     auto [p, ec] = std::from_chars(t.data(), t.data() + t.size(), out);
     return ec == std::errc() && p == t.data() + t.size() && out >= 100 && out <= 999;
@@ -38,7 +41,9 @@ Result<std::pair<int, int>> parse_status_range(const std::string& s) {
     if (!num(s, lo)) return bad();
     return std::pair{lo, lo};
   }
-  if (!num(std::string_view(s).substr(0, dash), lo) || !num(std::string_view(s).substr(dash + 1), hi) || lo > hi) return bad();
+  if (!num(std::string_view(s).substr(0, dash), lo) ||
+      !num(std::string_view(s).substr(dash + 1), hi) || lo > hi)
+    return bad();
   return std::pair{lo, hi};
 }
 
@@ -53,10 +58,12 @@ Result<json::array> resolve_host(const std::string& host) {
   hints.ai_socktype = SOCK_STREAM;
   addrinfo* res = nullptr;
   int rc = ::getaddrinfo(host.c_str(), nullptr, &hints, &res);
-  if (rc != 0) return make_error(Errc::usage, "cannot resolve --host '" + host + "': " + ::gai_strerror(rc));
+  if (rc != 0)
+    return make_error(Errc::usage, "cannot resolve --host '" + host + "': " + ::gai_strerror(rc));
   for (addrinfo* ai = res; ai; ai = ai->ai_next) {
     char buf[NI_MAXHOST];
-    if (::getnameinfo(ai->ai_addr, ai->ai_addrlen, buf, sizeof buf, nullptr, 0, NI_NUMERICHOST) == 0) {
+    if (::getnameinfo(ai->ai_addr, ai->ai_addrlen, buf, sizeof buf, nullptr, 0, NI_NUMERICHOST) ==
+        0) {
       std::string a = buf;
       bool dup = false;
       for (const auto& e : out) dup = dup || e.as_string() == a;
@@ -105,7 +112,8 @@ Result<json::object> wait_port_request(const WaitPortArgs& a) {
     args["status_lo"] = r->first;
     args["status_hi"] = r->second;
   }
-  for (auto [text, key] : {std::pair{&a.interval, "interval_ms"}, std::pair{&a.timeout, "timeout_ms"}}) {
+  for (auto [text, key] :
+       {std::pair{&a.interval, "interval_ms"}, std::pair{&a.timeout, "timeout_ms"}}) {
     if (text->empty()) continue;
     auto d = parse_duration(*text);
     if (!d) return d.error();
@@ -132,7 +140,8 @@ std::string wait_label(const json::object& req) {
   return label;
 }
 
-int wait_ready(std::string_view op, json::object req, std::optional<Client> first, json::value& answer) {
+int wait_ready(std::string_view op, json::object req, std::optional<Client> first,
+               json::value& answer) {
   // wait_log tells in "scanned" events where the line it has not finished scanning starts,
   // per stream (a logical offset: bytes the stream ever held); a new daemon goes on from there.
   json::object scanned;
@@ -165,7 +174,7 @@ struct WaitLogArgs {
   std::string id;
   std::string pattern;
   bool regex = false;
-  std::string stream;   ///< empty: both
+  std::string stream;  ///< empty: both
   std::string timeout;
   bool json = false;
 };
@@ -176,7 +185,9 @@ Result<int> run_wait_log(const WaitLogArgs& a) {
   auto client = Client::connect();
   if (!client) return client.error();
   json::value v;
-  if (int rc = wait_ready(proto::op::wait_log, std::move(*args), std::move(*client), v); rc != kExitOk) return rc;
+  if (int rc = wait_ready(proto::op::wait_log, std::move(*args), std::move(*client), v);
+      rc != kExitOk)
+    return rc;
   if (a.json) {
     print_json(v);
   } else {
@@ -202,11 +213,14 @@ Result<int> run_wait_port(const WaitPortArgs& a) {
 void define_wait_log(CommandDef& parent) {
   auto a = std::make_shared<WaitLogArgs>();
   auto wlog = parent.add("wait-log", "Wait until a line of output contains a pattern; print it",
-                           "sbx wait-log [OPTIONS] ID PATTERN",
-                           "sbx wait-log web 'Listening on' --timeout 30s\n  sbx wait-log web -E 'port ([0-9]+)' --json");
+                         "sbx wait-log [OPTIONS] ID PATTERN",
+                         "sbx wait-log web 'Listening on' --timeout 30s\n  sbx wait-log web -E "
+                         "'port ([0-9]+)' --json");
   wlog.runs([a] { return run_wait_log(*a); });
   wlog.option("id", a->id, "process id").required().type_name("ID");
-  wlog.option("pattern", a->pattern, "text to find (with -E: an ECMAScript regex)").required().type_name("PATTERN");
+  wlog.option("pattern", a->pattern, "text to find (with -E: an ECMAScript regex)")
+      .required()
+      .type_name("PATTERN");
   wlog.flag("-E,--regex", a->regex, "PATTERN is a regex");
   wlog.option("--stream", a->stream, "search only stdout or stderr").type_name("STREAM");
   wlog.option("--timeout", a->timeout, "give up after this long (exit 124)").type_name("DURATION");
@@ -216,14 +230,17 @@ void define_wait_log(CommandDef& parent) {
 void define_wait_port(CommandDef& parent) {
   auto a = std::make_shared<WaitPortArgs>();
   auto wport = parent.add("wait-port", "Wait until a port accepts connections (or answers HTTP)",
-                            "sbx wait-port [OPTIONS] ID PORT", "sbx wait-port web 8000 --http /health --timeout 30s");
+                          "sbx wait-port [OPTIONS] ID PORT",
+                          "sbx wait-port web 8000 --http /health --timeout 30s");
   wport.runs([a] { return run_wait_port(*a); });
   wport.option("id", a->id, "process id").required().type_name("ID");
   wport.option("port", a->port, "TCP port").required().type_name("PORT");
   wport.option("--host", a->host, "host to probe (default 127.0.0.1 and ::1)").type_name("HOST");
   wport.option("--http", a->http, "send GET PATH and wait for a good status").type_name("PATH");
-  wport.option("--status", a->status, "good statuses: CODE or LO-HI (default 200-399)").type_name("CODE");
-  wport.option("--interval", a->interval, "time between probes (default 10ms)").type_name("DURATION");
+  wport.option("--status", a->status, "good statuses: CODE or LO-HI (default 200-399)")
+      .type_name("CODE");
+  wport.option("--interval", a->interval, "time between probes (default 10ms)")
+      .type_name("DURATION");
   wport.option("--timeout", a->timeout, "give up after this long (exit 124)").type_name("DURATION");
 }
 

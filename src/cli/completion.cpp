@@ -46,7 +46,8 @@ Node walk(const CLI::App& app, const std::string& path) {
     opt.repeat = opt.value && o->get_items_expected_max() > 1;
     n.opts.push_back(std::move(opt));
   }
-  for (const CLI::App* sub : app.get_subcommands([](const CLI::App* s) { return !s->get_group().empty(); })) {
+  for (const CLI::App* sub :
+       app.get_subcommands([](const CLI::App* s) { return !s->get_group().empty(); })) {
     n.subs.push_back(walk(*sub, path + " " + sub->get_name()));
   }
   return n;
@@ -54,8 +55,10 @@ Node walk(const CLI::App& app, const std::string& path) {
 
 std::string bash_value(const std::string& kind, const std::string& indent) {
   if (kind == "ID") return indent + "COMPREPLY=($(compgen -W \"$(_sbx_ids)\" -- \"$cur\"))\n";
-  if (kind == "DIR") return indent + "compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -d -- \"$cur\"))\n";
-  if (kind == "FILE") return indent + "compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- \"$cur\"))\n";
+  if (kind == "DIR")
+    return indent + "compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -d -- \"$cur\"))\n";
+  if (kind == "FILE")
+    return indent + "compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- \"$cur\"))\n";
   auto w = words_for(kind);
   if (!w.empty()) return indent + "COMPREPLY=($(compgen -W \"" + join(w) + "\" -- \"$cur\"))\n";
   return indent + "COMPREPLY=()  # free text\n";
@@ -122,7 +125,8 @@ std::string bash_script(const Node& root) {
     for (const auto& o : n.opts) {
       if (!o.value) continue;
       std::string action = bash_value(o.kind, "            ");
-      auto it = std::find_if(arms.begin(), arms.end(), [&](const auto& a) { return a.first == action; });
+      auto it =
+          std::find_if(arms.begin(), arms.end(), [&](const auto& a) { return a.first == action; });
       if (it == arms.end()) it = arms.insert(arms.end(), {action, {}});
       for (const auto& name : o.names) it->second.push_back(dq(n.path + ":" + name));
     }
@@ -136,7 +140,8 @@ std::string bash_script(const Node& root) {
   each_node(root, [&](const Node& n) {
     std::vector<std::string> names;
     for (const auto& o : n.opts) names.insert(names.end(), o.names.begin(), o.names.end());
-    s += "            " + dq(n.path) + ") COMPREPLY=($(compgen -W \"" + join(names) + "\" -- \"$cur\")) ;;\n";
+    s += "            " + dq(n.path) + ") COMPREPLY=($(compgen -W \"" + join(names) +
+         "\" -- \"$cur\")) ;;\n";
   });
   s += "        esac\n"
        "        return 0\n"
@@ -146,7 +151,8 @@ std::string bash_script(const Node& root) {
     if (!n.subs.empty()) {
       std::vector<std::string> names;
       for (const auto& c : n.subs) names.push_back(c.name);
-      s += "        " + dq(n.path) + ") COMPREPLY=($(compgen -W \"" + join(names) + "\" -- \"$cur\")) ;;\n";
+      s += "        " + dq(n.path) + ") COMPREPLY=($(compgen -W \"" + join(names) +
+           "\" -- \"$cur\")) ;;\n";
       return;
     }
     if (n.command_line) {
@@ -158,7 +164,8 @@ std::string bash_script(const Node& root) {
     for (std::size_t i = 0; i < n.pos.size(); ++i) {
       const auto& p = n.pos[i];
       std::string pat = p.many ? "*" : std::to_string(i);  // many: this one and every later one
-      s += "                " + pat + ")\n" + bash_value(p.kind, "                    ") + "                    ;;\n";
+      s += "                " + pat + ")\n" + bash_value(p.kind, "                    ") +
+           "                    ;;\n";
     }
     s += "            esac ;;\n";
   });
@@ -191,21 +198,27 @@ std::string zsh_action(const std::string& kind) {
 }
 
 std::string zsh_fn(const std::string& path) {
-  std::string f = "_sbx";  // "sbx daemon status" -> _sbx_daemon_status, "sbx wait-log" -> _sbx_wait_log
-  for (std::size_t i = 3; i < path.size(); ++i) f += path[i] == ' ' || path[i] == '-' ? '_' : path[i];
+  std::string f =
+      "_sbx";  // "sbx daemon status" -> _sbx_daemon_status, "sbx wait-log" -> _sbx_wait_log
+  for (std::size_t i = 3; i < path.size(); ++i)
+    f += path[i] == ' ' || path[i] == '-' ? '_' : path[i];
   return f;
 }
 
 void zsh_node(const Node& n, std::string& s) {
   s += zsh_fn(n.path) + "() {\n";
-  if (!n.subs.empty()) s += "  local curcontext=$curcontext state state_descr line ret=1\n  typeset -A opt_args\n";
+  if (!n.subs.empty())
+    s += "  local curcontext=$curcontext state state_descr line ret=1\n  typeset -A opt_args\n";
   s += "  _arguments -S" + std::string(n.subs.empty() ? "" : " -C") + " \\\n";
   for (const auto& o : n.opts) {
     bool help = o.names.size() && (o.names.back() == "--help" || o.names.back() == "--version");
     std::string prefix;  // what it excludes, or '*' for a repeatable option
-    if (help) prefix = "(- : *)";
-    else if (o.repeat) prefix = "*";
-    else if (o.names.size() > 1) prefix = "(" + join(o.names) + ")";
+    if (help)
+      prefix = "(- : *)";
+    else if (o.repeat)
+      prefix = "*";
+    else if (o.names.size() > 1)
+      prefix = "(" + join(o.names) + ")";
     std::string tail = "[" + zdesc(o.desc) + "]";
     if (o.value) tail += ":" + zdesc(lower(o.kind)) + ":" + zsh_action(o.kind);
     std::string spec = o.names.size() > 1 ? sq(prefix) + "{" + join(o.names, ",") + "}" + sq(tail)
@@ -220,11 +233,16 @@ void zsh_node(const Node& n, std::string& s) {
          "      commands=(\n";
     for (const auto& c : n.subs) s += "        " + sq(c.name + ":" + c.desc) + "\n";
     s += "      )\n"
-         "      _describe -t commands " + sq(n.path + " command") + " commands && ret=0 ;;\n"
+         "      _describe -t commands " +
+         sq(n.path + " command") +
+         " commands && ret=0 ;;\n"
          "    arg)\n"
-         "      curcontext=${curcontext%:*:*}:" + zsh_fn(n.path).substr(1) + "-$words[1]:\n"
+         "      curcontext=${curcontext%:*:*}:" +
+         zsh_fn(n.path).substr(1) +
+         "-$words[1]:\n"
          "      case $words[1] in\n";
-    for (const auto& c : n.subs) s += "        " + c.name + ") " + zsh_fn(c.path) + " && ret=0 ;;\n";
+    for (const auto& c : n.subs)
+      s += "        " + c.name + ") " + zsh_fn(c.path) + " && ret=0 ;;\n";
     s += "      esac ;;\n"
          "  esac\n"
          "  return ret\n"
@@ -236,8 +254,8 @@ void zsh_node(const Node& n, std::string& s) {
   } else {
     for (std::size_t i = 0; i < n.pos.size(); ++i) {
       const auto& p = n.pos[i];
-      std::string spec = (p.many ? std::string("*") : std::to_string(i + 1)) + ":" + zdesc(p.desc) + ":" +
-                         zsh_action(p.kind);
+      std::string spec = (p.many ? std::string("*") : std::to_string(i + 1)) + ":" + zdesc(p.desc) +
+                         ":" + zsh_action(p.kind);
       s += "    " + sq(spec) + " \\\n";
     }
     s.resize(s.size() - 3);  // the last " \\\n"
@@ -251,7 +269,8 @@ std::string zsh_script(const Node& root) {
       "#compdef sbx\n"
       "# zsh completion for sbx.\n"
       "# Generated by `sbx completion zsh` from sbx's command-line definition; do not edit.\n"
-      "# Install it as _sbx in a folder of $fpath, e.g. sbx completion zsh > \"${fpath[1]}/_sbx\"\n\n"
+      "# Install it as _sbx in a folder of $fpath, e.g. sbx completion zsh > "
+      "\"${fpath[1]}/_sbx\"\n\n"
       "# The ids of the daemon's processes; nothing (and no daemon started) when none runs.\n"
       "(( $+functions[_sbx_ids] )) ||\n"
       "_sbx_ids() {\n"

@@ -13,7 +13,8 @@ std::string fish_script(const Node& root) {
       "function __sbx_ids\n"
       "    command sbx ps -q --no-start 2>/dev/null\n"
       "end\n\n"
-      "# Where the cursor is: the command path (\"sbx\", \"sbx logs\", \"sbx daemon status\"), the\n"
+      "# Where the cursor is: the command path (\"sbx\", \"sbx logs\", \"sbx daemon status\"), "
+      "the\n"
       "# number of positional words before it, how far into a command line after `start` it\n"
       "# is, and 1 when the word under it is an option's value.\n"
       "function __sbx_state\n"
@@ -44,7 +45,8 @@ std::string fish_script(const Node& root) {
   each_node(root, [&](const Node& n) {
     if (n.command_line) cl.push_back(sq(n.path, true));
   });
-  s += "                contains -- $path " + join(cl) + "; and set rest 1\n"
+  s += "                contains -- $path " + join(cl) +
+       "; and set rest 1\n"
        "                continue\n"
        "            case '-*'\n"
        "                continue\n"
@@ -58,7 +60,9 @@ std::string fish_script(const Node& root) {
        "                set npos 0\n"
        "                continue\n"
        "        end\n"
-       "        if contains -- $path " + join(cl) + "\n"
+       "        if contains -- $path " +
+       join(cl) +
+       "\n"
        "            set rest 2\n"
        "            continue\n"
        "        end\n"
@@ -93,19 +97,26 @@ std::string fish_script(const Node& root) {
     std::string at = cond("");
     for (const auto& o : n.opts) {
       s += "complete -c sbx " + at;
-      for (const auto& name : o.names) s += name.starts_with("--") ? " -l " + name.substr(2) : " -s " + name.substr(1);
+      for (const auto& name : o.names)
+        s += name.starts_with("--") ? " -l " + name.substr(2) : " -s " + name.substr(1);
       if (o.value) {
-        if (o.kind == "ID") s += " -x -a '(__sbx_ids)'";
-        else if (o.kind == "DIR") s += " -x -a '(__fish_complete_directories)'";
-        else if (o.kind == "FILE") s += " -r -F";
-        else if (auto w = words_for(o.kind); !w.empty()) s += " -x -a " + sq(join(w), true);
-        else s += " -x";
+        if (o.kind == "ID")
+          s += " -x -a '(__sbx_ids)'";
+        else if (o.kind == "DIR")
+          s += " -x -a '(__fish_complete_directories)'";
+        else if (o.kind == "FILE")
+          s += " -r -F";
+        else if (auto w = words_for(o.kind); !w.empty())
+          s += " -x -a " + sq(join(w), true);
+        else
+          s += " -x";
       }
       s += " -d " + sq(o.desc, true) + "\n";
     }
     if (!n.subs.empty()) {
       std::string at0 = cond("0");
-      for (const auto& c : n.subs) s += "complete -c sbx " + at0 + " -a " + c.name + " -d " + sq(c.desc, true) + "\n";
+      for (const auto& c : n.subs)
+        s += "complete -c sbx " + at0 + " -a " + c.name + " -d " + sq(c.desc, true) + "\n";
     }
     if (n.command_line) {
       s += "complete -c sbx " + cond("cmd") + " -a '(__fish_complete_command)'\n";
@@ -114,11 +125,15 @@ std::string fish_script(const Node& root) {
     for (std::size_t i = 0; i < n.pos.size(); ++i) {
       const auto& p = n.pos[i];
       std::string at_pos = cond(std::to_string(i) + (p.many ? "+" : ""));
-      if (p.kind == "ID") s += "complete -c sbx " + at_pos + " -a '(__sbx_ids)' -d " + sq(p.desc, true) + "\n";
-      else if (p.kind == "DIR") s += "complete -c sbx " + at_pos + " -a '(__fish_complete_directories)'\n";
-      else if (p.kind == "FILE") s += "complete -c sbx " + at_pos + " -F\n";
+      if (p.kind == "ID")
+        s += "complete -c sbx " + at_pos + " -a '(__sbx_ids)' -d " + sq(p.desc, true) + "\n";
+      else if (p.kind == "DIR")
+        s += "complete -c sbx " + at_pos + " -a '(__fish_complete_directories)'\n";
+      else if (p.kind == "FILE")
+        s += "complete -c sbx " + at_pos + " -F\n";
       else if (auto w = words_for(p.kind); !w.empty()) {
-        s += "complete -c sbx " + at_pos + " -a " + sq(join(w), true) + " -d " + sq(p.desc, true) + "\n";
+        s += "complete -c sbx " + at_pos + " -a " + sq(join(w), true) + " -d " + sq(p.desc, true) +
+             "\n";
       }
     }
   });

@@ -1,5 +1,6 @@
 // The helpers the completion scripts share: what a value completes to, quoting.
 
+#include "cli/completion_tree.hpp"
 #include <algorithm>
 #include <string>
 #include <string_view>
@@ -11,7 +12,6 @@
 #include "common/defaults.hpp"
 #include "common/record.hpp"
 #include "common/signal_names.hpp"
-#include "cli/completion_tree.hpp"
 
 namespace sbx::cli::completion {
 
@@ -19,7 +19,8 @@ std::vector<std::string> words_for(const std::string& kind) {
   std::vector<std::string> w;
   if (kind == "SIGNAL") {
     // The usual ones first, then every other name parse_signal() knows.
-    for (const char* s : {"TERM", "HUP", "INT", "KILL", "USR1", "USR2", "QUIT", "STOP", "CONT"}) w.emplace_back(s);
+    for (const char* s : {"TERM", "HUP", "INT", "KILL", "USR1", "USR2", "QUIT", "STOP", "CONT"})
+      w.emplace_back(s);
     for (int i = 1; i < 32; ++i) {
       std::string name = signal_name(i).substr(3);
       if (!parse_signal(name) || std::find(w.begin(), w.end(), name) != w.end()) continue;
@@ -30,8 +31,8 @@ std::vector<std::string> words_for(const std::string& kind) {
   } else if (kind == "STREAM") {
     w = {"stdout", "stderr"};
   } else if (kind == "STATUS") {
-    for (auto s : {ProcStatus::starting, ProcStatus::running, ProcStatus::completed, ProcStatus::failed,
-                   ProcStatus::killed, ProcStatus::error}) {
+    for (auto s : {ProcStatus::starting, ProcStatus::running, ProcStatus::completed,
+                   ProcStatus::failed, ProcStatus::killed, ProcStatus::error}) {
       w.emplace_back(status_name(s));
     }
     w.emplace_back("live");
@@ -62,9 +63,12 @@ std::string lower(std::string s) {
 std::string sq(std::string_view s, bool fish) {
   std::string out = "'";
   for (char c : s) {
-    if (c == '\'') out += fish ? "\\'" : "'\\''";
-    else if (fish && c == '\\') out += "\\\\";
-    else out += c;
+    if (c == '\'')
+      out += fish ? "\\'" : "'\\''";
+    else if (fish && c == '\\')
+      out += "\\\\";
+    else
+      out += c;
   }
   return out + "'";
 }

@@ -34,7 +34,6 @@ struct Node {
   bool command_line = false;  ///< takes a command line after its options (start)
 };
 
-
 std::vector<std::string> words_for(const std::string& kind);
 std::string join(const std::vector<std::string>& v, std::string_view sep = " ");
 std::string lower(std::string s);

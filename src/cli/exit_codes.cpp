@@ -6,13 +6,17 @@ namespace sbx::cli {
 
 int exit_code_for(Errc c) {
   switch (c) {
-    case Errc::usage: return kExitUsage;
-    case Errc::not_found: return kExitNotFound;
-    case Errc::timeout: return kExitTimeout;
+    case Errc::usage:
+      return kExitUsage;
+    case Errc::not_found:
+      return kExitNotFound;
+    case Errc::timeout:
+      return kExitTimeout;
     case Errc::failed:
     case Errc::conflict:
     case Errc::protocol:
-    case Errc::unavailable: return kExitFailed;
+    case Errc::unavailable:
+      return kExitFailed;
   }
   return kExitFailed;
 }

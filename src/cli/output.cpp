@@ -49,12 +49,18 @@ namespace {
 /// error bold red, starting cyan.
 const char* status_color(ProcStatus s) {
   switch (s) {
-    case ProcStatus::starting: return "\033[36m";
-    case ProcStatus::running: return "\033[32m";
-    case ProcStatus::completed: return "\033[2m";
-    case ProcStatus::failed: return "\033[31m";
-    case ProcStatus::killed: return "\033[33m";
-    case ProcStatus::error: return "\033[1;31m";
+    case ProcStatus::starting:
+      return "\033[36m";
+    case ProcStatus::running:
+      return "\033[32m";
+    case ProcStatus::completed:
+      return "\033[2m";
+    case ProcStatus::failed:
+      return "\033[31m";
+    case ProcStatus::killed:
+      return "\033[33m";
+    case ProcStatus::error:
+      return "\033[1;31m";
   }
   return "";
 }
@@ -89,11 +95,11 @@ std::string format_ps_table(const std::vector<ProcessRecord>& records, const Tab
   rows.push_back({"ID", "PID", "STATUS", "EXIT", "STARTED", "COMMAND"});
   for (const auto& r : records) {
     std::string exit = r.exit_code ? std::to_string(*r.exit_code) : r.signal ? *r.signal : "-";
-    std::string started = !r.start_time          ? "-"
+    std::string started = !r.start_time         ? "-"
                           : style.relative_time ? format_ago(*r.start_time, style.now)
                                                 : format_rfc3339(*r.start_time);
-    rows.push_back({r.id, r.pid ? std::to_string(*r.pid) : "-", status_name(r.status), exit, started,
-                    escape_non_utf8(r.command)});
+    rows.push_back({r.id, r.pid ? std::to_string(*r.pid) : "-", status_name(r.status), exit,
+                    started, escape_non_utf8(r.command)});
     colors.push_back(style.color ? status_color(r.status) : "");
   }
   std::array<std::size_t, 6> width{};

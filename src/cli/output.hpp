@@ -34,6 +34,7 @@ std::string format_ago(EpochMs then, EpochMs now);
 
 /// The ps table: ID PID STATUS EXIT STARTED COMMAND, aligned (escape codes take no room);
 /// the bytes of a COMMAND that are not UTF-8 read \xNN.
-std::string format_ps_table(const std::vector<ProcessRecord>& records, const TableStyle& style = {});
+std::string format_ps_table(const std::vector<ProcessRecord>& records,
+                            const TableStyle& style = {});
 
 }  // namespace sbx::cli

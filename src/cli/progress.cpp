@@ -74,7 +74,9 @@ bool progress_enabled(int fd) {
 }
 
 Progress::Progress(std::string what)
-    : what_(std::move(what)), start_(std::chrono::steady_clock::now()), enabled_(progress_enabled(2)) {}
+    : what_(std::move(what)),
+      start_(std::chrono::steady_clock::now()),
+      enabled_(progress_enabled(2)) {}
 
 Progress::~Progress() { clear(); }
 

@@ -14,15 +14,16 @@ namespace sbx::cli {
 struct WaitPortArgs {
   std::string id;
   int port = 0;
-  std::string host;     ///< empty: 127.0.0.1 and ::1
-  std::string http;     ///< empty: plain TCP
-  std::string status;   ///< CODE or LO-HI; default 200-399
+  std::string host;    ///< empty: 127.0.0.1 and ::1
+  std::string http;    ///< empty: plain TCP
+  std::string status;  ///< CODE or LO-HI; default 200-399
   std::string interval;
   std::string timeout;
 };
 
-Result<boost::json::object> wait_log_request(const std::string& id, const std::string& pattern, bool regex,
-                                             const std::string& stream, const std::string& timeout);
+Result<boost::json::object> wait_log_request(const std::string& id, const std::string& pattern,
+                                             bool regex, const std::string& stream,
+                                             const std::string& timeout);
 Result<boost::json::object> wait_port_request(const WaitPortArgs& a);
 /// What a progress line says after "waiting for ", from a wait_log or wait_port request:
 /// "web: log 'Listening on'", "web: port 8000 (GET /health)".

@@ -36,11 +36,14 @@ Result<json::value> WaitingCall::run(std::optional<Client> first) {
   std::string why;
   for (;;) {
     auto attempt = Clock::now();
-    int patience = lost_since ? kDaemonPatienceMs - ms_between(*lost_since, attempt) : kDaemonPatienceMs;
+    int patience =
+        lost_since ? kDaemonPatienceMs - ms_between(*lost_since, attempt) : kDaemonPatienceMs;
     if (!client) {
       auto c = Client::connect(true, std::max(patience, 1));
-      if (c) client.emplace(std::move(*c));
-      else why = c.error().message;
+      if (c)
+        client.emplace(std::move(*c));
+      else
+        why = c.error().message;
     }
     if (client) {
       json::object args = args_;
@@ -57,7 +60,8 @@ Result<json::value> WaitingCall::run(std::optional<Client> first) {
       sent = true;
       if (r || !client->lost()) return r;
       why = r.error().message;
-      if (client->answered() && Clock::now() - attempt >= kAliveAtLeast) {  // alive until now: a new loss
+      if (client->answered() &&
+          Clock::now() - attempt >= kAliveAtLeast) {  // alive until now: a new loss
         lost_since = Clock::now();
         retry_ms = kFirstRetryMs;
       }
@@ -67,9 +71,10 @@ Result<json::value> WaitingCall::run(std::optional<Client> first) {
     int left = kDaemonPatienceMs - ms_between(*lost_since, Clock::now());
     if (left <= 0) {
       gave_up_ = true;
-      return make_error(Errc::unavailable, "lost sbxd and no daemon answered within " +
-                                               format_duration(Millis(kDaemonPatienceMs)) + " (" + why +
-                                               "); the answer is unknown: ask again once sbxd runs");
+      return make_error(Errc::unavailable,
+                        "lost sbxd and no daemon answered within " +
+                            format_duration(Millis(kDaemonPatienceMs)) + " (" + why +
+                            "); the answer is unknown: ask again once sbxd runs");
     }
     pause(std::min(retry_ms, left));
     retry_ms = std::min(retry_ms * 2, kMaxRetryMs);
@@ -84,8 +89,10 @@ void WaitingCall::pause(int ms) const {
     pollfd p{watch, 0, 0};
     int step = hooks_.on_tick ? std::min(left, Client::kTickMs) : left;
     int ready = ::poll(&p, watch >= 0 ? 1 : 0, step);
-    if (ready > 0 && (p.revents & POLLNVAL)) watch = -1;
-    else if (ready > 0) exit_as_if_sigpipe();
+    if (ready > 0 && (p.revents & POLLNVAL))
+      watch = -1;
+    else if (ready > 0)
+      exit_as_if_sigpipe();
     if (ready == 0 && hooks_.on_tick) hooks_.on_tick();
   }
 }

@@ -55,8 +55,9 @@ Status write_file_atomic(const std::string& path, std::string_view content, bool
 
 Result<std::string> read_file(const std::string& path) {
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd) return make_error(errno == ENOENT ? Errc::not_found : Errc::failed,
-                             "cannot read " + path + ": " + std::strerror(errno));
+  if (!fd)
+    return make_error(errno == ENOENT ? Errc::not_found : Errc::failed,
+                      "cannot read " + path + ": " + std::strerror(errno));
   std::string out;
   char buf[65536];
   for (;;) {

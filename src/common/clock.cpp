@@ -19,8 +19,8 @@ std::string format_rfc3339(EpochMs t) {
   std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02lld:%02lld:%02lld.%03lldZ",
                 static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
                 static_cast<unsigned>(ymd.day()), static_cast<long long>(in_day / 3'600'000),
-                static_cast<long long>(in_day / 60'000 % 60), static_cast<long long>(in_day / 1000 % 60),
-                static_cast<long long>(in_day % 1000));
+                static_cast<long long>(in_day / 60'000 % 60),
+                static_cast<long long>(in_day / 1000 % 60), static_cast<long long>(in_day % 1000));
   return buf;
 }
 
@@ -32,7 +32,8 @@ std::optional<EpochMs> parse_rfc3339(std::string_view s) {
   static constexpr std::string_view kLayout = "dddd-dd-ddTdd:dd:dd";
   for (size_t k = 0; k < kLayout.size(); ++k) {
     char c = str[k];
-    bool ok = kLayout[k] == 'd' ? (c >= '0' && c <= '9') : (c == kLayout[k] || (k == 10 && (c == 't' || c == ' ')));
+    bool ok = kLayout[k] == 'd' ? (c >= '0' && c <= '9')
+                                : (c == kLayout[k] || (k == 10 && (c == 't' || c == ' ')));
     if (!ok) return std::nullopt;
   }
   auto num = [&](size_t at, size_t len) {
@@ -40,7 +41,8 @@ std::optional<EpochMs> parse_rfc3339(std::string_view s) {
     for (size_t k = at; k < at + len; ++k) v = v * 10 + (str[k] - '0');
     return v;
   };
-  int y = num(0, 4), mo = num(5, 2), d = num(8, 2), h = num(11, 2), mi = num(14, 2), sec = num(17, 2);
+  int y = num(0, 4), mo = num(5, 2), d = num(8, 2), h = num(11, 2), mi = num(14, 2),
+      sec = num(17, 2);
   size_t i = 19;
   EpochMs frac_ms = 0;
   if (i < str.size() && str[i] == '.') {

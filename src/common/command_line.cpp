@@ -22,8 +22,10 @@ bool is_name(std::string_view k) {
 }
 
 std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r'))
+    s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
+    s.remove_suffix(1);
   return s;
 }
 
@@ -34,16 +36,17 @@ bool is_env_name(std::string_view name) { return is_name(name); }
 bool is_shell_builtin(std::string_view word) {
   static constexpr std::string_view kWords[] = {
       // POSIX special builtins and reserved words
-      ".", ":", "break", "continue", "eval", "exec", "exit", "export", "readonly", "return", "set", "shift",
-      "times", "trap", "unset", "case", "do", "done", "elif", "else", "esac", "fi", "for", "if", "in", "then",
-      "until", "while",
+      ".", ":", "break", "continue", "eval", "exec", "exit", "export", "readonly", "return", "set",
+      "shift", "times", "trap", "unset", "case", "do", "done", "elif", "else", "esac", "fi", "for",
+      "if", "in", "then", "until", "while",
       // regular builtins of dash and bash
-      "alias", "bg", "cd", "command", "echo", "false", "fc", "fg", "getopts", "hash", "jobs", "kill", "local",
-      "printf", "pwd", "read", "test", "true", "type", "ulimit", "umask", "unalias", "wait",
+      "alias", "bg", "cd", "command", "echo", "false", "fc", "fg", "getopts", "hash", "jobs",
+      "kill", "local", "printf", "pwd", "read", "test", "true", "type", "ulimit", "umask",
+      "unalias", "wait",
       // bash only
-      "builtin", "caller", "compgen", "complete", "compopt", "coproc", "declare", "dirs", "disown", "enable",
-      "function", "help", "history", "let", "logout", "mapfile", "popd", "pushd", "readarray", "select",
-      "shopt", "source", "suspend", "time", "typeset"};
+      "builtin", "caller", "compgen", "complete", "compopt", "coproc", "declare", "dirs", "disown",
+      "enable", "function", "help", "history", "let", "logout", "mapfile", "popd", "pushd",
+      "readarray", "select", "shopt", "source", "suspend", "time", "typeset"};
   for (auto w : kWords) {
     if (w == word) return true;
   }
@@ -80,8 +83,10 @@ std::string shell_join(const std::vector<std::string>& argv) {
     }
     out += '\'';
     for (char c : a) {
-      if (c == '\'') out += "'\"'\"'";
-      else out += c;
+      if (c == '\'')
+        out += "'\"'\"'";
+      else
+        out += c;
     }
     out += '\'';
   }
@@ -91,7 +96,7 @@ std::string shell_join(const std::vector<std::string>& argv) {
 std::optional<std::string> find_program(const std::string& program, const std::string& path_var,
                                         const std::string& cwd, int& err) {
   auto usable = [&](const std::string& p) {
-    struct stat st{};
+    struct stat st {};
     if (::stat(p.c_str(), &st) != 0) return (err = errno, false);
     if (S_ISDIR(st.st_mode)) return (err = EACCES, false);
     if (::access(p.c_str(), X_OK) != 0) return (err = errno, false);
@@ -121,7 +126,8 @@ std::optional<std::string> find_program(const std::string& program, const std::s
   return std::nullopt;
 }
 
-std::optional<EnvFileError> parse_env_file(std::string_view text, std::map<std::string, std::string>& out) {
+std::optional<EnvFileError> parse_env_file(std::string_view text,
+                                           std::map<std::string, std::string>& out) {
   int lineno = 0;
   while (!text.empty()) {
     ++lineno;
@@ -134,8 +140,10 @@ std::optional<EnvFileError> parse_env_file(std::string_view text, std::map<std::
     if (eq == std::string_view::npos) return EnvFileError{lineno, "expected KEY=VALUE"};
     std::string_view key = trim(line.substr(0, eq));
     std::string_view value = trim(line.substr(eq + 1));
-    if (!is_name(key)) return EnvFileError{lineno, "'" + std::string(key) + "' is not a variable name"};
-    if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'') && value.back() == value.front()) {
+    if (!is_name(key))
+      return EnvFileError{lineno, "'" + std::string(key) + "' is not a variable name"};
+    if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'') &&
+        value.back() == value.front()) {
       value = value.substr(1, value.size() - 2);
     }
     out[std::string(key)] = std::string(value);

@@ -32,7 +32,8 @@ struct EnvFileError {
   int line = 0;
   std::string message;
 };
-std::optional<EnvFileError> parse_env_file(std::string_view text, std::map<std::string, std::string>& out);
+std::optional<EnvFileError> parse_env_file(std::string_view text,
+                                           std::map<std::string, std::string>& out);
 
 /// A variable name: `[A-Za-z_][A-Za-z0-9_]*`.
 bool is_env_name(std::string_view name);

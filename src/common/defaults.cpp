@@ -8,7 +8,8 @@ Status check_restart_policy(std::string_view policy) {
   for (auto p : kRestartPolicies) {
     if (policy == p) return ok_status();
   }
-  return make_error(Errc::usage, "bad --restart '" + std::string(policy) + "': use no, on-failure or always");
+  return make_error(Errc::usage,
+                    "bad --restart '" + std::string(policy) + "': use no, on-failure or always");
 }
 
 Status check_log_max(std::int64_t bytes) {

@@ -23,11 +23,16 @@ Result<Millis> parse_duration(std::string_view text) {
   auto [end, ec] = std::from_chars(number.data(), number.data() + number.size(), value);
   if (ec != std::errc() || end != number.data() + number.size()) return bad();
   double scale = 0;
-  if (unit.empty() || unit == "s") scale = 1000;
-  else if (unit == "ms") scale = 1;
-  else if (unit == "m") scale = 60'000;
-  else if (unit == "h") scale = 3'600'000;
-  else return bad();
+  if (unit.empty() || unit == "s")
+    scale = 1000;
+  else if (unit == "ms")
+    scale = 1;
+  else if (unit == "m")
+    scale = 60'000;
+  else if (unit == "h")
+    scale = 3'600'000;
+  else
+    return bad();
   double ms = value * scale;
   if (!std::isfinite(ms) || ms < 0 || ms > 100.0 * 365 * 24 * 3'600'000) return bad();
   return Millis(static_cast<long long>(std::llround(ms)));
@@ -44,7 +49,8 @@ std::string format_duration(Millis d) {
   }
   long long s = ms / 1000;
   if (s < 3600) return std::to_string(s / 60) + "m" + (s % 60 ? std::to_string(s % 60) + "s" : "");
-  return std::to_string(s / 3600) + "h" + (s % 3600 / 60 ? std::to_string(s % 3600 / 60) + "m" : "");
+  return std::to_string(s / 3600) + "h" +
+         (s % 3600 / 60 ? std::to_string(s % 3600 / 60) + "m" : "");
 }
 
 }  // namespace sbx

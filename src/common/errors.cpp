@@ -4,13 +4,20 @@ namespace sbx {
 
 const char* error_code_name(Errc c) {
   switch (c) {
-    case Errc::failed: return "failed";
-    case Errc::usage: return "usage";
-    case Errc::not_found: return "not_found";
-    case Errc::timeout: return "timeout";
-    case Errc::conflict: return "conflict";
-    case Errc::protocol: return "protocol";
-    case Errc::unavailable: return "unavailable";
+    case Errc::failed:
+      return "failed";
+    case Errc::usage:
+      return "usage";
+    case Errc::not_found:
+      return "not_found";
+    case Errc::timeout:
+      return "timeout";
+    case Errc::conflict:
+      return "conflict";
+    case Errc::protocol:
+      return "protocol";
+    case Errc::unavailable:
+      return "unavailable";
   }
   return "failed";
 }

@@ -10,8 +10,8 @@ namespace sbx {
 struct LineMatcher::Impl {
   std::string pattern;
   std::optional<boost::regex> re;
-  std::string partial;       ///< bytes of the current line so far
-  bool skipping = false;     ///< inside an over-long line already tested
+  std::string partial;    ///< bytes of the current line so far
+  bool skipping = false;  ///< inside an over-long line already tested
 };
 
 LineMatcher::LineMatcher(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}

@@ -47,11 +47,17 @@ Result<Paths> resolve_paths(const std::optional<std::string>& home_override) {
     p.runtime_dir = h;
     p.state_dir = h + "/state";
   } else {
-    if (auto xdg = env("XDG_RUNTIME_DIR")) p.runtime_dir = *xdg + "/sbx";
-    else p.runtime_dir = "/tmp/sbx-" + std::to_string(::getuid());
-    if (auto xdg = env("XDG_STATE_HOME")) p.state_dir = *xdg + "/sbx";
-    else if (auto user_home = env("HOME")) p.state_dir = *user_home + "/.local/state/sbx";
-    else return make_error(Errc::failed, "cannot find a state folder: set HOME, XDG_STATE_HOME or SBX_HOME");
+    if (auto xdg = env("XDG_RUNTIME_DIR"))
+      p.runtime_dir = *xdg + "/sbx";
+    else
+      p.runtime_dir = "/tmp/sbx-" + std::to_string(::getuid());
+    if (auto xdg = env("XDG_STATE_HOME"))
+      p.state_dir = *xdg + "/sbx";
+    else if (auto user_home = env("HOME"))
+      p.state_dir = *user_home + "/.local/state/sbx";
+    else
+      return make_error(Errc::failed,
+                        "cannot find a state folder: set HOME, XDG_STATE_HOME or SBX_HOME");
   }
   p.socket = p.runtime_dir + "/sbxd.sock";
   p.lock = p.runtime_dir + "/sbxd.lock";
@@ -61,7 +67,8 @@ Result<Paths> resolve_paths(const std::optional<std::string>& home_override) {
   p.daemon_log = p.state_dir + "/sbxd.log";
   p.state_pid_file = p.state_dir + "/sbxd.pid";
   if (p.socket.size() >= sizeof(sockaddr_un{}.sun_path)) {
-    return make_error(Errc::failed, "socket path " + p.socket + " is longer than the system limit of " +
+    return make_error(Errc::failed, "socket path " + p.socket +
+                                        " is longer than the system limit of " +
                                         std::to_string(sizeof(sockaddr_un{}.sun_path) - 1) +
                                         " bytes: set SBX_HOME to a shorter folder");
   }
@@ -69,7 +76,7 @@ Result<Paths> resolve_paths(const std::optional<std::string>& home_override) {
 }
 
 Status ensure_dir(const std::string& dir) {
-  struct stat st{};
+  struct stat st {};
   if (::stat(dir.c_str(), &st) == 0) {
     if (!S_ISDIR(st.st_mode)) return make_error(Errc::failed, dir + " exists and is not a folder");
     return ok_status();
@@ -88,17 +95,19 @@ Status ensure_dir(const std::string& dir) {
 Status ensure_private_dir(const std::string& dir) {
   auto made = ensure_dir(dir);
   if (!made) return made;
-  struct stat st{};
+  struct stat st {};
   if (::lstat(dir.c_str(), &st) != 0) {
     return make_error(Errc::failed, "cannot stat " + dir + ": " + std::strerror(errno));
   }
   if (!S_ISDIR(st.st_mode)) return make_error(Errc::failed, dir + " is not a folder (a symlink?)");
   if (st.st_uid != ::geteuid()) {
-    return make_error(Errc::failed, "folder " + dir + " belongs to another user: remove it or set SBX_HOME");
+    return make_error(Errc::failed,
+                      "folder " + dir + " belongs to another user: remove it or set SBX_HOME");
   }
   if (st.st_mode & 077) {
     if (::chmod(dir.c_str(), 0700) != 0) {
-      return make_error(Errc::failed, "folder " + dir + " is open to other users and cannot be made private: " +
+      return make_error(Errc::failed, "folder " + dir +
+                                          " is open to other users and cannot be made private: " +
                                           std::strerror(errno));
     }
   }

@@ -8,11 +8,11 @@ namespace sbx {
 
 /// Where the daemon's socket and state live (DESIGN.md §5).
 struct Paths {
-  std::string runtime_dir;    ///< holds the socket, lock and pid file; mode 0700
-  std::string socket;         ///< sbxd.sock
-  std::string lock;           ///< sbxd.lock: taken by the client that starts a daemon
-  std::string pid_file;       ///< sbxd.pid: held (flock) by the running daemon
-  std::string state_dir;      ///< processes/, logs/, sbxd.log
+  std::string runtime_dir;  ///< holds the socket, lock and pid file; mode 0700
+  std::string socket;       ///< sbxd.sock
+  std::string lock;         ///< sbxd.lock: taken by the client that starts a daemon
+  std::string pid_file;     ///< sbxd.pid: held (flock) by the running daemon
+  std::string state_dir;    ///< processes/, logs/, sbxd.log
   std::string processes_dir;
   std::string logs_dir;
   std::string daemon_log;

@@ -8,9 +8,9 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
-#include <string_view>
 #include <ctime>
 #include <string>
+#include <string_view>
 
 #include "common/fd.hpp"
 
@@ -97,8 +97,10 @@ std::string new_run_token() {
   unsigned char bytes[16] = {};
   UniqueFd fd(::open("/dev/urandom", O_RDONLY | O_CLOEXEC));
   if (!fd || ::read(fd.get(), bytes, sizeof bytes) != static_cast<ssize_t>(sizeof bytes)) {
-    auto seed = static_cast<unsigned long long>(::getpid()) ^ static_cast<unsigned long long>(::time(nullptr));
-    for (auto& b : bytes) b = static_cast<unsigned char>(seed = seed * 6364136223846793005ULL + 1442695040888963407ULL);
+    auto seed = static_cast<unsigned long long>(::getpid()) ^
+                static_cast<unsigned long long>(::time(nullptr));
+    for (auto& b : bytes)
+      b = static_cast<unsigned char>(seed = seed * 6364136223846793005ULL + 1442695040888963407ULL);
   }
   static const char* hex = "0123456789abcdef";
   std::string out;
@@ -143,7 +145,8 @@ std::optional<pid_t> child_with_env(pid_t parent, std::string_view name, const s
       long pid = std::strtol(p, &end, 10);
       if (end == p) break;
       p = end;
-      if (pid > 1 && environ_value(static_cast<pid_t>(pid), name) == value) found = static_cast<pid_t>(pid);
+      if (pid > 1 && environ_value(static_cast<pid_t>(pid), name) == value)
+        found = static_cast<pid_t>(pid);
     }
     if (found) break;
   }

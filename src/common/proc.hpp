@@ -41,5 +41,4 @@ std::optional<pid_t> child_with_env(pid_t parent, std::string_view name, const s
 /// ticks count from boot: a pid and its start ticks name a process within one boot only.
 std::string read_boot_id();
 
-
 }  // namespace sbx

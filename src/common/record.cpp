@@ -6,12 +6,18 @@ namespace sbx {
 
 const char* status_name(ProcStatus s) {
   switch (s) {
-    case ProcStatus::starting: return "starting";
-    case ProcStatus::running: return "running";
-    case ProcStatus::completed: return "completed";
-    case ProcStatus::failed: return "failed";
-    case ProcStatus::killed: return "killed";
-    case ProcStatus::error: return "error";
+    case ProcStatus::starting:
+      return "starting";
+    case ProcStatus::running:
+      return "running";
+    case ProcStatus::completed:
+      return "completed";
+    case ProcStatus::failed:
+      return "failed";
+    case ProcStatus::killed:
+      return "killed";
+    case ProcStatus::error:
+      return "error";
   }
   return "error";
 }
@@ -34,7 +40,8 @@ std::optional<std::vector<ProcStatus>> parse_status_filter(std::string_view word
                                 ProcStatus::failed,   ProcStatus::killed,  ProcStatus::error};
   std::vector<ProcStatus> out;
   for (ProcStatus st : all) {
-    if (word == status_name(st) || (word == "live" && !is_ended(st)) || (word == "ended" && is_ended(st))) {
+    if (word == status_name(st) || (word == "live" && !is_ended(st)) ||
+        (word == "ended" && is_ended(st))) {
       out.push_back(st);
     }
   }

@@ -30,31 +30,31 @@ inline constexpr int kRecordSchemaVersion = 1;
 
 struct ProcessRecord {
   std::string id;
-  std::string command;                       ///< what the user asked for, as a display line
-  std::vector<std::string> argv;             ///< what was exec'd
+  std::string command;            ///< what the user asked for, as a display line
+  std::vector<std::string> argv;  ///< what was exec'd
   std::string cwd;
-  std::map<std::string, std::string> env;    ///< the overrides only
+  std::map<std::string, std::string> env;  ///< the overrides only
   std::string session = "default";
-  std::optional<int> pid;                    ///< absent while starting and after error
+  std::optional<int> pid;                        ///< absent while starting and after error
   std::optional<std::uint64_t> pid_start_ticks;  ///< /proc/PID/stat field 22, against pid reuse
-  std::string run_token;                     ///< SBX_RUN_TOKEN of the current run (internal)
-  std::optional<int> waiter_pid;             ///< the sbx-shim that waits for it (internal)
+  std::string run_token;                         ///< SBX_RUN_TOKEN of the current run (internal)
+  std::optional<int> waiter_pid;                 ///< the sbx-shim that waits for it (internal)
   std::optional<std::uint64_t> waiter_start_ticks;
-  std::string boot_id;                       ///< the boot the run started in: start ticks are per boot (internal)
+  std::string boot_id;  ///< the boot the run started in: start ticks are per boot (internal)
   ProcStatus status = ProcStatus::starting;
   std::optional<EpochMs> start_time;
   std::optional<EpochMs> end_time;
-  std::optional<int> exit_code;              ///< set when it exited
-  std::optional<std::string> signal;         ///< "SIGTERM" when a signal ended it
-  std::optional<std::string> error;          ///< why it could not start (status error)
-  std::optional<std::string> reason;         ///< why sbx ended it on request: "kill", "timeout", "stop"
+  std::optional<int> exit_code;       ///< set when it exited
+  std::optional<std::string> signal;  ///< "SIGTERM" when a signal ended it
+  std::optional<std::string> error;   ///< why it could not start (status error)
+  std::optional<std::string> reason;  ///< why sbx ended it on request: "kill", "timeout", "stop"
   std::optional<std::int64_t> timeout_ms;
   bool auto_cleanup = false;
-  std::string restart = "no";                ///< no | on-failure | always
-  std::optional<int> max_restarts;           ///< absent: no limit
+  std::string restart = "no";       ///< no | on-failure | always
+  std::optional<int> max_restarts;  ///< absent: no limit
   int restarts = 0;
-  std::int64_t log_max = kDefaultLogMax;         ///< per stream, bytes; 0: unbounded
-  std::int64_t dropped_stdout = 0;           ///< oldest bytes dropped to keep within log_max
+  std::int64_t log_max = kDefaultLogMax;  ///< per stream, bytes; 0: unbounded
+  std::int64_t dropped_stdout = 0;        ///< oldest bytes dropped to keep within log_max
   std::int64_t dropped_stderr = 0;
   /// Of the dropped bytes, those cut out of the file by collapsing it (internal): the bytes
   /// after the cut moved down by this much, so a logical offset (bytes the stream ever

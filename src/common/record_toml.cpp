@@ -24,9 +24,9 @@ toml::date_time to_toml_time(EpochMs t) {
   EpochMs in_day = t - duration_cast<milliseconds>(d.time_since_epoch()).count();
   toml::date date{static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
                   static_cast<unsigned>(ymd.day())};
-  toml::time time{static_cast<unsigned>(in_day / 3'600'000), static_cast<unsigned>(in_day / 60'000 % 60),
-                  static_cast<unsigned>(in_day / 1000 % 60),
-                  static_cast<unsigned>(in_day % 1000 * 1'000'000)};
+  toml::time time{
+      static_cast<unsigned>(in_day / 3'600'000), static_cast<unsigned>(in_day / 60'000 % 60),
+      static_cast<unsigned>(in_day / 1000 % 60), static_cast<unsigned>(in_day % 1000 * 1'000'000)};
   return toml::date_time{date, time, toml::time_offset{}};
 }
 
@@ -58,8 +58,9 @@ std::optional<std::int64_t> int_at(const toml::table& t, const char* key) {
 namespace {
 /// Plain "..." strings, with every non-ASCII character escaped (\uXXXX): a record is pure
 /// ASCII, so record_from_toml can refuse anything else before toml++ sees it.
-constexpr auto kFormat = toml::toml_formatter::default_flags & ~toml::format_flags::allow_literal_strings &
-                         ~toml::format_flags::allow_multi_line_strings & ~toml::format_flags::allow_unicode_strings;
+constexpr auto kFormat =
+    toml::toml_formatter::default_flags & ~toml::format_flags::allow_literal_strings &
+    ~toml::format_flags::allow_multi_line_strings & ~toml::format_flags::allow_unicode_strings;
 
 std::string format_one(std::string_view key, std::string_view value) {
   toml::table one;
@@ -117,30 +118,36 @@ std::string record_to_toml(const ProcessRecord& r, TomlView view) {
   auto put = [&](std::string_view key, auto&& value) {
     toml::table one;
     one.insert(key, std::forward<decltype(value)>(value));
-    out << toml::toml_formatter(one, kFormat)
-        << '\n';
+    out << toml::toml_formatter(one, kFormat) << '\n';
   };
   // What the user gave is bytes (proto/bytes.hpp); what sbx writes is text.
   bool display = view == TomlView::display;
   auto put_bytes = [&](std::string_view key, std::string_view bytes) {
-    if (is_utf8(bytes)) put(key, std::string(bytes));
-    else if (display) out << key_prefix(key) << display_string(bytes) << '\n';
-    else put(key, tagged(bytes));
+    if (is_utf8(bytes))
+      put(key, std::string(bytes));
+    else if (display)
+      out << key_prefix(key) << display_string(bytes) << '\n';
+    else
+      put(key, tagged(bytes));
   };
   put("schema_version", kRecordSchemaVersion);
   put("id", r.id);
   put("status", status_name(r.status));
   put_bytes("command", r.command);
-  bool argv_text = std::all_of(r.argv.begin(), r.argv.end(), [](const std::string& a) { return is_utf8(a); });
+  bool argv_text =
+      std::all_of(r.argv.begin(), r.argv.end(), [](const std::string& a) { return is_utf8(a); });
   if (display && !argv_text) {
     out << key_prefix("argv") << "[ ";
-    for (std::size_t i = 0; i < r.argv.size(); ++i) out << (i ? ", " : "") << display_string(r.argv[i]);
+    for (std::size_t i = 0; i < r.argv.size(); ++i)
+      out << (i ? ", " : "") << display_string(r.argv[i]);
     out << " ]\n";
   } else {
     toml::array argv;
     for (const auto& a : r.argv) {
-      if (is_utf8(a)) argv.push_back(a);
-      else argv.push_back(tagged(a));
+      if (is_utf8(a))
+        argv.push_back(a);
+      else
+        argv.push_back(tagged(a));
     }
     put("argv", std::move(argv));
   }
@@ -150,7 +157,8 @@ std::string record_to_toml(const ProcessRecord& r, TomlView view) {
   if (r.pid_start_ticks) put("pid_start_ticks", static_cast<std::int64_t>(*r.pid_start_ticks));
   if (!r.run_token.empty()) put("run_token", r.run_token);
   if (r.waiter_pid) put("waiter_pid", *r.waiter_pid);
-  if (r.waiter_start_ticks) put("waiter_start_ticks", static_cast<std::int64_t>(*r.waiter_start_ticks));
+  if (r.waiter_start_ticks)
+    put("waiter_start_ticks", static_cast<std::int64_t>(*r.waiter_start_ticks));
   if (!r.boot_id.empty()) put("boot_id", r.boot_id);
   if (r.start_time) put("start_time", to_toml_time(*r.start_time));
   if (r.end_time) put("end_time", to_toml_time(*r.end_time));
@@ -170,19 +178,21 @@ std::string record_to_toml(const ProcessRecord& r, TomlView view) {
   if (r.collapsed_stderr) put("collapsed_stderr", r.collapsed_stderr);
   if (display && r.env.empty()) return out.str();  // no empty [env] table on screen
   out << "\n[env]\n";
-  bool env_text = std::all_of(r.env.begin(), r.env.end(), [](const auto& kv) { return is_utf8(kv.second); });
+  bool env_text =
+      std::all_of(r.env.begin(), r.env.end(), [](const auto& kv) { return is_utf8(kv.second); });
   if (display && !env_text) {
     for (const auto& [k, v] : r.env) put_bytes(k, v);
     return out.str();
   }
   toml::table env;
   for (const auto& [k, v] : r.env) {
-    if (is_utf8(v)) env.insert(k, v);
-    else env.insert(k, tagged(v));
+    if (is_utf8(v))
+      env.insert(k, v);
+    else
+      env.insert(k, tagged(v));
   }
   if (!env.empty()) {
-    out << toml::toml_formatter(env, kFormat)
-        << '\n';
+    out << toml::toml_formatter(env, kFormat) << '\n';
   }
   return out.str();
 }
@@ -193,8 +203,8 @@ Result<ProcessRecord> record_from_toml(std::string_view text) {
   for (std::size_t i = 0; i < text.size(); ++i) {
     auto c = static_cast<unsigned char>(text[i]);
     if (c >= 0x80 || (c < 0x20 && c != '\n' && c != '\r' && c != '\t')) {
-      return make_error(Errc::failed, "not a record written by sbxd: byte " + std::to_string(c) + " at offset " +
-                                          std::to_string(i));
+      return make_error(Errc::failed, "not a record written by sbxd: byte " + std::to_string(c) +
+                                          " at offset " + std::to_string(i));
     }
   }
   toml::table t;
@@ -223,14 +233,16 @@ Result<ProcessRecord> record_from_toml(std::string_view text) {
   r.session = bytes_at(t.get("session")).value_or(std::string("default"));
   if (auto* e = t["env"].as_table()) {
     for (const auto& [k, v] : *e) {  // only variable names: they are what sbx writes
-      if (auto s = bytes_at(&v); s && is_env_name(k.str())) r.env[std::string(k.str())] = std::move(*s);
+      if (auto s = bytes_at(&v); s && is_env_name(k.str()))
+        r.env[std::string(k.str())] = std::move(*s);
     }
   }
   if (auto v = int_at(t, "pid")) r.pid = static_cast<int>(*v);
   if (auto v = int_at(t, "pid_start_ticks")) r.pid_start_ticks = static_cast<std::uint64_t>(*v);
   r.run_token = t["run_token"].value_or(std::string());
   if (auto v = int_at(t, "waiter_pid")) r.waiter_pid = static_cast<int>(*v);
-  if (auto v = int_at(t, "waiter_start_ticks")) r.waiter_start_ticks = static_cast<std::uint64_t>(*v);
+  if (auto v = int_at(t, "waiter_start_ticks"))
+    r.waiter_start_ticks = static_cast<std::uint64_t>(*v);
   r.boot_id = t["boot_id"].value_or(std::string());
   r.start_time = from_toml_time(t.get("start_time"));
   r.end_time = from_toml_time(t.get("end_time"));

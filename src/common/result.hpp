@@ -11,13 +11,13 @@ namespace sbx {
 /// Error kinds shared by the daemon and the CLI. The CLI maps each to an exit code
 /// (cli/exit_codes.hpp); the wire carries the name (error_code_name).
 enum class Errc {
-  failed,        ///< the operation failed (exit 1)
-  usage,         ///< bad input from the user (exit 2)
-  not_found,     ///< no such process (exit 3)
-  timeout,       ///< a wait ran out (exit 124)
-  conflict,      ///< e.g. an id in use by a live process (exit 1)
-  protocol,      ///< malformed or unsupported message (exit 1)
-  unavailable,   ///< the daemon cannot be reached or started (exit 1)
+  failed,       ///< the operation failed (exit 1)
+  usage,        ///< bad input from the user (exit 2)
+  not_found,    ///< no such process (exit 3)
+  timeout,      ///< a wait ran out (exit 124)
+  conflict,     ///< e.g. an id in use by a live process (exit 1)
+  protocol,     ///< malformed or unsupported message (exit 1)
+  unavailable,  ///< the daemon cannot be reached or started (exit 1)
 };
 
 const char* error_code_name(Errc c);
@@ -34,8 +34,8 @@ inline Error make_error(Errc c, std::string msg) { return Error{c, std::move(msg
 template <typename T>
 class Result {
  public:
-  Result(T v) : v_(std::move(v)) {}                // NOLINT: implicit by design
-  Result(Error e) : v_(std::move(e)) {}            // NOLINT
+  Result(T v) : v_(std::move(v)) {}      // NOLINT: implicit by design
+  Result(Error e) : v_(std::move(e)) {}  // NOLINT
   bool ok() const { return v_.index() == 0; }
   explicit operator bool() const { return ok(); }
   T& value() { return std::get<0>(v_); }

@@ -32,11 +32,14 @@ int spawn_in_session(const SessionSpawn& spec, pid_t& pid) {
   sigfillset(&all);
   posix_spawnattr_setsigmask(&attr, &empty);
   posix_spawnattr_setsigdefault(&attr, &all);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  posix_spawnattr_setflags(&attr,
+                           POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
   int n = static_cast<int>(spec.fds.size());
   for (int i = 0; i < n; ++i) {
-    if (spec.fds[i] >= 0) posix_spawn_file_actions_adddup2(&actions, spec.fds[i], i);
-    else posix_spawn_file_actions_addopen(&actions, i, "/dev/null", i == 0 ? O_RDONLY : O_WRONLY, 0);
+    if (spec.fds[i] >= 0)
+      posix_spawn_file_actions_adddup2(&actions, spec.fds[i], i);
+    else
+      posix_spawn_file_actions_addopen(&actions, i, "/dev/null", i == 0 ? O_RDONLY : O_WRONLY, 0);
   }
   posix_spawn_file_actions_addclosefrom_np(&actions, n);
 

@@ -5,18 +5,18 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include <spdlog/spdlog.h>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/json/array.hpp>
 #include <boost/json/value.hpp>
-#include <spdlog/spdlog.h>
 
 #include "common/defaults.hpp"
 #include "daemon/context.hpp"
 #include "daemon/fd_limit.hpp"
 #include "daemon/logs/watch.hpp"
-#include "daemon/server.hpp"
 #include "daemon/run/supervisor.hpp"
+#include "daemon/server.hpp"
 #include "daemon/timers.hpp"
 #include "sbx_config.h"
 
@@ -40,12 +40,14 @@ class SignalWatch {
 
  private:
   void wait() {
-    desc_.async_wait(asio::posix::stream_descriptor::wait_read, [this](boost::system::error_code ec) {
-      if (ec) return;
-      signalfd_siginfo si{};
-      while (::read(desc_.native_handle(), &si, sizeof si) == sizeof si) on_signal_(static_cast<int>(si.ssi_signo));
-      wait();
-    });
+    desc_.async_wait(asio::posix::stream_descriptor::wait_read,
+                     [this](boost::system::error_code ec) {
+                       if (ec) return;
+                       signalfd_siginfo si{};
+                       while (::read(desc_.native_handle(), &si, sizeof si) == sizeof si)
+                         on_signal_(static_cast<int>(si.ssi_signo));
+                       wait();
+                     });
   }
   asio::posix::stream_descriptor desc_;
   std::function<void(int)> on_signal_;
@@ -64,7 +66,8 @@ int run_daemon(const DaemonOptions& opts) {
   Timers timers(io);
   LogWatch log_watch(io);
   Supervisor supervisor(io, opts.paths, timers, log_watch);
-  Context ctx{io, opts.paths, supervisor, timers, log_watch, now_epoch_ms(), false, nullptr, nullptr};
+  Context ctx{io,    opts.paths, supervisor, timers, log_watch, now_epoch_ms(),
+              false, nullptr,    nullptr};
   Server server(io, ctx);
 
   std::vector<ConnPtr> stop_waiters;
@@ -119,7 +122,8 @@ int run_daemon(const DaemonOptions& opts) {
     // Runs being launched get their pid (and their record) first: the next sbxd adopts
     // them by it.
     supervisor.freeze([&, conn] {
-      spdlog::info("detaching: {} live process(es) stay running for the next sbxd", supervisor.live_count());
+      spdlog::info("detaching: {} live process(es) stay running for the next sbxd",
+                   supervisor.live_count());
       if (conn) conn->reply(boost::json::value(boost::json::object{{"detached", true}}));
       drain_then_stop(200);
     });
@@ -127,7 +131,8 @@ int run_daemon(const DaemonOptions& opts) {
 
   // Listening first: adopting many processes may use up the descriptors (they are then
   // watched without one), and clients queue until the loop runs.
-  auto listening = opts.listen_fd >= 0 ? server.adopt(opts.listen_fd) : server.listen(opts.paths.socket);
+  auto listening =
+      opts.listen_fd >= 0 ? server.adopt(opts.listen_fd) : server.listen(opts.paths.socket);
   if (auto st = listening; !st) {
     spdlog::critical("{}", st.error().message);
     return 1;

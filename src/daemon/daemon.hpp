@@ -5,9 +5,9 @@ namespace sbx::daemon {
 
 struct DaemonOptions {
   Paths paths;
-  int ready_fd = -1;        ///< written "\n" and closed once the socket listens
+  int ready_fd = -1;  ///< written "\n" and closed once the socket listens
   bool foreground = false;
-  int listen_fd = -1;       ///< a listening socket passed by systemd (LISTEN_FDS), or -1
+  int listen_fd = -1;  ///< a listening socket passed by systemd (LISTEN_FDS), or -1
 };
 
 /// Runs the daemon's event loop until it is told to stop (daemon stop, SIGTERM, SIGINT).

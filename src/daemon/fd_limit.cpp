@@ -2,8 +2,8 @@
 
 #include <sys/resource.h>
 
-#include <cerrno>
 #include <spdlog/spdlog.h>
+#include <cerrno>
 
 #include "shim/protocol.hpp"
 
@@ -36,18 +36,22 @@ void raise_fd_limit() {
   spdlog::info("descriptor limit raised from {} to {}; processes get {}", was, rl.rlim_max, was);
 }
 
-std::string program_fd_limit() { return g_raised ? std::to_string(g_program_soft) : waiter::kKeepFdLimit; }
+std::string program_fd_limit() {
+  return g_raised ? std::to_string(g_program_soft) : waiter::kKeepFdLimit;
+}
 
 bool fd_headroom_gone(int newest) {
   rlim_t limit = soft_limit();
-  return limit != RLIM_INFINITY && newest >= 0 && static_cast<rlim_t>(newest) + kClientHeadroom >= limit;
+  return limit != RLIM_INFINITY && newest >= 0 &&
+         static_cast<rlim_t>(newest) + kClientHeadroom >= limit;
 }
 
 bool out_of_fds(int err) { return err == EMFILE || err == ENFILE; }
 
 std::string out_of_fds_message(std::string_view doing) {
-  return "sbxd is out of file descriptors (its limit is " + std::to_string(soft_limit()) + "): it cannot " +
-         std::string(doing) + "; end some processes or followers, or start sbxd under a higher 'ulimit -n'";
+  return "sbxd is out of file descriptors (its limit is " + std::to_string(soft_limit()) +
+         "): it cannot " + std::string(doing) +
+         "; end some processes or followers, or start sbxd under a higher 'ulimit -n'";
 }
 
 }  // namespace sbx::daemon

@@ -4,13 +4,13 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <optional>
-#include <spdlog/sinks/stdout_sinks.h>
-#include <spdlog/spdlog.h>
 #include <string>
 
 #include "common/fd.hpp"
@@ -78,13 +78,20 @@ int main(int argc, char** argv) {
   std::optional<std::string> home;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
-    if (a == "--foreground" || a == "-f") foreground = true;
-    else if (a == "--home" && i + 1 < argc) home = argv[++i];
-    else if (a.starts_with("--home=")) home = a.substr(7);
-    else if (a.starts_with("--ready-fd=")) ready_fd = std::atoi(a.c_str() + 11);
-    else if (a == "--version") return std::printf("sbxd %s\n", SBX_VERSION), 0;
-    else if (a == "-h" || a == "--help") return std::fputs(kUsage, stdout), 0;
-    else return std::fprintf(stderr, "sbxd: unknown argument '%s'\n%s", a.c_str(), kUsage), 2;
+    if (a == "--foreground" || a == "-f")
+      foreground = true;
+    else if (a == "--home" && i + 1 < argc)
+      home = argv[++i];
+    else if (a.starts_with("--home="))
+      home = a.substr(7);
+    else if (a.starts_with("--ready-fd="))
+      ready_fd = std::atoi(a.c_str() + 11);
+    else if (a == "--version")
+      return std::printf("sbxd %s\n", SBX_VERSION), 0;
+    else if (a == "-h" || a == "--help")
+      return std::fputs(kUsage, stdout), 0;
+    else
+      return std::fprintf(stderr, "sbxd: unknown argument '%s'\n%s", a.c_str(), kUsage), 2;
   }
   if (ready_fd >= 0) ::fcntl(ready_fd, F_SETFD, FD_CLOEXEC);
   // Socket activation (sd_listen_fds(3) protocol): the listening socket is fd 3.
@@ -130,7 +137,8 @@ int main(int argc, char** argv) {
       ::setsid();
     }
     sbx::UniqueFd null(::open("/dev/null", O_RDWR | O_CLOEXEC));
-    sbx::UniqueFd log(::open(paths->daemon_log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600));
+    sbx::UniqueFd log(
+        ::open(paths->daemon_log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600));
     if (!null || !log) return die("cannot open /dev/null or " + paths->daemon_log);
     ::dup2(null.get(), 0);
     ::dup2(null.get(), 1);
@@ -145,7 +153,8 @@ int main(int argc, char** argv) {
   // Emptied, not removed: removing it would let a starting daemon lock a file that the
   // next one no longer sees.
   for (const auto* held : {&lock, &state_lock}) {
-    if (::ftruncate(held->get(), 0) != 0) spdlog::warn("cannot empty a pid file: {}", std::strerror(errno));
+    if (::ftruncate(held->get(), 0) != 0)
+      spdlog::warn("cannot empty a pid file: {}", std::strerror(errno));
   }
   return rc;
 }

@@ -6,6 +6,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <spdlog/spdlog.h>
 #include <array>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
@@ -13,7 +14,6 @@
 #include <boost/json/serialize.hpp>
 #include <cerrno>
 #include <cstring>
-#include <spdlog/spdlog.h>
 
 #include "common/fd.hpp"
 #include "daemon/fd_limit.hpp"
@@ -27,7 +27,8 @@ using local = asio::local::stream_protocol;
 
 namespace {
 
-class AsioConnection final : public Connection, public std::enable_shared_from_this<AsioConnection> {
+class AsioConnection final : public Connection,
+                             public std::enable_shared_from_this<AsioConnection> {
  public:
   /// `counter` is shared, not the server's: handlers still queued when the daemon exits
   /// destroy their connection after the server is gone.
@@ -58,26 +59,30 @@ class AsioConnection final : public Connection, public std::enable_shared_from_t
   bool closed() const override { return closed_; }
   void on_drain(std::function<void()> fn) override { drain_ = std::move(fn); }
   void on_close(std::function<void()> fn) override {
-    if (closed_) fn();
-    else close_fns_.push_back(std::move(fn));
+    if (closed_)
+      fn();
+    else
+      close_fns_.push_back(std::move(fn));
   }
 
  private:
   void read() {
-    sock_.async_read_some(asio::buffer(rbuf_), [self = shared_from_this()](boost::system::error_code ec, std::size_t n) {
-      if (ec) {
-        self->close();
-        return;
-      }
-      self->reader_.feed(std::string_view(self->rbuf_.data(), n));
-      while (!self->closed_ && !self->finishing_) {
-        auto frame = self->reader_.next();
-        if (!frame) break;
-        self->handle(*frame);
-      }
-      if (self->reader_.failed() && !self->finishing_) self->refuse(self->reader_.error());
-      if (!self->closed_) self->read();
-    });
+    sock_.async_read_some(asio::buffer(rbuf_),
+                          [self = shared_from_this()](boost::system::error_code ec, std::size_t n) {
+                            if (ec) {
+                              self->close();
+                              return;
+                            }
+                            self->reader_.feed(std::string_view(self->rbuf_.data(), n));
+                            while (!self->closed_ && !self->finishing_) {
+                              auto frame = self->reader_.next();
+                              if (!frame) break;
+                              self->handle(*frame);
+                            }
+                            if (self->reader_.failed() && !self->finishing_)
+                              self->refuse(self->reader_.error());
+                            if (!self->closed_) self->read();
+                          });
   }
 
   void refuse(const std::string& why) {
@@ -197,7 +202,8 @@ struct Server::Impl {
       if (ec == asio::error::operation_aborted || !open) return;
       if (!ec) {
         if (exhausted) {
-          spdlog::info("file descriptors are available again; {} client(s) were refused meanwhile", refused);
+          spdlog::info("file descriptors are available again; {} client(s) were refused meanwhile",
+                       refused);
           exhausted = false;
           refused = 0;
         }
@@ -205,7 +211,8 @@ struct Server::Impl {
         admit(std::move(sock));
         return accept();
       }
-      if (out_of_fds(ec.value()) || ec.value() == ENOBUFS || ec.value() == ENOMEM) return out_of_resources(ec);
+      if (out_of_fds(ec.value()) || ec.value() == ENOBUFS || ec.value() == ENOMEM)
+        return out_of_resources(ec);
       spdlog::warn("accept failed: {}", ec.message());
       accept();
     });
@@ -216,19 +223,23 @@ struct Server::Impl {
   /// then pause accepting for a moment.
   void out_of_resources(const boost::system::error_code& ec) {
     if (!exhausted) {
-      spdlog::error("cannot accept clients: {}; refusing them until descriptors are free again", ec.message());
+      spdlog::error("cannot accept clients: {}; refusing them until descriptors are free again",
+                    ec.message());
       exhausted = true;
     }
     std::string reply;
-    proto::encode_frame(reply, proto::FrameKind::response, 0,
-                        proto::error_payload(make_error(Errc::unavailable, out_of_fds_message("serve a client"))));
+    proto::encode_frame(
+        reply, proto::FrameKind::response, 0,
+        proto::error_payload(make_error(Errc::unavailable, out_of_fds_message("serve a client"))));
     for (int i = 0; i < kRefuseBurst && reserve && out_of_fds(ec.value()); ++i) {
       reserve.reset();
-      int client = ::accept4(acceptor.native_handle(), nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
+      int client =
+          ::accept4(acceptor.native_handle(), nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
       if (client >= 0) {
         ++refused;
         char sink[4096];  // its request: a close over unread bytes would reset the connection
-        for (int k = 0; k < 16 && ::recv(client, sink, sizeof sink, 0) > 0; ++k) {}
+        for (int k = 0; k < 16 && ::recv(client, sink, sizeof sink, 0) > 0; ++k) {
+        }
         ssize_t ignored = ::send(client, reply.data(), reply.size(), MSG_NOSIGNAL);
         (void)ignored;
         ::close(client);
@@ -260,7 +271,17 @@ struct Server::Impl {
 };
 
 Server::Server(asio::io_context& io, Context& ctx)
-    : impl_(std::make_unique<Impl>(Impl{io, ctx, local::acceptor(io), {}, std::make_shared<std::size_t>(0), false, {}, {}, false, 0, 0})) {
+    : impl_(std::make_unique<Impl>(Impl{io,
+                                        ctx,
+                                        local::acceptor(io),
+                                        {},
+                                        std::make_shared<std::size_t>(0),
+                                        false,
+                                        {},
+                                        {},
+                                        false,
+                                        0,
+                                        0})) {
   impl_->reserve.reset(::open("/dev/null", O_RDONLY | O_CLOEXEC));
 }
 
@@ -272,7 +293,8 @@ Server::~Server() {
 
 Status Server::listen(const std::string& socket_path) {
   UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
-  if (!fd) return make_error(Errc::failed, std::string("cannot create a socket: ") + std::strerror(errno));
+  if (!fd)
+    return make_error(Errc::failed, std::string("cannot create a socket: ") + std::strerror(errno));
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
   if (socket_path.size() >= sizeof addr.sun_path) {
@@ -285,10 +307,12 @@ Status Server::listen(const std::string& socket_path) {
   int bind_errno = errno;
   ::umask(old);
   if (rc != 0) {
-    return make_error(Errc::failed, "cannot bind " + socket_path + ": " + std::strerror(bind_errno));
+    return make_error(Errc::failed,
+                      "cannot bind " + socket_path + ": " + std::strerror(bind_errno));
   }
   if (::listen(fd.get(), 512) != 0) {
-    return make_error(Errc::failed, "cannot listen on " + socket_path + ": " + std::strerror(errno));
+    return make_error(Errc::failed,
+                      "cannot listen on " + socket_path + ": " + std::strerror(errno));
   }
   impl_->acceptor.assign(local(), fd.release());
   impl_->socket_path = socket_path;
@@ -301,7 +325,8 @@ Status Server::adopt(int fd) {
   int type = 0;
   socklen_t len = sizeof type;
   if (::getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) != 0 || type != SOCK_STREAM) {
-    return make_error(Errc::failed, "fd " + std::to_string(fd) + " passed by the service manager is not a stream socket");
+    return make_error(Errc::failed, "fd " + std::to_string(fd) +
+                                        " passed by the service manager is not a stream socket");
   }
   ::fcntl(fd, F_SETFD, FD_CLOEXEC);
   ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);

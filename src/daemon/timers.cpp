@@ -39,6 +39,8 @@ void Timers::cancel(Id id) {
 
 bool Timers::pending(Id id) const { return impl_->live.count(id) > 0; }
 
-Timers::Timer Timers::start(Millis delay, std::function<void()> fn) { return Timer(*this, after(delay, std::move(fn))); }
+Timers::Timer Timers::start(Millis delay, std::function<void()> fn) {
+  return Timer(*this, after(delay, std::move(fn)));
+}
 
 }  // namespace sbx::daemon

@@ -11,10 +11,14 @@ bool known_kind(std::uint8_t k) { return k >= 1 && k <= 6; }
 
 void encode_frame(std::string& out, FrameKind kind, std::uint8_t flags, std::string_view payload) {
   auto n = static_cast<std::uint32_t>(payload.size());
-  char header[kHeaderSize] = {static_cast<char>(n >> 24), static_cast<char>(n >> 16),
-                              static_cast<char>(n >> 8),  static_cast<char>(n),
-                              static_cast<char>(kind),    static_cast<char>(flags),
-                              0,                          0};
+  char header[kHeaderSize] = {static_cast<char>(n >> 24),
+                              static_cast<char>(n >> 16),
+                              static_cast<char>(n >> 8),
+                              static_cast<char>(n),
+                              static_cast<char>(kind),
+                              static_cast<char>(flags),
+                              0,
+                              0};
   out.append(header, kHeaderSize);
   out.append(payload);
 }
@@ -53,8 +57,9 @@ std::optional<Frame> FrameReader::next() {
                       : kind == FrameKind::request ? std::max(max_control_, kMaxRequestPayload)
                                                    : max_control_;
   if (len > limit) {
-    error_ = std::string(kind == FrameKind::request ? "a request" : "a frame") + " of " + std::to_string(len) +
-             " bytes exceeds the limit of " + std::to_string(limit) + " bytes";
+    error_ = std::string(kind == FrameKind::request ? "a request" : "a frame") + " of " +
+             std::to_string(len) + " bytes exceeds the limit of " + std::to_string(limit) +
+             " bytes";
     return std::nullopt;
   }
   if (buf_.size() - pos_ < kHeaderSize + len) return std::nullopt;

@@ -1,8 +1,8 @@
 #include "proto/message.hpp"
 
+#include <unistd.h>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
-#include <unistd.h>
 
 #include "common/utf8.hpp"
 #include "proto/protocol.hpp"
@@ -31,12 +31,14 @@ Status check_hello(std::string_view payload, std::string_view peer_name) {
   if (!v) return v.error();
   auto* o = v->if_object();
   auto* proto = o ? o->if_contains("proto") : nullptr;
-  if (!proto || !proto->is_int64()) return make_error(Errc::protocol, "HELLO without a protocol version");
+  if (!proto || !proto->is_int64())
+    return make_error(Errc::protocol, "HELLO without a protocol version");
   if (proto->get_int64() != kProtocolVersion) {
-    return make_error(Errc::protocol, std::string(peer_name) + " speaks protocol " +
-                                          std::to_string(proto->get_int64()) + ", this one speaks " +
-                                          std::to_string(kProtocolVersion) +
-                                          ": run 'sbx daemon stop' and retry, or use matching versions");
+    return make_error(Errc::protocol,
+                      std::string(peer_name) + " speaks protocol " +
+                          std::to_string(proto->get_int64()) + ", this one speaks " +
+                          std::to_string(kProtocolVersion) +
+                          ": run 'sbx daemon stop' and retry, or use matching versions");
   }
   return ok_status();
 }

@@ -3,8 +3,8 @@
 
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
-#include <string>
 #include <optional>
+#include <string>
 #include <string_view>
 
 #include "common/result.hpp"

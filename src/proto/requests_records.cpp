@@ -46,12 +46,16 @@ Result<PsRequest> PsRequest::from_json(const json::object& o) {
   // "status": a word or a list of them.
   if (const auto* v = o.if_contains("status")) {
     json::array words;
-    if (v->is_array()) words = v->get_array();
-    else words.push_back(*v);
+    if (v->is_array())
+      words = v->get_array();
+    else
+      words.push_back(*v);
     for (const auto& w : words) {
       if (!w.is_string() || !parse_status_filter(w.get_string())) {
-        return make_error(Errc::usage, "unknown status '" + (w.is_string() ? std::string(w.get_string()) : "?") +
-                                           "': use starting, running, completed, failed, killed, error, live or ended");
+        return make_error(
+            Errc::usage,
+            "unknown status '" + (w.is_string() ? std::string(w.get_string()) : "?") +
+                "': use starting, running, completed, failed, killed, error, live or ended");
       }
       r.status.emplace_back(w.get_string());
     }
@@ -102,7 +106,8 @@ Result<KillRequest> KillRequest::from_json(const json::object& o) {
   if (!ids) return ids.error();
   r.ids = std::move(*ids);
   r.all = get_bool(o, "all");
-  if (!r.all && r.ids.empty()) return make_error(Errc::usage, "name the processes to kill, or use --all");
+  if (!r.all && r.ids.empty())
+    return make_error(Errc::usage, "name the processes to kill, or use --all");
   r.session = get_opt_bytes(o, "session");
   auto sig = get_opt_int(o, "signal").value_or(kStopSignal);
   if (sig < 1 || sig > 64) return make_error(Errc::usage, "bad signal number");

@@ -20,8 +20,9 @@ namespace sbx::proto {
 struct PsRequest {
   static constexpr std::string_view kOp = op::ps;
   std::optional<std::string> session;  ///< only this session
-  std::vector<std::string> status;     ///< status words, "live", "ended" (parse_status_filter); empty: all
-  bool brief = false;                  ///< only the keys of the table (id, status, command, pid, times, exit)
+  std::vector<std::string>
+      status;          ///< status words, "live", "ended" (parse_status_filter); empty: all
+  bool brief = false;  ///< only the keys of the table (id, status, command, pid, times, exit)
 
   boost::json::object to_json() const;
   static Result<PsRequest> from_json(const boost::json::object& o);
@@ -44,9 +45,9 @@ struct KillRequest {
   bool all = false;                    ///< every live process (of `session`)
   std::optional<std::string> session;  ///< with all
   int signal = kStopSignal;
-  Millis grace = kStopGrace;           ///< before SIGKILL, when stopping
-  bool stop = true;                    ///< signal, wait, SIGKILL after the grace; else deliver and return
-  bool wait = true;                    ///< with stop: answer once every one ended
+  Millis grace = kStopGrace;  ///< before SIGKILL, when stopping
+  bool stop = true;           ///< signal, wait, SIGKILL after the grace; else deliver and return
+  bool wait = true;           ///< with stop: answer once every one ended
 
   boost::json::object to_json() const;
   static Result<KillRequest> from_json(const boost::json::object& o);

@@ -16,10 +16,12 @@ Result<std::vector<std::string>> bytes_list(const json::object& args, const char
   std::vector<std::string> out;
   auto* v = args.if_contains(key);
   if (!v) return out;
-  if (!v->is_array()) return make_error(Errc::protocol, std::string("'") + key + "' must be a list of strings");
+  if (!v->is_array())
+    return make_error(Errc::protocol, std::string("'") + key + "' must be a list of strings");
   for (const auto& e : v->get_array()) {
     auto s = bytes_from_json(e);
-    if (!s) return make_error(Errc::protocol, std::string("'") + key + "' must be a list of strings");
+    if (!s)
+      return make_error(Errc::protocol, std::string("'") + key + "' must be a list of strings");
     out.push_back(std::move(*s));
   }
   return out;
@@ -35,12 +37,15 @@ Result<StartRequest> StartRequest::from_json(const json::object& args) {
   spec.argv = std::move(*argv);
   spec.shell_line = get_opt_bytes(args, "shell").value_or("");
   if (spec.argv.empty() == spec.shell_line.empty()) {
-    return make_error(Errc::usage, "give a command: sbx start -- CMD [ARG...] or sbx start 'SHELL LINE'");
+    return make_error(Errc::usage,
+                      "give a command: sbx start -- CMD [ARG...] or sbx start 'SHELL LINE'");
   }
-  if (!spec.argv.empty() && spec.argv[0].empty()) return make_error(Errc::usage, "the program name is empty");
+  if (!spec.argv.empty() && spec.argv[0].empty())
+    return make_error(Errc::usage, "the program name is empty");
   auto cwd = get_opt_bytes(args, "cwd");
   if (!cwd) return make_error(Errc::protocol, "request lacks string 'cwd'");
-  if (cwd->empty() || (*cwd)[0] != '/') return make_error(Errc::protocol, "'cwd' must be an absolute path");
+  if (cwd->empty() || (*cwd)[0] != '/')
+    return make_error(Errc::protocol, "'cwd' must be an absolute path");
   spec.cwd = *cwd;
   auto env = bytes_list(args, "base_env");
   if (!env) return env.error();
@@ -49,14 +54,16 @@ Result<StartRequest> StartRequest::from_json(const json::object& args) {
     for (const auto& [k, v] : o->get_object()) {
       auto value = bytes_from_json(v);
       if (!value) return make_error(Errc::protocol, "'env' values must be strings");
-      if (!is_env_name(k)) return make_error(Errc::usage, "'" + std::string(k) + "' is not a variable name");
+      if (!is_env_name(k))
+        return make_error(Errc::usage, "'" + std::string(k) + "' is not a variable name");
       spec.env[std::string(k)] = std::move(*value);
     }
   }
   spec.session = get_opt_bytes(args, "session").value_or("default");
   if (spec.session.empty()) spec.session = "default";
   spec.timeout_ms = get_opt_int(args, "timeout_ms");
-  if (spec.timeout_ms && *spec.timeout_ms <= 0) return make_error(Errc::usage, "the timeout must be more than 0");
+  if (spec.timeout_ms && *spec.timeout_ms <= 0)
+    return make_error(Errc::usage, "the timeout must be more than 0");
   spec.auto_cleanup = get_bool(args, "auto_cleanup");
   spec.restart = get_opt_string(args, "restart").value_or("no");
   if (auto st = check_restart_policy(spec.restart); !st) return st.error();
@@ -70,7 +77,6 @@ Result<StartRequest> StartRequest::from_json(const json::object& args) {
   }
   return spec;
 }
-
 
 json::object StartRequest::to_json() const {
   json::object o;

@@ -9,10 +9,11 @@
 
 namespace sbx::waiter {
 
-void exec_child(int err_fd, int report_fd, const char* cwd, const struct rlimit* nofile, const char* program,
-                char** argv, char** envp) {
+void exec_child(int err_fd, int report_fd, const char* cwd, const struct rlimit* nofile,
+                const char* program, char** argv, char** envp) {
   ::close(report_fd);  // the program's only descriptors are 0, 1 and 2
-  if (nofile) ::setrlimit(RLIMIT_NOFILE, nofile);  // the limit sbxd was started with, not its raised one
+  if (nofile)
+    ::setrlimit(RLIMIT_NOFILE, nofile);  // the limit sbxd was started with, not its raised one
   // The waiter ignores signals; the program starts with the defaults and an empty mask.
   struct sigaction dfl {};
   dfl.sa_handler = SIG_DFL;

@@ -13,7 +13,8 @@ struct ChildFailure {
 
 /// Runs in the child between fork and exec; never returns. `nofile`, unless null, becomes
 /// the program's RLIMIT_NOFILE.
-[[noreturn]] void exec_child(int err_fd, int report_fd, const char* cwd, const struct rlimit* nofile,
-                             const char* program, char** argv, char** envp);
+[[noreturn]] void exec_child(int err_fd, int report_fd, const char* cwd,
+                             const struct rlimit* nofile, const char* program, char** argv,
+                             char** envp);
 
 }  // namespace sbx::waiter

@@ -129,7 +129,7 @@ int main(int argc, char** argv) {
   pid_t pid = ::fork();
   if (pid == 0) {
     exec_child(err_pipe[1], kReportFd, cwd, set_nofile ? &nofile : nullptr, program, child_argv,
-                          child_env);  // never returns
+               child_env);  // never returns
   }
   int fork_errno = errno;
   free(child_env);

@@ -33,7 +33,7 @@ enum Arg { kArgExitFile = 1, kArgCwd, kArgRunEnv, kArgFdLimit, kArgProgram, kArg
 inline constexpr int kReportFd = 3;
 inline constexpr char kGo = 'g';
 inline constexpr const char* kKeepFdLimit = "-";  ///< FD_LIMIT: the program keeps the waiter's
-inline constexpr size_t kLineMax = 64;             ///< a report line and its NUL fit in this
+inline constexpr size_t kLineMax = 64;            ///< a report line and its NUL fit in this
 
 enum class Stage { chdir, exec };
 inline const char* stage_name(Stage s) { return s == Stage::chdir ? "chdir" : "exec"; }
@@ -43,10 +43,14 @@ inline int format_ok(char* buf, size_t n, int pid) { return snprintf(buf, n, "ok
 inline int format_err(char* buf, size_t n, Stage stage, int err) {
   return snprintf(buf, n, "err %s %d\n", stage_name(stage), err);
 }
-inline int format_exit(char* buf, size_t n, int wait_status) { return snprintf(buf, n, "exit %d\n", wait_status); }
+inline int format_exit(char* buf, size_t n, int wait_status) {
+  return snprintf(buf, n, "exit %d\n", wait_status);
+}
 
 // Reading them (sbxd): a line with or without its newline.
-inline bool parse_ok(const char* line, int& pid) { return sscanf(line, "ok %d", &pid) == 1 && pid > 1; }
+inline bool parse_ok(const char* line, int& pid) {
+  return sscanf(line, "ok %d", &pid) == 1 && pid > 1;
+}
 inline bool parse_err(const char* line, Stage& stage, int& err) {
   char name[16] = {};
   if (sscanf(line, "err %15s %d", name, &err) != 2) return false;
@@ -54,6 +58,8 @@ inline bool parse_err(const char* line, Stage& stage, int& err) {
   return true;
 }
 inline bool is_err(const char* line) { return strncmp(line, "err ", 4) == 0; }
-inline bool parse_exit(const char* text, int& wait_status) { return sscanf(text, "exit %d", &wait_status) == 1; }
+inline bool parse_exit(const char* text, int& wait_status) {
+  return sscanf(text, "exit %d", &wait_status) == 1;
+}
 
 }  // namespace sbx::waiter

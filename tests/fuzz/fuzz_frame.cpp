@@ -9,9 +9,9 @@
 #include <string>
 #include <vector>
 
+#include "check.hpp"
 #include "proto/frame.hpp"
 #include "proto/message.hpp"
-#include "check.hpp"
 
 using namespace sbx;
 using namespace sbx::proto;

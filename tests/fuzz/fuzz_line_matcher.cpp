@@ -14,8 +14,8 @@
 #include <string>
 #include <vector>
 
-#include "common/line_matcher.hpp"
 #include "check.hpp"
+#include "common/line_matcher.hpp"
 
 using namespace sbx;
 

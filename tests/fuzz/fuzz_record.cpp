@@ -7,10 +7,10 @@
 #include <string>
 #include <string_view>
 
+#include "check.hpp"
 #include "common/record.hpp"
 #include "common/record_json.hpp"
 #include "proto/message.hpp"
-#include "check.hpp"
 
 using namespace sbx;
 
@@ -38,8 +38,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     std::string again = record_to_toml(*r);
     auto r2 = record_from_toml(again);
     if (!r2) {
-      __builtin_fprintf(stderr, "re-read failed: %s\n--- written:\n%s\n", r2.error().message.c_str(),
-                        again.c_str());
+      __builtin_fprintf(stderr, "re-read failed: %s\n--- written:\n%s\n",
+                        r2.error().message.c_str(), again.c_str());
     }
     CHECK(r2.ok());
     same_core(*r, *r2);

@@ -70,7 +70,7 @@ TEST_CASE("write_file_atomic: the file is private (0600)") {
   TempDir dir;
   std::string path = dir / "rec.toml";
   REQUIRE(write_file_atomic(path, "x").ok());
-  struct stat st{};
+  struct stat st {};
   REQUIRE(::stat(path.c_str(), &st) == 0);
   CHECK((st.st_mode & 0777) == 0600);
 }

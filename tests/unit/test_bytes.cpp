@@ -10,21 +10,26 @@ namespace json = boost::json;
 namespace proto = sbx::proto;
 
 TEST_CASE("base64: RFC 4648 test vectors") {
-  const std::pair<const char*, const char*> vectors[] = {
-      {"", ""}, {"f", "Zg=="}, {"fo", "Zm8="}, {"foo", "Zm9v"}, {"foob", "Zm9vYg=="}, {"fooba", "Zm9vYmE="},
-      {"foobar", "Zm9vYmFy"}};
+  const std::pair<const char*, const char*> vectors[] = {{"", ""},
+                                                         {"f", "Zg=="},
+                                                         {"fo", "Zm8="},
+                                                         {"foo", "Zm9v"},
+                                                         {"foob", "Zm9vYg=="},
+                                                         {"fooba", "Zm9vYmE="},
+                                                         {"foobar", "Zm9vYmFy"}};
   for (auto [plain, encoded] : vectors) {
     CAPTURE(std::string(plain));
     CHECK(proto::base64_encode(plain) == encoded);
     CHECK(proto::base64_decode(encoded) == std::optional<std::string>(plain));
   }
-  CHECK(proto::base64_encode(std::string_view("\xFF\xFE\xFD\x00\x3F", 5)) == std::string("//79AD8="));
+  CHECK(proto::base64_encode(std::string_view("\xFF\xFE\xFD\x00\x3F", 5)) ==
+        std::string("//79AD8="));
   CHECK(proto::base64_encode("caf\xE9") == "Y2Fm6Q==");
 }
 
 TEST_CASE("base64: only canonical padded text decodes") {
-  for (const char* bad : {"Zg", "Zg=", "Z===", "Zh==", "Zm9=", "Zm9v=", "Zm=v", "Zm9v\n", "Zm 9", "Zm9*", "=Zm9",
-                          "Zg==Zm9v"}) {
+  for (const char* bad : {"Zg", "Zg=", "Z===", "Zh==", "Zm9=", "Zm9v=", "Zm=v", "Zm9v\n", "Zm 9",
+                          "Zm9*", "=Zm9", "Zg==Zm9v"}) {
     CAPTURE(std::string(bad));
     CHECK_FALSE(proto::base64_decode(bad).has_value());
   }
@@ -49,8 +54,9 @@ TEST_CASE("bytes_to_json: text stays a plain string, other bytes are tagged") {
 }
 
 TEST_CASE("bytes_from_json: both forms, through text as on the wire") {
-  for (std::string s : {std::string("plain"), std::string("caf\xE9"), std::string("\xFF\xFE"),
-                        std::string("ok\xE2\x82"), std::string("caf\xC3\xA9 \xE9"), std::string()}) {
+  for (std::string s :
+       {std::string("plain"), std::string("caf\xE9"), std::string("\xFF\xFE"),
+        std::string("ok\xE2\x82"), std::string("caf\xC3\xA9 \xE9"), std::string()}) {
     CAPTURE(s);
     std::string text = json::serialize(proto::bytes_to_json(s));
     CHECK(proto::bytes_from_json(json::parse(text)) == std::optional<std::string>(s));
@@ -63,8 +69,8 @@ TEST_CASE("bytes_from_json: both forms, through text as on the wire") {
 }
 
 TEST_CASE("bytes_from_json: anything else is no bytes") {
-  for (const char* text : {"42", "null", "true", "[]", "{}", R"({"base64":5})", R"({"base64":"Zg"})",
-                           R"({"base64":"Zg==","x":1})", R"({"hex":"e9"})"}) {
+  for (const char* text : {"42", "null", "true", "[]", "{}", R"({"base64":5})",
+                           R"({"base64":"Zg"})", R"({"base64":"Zg==","x":1})", R"({"hex":"e9"})"}) {
     CAPTURE(std::string(text));
     CHECK_FALSE(proto::bytes_from_json(json::parse(text)).has_value());
   }

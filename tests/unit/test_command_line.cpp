@@ -48,11 +48,15 @@ TEST_CASE("split_plain_command: plain words") {
 
 TEST_CASE("split_plain_command: anything a shell would interpret gives nullopt") {
   for (const char* line : {
-           "echo 'hi'", "echo \"hi\"", "echo $HOME", "echo ${X}", "ls | wc", "ls > out",
-           "ls < in", "ls *", "ls ?", "ls [ab]", "cd ~", "a; b", "a && b", "sleep 1 &",
-           "echo `date`", "echo $(date)", "FOO=bar cmd", "FOO=bar", "=x", "echo a\\ b",
-           "(ls)", "{ ls; }", "echo #comment", "echo !x", "echo a\nb", "ls\r",
-           "echo caf\xC3\xA9",
+           "echo 'hi'",    "echo \"hi\"",   "echo $HOME",
+           "echo ${X}",    "ls | wc",       "ls > out",
+           "ls < in",      "ls *",          "ls ?",
+           "ls [ab]",      "cd ~",          "a; b",
+           "a && b",       "sleep 1 &",     "echo `date`",
+           "echo $(date)", "FOO=bar cmd",   "FOO=bar",
+           "=x",           "echo a\\ b",    "(ls)",
+           "{ ls; }",      "echo #comment", "echo !x",
+           "echo a\nb",    "ls\r",          "echo caf\xC3\xA9",
        }) {
     CAPTURE(std::string(line));
     CHECK_FALSE(split_plain_command(line).has_value());
@@ -66,12 +70,14 @@ TEST_CASE("split_plain_command: empty or blank line gives nullopt") {
 }
 
 TEST_CASE("is_shell_builtin: what sh runs without a program") {
-  for (const char* w : {"exit", "cd", "export", "set", ".", ":", "exec", "wait", "read", "unset", "eval",
-                        "trap", "shift", "return", "source", "if", "while", "ulimit", "umask", "alias"}) {
+  for (const char* w :
+       {"exit", "cd",   "export", "set",    ".",      ":",  "exec",  "wait",   "read",  "unset",
+        "eval", "trap", "shift",  "return", "source", "if", "while", "ulimit", "umask", "alias"}) {
     CAPTURE(std::string(w));
     CHECK(sbx::is_shell_builtin(w));
   }
-  for (const char* w : {"", "nosuchprog", "ls", "Exit", "exit3", "cd/", "..", "::", "sleep", "python3"}) {
+  for (const char* w :
+       {"", "nosuchprog", "ls", "Exit", "exit3", "cd/", "..", "::", "sleep", "python3"}) {
     CAPTURE(std::string(w));
     CHECK_FALSE(sbx::is_shell_builtin(w));
   }
@@ -232,9 +238,18 @@ TEST_CASE("parse_env_file: comments, blank lines, export, quotes") {
       env);
   REQUIRE_FALSE(err.has_value());
   std::map<std::string, std::string> want{
-      {"A", "1"},        {"B", "two words"}, {"C", "double quoted"}, {"D", "single quoted"},
-      {"E", "\"mismatched'"}, {"F", ""},       {"G", "a=b=c"},          {"H", "spaced"},
-      {"I", "  keep inner spaces  "}, {"J", ""}, {"K", "\""},           {"L", "crlf"},
+      {"A", "1"},
+      {"B", "two words"},
+      {"C", "double quoted"},
+      {"D", "single quoted"},
+      {"E", "\"mismatched'"},
+      {"F", ""},
+      {"G", "a=b=c"},
+      {"H", "spaced"},
+      {"I", "  keep inner spaces  "},
+      {"J", ""},
+      {"K", "\""},
+      {"L", "crlf"},
       {"_M9", "last"},
   };
   CHECK(env == want);

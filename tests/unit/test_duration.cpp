@@ -5,8 +5,8 @@
 #include "common/duration.hpp"
 
 using sbx::Errc;
-using sbx::Millis;
 using sbx::format_duration;
+using sbx::Millis;
 using sbx::parse_duration;
 
 namespace {
@@ -52,7 +52,7 @@ TEST_CASE("parse_duration: rejects bad input as a usage error") {
 }
 
 TEST_CASE("parse_duration: more than 100 years is refused") {
-  CHECK(parse_duration("876000h").ok());        // exactly 100 years of 365 days
+  CHECK(parse_duration("876000h").ok());  // exactly 100 years of 365 days
   CHECK_FALSE(parse_duration("876001h").ok());
   CHECK_FALSE(parse_duration("99999999999999999999h").ok());
 }

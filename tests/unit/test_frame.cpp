@@ -13,8 +13,8 @@ using sbx::proto::FrameKind;
 using sbx::proto::FrameReader;
 using sbx::proto::kHeaderSize;
 using sbx::proto::kMaxControlPayload;
-using sbx::proto::kMaxRequestPayload;
 using sbx::proto::kMaxDataPayload;
+using sbx::proto::kMaxRequestPayload;
 
 namespace {
 
@@ -208,7 +208,8 @@ TEST_CASE("FrameReader: payload limits") {
     CHECK(f->payload.size() == kMaxControlPayload);
     CHECK_FALSE(r.failed());
   }
-  SUBCASE("REQUEST payload of exactly 16 MiB is accepted, one byte more fails from the header alone") {
+  SUBCASE(
+      "REQUEST payload of exactly 16 MiB is accepted, one byte more fails from the header alone") {
     FrameReader r;
     r.feed(encode_frame(FrameKind::request, 0, std::string(kMaxRequestPayload, 'x')));
     auto f = r.next();

@@ -4,8 +4,8 @@
 
 #include "common/ids.hpp"
 
-using sbx::Errc;
 using sbx::check_id;
+using sbx::Errc;
 using sbx::is_valid_id;
 
 TEST_CASE("is_valid_id: accepted ids") {
@@ -28,8 +28,8 @@ TEST_CASE("is_valid_id: length limit is 64") {
 }
 
 TEST_CASE("is_valid_id: rejected ids") {
-  for (const char* bad : {".", "..", ".hidden", "-x", "_x", "bad id!", "a/b", "../x", "a b",
-                          "a\tb", "a\nb", "x*", "é", "a:b", "a\\b", "/abs"}) {
+  for (const char* bad : {".", "..", ".hidden", "-x", "_x", "bad id!", "a/b", "../x", "a b", "a\tb",
+                          "a\nb", "x*", "é", "a:b", "a\\b", "/abs"}) {
     CAPTURE(std::string(bad));
     CHECK_FALSE(is_valid_id(bad));
   }

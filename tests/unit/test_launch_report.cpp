@@ -22,7 +22,7 @@ TEST_CASE("parse_launch_report: the program's pid once it was exec'd") {
   auto r = parse_launch_report("ok 4242");
   REQUIRE(r.ok());
   CHECK(*r == 4242);
-  CHECK_FALSE(parse_launch_report("ok 1").ok());   // init is nobody's program
+  CHECK_FALSE(parse_launch_report("ok 1").ok());  // init is nobody's program
   CHECK_FALSE(parse_launch_report("ok 0").ok());
   CHECK_FALSE(parse_launch_report("ok -5").ok());
   CHECK_FALSE(parse_launch_report("ok").ok());
@@ -34,24 +34,29 @@ TEST_CASE("parse_launch_report: why the program could not be started") {
   CHECK(exec.error().message == std::strerror(ENOENT));
   auto cwd = parse_launch_report("err chdir " + std::to_string(EACCES));
   REQUIRE_FALSE(cwd.ok());
-  CHECK(cwd.error().message == std::string("cannot enter its working directory: ") + std::strerror(EACCES));
+  CHECK(cwd.error().message ==
+        std::string("cannot enter its working directory: ") + std::strerror(EACCES));
 }
 
 TEST_CASE("parse_launch_report: E2BIG from exec gives the caller's reason, when it has one") {
   std::string e2big = "err exec " + std::to_string(E2BIG);
-  auto with = parse_launch_report(e2big, [] { return std::string("argument list too large (9 bytes)"); });
+  auto with =
+      parse_launch_report(e2big, [] { return std::string("argument list too large (9 bytes)"); });
   REQUIRE_FALSE(with.ok());
   CHECK(with.error().message == "argument list too large (9 bytes)");
   auto without = parse_launch_report(e2big);
   REQUIRE_FALSE(without.ok());
   CHECK(without.error().message == std::strerror(E2BIG));
   // Only exec's E2BIG: chdir's is the plain errno text.
-  auto chdir = parse_launch_report("err chdir " + std::to_string(E2BIG), [] { return std::string("no"); });
+  auto chdir =
+      parse_launch_report("err chdir " + std::to_string(E2BIG), [] { return std::string("no"); });
   REQUIRE_FALSE(chdir.ok());
-  CHECK(chdir.error().message == std::string("cannot enter its working directory: ") + std::strerror(E2BIG));
+  CHECK(chdir.error().message ==
+        std::string("cannot enter its working directory: ") + std::strerror(E2BIG));
 }
 
-TEST_CASE("parse_launch_report: nothing, or anything else, is a waiter that ended without a report") {
+TEST_CASE(
+    "parse_launch_report: nothing, or anything else, is a waiter that ended without a report") {
   for (const char* line : {"", "exit 0", "okay 12", "err", "err exec", "garbage"}) {
     CAPTURE(line);
     auto r = parse_launch_report(line);
@@ -62,14 +67,17 @@ TEST_CASE("parse_launch_report: nothing, or anything else, is a waiter that ende
 
 TEST_CASE("exec_too_large: names the string over the kernel's one-string limit, else the total") {
   std::vector<std::string> argv{"prog", std::string(200 * 1024, 'x')};
-  CHECK(exec_too_large(argv, {}).find("an argument or environment string is too large (204801 bytes") == 0);
+  CHECK(exec_too_large(argv, {}).find(
+            "an argument or environment string is too large (204801 bytes") == 0);
   std::vector<std::string> many(3, std::string(1000, 'y'));
   std::string total = exec_too_large(many, {"A=1"});
   CHECK(total.find("argument list and environment too large (") == 0);
-  CHECK(total.find(std::to_string(3 * (1001 + sizeof(char*)) + 4 + sizeof(char*)) + " bytes") != std::string::npos);
+  CHECK(total.find(std::to_string(3 * (1001 + sizeof(char*)) + 4 + sizeof(char*)) + " bytes") !=
+        std::string::npos);
 }
 
-TEST_CASE("read_reported_status: the status after the first line, from what was seen and the socket") {
+TEST_CASE(
+    "read_reported_status: the status after the first line, from what was seen and the socket") {
   CHECK(read_reported_status("exit 256\n", -1) == 256);
   CHECK_FALSE(read_reported_status("", -1).has_value());
   int sv[2];
@@ -79,7 +87,7 @@ TEST_CASE("read_reported_status: the status after the first line, from what was 
   CHECK_FALSE(read_reported_status("", ours.get()).has_value());  // nothing yet: no blocking
   REQUIRE(::write(theirs.get(), "it 9\n", 5) == 5);
   theirs.reset();
-  CHECK(read_reported_status("ex", ours.get()) == 9);              // split across the two
+  CHECK(read_reported_status("ex", ours.get()) == 9);  // split across the two
 }
 
 TEST_CASE("read_exit_status: the wait status in the exit file, if there is one") {

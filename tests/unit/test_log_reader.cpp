@@ -120,7 +120,7 @@ TEST_CASE("tail_offset: degenerate files") {
 TEST_CASE("tail_offset: the size argument bounds the search") {
   // Bytes past `size` (written since the size was taken) are not looked at.
   TempFile f("one\ntwo\nthree\nfour\n");
-  CHECK(tail_offset(f.fd, 8, 1) == 4);   // as if the file were "one\ntwo\n"
+  CHECK(tail_offset(f.fd, 8, 1) == 4);  // as if the file were "one\ntwo\n"
   CHECK(tail_offset(f.fd, 8, 2) == 0);
   CHECK(tail_offset(f.fd, 10, 1) == 8);  // "one\ntwo\nth"
 }
@@ -182,9 +182,9 @@ TEST_CASE("tail_offset: many lines over several blocks match a plain scan") {
     TempFile f(content);
     std::int64_t total = 0;
     for (char c : s) total += c == '\n';
-    for (std::int64_t n : {std::int64_t{1}, std::int64_t{2}, std::int64_t{10}, std::int64_t{100},
-                           std::int64_t{500}, std::int64_t{1000}, total - 1, total, total + 1,
-                           std::int64_t{1} << 40}) {
+    for (std::int64_t n :
+         {std::int64_t{1}, std::int64_t{2}, std::int64_t{10}, std::int64_t{100}, std::int64_t{500},
+          std::int64_t{1000}, total - 1, total, total + 1, std::int64_t{1} << 40}) {
       CAPTURE(trailing);
       CAPTURE(n);
       CHECK(f.tail(n) == reference_tail(content, n));
@@ -220,10 +220,10 @@ TEST_CASE("tail_offset: every line count around the block edges") {
 
 TEST_CASE("resume_offset: a logical offset to a file offset") {
   CHECK(resume_offset(100, 0, 200) == 100);
-  CHECK(resume_offset(100, 40, 200) == 60);   // 40 bytes were cut from the front
+  CHECK(resume_offset(100, 40, 200) == 60);  // 40 bytes were cut from the front
   CHECK(resume_offset(40, 40, 200) == 0);
-  CHECK(resume_offset(30, 40, 200) == 0);     // the bytes it would resume at were dropped
-  CHECK(resume_offset(500, 0, 200) == 200);   // nothing past the end
+  CHECK(resume_offset(30, 40, 200) == 0);    // the bytes it would resume at were dropped
+  CHECK(resume_offset(500, 0, 200) == 200);  // nothing past the end
   CHECK(resume_offset(0, 0, 0) == 0);
   CHECK(resume_offset(std::int64_t{5} << 32, std::int64_t{5} << 32, 10) == 0);
 }
@@ -244,11 +244,13 @@ struct Reader {
     sources[0].stream = kOut;
     sources[0].offset = offset;
     reader = std::make_shared<LogReader>(
-        std::move(sources), [this](std::uint8_t, std::string_view bytes) { got.append(bytes); }, nullptr, timers);
+        std::move(sources), [this](std::uint8_t, std::string_view bytes) { got.append(bytes); },
+        nullptr, timers);
   }
 };
 
-const std::string kThreeBlocks = std::string(4096, 'a') + std::string(4096, 'b') + std::string(4096, 'c');
+const std::string kThreeBlocks =
+    std::string(4096, 'a') + std::string(4096, 'b') + std::string(4096, 'c');
 
 }  // namespace
 
@@ -291,8 +293,8 @@ TEST_CASE("LogReader: trimmed says whether bytes it had not read were dropped") 
   CHECK(caught_up.got.size() == kThreeBlocks.size());
   CHECK_FALSE(caught_up.reader->trimmed(kOut, Trimmed{4096, true, 0}));  // it had read them all
   CHECK(caught_up.reader->offset(kOut) == 3 * 4096 - 4096);
-  CHECK(lagging.reader->trimmed(kOut, Trimmed{4096, true, 0}));          // 3096 bytes it never had
-  CHECK_FALSE(lagging.reader->trimmed(2, Trimmed{4096, true, 0}));       // not a stream it reads
+  CHECK(lagging.reader->trimmed(kOut, Trimmed{4096, true, 0}));     // 3096 bytes it never had
+  CHECK_FALSE(lagging.reader->trimmed(2, Trimmed{4096, true, 0}));  // not a stream it reads
   Reader in_hole(f, 100), past_hole(f, 9000);
   CHECK(in_hole.reader->trimmed(kOut, Trimmed{8192, false, 8192}));
   CHECK_FALSE(past_hole.reader->trimmed(kOut, Trimmed{8192, false, 8192}));

@@ -75,7 +75,7 @@ void trim_once(const std::string& dir, bool expect_collapse) {
     CHECK(now == all.substr(kKeepFrom));  // offsets after the cut moved down by `removed`
   } else {
     CHECK(t->kept_from == kKeepFrom);
-    REQUIRE(now.size() == all.size());      // a hole keeps the size: offsets stand
+    REQUIRE(now.size() == all.size());  // a hole keeps the size: offsets stand
     CHECK(now.substr(kKeepFrom) == all.substr(kKeepFrom));
     CHECK(now.substr(0, kKeepFrom) == std::string(kKeepFrom, '\0'));
     CHECK(data_start(path) == kKeepFrom);
@@ -92,7 +92,7 @@ TEST_CASE("trim_log_file: collapses where the filesystem can, keeping the newest
 }
 
 TEST_CASE("trim_log_file: punches a hole on tmpfs, which cannot collapse") {
-  struct stat st{};
+  struct stat st {};
   if (::stat("/dev/shm", &st) != 0 || !S_ISDIR(st.st_mode)) return;  // no tmpfs here
   char tmpl[] = "/dev/shm/sbx-unit-XXXXXX";
   REQUIRE(::mkdtemp(tmpl) != nullptr);
@@ -107,7 +107,8 @@ TEST_CASE("trim_log_file: a file under its cap, or without one, is left alone") 
   TempDir dir;
   std::string path = dir / "q.stdout";
   append(path, numbered(30000));
-  for (std::int64_t cap : {std::int64_t{30000}, std::int64_t{1} << 40, std::int64_t{0}, std::int64_t{-1}}) {
+  for (std::int64_t cap :
+       {std::int64_t{30000}, std::int64_t{1} << 40, std::int64_t{0}, std::int64_t{-1}}) {
     CAPTURE(cap);
     auto t = trim_log_file(path, cap);
     REQUIRE(t.ok());
@@ -116,7 +117,8 @@ TEST_CASE("trim_log_file: a file under its cap, or without one, is left alone") 
   CHECK(contents(path) == numbered(30000));
 }
 
-TEST_CASE("trim_log_file: after a hole, the cap counts the data past it and punches again from its end") {
+TEST_CASE(
+    "trim_log_file: after a hole, the cap counts the data past it and punches again from its end") {
   // A file whose data begins after a hole is never collapsed (its offsets must stand): the
   // next cut is a hole from where the data begins.
   TempDir dir;
@@ -132,10 +134,10 @@ TEST_CASE("trim_log_file: after a hole, the cap counts the data past it and punc
   REQUIRE(t.ok());
   CHECK(t->removed == 0);
   std::string more = numbered(60000, kSize);
-  append(path, more);                  // 160000 bytes, 82176 of data
+  append(path, more);  // 160000 bytes, 82176 of data
   t = trim_log_file(path, kCap);
   REQUIRE(t.ok());
-  constexpr off_t kNext = 139264;      // (160000 - 20000) rounded down to a block
+  constexpr off_t kNext = 139264;  // (160000 - 20000) rounded down to a block
   CHECK(t->shifted == false);
   CHECK(t->removed == kNext - kKeepFrom);
   CHECK(t->kept_from == kNext);

@@ -148,8 +148,8 @@ TEST_CASE("hello_payload / check_hello") {
 }
 
 TEST_CASE("request argument getters") {
-  json::object o{{"s", "str"}, {"i", 5}, {"neg", -3}, {"b", true}, {"n", nullptr},
-                 {"big", json::value(std::uint64_t{1} << 63)}};
+  json::object o{{"s", "str"}, {"i", 5},       {"neg", -3},
+                 {"b", true},  {"n", nullptr}, {"big", json::value(std::uint64_t{1} << 63)}};
   auto s = proto::get_string(o, "s");
   REQUIRE(s.ok());
   CHECK(*s == "str");
@@ -170,7 +170,8 @@ TEST_CASE("request argument getters") {
 }
 
 TEST_CASE("error_payload: a message quoting bytes that are not UTF-8 stays valid JSON") {
-  auto r = proto::decode_reply(proto::error_payload(Error{Errc::failed, "no such program 'caf\xE9' in PATH"}));
+  auto r = proto::decode_reply(
+      proto::error_payload(Error{Errc::failed, "no such program 'caf\xE9' in PATH"}));
   REQUIRE_FALSE(r.ok());
   CHECK(r.error().code == Errc::failed);
   CHECK(r.error().message == "no such program 'caf\\xE9' in PATH");

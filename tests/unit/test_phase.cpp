@@ -12,7 +12,8 @@ using E = sbx::daemon::PhaseEvent;
 
 namespace {
 
-constexpr Phase kPhases[] = {Phase::launching, Phase::running, Phase::stopping, Phase::backoff, Phase::ended};
+constexpr Phase kPhases[] = {Phase::launching, Phase::running, Phase::stopping, Phase::backoff,
+                             Phase::ended};
 constexpr E kEvents[] = {E::exec_reported, E::launch_failed, E::ended_for_good, E::ended_to_restart,
                          E::restart_due,   E::stop_asked,    E::tree_gone};
 
@@ -38,7 +39,8 @@ TEST_CASE("run phase: restarts go through the back-off and launch again") {
   CHECK(after(Phase::running, {E::ended_to_restart}) == Phase::backoff);
   CHECK(after(Phase::running, {E::ended_to_restart, E::restart_due}) == Phase::launching);
   CHECK(after(Phase::backoff, {E::restart_due, E::launch_failed}) == Phase::ended);
-  CHECK(after(Phase::backoff, {E::restart_due, E::exec_reported, E::ended_to_restart}) == Phase::backoff);
+  CHECK(after(Phase::backoff, {E::restart_due, E::exec_reported, E::ended_to_restart}) ==
+        Phase::backoff);
 }
 
 TEST_CASE("run phase: a stop") {
@@ -54,7 +56,8 @@ TEST_CASE("run phase: a stop") {
   }
   SUBCASE("while launching: it waits for the exec's report") {
     CHECK(after(Phase::launching, {E::stop_asked}) == Phase::launching);
-    CHECK(after(Phase::launching, {E::stop_asked, E::exec_reported, E::stop_asked}) == Phase::stopping);
+    CHECK(after(Phase::launching, {E::stop_asked, E::exec_reported, E::stop_asked}) ==
+          Phase::stopping);
     CHECK(after(Phase::launching, {E::stop_asked, E::launch_failed}) == Phase::ended);
   }
   SUBCASE("during the back-off: the last run's end is final") {
@@ -71,7 +74,8 @@ TEST_CASE("run phase: a stop") {
 }
 
 TEST_CASE("run phase: an ended run starts nothing and ends nothing again") {
-  for (E e : {E::exec_reported, E::launch_failed, E::ended_for_good, E::ended_to_restart, E::restart_due}) {
+  for (E e : {E::exec_reported, E::launch_failed, E::ended_for_good, E::ended_to_restart,
+              E::restart_due}) {
     CAPTURE(sbx::daemon::phase_event_name(e));
     CHECK_FALSE(next_phase(Phase::ended, e));
   }

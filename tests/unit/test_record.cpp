@@ -1,8 +1,8 @@
 #include "doctest.hpp"
 
+#include <algorithm>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
-#include <algorithm>
 #include <csignal>
 #include <string>
 
@@ -24,8 +24,11 @@ ProcessRecord full_record() {
   r.argv = {"/bin/sh", "-c", "echo \"quoted\" 'single' \\back\\slash\n\tnext line", "",
             "caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80"};
   r.cwd = "/tmp/dir with spaces/\"q\"";
-  r.env = {{"A", "1"}, {"EMPTY", ""}, {"MULTI", "line1\nline2\r\nline3"},
-           {"QUOTES", "say \"hi\" and 'bye'"}, {"UNI", "\xE6\x97\xA5\xE6\x9C\xAC"},
+  r.env = {{"A", "1"},
+           {"EMPTY", ""},
+           {"MULTI", "line1\nline2\r\nline3"},
+           {"QUOTES", "say \"hi\" and 'bye'"},
+           {"UNI", "\xE6\x97\xA5\xE6\x9C\xAC"},
            {"Z_LAST", "tab\there"}};
   r.session = "my-session";
   r.pid = 123456;
@@ -193,7 +196,8 @@ TEST_CASE("TOML round trip: every optional key unset") {
 TEST_CASE("TOML: the boot id of a run round-trips; a record without one has none") {
   auto r = full_record();
   r.boot_id = "6d2c2ac1-4ebb-4ac7-8ae4-3853b33a894d";
-  CHECK(record_to_toml(r).find("boot_id = \"6d2c2ac1-4ebb-4ac7-8ae4-3853b33a894d\"") != std::string::npos);
+  CHECK(record_to_toml(r).find("boot_id = \"6d2c2ac1-4ebb-4ac7-8ae4-3853b33a894d\"") !=
+        std::string::npos);
   CHECK(toml_round_trip(r).boot_id == r.boot_id);
   CHECK(toml_round_trip(minimal_record()).boot_id.empty());
   CHECK(record_to_toml(minimal_record()).find("boot_id") == std::string::npos);
@@ -213,12 +217,12 @@ TEST_CASE("TOML round trip: each status, exit code 0, epoch time 0") {
 }
 
 TEST_CASE("TOML round trip: awkward strings") {
-  for (std::string s : {std::string("trailing newline\n"), std::string("a\n\nb"),
-                        std::string("ends with quote\""), std::string("\"\"\"triple\"\"\""),
-                        std::string("back\\"), std::string("line end backslash\\\nnext"),
-                        std::string("ctrl \x01\x1f\x7f"), std::string("cr\ronly"),
-                        std::string("'''literal'''"), std::string("#not a comment"),
-                        std::string("[not.a.table]"), std::string("k = v")}) {
+  for (std::string s :
+       {std::string("trailing newline\n"), std::string("a\n\nb"), std::string("ends with quote\""),
+        std::string("\"\"\"triple\"\"\""), std::string("back\\"),
+        std::string("line end backslash\\\nnext"), std::string("ctrl \x01\x1f\x7f"),
+        std::string("cr\ronly"), std::string("'''literal'''"), std::string("#not a comment"),
+        std::string("[not.a.table]"), std::string("k = v")}) {
     CAPTURE(s);
     auto r = minimal_record();
     r.command = s;
@@ -256,9 +260,10 @@ TEST_CASE("TOML: unknown keys and tables are ignored") {
 }
 
 TEST_CASE("TOML: hand-written minimal record") {
-  auto back = sbx::record_from_toml("id = \"hand\"\nstatus = \"running\"\npid = 42\n"
-                                    "start_time = 2023-11-14T22:13:20.123Z\n"
-                                    "end_time = \"2023-11-15T00:13:20.123+02:00\"\n");
+  auto back = sbx::record_from_toml(
+      "id = \"hand\"\nstatus = \"running\"\npid = 42\n"
+      "start_time = 2023-11-14T22:13:20.123Z\n"
+      "end_time = \"2023-11-15T00:13:20.123+02:00\"\n");
   REQUIRE_MESSAGE(back.ok(), back.error().message);
   CHECK(back->id == "hand");
   CHECK(back->status == ProcStatus::running);
@@ -286,12 +291,12 @@ TEST_CASE("TOML: missing id or status is an error") {
 
 TEST_CASE("TOML: corrupt text is an error, not a crash") {
   std::string good = sbx::record_to_toml(full_record());
-  for (std::string bad : {std::string("id = \"unterminated\nstatus = \"running\"\n"),
-                          std::string("id = = \"x\"\n"), std::string("[[[\n"),
-                          std::string("id = \"x\"\nid = \"y\"\nstatus = \"running\"\n"),
-                          std::string("\x00\x01\x02garbage", 10), std::string("\xFF\xFE\xFD"),
-                          good.substr(0, good.size() / 2) + "\"unterminated",
-                          std::string("id = \"x\"\nstatus = \"running\"\npid = 12abc\n")}) {
+  for (std::string bad :
+       {std::string("id = \"unterminated\nstatus = \"running\"\n"), std::string("id = = \"x\"\n"),
+        std::string("[[[\n"), std::string("id = \"x\"\nid = \"y\"\nstatus = \"running\"\n"),
+        std::string("\x00\x01\x02garbage", 10), std::string("\xFF\xFE\xFD"),
+        good.substr(0, good.size() / 2) + "\"unterminated",
+        std::string("id = \"x\"\nstatus = \"running\"\npid = 12abc\n")}) {
     CAPTURE(bad);
     auto r = sbx::record_from_toml(bad);
     REQUIRE_FALSE(r.ok());
@@ -316,8 +321,8 @@ TEST_CASE("JSON round trip: every optional key unset") {
   auto back = json_round_trip(minimal_record());
   check_same(back, minimal_record());
   auto o = sbx::record_to_json(minimal_record());
-  for (const char* key : {"pid", "pid_start_ticks", "start_time", "end_time", "exit_code",
-                          "signal", "error", "timeout_ms"}) {
+  for (const char* key : {"pid", "pid_start_ticks", "start_time", "end_time", "exit_code", "signal",
+                          "error", "timeout_ms"}) {
     CAPTURE(std::string(key));
     CHECK_FALSE(o.contains(key));
   }
@@ -399,7 +404,8 @@ namespace {
 ProcessRecord bytes_record() {
   auto r = full_record();
   r.command = "printf %s '\xE9t\xE9'";
-  r.argv = {"printf", "%s", "\xE9t\xE9", "caf\xC3\xA9", "\xFF\xFE", "mixed \xC3\xA9\xE9 \\x41", "cut \xE2\x82"};
+  r.argv = {"printf",      "%s", "\xE9t\xE9", "caf\xC3\xA9", "\xFF\xFE", "mixed \xC3\xA9\xE9 \\x41",
+            "cut \xE2\x82"};
   r.cwd = "/tmp/d\xE9j\xE0";
   r.env = {{"LAT", "\xE0 la"}, {"TEXT", "plain"}};
   r.session = "s\xE9ss";
@@ -408,7 +414,8 @@ ProcessRecord bytes_record() {
 }
 
 bool all_ascii(const std::string& s) {
-  return std::all_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; });
+  return std::all_of(s.begin(), s.end(),
+                     [](char c) { return static_cast<unsigned char>(c) < 0x80; });
 }
 
 }  // namespace
@@ -419,8 +426,9 @@ TEST_CASE("TOML round trip: bytes that are not UTF-8, in a pure ASCII file") {
   CHECK(all_ascii(text));
   CHECK(text.find("cwd = { base64 = \"L3RtcC9k6Wrg\" }\n") != std::string::npos);
   CHECK(text.find("LAT = { base64 = \"4CBsYQ==\" }\n") != std::string::npos);
-  CHECK(text.find("TEXT = \"plain\"\n") != std::string::npos);               // text stays a string
-  CHECK(text.find("\n    \"%s\",\n    { base64 = \"6XTp\" },\n    \"caf\\u00E9\",\n") != std::string::npos);
+  CHECK(text.find("TEXT = \"plain\"\n") != std::string::npos);  // text stays a string
+  CHECK(text.find("\n    \"%s\",\n    { base64 = \"6XTp\" },\n    \"caf\\u00E9\",\n") !=
+        std::string::npos);
   check_same(toml_round_trip(bytes_record()), bytes_record());
 }
 
@@ -452,10 +460,12 @@ TEST_CASE("TOML display view: bytes that are not UTF-8 read \\xNN") {
   CHECK(shown.find("argv = [ \"printf\", \"%s\", \"\\xE9t\\xE9\", \"caf\\u00E9\", \"\\xFF\\xFE\", "
                    "\"mixed \\u00E9\\xE9 \\\\x41\", \"cut \\xE2\\x82\" ]\n") != std::string::npos);
   CHECK(shown.find("session = \"s\\xE9ss\"\n") != std::string::npos);
-  CHECK(shown.find("error = \"cannot use working directory /tmp/d\\xE9j\\xE0: No such") != std::string::npos);
+  CHECK(shown.find("error = \"cannot use working directory /tmp/d\\xE9j\\xE0: No such") !=
+        std::string::npos);
   CHECK(shown.find("\n[env]\nLAT = \"\\xE0 la\"\nTEXT = \"plain\"\n") != std::string::npos);
   // A record of text looks the same in both views.
-  CHECK(sbx::record_to_toml(full_record(), sbx::TomlView::display) == sbx::record_to_toml(full_record()));
+  CHECK(sbx::record_to_toml(full_record(), sbx::TomlView::display) ==
+        sbx::record_to_toml(full_record()));
 }
 
 TEST_CASE("JSON round trip: bytes that are not UTF-8 are tagged, text is not") {

@@ -32,9 +32,13 @@ TEST_CASE("kill request: defaults round-trip, limits refused") {
   CHECK(bare->grace == kStopGrace);
 
   CHECK(KillRequest::from_json(json::object{}).error().code == Errc::usage);
-  CHECK(KillRequest::from_json(json::object{{"ids", json::array{"a"}}, {"signal", 65}}).error().code == Errc::usage);
-  CHECK(KillRequest::from_json(json::object{{"ids", json::array{"no/slash"}}}).error().code == Errc::usage);
-  CHECK(KillRequest::from_json(json::object{{"ids", json::array{1}}}).error().code == Errc::protocol);
+  CHECK(KillRequest::from_json(json::object{{"ids", json::array{"a"}}, {"signal", 65}})
+            .error()
+            .code == Errc::usage);
+  CHECK(KillRequest::from_json(json::object{{"ids", json::array{"no/slash"}}}).error().code ==
+        Errc::usage);
+  CHECK(KillRequest::from_json(json::object{{"ids", json::array{1}}}).error().code ==
+        Errc::protocol);
 }
 
 TEST_CASE("kill request: a session that is not UTF-8 travels as bytes") {
@@ -54,7 +58,8 @@ TEST_CASE("ps request: statuses, live and ended") {
   auto back = PsRequest::from_json(p.to_json());
   REQUIRE(back);
   auto st = back->statuses();
-  CHECK(st == std::vector<ProcStatus>{ProcStatus::starting, ProcStatus::running, ProcStatus::failed});
+  CHECK(st ==
+        std::vector<ProcStatus>{ProcStatus::starting, ProcStatus::running, ProcStatus::failed});
   // One word, as a string, is a list of one.
   auto one = PsRequest::from_json(json::object{{"status", "ended"}});
   REQUIRE(one);

@@ -39,7 +39,7 @@ TEST_CASE("parse_signal: numbers") {
   CHECK(sig_of("9") == 9);
   CHECK(sig_of("1") == 1);
   CHECK(sig_of("31") == 31);
-  CHECK(sig_of("64") == SIGRTMAX);   // a real-time signal given by number
+  CHECK(sig_of("64") == SIGRTMAX);  // a real-time signal given by number
 }
 
 TEST_CASE("parse_signal: rejects unknown names and numbers as usage errors") {

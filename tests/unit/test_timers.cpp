@@ -47,15 +47,15 @@ TEST_CASE("Timers: a cancelled timer never runs, and cancel is safe on any id") 
   bool ran = false;
   Timers::Id id = timers.after(Millis(5), [&] { ran = true; });
   timers.cancel(id);
-  timers.cancel(id);      // already cancelled
-  timers.cancel(0);       // never a timer
+  timers.cancel(id);  // already cancelled
+  timers.cancel(0);   // never a timer
   timers.cancel(id + 1000);
-  io.run();               // returns: a cancelled timer is no work
+  io.run();  // returns: a cancelled timer is no work
   CHECK_FALSE(ran);
   Timers::Id done = timers.after(Millis(0), [] {});
   io.restart();
   io.run();
-  timers.cancel(done);    // expired
+  timers.cancel(done);  // expired
 }
 
 TEST_CASE("Timers: cancelling a timer whose time had already come still stops it") {

@@ -5,11 +5,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <spdlog/spdlog.h>
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <map>
-#include <spdlog/spdlog.h>
 
 #include "common/fd.hpp"
 
@@ -25,7 +25,7 @@ constexpr Millis kCheckInterval{10};
 Result<Trimmed> trim_log_file(const std::string& path, std::int64_t cap) {
   UniqueFd fd(::open(path.c_str(), O_RDWR | O_CLOEXEC));
   if (!fd) return make_error(Errc::failed, "cannot open " + path + ": " + std::strerror(errno));
-  struct stat st{};
+  struct stat st {};
   if (::fstat(fd.get(), &st) != 0) return make_error(Errc::failed, "cannot stat " + path);
   off_t size = st.st_size;
   off_t data = ::lseek(fd.get(), 0, SEEK_DATA);  // past a hole punched earlier
@@ -36,7 +36,8 @@ Result<Trimmed> trim_log_file(const std::string& path, std::int64_t cap) {
   if (data == 0 && ::fallocate(fd.get(), FALLOC_FL_COLLAPSE_RANGE, 0, keep_from) == 0) {
     return Trimmed{keep_from, true, 0};
   }
-  if (::fallocate(fd.get(), FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, data, keep_from - data) == 0) {
+  if (::fallocate(fd.get(), FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, data, keep_from - data) ==
+      0) {
     return Trimmed{keep_from - data, false, keep_from};
   }
   return make_error(Errc::failed, "cannot trim " + path + ": " + std::strerror(errno));
@@ -86,7 +87,7 @@ struct LogCap::Impl {
       return;
     }
     if (t->removed > 0) f.on_trim(*t);
-    struct stat st{};
+    struct stat st {};
     ::stat(f.path.c_str(), &st);
     f.last_size = st.st_size;
     // Re-listen only after the interval: a busy file wakes us at most once per interval.
@@ -103,12 +104,14 @@ struct LogCap::Impl {
   void check_size_only(Id id) {
     auto it = files.find(id);
     if (it == files.end()) return;
-    struct stat st{};
-    if (::stat(it->second.path.c_str(), &st) == 0 && st.st_size != it->second.last_size) changed(id);
+    struct stat st {};
+    if (::stat(it->second.path.c_str(), &st) == 0 && st.st_size != it->second.last_size)
+      changed(id);
   }
 };
 
-LogCap::LogCap(LogWatch& watch, Timers& timers) : impl_(std::make_unique<Impl>(Impl{watch, timers, {}, 1})) {}
+LogCap::LogCap(LogWatch& watch, Timers& timers)
+    : impl_(std::make_unique<Impl>(Impl{watch, timers, {}, 1})) {}
 LogCap::~LogCap() = default;
 
 LogCap::Id LogCap::add(const std::string& path, std::int64_t cap, TrimFn on_trim) {

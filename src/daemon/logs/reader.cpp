@@ -36,7 +36,10 @@ off_t tail_offset(int fd, off_t size, std::int64_t lines) {
 }
 
 LogReader::LogReader(std::vector<LogSource> sources, Sink sink, ConnPtr throttle, Timers& timers)
-    : sources_(std::move(sources)), sink_(std::move(sink)), throttle_(std::move(throttle)), timers_(timers) {}
+    : sources_(std::move(sources)),
+      sink_(std::move(sink)),
+      throttle_(std::move(throttle)),
+      timers_(timers) {}
 
 void LogReader::stop() {
   stopped_ = true;

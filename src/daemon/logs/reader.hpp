@@ -31,7 +31,7 @@ off_t resume_offset(std::int64_t logical, std::int64_t collapsed, off_t size);
 
 struct LogSource {
   UniqueFd fd;
-  std::uint8_t stream = 0;   ///< proto::kStreamStdout / kStreamStderr
+  std::uint8_t stream = 0;  ///< proto::kStreamStdout / kStreamStderr
   off_t offset = 0;
 };
 
@@ -64,8 +64,8 @@ class LogReader : public std::enable_shared_from_this<LogReader> {
   ConnPtr throttle_;
   Timers& timers_;
   std::function<void()> at_end_;
-  bool busy_ = false;       ///< waiting for a drain or a yield
-  bool again_ = false;      ///< kicked while busy
+  bool busy_ = false;   ///< waiting for a drain or a yield
+  bool again_ = false;  ///< kicked while busy
   bool stopped_ = false;
   std::vector<char> buf_;
 };

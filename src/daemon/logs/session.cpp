@@ -21,8 +21,8 @@ std::int64_t collapsed(Context& ctx, const std::string& id, std::uint8_t stream)
 
 }  // namespace
 
-Result<std::shared_ptr<LogSession>> LogSession::open(Context& ctx, const LogSessionSpec& spec, LogReader::Sink sink,
-                                                     ConnPtr throttle) {
+Result<std::shared_ptr<LogSession>> LogSession::open(Context& ctx, const LogSessionSpec& spec,
+                                                     LogReader::Sink sink, ConnPtr throttle) {
   std::shared_ptr<LogSession> s(new LogSession(ctx, spec.id));
   std::vector<LogSource> sources;
   for (bool is_err : {false, true}) {
@@ -35,7 +35,7 @@ Result<std::shared_ptr<LogSession>> LogSession::open(Context& ctx, const LogSess
       if (errno == ENOENT) continue;  // a process that could not start has no logs
       return make_error(Errc::failed, "cannot read " + path + ": " + std::strerror(errno));
     }
-    struct stat st{};
+    struct stat st {};
     ::fstat(src.fd.get(), &st);
     if (const auto& from = spec.from[is_err ? 1 : 0]) {
       src.offset = resume_offset(*from, collapsed(ctx, spec.id, src.stream), st.st_size);
@@ -43,12 +43,14 @@ Result<std::shared_ptr<LogSession>> LogSession::open(Context& ctx, const LogSess
       src.offset = tail_offset(src.fd.get(), st.st_size, *spec.tail);
     }
     // A capped log on a filesystem without collapse starts with a punched hole: skip it.
-    if (off_t data = ::lseek(src.fd.get(), src.offset, SEEK_DATA); data > src.offset) src.offset = data;
+    if (off_t data = ::lseek(src.fd.get(), src.offset, SEEK_DATA); data > src.offset)
+      src.offset = data;
     s->paths_.push_back(path);
     sources.push_back(std::move(src));
   }
   s->follow_ = spec.follow;
-  s->reader_ = std::make_shared<LogReader>(std::move(sources), std::move(sink), std::move(throttle), ctx.timers);
+  s->reader_ = std::make_shared<LogReader>(std::move(sources), std::move(sink), std::move(throttle),
+                                           ctx.timers);
   return s;
 }
 

@@ -33,8 +33,8 @@ class LogSession : public std::enable_shared_from_this<LogSession> {
   using DoneFn = std::function<void(const ProcessRecord&)>;
 
   /// An error when the files cannot be opened.
-  static Result<std::shared_ptr<LogSession>> open(Context& ctx, const LogSessionSpec& spec, LogReader::Sink sink,
-                                                  ConnPtr throttle);
+  static Result<std::shared_ptr<LogSession>> open(Context& ctx, const LogSessionSpec& spec,
+                                                  LogReader::Sink sink, ConnPtr throttle);
   /// Told the logical offset of each stream's next byte when reading starts (every stream
   /// read), and again whenever one jumps ahead (the cap dropped bytes before they were
   /// read: that stream only). Set it before start().

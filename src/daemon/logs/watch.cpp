@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <spdlog/spdlog.h>
 #include <algorithm>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
@@ -11,7 +12,6 @@
 #include <cerrno>
 #include <cstring>
 #include <map>
-#include <spdlog/spdlog.h>
 
 #include "common/duration.hpp"
 
@@ -44,27 +44,29 @@ struct LogWatch::Impl {
   void read() {
     if (reading) return;
     reading = true;
-    desc.async_wait(asio::posix::stream_descriptor::wait_read, [this](boost::system::error_code ec) {
-      reading = false;
-      if (ec) return;
-      alignas(inotify_event) char buf[16384];
-      std::vector<int> changed;
-      for (;;) {
-        ssize_t n = ::read(desc.native_handle(), buf, sizeof buf);
-        if (n <= 0) break;
-        for (char* p = buf; p < buf + n;) {
-          auto* ev = reinterpret_cast<inotify_event*>(p);
-          changed.push_back(ev->wd);
-          p += sizeof(inotify_event) + ev->len;
-        }
-      }
-      std::sort(changed.begin(), changed.end());
-      changed.erase(std::unique(changed.begin(), changed.end()), changed.end());
-      for (int wd : changed) {
-        if (auto p = paths_by_wd.find(wd); p != paths_by_wd.end()) notify(p->second);
-      }
-      if (!paths_by_wd.empty()) read();
-    });
+    desc.async_wait(asio::posix::stream_descriptor::wait_read,
+                    [this](boost::system::error_code ec) {
+                      reading = false;
+                      if (ec) return;
+                      alignas(inotify_event) char buf[16384];
+                      std::vector<int> changed;
+                      for (;;) {
+                        ssize_t n = ::read(desc.native_handle(), buf, sizeof buf);
+                        if (n <= 0) break;
+                        for (char* p = buf; p < buf + n;) {
+                          auto* ev = reinterpret_cast<inotify_event*>(p);
+                          changed.push_back(ev->wd);
+                          p += sizeof(inotify_event) + ev->len;
+                        }
+                      }
+                      std::sort(changed.begin(), changed.end());
+                      changed.erase(std::unique(changed.begin(), changed.end()), changed.end());
+                      for (int wd : changed) {
+                        if (auto p = paths_by_wd.find(wd); p != paths_by_wd.end())
+                          notify(p->second);
+                      }
+                      if (!paths_by_wd.empty()) read();
+                    });
   }
 
   void notify(const std::string& path) {
@@ -79,12 +81,14 @@ struct LogWatch::Impl {
   /// instead, while it has listeners.
   void poll(const std::string& path, File& file, const std::string& why) {
     if (!said_polling) {
-      spdlog::warn("inotify is unavailable ({}): log files that are followed, waited on or capped are checked "
-                   "every {} instead",
-                   why, format_duration(kPollInterval));
+      spdlog::warn(
+          "inotify is unavailable ({}): log files that are followed, waited on or capped are "
+          "checked "
+          "every {} instead",
+          why, format_duration(kPollInterval));
       said_polling = true;
     }
-    struct stat st{};
+    struct stat st {};
     if (::stat(path.c_str(), &st) == 0) {
       file.size = st.st_size;
       file.mtime = st.st_mtim;
@@ -104,9 +108,11 @@ struct LogWatch::Impl {
       for (auto& [path, f] : files) {
         if (f.wd >= 0) continue;
         any = true;
-        struct stat st{};
+        struct stat st {};
         if (::stat(path.c_str(), &st) != 0) continue;
-        if (st.st_size == f.size && st.st_mtim.tv_sec == f.mtime.tv_sec && st.st_mtim.tv_nsec == f.mtime.tv_nsec) continue;
+        if (st.st_size == f.size && st.st_mtim.tv_sec == f.mtime.tv_sec &&
+            st.st_mtim.tv_nsec == f.mtime.tv_nsec)
+          continue;
         f.size = st.st_size;
         f.mtime = st.st_mtim;
         changed.push_back(path);
@@ -118,11 +124,21 @@ struct LogWatch::Impl {
 };
 
 LogWatch::LogWatch(asio::io_context& io)
-    : impl_(std::make_unique<Impl>(
-          Impl{asio::posix::stream_descriptor(io), asio::steady_timer(io), {}, {}, {}, 1, false, false, false, {}})) {
+    : impl_(std::make_unique<Impl>(Impl{asio::posix::stream_descriptor(io),
+                                        asio::steady_timer(io),
+                                        {},
+                                        {},
+                                        {},
+                                        1,
+                                        false,
+                                        false,
+                                        false,
+                                        {}})) {
   int fd = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-  if (fd >= 0) impl_->desc.assign(fd);
-  else impl_->init_error = std::string("inotify_init1: ") + std::strerror(errno);
+  if (fd >= 0)
+    impl_->desc.assign(fd);
+  else
+    impl_->init_error = std::string("inotify_init1: ") + std::strerror(errno);
 }
 
 LogWatch::~LogWatch() = default;
@@ -132,12 +148,15 @@ LogWatch::Id LogWatch::watch(const std::string& path, std::function<void()> on_c
   bool is_new = !I.files.count(path);
   auto& file = I.files[path];
   if (is_new) {
-    if (I.desc.is_open()) file.wd = ::inotify_add_watch(I.desc.native_handle(), path.c_str(), IN_MODIFY);
+    if (I.desc.is_open())
+      file.wd = ::inotify_add_watch(I.desc.native_handle(), path.c_str(), IN_MODIFY);
     if (file.wd >= 0) {
       I.paths_by_wd[file.wd] = path;
       I.read();
     } else {
-      I.poll(path, file, I.desc.is_open() ? std::string("inotify_add_watch: ") + std::strerror(errno) : I.init_error);
+      I.poll(path, file,
+             I.desc.is_open() ? std::string("inotify_add_watch: ") + std::strerror(errno)
+                              : I.init_error);
     }
   }
   Id id = I.next++;

@@ -1,10 +1,10 @@
 #include <boost/json/array.hpp>
 #include <memory>
 
+#include "common/defaults.hpp"
 #include "common/duration.hpp"
 #include "common/ids.hpp"
 #include "common/record_json.hpp"
-#include "common/defaults.hpp"
 #include "daemon/ops/ops.hpp"
 #include "proto/bytes.hpp"
 #include "proto/message.hpp"
@@ -26,7 +26,8 @@ struct KillBatch {
   void answer() {
     json::array records;
     for (const auto& id : ids) {
-      if (const ProcessRecord* r = ctx.supervisor.find(id)) records.emplace_back(record_to_json(*r));
+      if (const ProcessRecord* r = ctx.supervisor.find(id))
+        records.emplace_back(record_to_json(*r));
     }
     json::object o;
     o["records"] = std::move(records);

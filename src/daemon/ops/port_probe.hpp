@@ -24,14 +24,14 @@ struct ProbeSpec {
   std::optional<std::string> http_path;
   int status_lo = 200;
   int status_hi = 399;
-  Millis deadline{1000};           ///< for one probe of one host
+  Millis deadline{1000};  ///< for one probe of one host
 };
 
 struct ProbeResult {
   bool ready = false;
-  std::string host;   ///< the host that answered
-  int status = 0;     ///< HTTP status, when HTTP
-  std::string detail; ///< why not ready: "connection refused", "answered 404", ...
+  std::string host;    ///< the host that answered
+  int status = 0;      ///< HTTP status, when HTTP
+  std::string detail;  ///< why not ready: "connection refused", "answered 404", ...
 };
 
 class PortProbe : public std::enable_shared_from_this<PortProbe> {

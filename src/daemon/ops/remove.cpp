@@ -24,8 +24,10 @@ void op_rm(Context& ctx, const json::object& args, const ConnPtr& conn) {
     if (!found) return conn->reply(found.error());
     const ProcessRecord* r = *found;
     if (!r->ended() && !force) {
-      return conn->reply(make_error(Errc::conflict, "process '" + id + "' is " + status_name(r->status) +
-                                                        ": stop it first ('sbx kill " + id + "') or use 'sbx rm -f " + id + "'"));
+      return conn->reply(make_error(Errc::conflict, "process '" + id + "' is " +
+                                                        status_name(r->status) +
+                                                        ": stop it first ('sbx kill " + id +
+                                                        "') or use 'sbx rm -f " + id + "'"));
     }
   }
   // Only a live process is killed (-f); what an ended one left running (a service it

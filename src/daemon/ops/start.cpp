@@ -1,8 +1,8 @@
 #include <boost/json/array.hpp>
 
 #include "common/command_line.hpp"
-#include "common/record_json.hpp"
 #include "common/defaults.hpp"
+#include "common/record_json.hpp"
 #include "daemon/ops/ops.hpp"
 #include "proto/bytes.hpp"
 #include "proto/requests_start.hpp"
@@ -32,7 +32,8 @@ StartSpec spec_of(proto::StartRequest r) {
 }  // namespace
 
 void op_start(Context& ctx, const json::object& args, const ConnPtr& conn) {
-  if (ctx.stopping) return conn->reply(make_error(Errc::unavailable, "sbxd is stopping; start it again and retry"));
+  if (ctx.stopping)
+    return conn->reply(make_error(Errc::unavailable, "sbxd is stopping; start it again and retry"));
   auto req = proto::StartRequest::from_json(args);
   if (!req) return conn->reply(req.error());
   ctx.supervisor.start(spec_of(std::move(*req)), [conn](Result<ProcessRecord> rec) {

@@ -13,7 +13,8 @@ void op_wait(Context& ctx, const json::object& args, const ConnPtr& conn) {
   auto id = proto::get_string(args, "id");
   if (!id) return conn->reply(id.error());
   auto found = ctx.supervisor.lookup(*id);
-  const ProcessRecord* r = found ? *found : ctx.supervisor.recently_removed(*id);  // a late wait on --rm
+  const ProcessRecord* r =
+      found ? *found : ctx.supervisor.recently_removed(*id);  // a late wait on --rm
   if (!r) return conn->reply(found.error());
   if (r->ended()) return conn->reply(json::value(record_to_json(*r)));
 
@@ -31,7 +32,8 @@ void op_wait(Context& ctx, const json::object& args, const ConnPtr& conn) {
     Millis asked(*t + proto::get_opt_int(args, "waited_ms").value_or(0));
     state->timer = ctx.timers.after(Millis(*t), [&ctx, state, conn, id = *id, asked] {
       ctx.supervisor.unwatch_end(id, state->watch);
-      conn->reply(make_error(Errc::timeout, "'" + id + "' still runs after " + format_duration(asked)));
+      conn->reply(
+          make_error(Errc::timeout, "'" + id + "' still runs after " + format_duration(asked)));
     });
   }
   conn->on_close([&ctx, state, id = *id] {

@@ -69,7 +69,8 @@ struct WaitLog {
   }
 
   void scanned(int k, std::string_view bytes) {
-    if (auto nl = bytes.rfind('\n'); nl != std::string_view::npos) line_start[k] = next[k] + static_cast<std::int64_t>(nl) + 1;
+    if (auto nl = bytes.rfind('\n'); nl != std::string_view::npos)
+      line_start[k] = next[k] + static_cast<std::int64_t>(nl) + 1;
     next[k] += static_cast<std::int64_t>(bytes.size());
     tell_soon();
   }
@@ -148,8 +149,8 @@ void op_wait_log(Context& ctx, const json::object& args, const ConnPtr& conn) {
     Millis asked(*t + proto::get_opt_int(args, "waited_ms").value_or(0));
     w->timer = ctx.timers.after(Millis(*t), [weak, asked] {
       if (auto w = weak.lock()) {
-        w->answer(make_error(Errc::timeout, "no line of '" + w->id + "' matched '" + w->pattern + "' within " +
-                                                format_duration(asked)));
+        w->answer(make_error(Errc::timeout, "no line of '" + w->id + "' matched '" + w->pattern +
+                                                "' within " + format_duration(asked)));
       }
     });
   }
@@ -164,7 +165,8 @@ void op_wait_log(Context& ctx, const json::object& args, const ConnPtr& conn) {
     std::string how = status_name(rec.status);
     if (rec.exit_code) how += ", exit code " + std::to_string(*rec.exit_code);
     if (rec.signal) how += ", " + *rec.signal;
-    w->answer(make_error(Errc::failed, "'" + w->id + "' ended (" + how + ") before a line matched '" + w->pattern + "'"));
+    w->answer(make_error(Errc::failed, "'" + w->id + "' ended (" + how +
+                                           ") before a line matched '" + w->pattern + "'"));
   });
 }
 

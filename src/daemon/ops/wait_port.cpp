@@ -1,9 +1,9 @@
 #include <boost/asio/ip/address.hpp>
 #include <boost/json/array.hpp>
 
+#include "common/defaults.hpp"
 #include "common/duration.hpp"
 #include "common/ids.hpp"
-#include "common/defaults.hpp"
 #include "daemon/ops/ops.hpp"
 #include "daemon/ops/port_probe.hpp"
 #include "proto/message.hpp"
@@ -99,21 +99,24 @@ void op_wait_port(Context& ctx, const json::object& args, const ConnPtr& conn) {
   spec.status_hi = static_cast<int>(proto::get_opt_int(args, "status_hi").value_or(399));
 
   auto w = std::make_shared<WaitPort>(WaitPort{ctx, conn, *id, spec});
-  if (auto iv = proto::get_opt_int(args, "interval_ms")) w->interval = Millis(std::max<std::int64_t>(1, *iv));
+  if (auto iv = proto::get_opt_int(args, "interval_ms"))
+    w->interval = Millis(std::max<std::int64_t>(1, *iv));
   w->spec.deadline = std::max(Millis(1000), w->interval);
   std::weak_ptr<WaitPort> weak = w;
   conn->on_close([w] { w->cleanup(); });
 
   // Subscribe to the end before the first probe: an exit is never missed.
   if (r->ended()) {
-    return w->answer(make_error(Errc::failed, "'" + *id + "' has already ended (" + status_name(r->status) +
-                                                   ") and never opened " + what(spec)));
+    return w->answer(make_error(Errc::failed, "'" + *id + "' has already ended (" +
+                                                  status_name(r->status) + ") and never opened " +
+                                                  what(spec)));
   }
   w->end_watch = ctx.supervisor.watch_end(*id, [weak](const ProcessRecord& rec) {
     if (auto w = weak.lock()) {
       w->end_watch = 0;
-      w->answer(make_error(Errc::failed, "'" + w->id + "' ended (" + status_name(rec.status) + ") before " +
-                                             what(w->spec) + " was ready: " + w->last_detail));
+      w->answer(make_error(Errc::failed, "'" + w->id + "' ended (" + status_name(rec.status) +
+                                             ") before " + what(w->spec) +
+                                             " was ready: " + w->last_detail));
     }
   });
   if (auto t = proto::get_opt_int(args, "timeout_ms")) {

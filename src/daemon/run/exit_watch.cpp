@@ -14,11 +14,11 @@
 #define P_PIDFD 3
 #endif
 
+#include <spdlog/spdlog.h>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <cerrno>
 #include <cstring>
-#include <spdlog/spdlog.h>
 
 #include "daemon/fd_limit.hpp"
 
@@ -67,26 +67,28 @@ struct ExitWatch::State : std::enable_shared_from_this<State> {
 
   void arm() {
     std::weak_ptr<State> weak = shared_from_this();
-    pidfd->async_wait(asio::posix::stream_descriptor::wait_read, [weak](boost::system::error_code ec) {
-      if (ec == asio::error::operation_aborted) return;
-      auto s = weak.lock();
-      if (!s || !s->pidfd || !s->on_end) return;
-      if (s->reap) {
-        siginfo_t si{};
-        int rc = ::waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(s->pidfd->native_handle()), &si,
-                          WEXITED | WNOHANG);
-        if (rc == 0 && si.si_pid == 0) return s->arm();  // not ended: a false alarm
-        if (rc != 0) spdlog::error("waitid on the waiter of {} failed: {}", s->id, std::strerror(errno));
-      } else if (s->alive()) {
-        return s->arm();
-      }
-      s->ended();
-    });
+    pidfd->async_wait(
+        asio::posix::stream_descriptor::wait_read, [weak](boost::system::error_code ec) {
+          if (ec == asio::error::operation_aborted) return;
+          auto s = weak.lock();
+          if (!s || !s->pidfd || !s->on_end) return;
+          if (s->reap) {
+            siginfo_t si{};
+            int rc = ::waitid(static_cast<idtype_t>(P_PIDFD),
+                              static_cast<id_t>(s->pidfd->native_handle()), &si, WEXITED | WNOHANG);
+            if (rc == 0 && si.si_pid == 0) return s->arm();  // not ended: a false alarm
+            if (rc != 0)
+              spdlog::error("waitid on the waiter of {} failed: {}", s->id, std::strerror(errno));
+          } else if (s->alive()) {
+            return s->arm();
+          }
+          s->ended();
+        });
   }
 
   void poll(int err) {
-    spdlog::warn("{}: cannot watch pid {} with a pidfd ({}); checking every {} whether it ended", id, pid,
-                 std::strerror(err), format_duration(kExitPollInterval));
+    spdlog::warn("{}: cannot watch pid {} with a pidfd ({}); checking every {} whether it ended",
+                 id, pid, std::strerror(err), format_duration(kExitPollInterval));
     arm_poll();
   }
 

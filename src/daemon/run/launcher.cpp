@@ -8,12 +8,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <spdlog/spdlog.h>
 #include <algorithm>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <cerrno>
 #include <cstring>
-#include <spdlog/spdlog.h>
 
 #include "common/proc.hpp"
 #include "daemon/fd_limit.hpp"
@@ -37,30 +37,35 @@ struct Launcher::Pending::State : std::enable_shared_from_this<State> {
 
   void read() {
     std::weak_ptr<State> weak = shared_from_this();
-    report->async_wait(asio::posix::stream_descriptor::wait_read, [weak](boost::system::error_code ec) {
-      if (ec == asio::error::operation_aborted) return;
-      auto s = weak.lock();
-      if (!s || !s->report || !s->done) return;
-      char buf[256];
-      for (;;) {
-        ssize_t n = ::read(s->report->native_handle(), buf, sizeof buf);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return s->read();
-        if (n <= 0) break;  // the waiter is gone without a full line
-        s->line.append(buf, static_cast<size_t>(n));
-        if (auto nl = s->line.find('\n'); nl != std::string::npos) {
-          std::string seen = s->line.substr(nl + 1);  // the start of "exit STATUS", if it is quick
-          s->line.resize(nl);
-          return s->reported(parse_launch_report(s->line, [&s] {
-            auto envp = s->envp;
-            envp.push_back(std::string(kRunTokenVar) + "=" + s->rec.run_token);
-            return exec_too_large(s->rec.argv, envp);
-          }), std::move(seen));
-        }
-        if (s->line.size() > 128) break;
-      }
-      s->reported(parse_launch_report(""), "");
-    });
+    report->async_wait(
+        asio::posix::stream_descriptor::wait_read, [weak](boost::system::error_code ec) {
+          if (ec == asio::error::operation_aborted) return;
+          auto s = weak.lock();
+          if (!s || !s->report || !s->done) return;
+          char buf[256];
+          for (;;) {
+            ssize_t n = ::read(s->report->native_handle(), buf, sizeof buf);
+            if (n < 0 && errno == EINTR) continue;
+            if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return s->read();
+            if (n <= 0) break;  // the waiter is gone without a full line
+            s->line.append(buf, static_cast<size_t>(n));
+            if (auto nl = s->line.find('\n'); nl != std::string::npos) {
+              std::string seen =
+                  s->line.substr(nl + 1);  // the start of "exit STATUS", if it is quick
+              s->line.resize(nl);
+              return s->reported(parse_launch_report(s->line,
+                                                     [&s] {
+                                                       auto envp = s->envp;
+                                                       envp.push_back(std::string(kRunTokenVar) +
+                                                                      "=" + s->rec.run_token);
+                                                       return exec_too_large(s->rec.argv, envp);
+                                                     }),
+                                 std::move(seen));
+            }
+            if (s->line.size() > 128) break;
+          }
+          s->reported(parse_launch_report(""), "");
+        });
   }
 
   void reported(Result<pid_t> pid, std::string seen) {
@@ -93,13 +98,20 @@ Launcher::Pending::~Pending() {
 
 Launcher::Launcher(asio::io_context& io, Timers& timers, const Paths& paths, RecordStore& store,
                    std::unordered_set<pid_t>& waiter_pids, std::string boot_id)
-    : io_(io), timers_(timers), paths_(paths), store_(store), waiter_pids_(waiter_pids), boot_id_(std::move(boot_id)),
-      waiter_path_(find_waiter()), dev_null_(::open("/dev/null", O_RDONLY | O_CLOEXEC)) {}
+    : io_(io),
+      timers_(timers),
+      paths_(paths),
+      store_(store),
+      waiter_pids_(waiter_pids),
+      boot_id_(std::move(boot_id)),
+      waiter_path_(find_waiter()),
+      dev_null_(::open("/dev/null", O_RDONLY | O_CLOEXEC)) {}
 
 Launcher::~Launcher() = default;
 
-Status Launcher::launch(ProcessRecord& r, const std::string& program, const std::vector<std::string>& envp,
-                        bool first_run, Done done, std::unique_ptr<Pending>& pending) {
+Status Launcher::launch(ProcessRecord& r, const std::string& program,
+                        const std::vector<std::string>& envp, bool first_run, Done done,
+                        std::unique_ptr<Pending>& pending) {
   pending.reset();
   // Later runs append, so `logs` keeps the output of every run in order. A first run empties
   // them once its record is written: a start refused for want of a record leaves them as they were.
@@ -109,7 +121,8 @@ Status Launcher::launch(ProcessRecord& r, const std::string& program, const std:
   if (!out || !err) {
     int why = errno;
     done(make_error(Errc::failed, out_of_fds(why) ? out_of_fds_message("start a process")
-                                                 : std::string("cannot open its log files: ") + std::strerror(why)));
+                                                  : std::string("cannot open its log files: ") +
+                                                        std::strerror(why)));
     return ok_status();
   }
   // Each live process holds two descriptors: a start that would leave too few for clients
@@ -126,7 +139,8 @@ Status Launcher::launch(ProcessRecord& r, const std::string& program, const std:
   req.argv = r.argv;
   r.run_token = new_run_token();
   req.envp = envp;
-  req.run_env = std::string(kRunTokenVar) + "=" + r.run_token;  // not the waiter's: it is never killed
+  req.run_env =
+      std::string(kRunTokenVar) + "=" + r.run_token;  // not the waiter's: it is never killed
   req.cwd = r.cwd;
   req.fd_limit = program_fd_limit();
   req.stdin_fd = dev_null_.get();
@@ -149,7 +163,8 @@ Status Launcher::launch(ProcessRecord& r, const std::string& program, const std:
     ::waitpid(waiter, nullptr, 0);
     r.waiter_pid.reset();
     r.waiter_start_ticks.reset();
-    return make_error(Errc::failed, "cannot record '" + r.id + "' before starting it: " + saved.error().message);
+    return make_error(Errc::failed,
+                      "cannot record '" + r.id + "' before starting it: " + saved.error().message);
   }
   if (first_run && (::ftruncate(out.get(), 0) != 0 || ::ftruncate(err.get(), 0) != 0)) {
     spdlog::warn("{}: cannot empty its logs: {}", r.id, std::strerror(errno));

@@ -54,8 +54,8 @@ class Launcher {
   /// `done` comes from the loop, or `pending` stays empty and `done` (a failure) has
   /// already run: not even the waiter could be started. A first run empties the logs.
   /// `r` must outlive `pending`.
-  Status launch(ProcessRecord& r, const std::string& program, const std::vector<std::string>& envp, bool first_run,
-                Done done, std::unique_ptr<Pending>& pending);
+  Status launch(ProcessRecord& r, const std::string& program, const std::vector<std::string>& envp,
+                bool first_run, Done done, std::unique_ptr<Pending>& pending);
 
  private:
   boost::asio::io_context& io_;

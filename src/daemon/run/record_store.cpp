@@ -28,7 +28,8 @@ Status RecordStore::save(const ProcessRecord& r) {
     if (r.ended()) ::unlink(paths_.exit_path(r.id).c_str());
     return st;
   }
-  spdlog::error("record {} not saved: {}; the previous one stays until it can be", r.id, st.error().message);
+  spdlog::error("record {} not saved: {}; the previous one stays until it can be", r.id,
+                st.error().message);
   unsaved_.insert(r.id);
   if (!retry_.pending()) retry_ = timers_.start(kSaveRetry, [this] { retry(); });
   return st;
@@ -47,8 +48,10 @@ Status RecordStore::save_once(const ProcessRecord& r) {
 void RecordStore::retry() {
   auto ids = unsaved_;
   for (const auto& id : ids) {
-    if (const ProcessRecord* r = current_(id)) save(*r);
-    else unsaved_.erase(id);
+    if (const ProcessRecord* r = current_(id))
+      save(*r);
+    else
+      unsaved_.erase(id);
   }
 }
 

@@ -47,7 +47,8 @@ Result<SpawnedWaiter> spawn_waiter(const SpawnRequest& req) {
   int report[2];
   if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, report) != 0) {
     if (out_of_fds(errno)) return make_error(Errc::failed, out_of_fds_message("start a process"));
-    return make_error(Errc::failed, "cannot exec " + req.program + ": socketpair: " + std::strerror(errno));
+    return make_error(Errc::failed,
+                      "cannot exec " + req.program + ": socketpair: " + std::strerror(errno));
   }
   UniqueFd report_read(report[0]);
   UniqueFd report_write(report[1]);
@@ -72,10 +73,13 @@ Result<SpawnedWaiter> spawn_waiter(const SpawnRequest& req) {
   fds[waiter::kReportFd] = report_write.get();
   pid_t waiter = -1;
   int rc = spawn_in_session({req.waiter, args, envp.data(), fds}, waiter);
-  if (rc == E2BIG) return make_error(Errc::failed, "cannot exec " + req.program + ": " + exec_too_large(args, req.envp));
+  if (rc == E2BIG)
+    return make_error(Errc::failed,
+                      "cannot exec " + req.program + ": " + exec_too_large(args, req.envp));
   if (out_of_fds(rc)) return make_error(Errc::failed, out_of_fds_message("start a process"));
   if (rc != 0) {
-    return make_error(Errc::failed, "cannot exec " + req.program + ": cannot start the waiter " + req.waiter + ": " + std::strerror(rc) +
+    return make_error(Errc::failed, "cannot exec " + req.program + ": cannot start the waiter " +
+                                        req.waiter + ": " + std::strerror(rc) +
                                         " (install sbx-shim next to sbxd)");
   }
   return SpawnedWaiter{waiter, std::move(report_read)};
@@ -89,7 +93,8 @@ bool release_waiter(int report_fd) {
   return n == 1;
 }
 
-std::string exec_too_large(const std::vector<std::string>& argv, const std::vector<std::string>& envp) {
+std::string exec_too_large(const std::vector<std::string>& argv,
+                           const std::vector<std::string>& envp) {
   constexpr std::size_t kMaxArgStrlen = 32 * 4096;  // MAX_ARG_STRLEN
   constexpr std::size_t kMaxArgs = 6 << 20;         // _STK_LIM / 4 * 3
   std::size_t bytes = 0, longest = 0;
@@ -105,21 +110,27 @@ std::string exec_too_large(const std::vector<std::string>& argv, const std::vect
   }
   rlimit stack{};
   ::getrlimit(RLIMIT_STACK, &stack);
-  std::size_t limit = stack.rlim_cur == RLIM_INFINITY ? kMaxArgs : std::min<std::size_t>(kMaxArgs, stack.rlim_cur / 4);
+  std::size_t limit = stack.rlim_cur == RLIM_INFINITY
+                          ? kMaxArgs
+                          : std::min<std::size_t>(kMaxArgs, stack.rlim_cur / 4);
   limit = std::max(limit, kMaxArgStrlen);
-  return "argument list and environment too large (" + std::to_string(bytes) + " bytes; the system allows " +
-         std::to_string(limit) + ")";
+  return "argument list and environment too large (" + std::to_string(bytes) +
+         " bytes; the system allows " + std::to_string(limit) + ")";
 }
 
-Result<pid_t> parse_launch_report(std::string_view line, const std::function<std::string()>& too_large) {
+Result<pid_t> parse_launch_report(std::string_view line,
+                                  const std::function<std::string()>& too_large) {
   std::string text(line);
   int pid = 0, err = 0;
   waiter::Stage stage{};
   if (waiter::parse_ok(text.c_str(), pid)) return static_cast<pid_t>(pid);
   if (waiter::parse_err(text.c_str(), stage, err)) {
-    if (err == E2BIG && too_large && stage == waiter::Stage::exec) return make_error(Errc::failed, too_large());
-    return make_error(Errc::failed, std::string(stage == waiter::Stage::chdir ? "cannot enter its working directory: "
-                                                                             : "") + std::strerror(err));
+    if (err == E2BIG && too_large && stage == waiter::Stage::exec)
+      return make_error(Errc::failed, too_large());
+    return make_error(
+        Errc::failed,
+        std::string(stage == waiter::Stage::chdir ? "cannot enter its working directory: " : "") +
+            std::strerror(err));
   }
   return make_error(Errc::failed, "the waiter sbx-shim ended without a report");
 }

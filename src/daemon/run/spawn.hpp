@@ -14,15 +14,15 @@
 namespace sbx::daemon {
 
 struct SpawnRequest {
-  std::string waiter;              ///< path of sbx-shim
-  std::string exit_file;           ///< where the waiter writes the wait status
-  std::string program;             ///< resolved path to exec
-  std::vector<std::string> argv;   ///< argv[0] included
-  std::vector<std::string> envp;   ///< "K=V", the waiter's and the program's
-  std::string run_env;             ///< "K=V" for the program (and its tree) only, or ""
+  std::string waiter;             ///< path of sbx-shim
+  std::string exit_file;          ///< where the waiter writes the wait status
+  std::string program;            ///< resolved path to exec
+  std::vector<std::string> argv;  ///< argv[0] included
+  std::vector<std::string> envp;  ///< "K=V", the waiter's and the program's
+  std::string run_env;            ///< "K=V" for the program (and its tree) only, or ""
   std::string fd_limit = waiter::kKeepFdLimit;  ///< the program's soft RLIMIT_NOFILE
   std::string cwd;
-  int stdin_fd = -1;               ///< become 0, 1, 2 of the program; nothing else is open there
+  int stdin_fd = -1;  ///< become 0, 1, 2 of the program; nothing else is open there
   int stdout_fd = -1;
   int stderr_fd = -1;
 };
@@ -45,12 +45,14 @@ bool release_waiter(int report_fd);
 /// The waiter's first report line, without its newline: the program's pid once it was
 /// exec'd, else why it could not be. Anything else, or nothing at all, is an error too.
 /// `too_large` gives the reason for an exec that failed with E2BIG (see exec_too_large).
-Result<pid_t> parse_launch_report(std::string_view line, const std::function<std::string()>& too_large = {});
+Result<pid_t> parse_launch_report(std::string_view line,
+                                  const std::function<std::string()>& too_large = {});
 
 /// Why execve(2) refuses `argv` and `envp` with E2BIG: their size (strings, NULs and
 /// pointers) against the kernel's limit (a quarter of the stack limit, at most 6 MiB), or
 /// one string over the 128 KiB the kernel allows for a single one.
-std::string exec_too_large(const std::vector<std::string>& argv, const std::vector<std::string>& envp);
+std::string exec_too_large(const std::vector<std::string>& argv,
+                           const std::vector<std::string>& envp);
 
 /// The status in what the waiter wrote after its first line ("exit STATUS"): `seen` is
 /// what was already read, then the rest is read from `report_fd` without blocking.

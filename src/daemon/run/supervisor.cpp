@@ -9,10 +9,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <spdlog/spdlog.h>
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <spdlog/spdlog.h>
 
 #include "common/atomic_file.hpp"
 #include "common/command_line.hpp"
@@ -32,7 +32,8 @@ std::string Supervisor::Impl::pick_id() {
 }
 
 void Supervisor::Impl::note_id(const std::string& id) {
-  if (id.empty() || id.size() > 18 || !std::all_of(id.begin(), id.end(), [](char c) { return c >= '0' && c <= '9'; }))
+  if (id.empty() || id.size() > 18 ||
+      !std::all_of(id.begin(), id.end(), [](char c) { return c >= '0' && c <= '9'; }))
     return;
   next_auto_id = std::max<std::uint64_t>(next_auto_id, std::stoull(id) + 1);
 }
@@ -44,9 +45,9 @@ void Supervisor::Impl::forget(const std::shared_ptr<Entry>& e) {
   if (it != entries.end() && it->second == e) entries.erase(it);
 }
 
-Supervisor::Supervisor(asio::io_context& io, const Paths& paths, Timers& timers, LogWatch& log_watch)
-    : impl_(std::make_unique<Impl>(io, paths, timers, log_watch)) {
-}
+Supervisor::Supervisor(asio::io_context& io, const Paths& paths, Timers& timers,
+                       LogWatch& log_watch)
+    : impl_(std::make_unique<Impl>(io, paths, timers, log_watch)) {}
 
 Supervisor::~Supervisor() = default;
 
@@ -57,8 +58,10 @@ void Supervisor::start(StartSpec spec, StartFn done) {
   } else if (auto st = check_id(spec.id); !st) {
     return done(st.error());
   } else if (auto it = I.entries.find(spec.id); it != I.entries.end() && !it->second->rec.ended()) {
-    return done(make_error(Errc::conflict, "process '" + spec.id + "' is still " + status_name(it->second->rec.status) +
-                                          ": stop it with 'sbx kill " + spec.id + "' or pick another --id"));
+    return done(make_error(Errc::conflict, "process '" + spec.id + "' is still " +
+                                               status_name(it->second->rec.status) +
+                                               ": stop it with 'sbx kill " + spec.id +
+                                               "' or pick another --id"));
   }
   I.note_id(spec.id);
   I.removed.erase(spec.id);
@@ -88,7 +91,8 @@ void Supervisor::start(StartSpec spec, StartFn done) {
     auto eq = kv.find('=');
     std::string name = kv.substr(0, eq);
     if (set.count(name) || name == kRunTokenVar) continue;
-    if (name == "PATH" && eq != std::string::npos && !path_var) path_var = kv.substr(eq + 1);  // as getenv
+    if (name == "PATH" && eq != std::string::npos && !path_var)
+      path_var = kv.substr(eq + 1);  // as getenv
     e->envp.push_back(kv);
   }
   for (const auto& [k, v] : set) e->envp.push_back(k + "=" + v);
@@ -122,11 +126,12 @@ void Supervisor::start(StartSpec spec, StartFn done) {
   if (old) old->rec.auto_cleanup = false;
   I.entries[r.id] = e;
 
-  struct stat st{};
+  struct stat st {};
   if (::stat(r.cwd.c_str(), &st) != 0) {
     return done(I.fail(e, "cannot use working directory " + r.cwd + ": " + std::strerror(errno)));
   }
-  if (!S_ISDIR(st.st_mode)) return done(I.fail(e, "working directory " + r.cwd + " is not a folder"));
+  if (!S_ISDIR(st.st_mode))
+    return done(I.fail(e, "working directory " + r.cwd + " is not a folder"));
   if (::access(r.cwd.c_str(), X_OK) != 0) {
     return done(I.fail(e, "cannot use working directory " + r.cwd + ": " + std::strerror(errno)));
   }
@@ -221,11 +226,13 @@ void Supervisor::freeze(std::function<void()> ready) {
 
 Status Supervisor::remove(const std::string& id) {
   auto it = impl_->entries.find(id);
-  if (it == impl_->entries.end()) return make_error(Errc::not_found, "no process '" + id + "': see 'sbx ps'");
+  if (it == impl_->entries.end())
+    return make_error(Errc::not_found, "no process '" + id + "': see 'sbx ps'");
   auto e = it->second;
   if (!e->rec.ended()) {
     return make_error(Errc::conflict, "process '" + id + "' is " + status_name(e->rec.status) +
-                                          ": stop it first ('sbx kill " + id + "') or use 'sbx rm -f " + id + "'");
+                                          ": stop it first ('sbx kill " + id +
+                                          "') or use 'sbx rm -f " + id + "'");
   }
   impl_->forget(e);
   return ok_status();

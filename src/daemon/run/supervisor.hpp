@@ -27,18 +27,18 @@ class io_context;
 namespace sbx::daemon {
 
 struct StartSpec {
-  std::string id;                              ///< empty: pick one
-  std::vector<std::string> argv;               ///< argv form
-  std::string shell_line;                      ///< or one shell line (argv empty)
-  std::string cwd;                             ///< absolute
-  std::vector<std::string> base_env;           ///< the caller's environment, "K=V"
-  std::map<std::string, std::string> env;      ///< overrides (-e, --env-file)
+  std::string id;                          ///< empty: pick one
+  std::vector<std::string> argv;           ///< argv form
+  std::string shell_line;                  ///< or one shell line (argv empty)
+  std::string cwd;                         ///< absolute
+  std::vector<std::string> base_env;       ///< the caller's environment, "K=V"
+  std::map<std::string, std::string> env;  ///< overrides (-e, --env-file)
   std::string session = "default";
-  std::optional<std::int64_t> timeout_ms;      ///< stop it once it has run this long
-  bool auto_cleanup = false;                   ///< --rm
-  std::string restart = "no";                  ///< no | on-failure | always
-  std::optional<int> max_restarts;             ///< absent: no limit
-  std::int64_t log_max = kDefaultLogMax;           ///< per stream; 0: unbounded
+  std::optional<std::int64_t> timeout_ms;  ///< stop it once it has run this long
+  bool auto_cleanup = false;               ///< --rm
+  std::string restart = "no";              ///< no | on-failure | always
+  std::optional<int> max_restarts;         ///< absent: no limit
+  std::int64_t log_max = kDefaultLogMax;   ///< per stream; 0: unbounded
 };
 
 class Supervisor {
@@ -84,7 +84,8 @@ class Supervisor {
   /// "timeout", "stop") and its real exit code or signal.
   /// `done` runs once the leader has ended and the rest of its process group is gone
   /// (or, after SIGKILL, could not be reaped within a second).
-  Status stop(const std::string& id, int sig, Millis grace, const std::string& reason, std::function<void()> done);
+  Status stop(const std::string& id, int sig, Millis grace, const std::string& reason,
+              std::function<void()> done);
 
   /// Reaps children that are no waiter of ours (orphans we adopted as subreaper).
   void reap_orphans();

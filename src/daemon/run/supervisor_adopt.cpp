@@ -74,14 +74,17 @@ void Supervisor::load() {
 }
 
 void Supervisor::Impl::adopt_launch(const std::shared_ptr<Entry>& e) {
-  spdlog::info("adopted {} (waiter {}), which was being started", e->rec.id, e->rec.waiter_pid.value_or(0));
+  spdlog::info("adopted {} (waiter {}), which was being started", e->rec.id,
+               e->rec.waiter_pid.value_or(0));
   watch_exit(e, Watched::adopted_waiter);
   find_adopted_program(e, Clock::now() + kLaunchReportLimit);
 }
 
-void Supervisor::Impl::find_adopted_program(const std::shared_ptr<Entry>& e, Clock::time_point give_up) {
+void Supervisor::Impl::find_adopted_program(const std::shared_ptr<Entry>& e,
+                                            Clock::time_point give_up) {
   ProcessRecord& r = e->rec;
-  if (!e->exit_watch || r.ended() || r.pid) return;  // its waiter ended meanwhile: waiter_ended decided
+  if (!e->exit_watch || r.ended() || r.pid)
+    return;  // its waiter ended meanwhile: waiter_ended decided
   // Once exec'd, the program is the waiter's child and carries the run's token; before, the
   // child (if forked yet) is a copy of the waiter, without it.
   auto pid = child_with_env(*r.waiter_pid, kRunTokenVar, r.run_token);

@@ -5,8 +5,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <spdlog/spdlog.h>
+#include <algorithm>
 
 #include "common/atomic_file.hpp"
 #include "common/proc.hpp"
@@ -20,7 +20,8 @@ namespace sbx::daemon {
 void Supervisor::Impl::transition(Entry& e, PhaseEvent event) {
   auto next = next_phase(e.phase, event);
   if (!next) {
-    spdlog::error("{}: {} cannot happen while {}: ignored", e.rec.id, phase_event_name(event), phase_name(e.phase));
+    spdlog::error("{}: {} cannot happen while {}: ignored", e.rec.id, phase_event_name(event),
+                  phase_name(e.phase));
     return;
   }
   e.phase = *next;
@@ -55,7 +56,8 @@ void Supervisor::Impl::watch_exit(const std::shared_ptr<Entry>& e, Watched what)
 void Supervisor::Impl::waiter_ended(const std::shared_ptr<Entry>& e) {
   std::string exit_file = paths.exit_path(e->rec.id);
   auto status = read_exit_status(exit_file);
-  if (!status) status = read_reported_status(e->report_seen, e->report.get());  // the disk was full, say
+  if (!status)
+    status = read_reported_status(e->report_seen, e->report.get());  // the disk was full, say
   e->report.reset();
   if (!status && e->rec.pid) {
     // The waiter was killed: its program became our child (we are the subreaper) when the
@@ -63,7 +65,8 @@ void Supervisor::Impl::waiter_ended(const std::shared_ptr<Entry>& e) {
     reap_orphans_now();
     status = e->orphan_status;
   }
-  if (!status && e->watched != Watched::program && e->rec.pid && process_alive(*e->rec.pid, e->rec.pid_start_ticks)) {
+  if (!status && e->watched != Watched::program && e->rec.pid &&
+      process_alive(*e->rec.pid, e->rec.pid_start_ticks)) {
     // The waiter was killed, the program runs on: it is still running. If it is our child,
     // we reap it and learn its status; else only that it ended.
     spdlog::error("{}: its waiter (pid {}) is gone while the process runs on", e->rec.id,
@@ -91,16 +94,19 @@ void Supervisor::Impl::reap_orphans_now() {
     while (*p == ' ') ++p;
     if (pid <= 1 || waiter_pids.count(static_cast<pid_t>(pid))) continue;
     std::shared_ptr<Entry> e;  // the program of a run whose waiter was lost, or a stranger
-    if (auto it = programs.find(static_cast<pid_t>(pid)); it != programs.end()) e = it->second.lock();
+    if (auto it = programs.find(static_cast<pid_t>(pid)); it != programs.end())
+      e = it->second.lock();
     if (e && process_start_ticks(static_cast<pid_t>(pid)) != e->rec.pid_start_ticks) e.reset();
     int status = 0;
     if (::waitpid(static_cast<pid_t>(pid), &status, WNOHANG) == pid && e) e->orphan_status = status;
   }
 }
 
-void Supervisor::Impl::ended(const std::shared_ptr<Entry>& e, std::optional<int> wait_status, const char* unknown) {
+void Supervisor::Impl::ended(const std::shared_ptr<Entry>& e, std::optional<int> wait_status,
+                             const char* unknown) {
   ProcessRecord& r = e->rec;
-  if (auto it = r.pid ? programs.find(*r.pid) : programs.end(); it != programs.end() && it->second.lock() == e)
+  if (auto it = r.pid ? programs.find(*r.pid) : programs.end();
+      it != programs.end() && it->second.lock() == e)
     programs.erase(it);
   e->orphan_status.reset();
   uncap_logs(e);
@@ -123,15 +129,17 @@ void Supervisor::Impl::ended(const std::shared_ptr<Entry>& e, std::optional<int>
   // signal (an exit 0 on SIGTERM is still a stop); the real exit code or signal stays.
   // A signal nobody asked sbx for (a crash, the OOM killer) has no reason.
   bool by_asked_signal = wait_status && WIFSIGNALED(*wait_status) &&
-                         std::find(e->asked_signals.begin(), e->asked_signals.end(), WTERMSIG(*wait_status)) !=
-                             e->asked_signals.end();
+                         std::find(e->asked_signals.begin(), e->asked_signals.end(),
+                                   WTERMSIG(*wait_status)) != e->asked_signals.end();
   if (e->stop_reason || by_asked_signal) {
     r.status = ProcStatus::killed;
     r.reason = e->stop_reason.value_or("kill");
   }
   e->asked_signals.clear();
   spdlog::info("{} (pid {}) ended: {}{}", r.id, r.pid.value_or(0), status_name(r.status),
-               r.exit_code ? " " + std::to_string(*r.exit_code) : r.signal ? " " + *r.signal : "");
+               r.exit_code ? " " + std::to_string(*r.exit_code)
+               : r.signal  ? " " + *r.signal
+                           : "");
   if (should_restart(*e)) {
     transition(*e, PhaseEvent::ended_to_restart);
     return schedule_restart(e);

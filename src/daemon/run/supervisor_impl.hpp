@@ -10,13 +10,13 @@
 #include "common/defaults.hpp"
 #include "common/fd.hpp"
 #include "common/proc.hpp"
+#include "daemon/logs/cap.hpp"
 #include "daemon/run/exit_watch.hpp"
 #include "daemon/run/launcher.hpp"
-#include "daemon/logs/cap.hpp"
-#include "daemon/run/record_store.hpp"
 #include "daemon/run/phase.hpp"
-#include "daemon/run/tree.hpp"
+#include "daemon/run/record_store.hpp"
 #include "daemon/run/supervisor.hpp"
+#include "daemon/run/tree.hpp"
 
 namespace sbx::daemon {
 
@@ -24,8 +24,8 @@ using Clock = std::chrono::steady_clock;
 
 inline constexpr Millis kFirstBackoff{100};
 inline constexpr Millis kMaxBackoff{30'000};
-inline constexpr Millis kHealthyRun{10'000};      ///< a run this long resets the back-off
-inline constexpr Millis kRemovedMemory{60'000};   ///< how long a late `wait` finds an --rm record
+inline constexpr Millis kHealthyRun{10'000};     ///< a run this long resets the back-off
+inline constexpr Millis kRemovedMemory{60'000};  ///< how long a late `wait` finds an --rm record
 
 /// What the exit watch of a run watches.
 enum class Watched {
@@ -37,14 +37,14 @@ enum class Watched {
 struct Supervisor::Entry {
   ProcessRecord rec;
   Phase phase = Phase::launching;
-  std::string program;              ///< resolved path, kept for restarts
-  std::vector<std::string> envp;    ///< the environment, kept for restarts
+  std::string program;            ///< resolved path, kept for restarts
+  std::vector<std::string> envp;  ///< the environment, kept for restarts
   /// Until the waiter (and so the program) ends: what tells us that it did.
   std::unique_ptr<ExitWatch> exit_watch;
   Watched watched = Watched::adopted_waiter;
   /// Our end of the waiter's report socket: the status, should the exit file be unwritable.
   UniqueFd report;
-  std::string report_seen;          ///< what was read past the waiter's first line
+  std::string report_seen;  ///< what was read past the waiter's first line
   /// While a run is being launched, until the waiter's first line says the program was
   /// exec'd (or could not be). No pid is known yet; status is starting.
   std::unique_ptr<Launcher::Pending> launch;
@@ -65,12 +65,12 @@ struct Supervisor::Entry {
   std::optional<int> orphan_status;
   std::map<WatchId, EndFn> watchers;
   std::map<WatchId, TrimFn> trim_watchers;
-  std::vector<LogCap::Id> caps;     ///< while it runs with a log cap
+  std::vector<LogCap::Id> caps;  ///< while it runs with a log cap
   std::vector<std::function<void()>> stop_done;
   Timers::Timer kill_timer;
   Timers::Timer poll_timer;
   Timers::Timer timeout_timer;
-  Timers::Timer restart_timer;      ///< pending while waiting to restart (status starting)
+  Timers::Timer restart_timer;  ///< pending while waiting to restart (status starting)
   std::optional<Clock::time_point> kill_sent_at;  ///< when SIGKILL went to the tree
   /// Set once a stop signalled the running program: why sbx ends it ("kill", "timeout",
   /// "stop"). A run that ends after that was ended by sbx, whatever its exit code.
@@ -86,7 +86,8 @@ struct Supervisor::Impl {
   const Paths& paths;
   Timers& timers;
   std::map<std::string, std::shared_ptr<Entry>> entries;
-  std::unordered_set<pid_t> waiter_pids;  ///< our live waiters: reaped by their exit watch, not by reap_orphans
+  std::unordered_set<pid_t>
+      waiter_pids;  ///< our live waiters: reaped by their exit watch, not by reap_orphans
   /// The programs of live runs by pid: where the status of one that we reap goes.
   std::unordered_map<pid_t, std::weak_ptr<Entry>> programs;
   WatchId next_watch = 1;
@@ -99,14 +100,19 @@ struct Supervisor::Impl {
 
   LogCap log_cap;
   RecordStore store;
-  std::string boot_id;      ///< this boot's /proc/sys/kernel/random/boot_id
+  std::string boot_id;  ///< this boot's /proc/sys/kernel/random/boot_id
   Launcher launcher;
 
   Impl(boost::asio::io_context& io_, const Paths& p, Timers& t, LogWatch& w)
-      : io(io_), paths(p), timers(t), log_cap(w, t), store(p, t, [this](const std::string& id) -> const ProcessRecord* {
-          auto it = entries.find(id);
-          return it == entries.end() ? nullptr : &it->second->rec;
-        }),
+      : io(io_),
+        paths(p),
+        timers(t),
+        log_cap(w, t),
+        store(p, t,
+              [this](const std::string& id) -> const ProcessRecord* {
+                auto it = entries.find(id);
+                return it == entries.end() ? nullptr : &it->second->rec;
+              }),
         boot_id(read_boot_id()),
         launcher(io_, t, p, store, waiter_pids, boot_id) {}
   RunTree tree;
@@ -128,14 +134,15 @@ struct Supervisor::Impl {
   /// once, before returning, when not even the waiter could be started. Returns an error,
   /// without calling `done`, when the run's record could not be written: nothing started,
   /// and the record on disk is as it was.
-  [[nodiscard]] Status launch(const std::shared_ptr<Entry>& e, bool first_run, std::function<void(Status)> done);
+  [[nodiscard]] Status launch(const std::shared_ptr<Entry>& e, bool first_run,
+                              std::function<void(Status)> done);
   /// The waiter's first line (or a launch that failed before it): the run goes on or ends.
   void launch_reported(const std::shared_ptr<Entry>& e, Result<Launcher::Exec> exec, bool first_run,
                        const std::function<void(Status)>& done);
   void launch_finished();
-  std::size_t launches = 0;        ///< runs being launched now
+  std::size_t launches = 0;  ///< runs being launched now
   std::vector<std::function<void()>> when_no_launches;
-  bool frozen = false;             ///< detaching: no new run starts
+  bool frozen = false;  ///< detaching: no new run starts
   void cap_logs(const std::shared_ptr<Entry>& e);
   void uncap_logs(const std::shared_ptr<Entry>& e);
 
@@ -145,11 +152,13 @@ struct Supervisor::Impl {
   void watch_exit(const std::shared_ptr<Entry>& e, Watched what);
   /// The waiter is gone: the status it wrote, if any, ends the run.
   void waiter_ended(const std::shared_ptr<Entry>& e);
-  /// Reaps our children that are no waiter; the program of a run among them gives its status to its entry.
+  /// Reaps our children that are no waiter; the program of a run among them gives its status to its
+  /// entry.
   void reap_orphans_now();
   /// The run ended; `unknown` says why, when `wait_status` is not known.
   void ended(const std::shared_ptr<Entry>& e, std::optional<int> wait_status,
-             const char* unknown = "exit status unknown: its waiter (sbx-shim) was killed before the process ended");
+             const char* unknown =
+                 "exit status unknown: its waiter (sbx-shim) was killed before the process ended");
   void finalize(const std::shared_ptr<Entry>& e);
   void maybe_cleanup(const std::shared_ptr<Entry>& e);
   /// Ends an entry that could not start (status error) and returns the error to report.

@@ -11,7 +11,8 @@
 
 namespace sbx::daemon {
 
-Status Supervisor::Impl::launch(const std::shared_ptr<Entry>& e, bool first_run, std::function<void(Status)> done) {
+Status Supervisor::Impl::launch(const std::shared_ptr<Entry>& e, bool first_run,
+                                std::function<void(Status)> done) {
   e->report.reset();
   e->report_seen.clear();
   std::weak_ptr<Entry> weak = e;
@@ -23,8 +24,8 @@ Status Supervisor::Impl::launch(const std::shared_ptr<Entry>& e, bool first_run,
   return st;
 }
 
-void Supervisor::Impl::launch_reported(const std::shared_ptr<Entry>& e, Result<Launcher::Exec> exec, bool first_run,
-                                       const std::function<void(Status)>& done) {
+void Supervisor::Impl::launch_reported(const std::shared_ptr<Entry>& e, Result<Launcher::Exec> exec,
+                                       bool first_run, const std::function<void(Status)>& done) {
   // Without a pending launch, not even the waiter could be started: nothing was counted.
   bool was_pending = e->launch != nullptr;
   e->launch.reset();
@@ -56,13 +57,15 @@ void Supervisor::Impl::launch_reported(const std::shared_ptr<Entry>& e, Result<L
     e->timeout_timer = timers.start(Millis(*r.timeout_ms), [this, weak] {
       auto e = weak.lock();
       if (!e || e->rec.ended()) return;
-      spdlog::info("{} ran for its timeout of {}: stopping it", e->rec.id, format_duration(Millis(*e->rec.timeout_ms)));
+      spdlog::info("{} ran for its timeout of {}: stopping it", e->rec.id,
+                   format_duration(Millis(*e->rec.timeout_ms)));
       begin_stop(e, kStopSignal, kStopGrace, "timeout", nullptr);
     });
   }
   store.save(r);
   launch_finished();
-  spdlog::info("{} {} (pid {}): {}", first_run ? "started" : "restarted", r.id, r.pid.value_or(0), r.command);
+  spdlog::info("{} {} (pid {}): {}", first_run ? "started" : "restarted", r.id, r.pid.value_or(0),
+               r.command);
   done(ok_status());
   // What was asked while it was being launched, now that it has a pid and a group.
   auto signals = std::move(e->signals_when_launched);
@@ -78,15 +81,16 @@ void Supervisor::Impl::cap_logs(const std::shared_ptr<Entry>& e) {
   if (e->rec.log_max <= 0 || !e->caps.empty()) return;
   for (bool is_err : {false, true}) {
     std::weak_ptr<Entry> weak = e;
-    e->caps.push_back(log_cap.add(paths.log_path(e->rec.id, is_err), e->rec.log_max, [this, weak, is_err](const Trimmed& t) {
-      auto e = weak.lock();
-      if (!e) return;
-      (is_err ? e->rec.dropped_stderr : e->rec.dropped_stdout) += t.removed;
-      if (t.shifted) (is_err ? e->rec.collapsed_stderr : e->rec.collapsed_stdout) += t.removed;
-      store.save(e->rec);
-      auto fns = e->trim_watchers;  // a watcher may unwatch
-      for (auto& [w, fn] : fns) fn(is_err ? 2 : 1, t);
-    }));
+    e->caps.push_back(log_cap.add(
+        paths.log_path(e->rec.id, is_err), e->rec.log_max, [this, weak, is_err](const Trimmed& t) {
+          auto e = weak.lock();
+          if (!e) return;
+          (is_err ? e->rec.dropped_stderr : e->rec.dropped_stdout) += t.removed;
+          if (t.shifted) (is_err ? e->rec.collapsed_stderr : e->rec.collapsed_stdout) += t.removed;
+          store.save(e->rec);
+          auto fns = e->trim_watchers;  // a watcher may unwatch
+          for (auto& [w, fn] : fns) fn(is_err ? 2 : 1, t);
+        }));
   }
 }
 

@@ -1,8 +1,8 @@
 // Restarts (--restart on-failure|always) with a back-off that doubles up to kMaxBackoff and
 // starts over after a healthy run.
 
-#include <algorithm>
 #include <spdlog/spdlog.h>
+#include <algorithm>
 
 #include "daemon/run/supervisor_impl.hpp"
 

@@ -17,8 +17,8 @@ constexpr Millis kReapAfterKillLimit{1000};
 
 }  // namespace
 
-void Supervisor::Impl::begin_stop(const std::shared_ptr<Entry>& e, int sig, Millis grace, const std::string& reason,
-                                   std::function<void()> done) {
+void Supervisor::Impl::begin_stop(const std::shared_ptr<Entry>& e, int sig, Millis grace,
+                                  const std::string& reason, std::function<void()> done) {
   // Even without a caller waiting (a --timeout), the stop goes on until the tree is gone.
   e->stop_done.push_back(done ? std::move(done) : [] {});
   Phase from = e->phase;
