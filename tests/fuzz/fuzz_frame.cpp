@@ -4,6 +4,7 @@
 // it was fed (it allocates for a frame only as its bytes arrive).
 #include <fuzzer/FuzzedDataProvider.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdlib>
 #include <string>
@@ -87,7 +88,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     CHECK(a.frames[i].kind == b.frames[i].kind);
     CHECK(a.frames[i].flags == b.frames[i].flags);
     CHECK(a.frames[i].payload == b.frames[i].payload);
-    std::size_t limit = a.frames[i].kind == FrameKind::data ? kMaxDataPayload : cap;
+    std::size_t limit = a.frames[i].kind == FrameKind::data      ? kMaxDataPayload
+                        : a.frames[i].kind == FrameKind::request ? std::max(cap, kMaxRequestPayload)
+                                                                 : cap;
     CHECK(a.frames[i].payload.size() <= limit);
     encode_frame(reencoded, a.frames[i].kind, a.frames[i].flags, a.frames[i].payload);
   }
