@@ -13,11 +13,11 @@
 #include "common/signal_names.hpp"
 #include "daemon/run/exit_watch.hpp"
 #include "daemon/run/spawn.hpp"
-#include "daemon/run/supervisor_impl.hpp"
+#include "daemon/run/supervisor.hpp"
 
 namespace sbx::daemon {
 
-void Supervisor::Impl::transition(Entry& e, PhaseEvent event) {
+void Supervisor::transition(Run& e, PhaseEvent event) {
   auto next = next_phase(e.phase, event);
   if (!next) {
     spdlog::error("{}: {} cannot happen while {}: ignored", e.rec.id, phase_event_name(event),
@@ -27,13 +27,13 @@ void Supervisor::Impl::transition(Entry& e, PhaseEvent event) {
   e.phase = *next;
 }
 
-void Supervisor::Impl::watch_exit(const std::shared_ptr<Entry>& e, Watched what) {
+void Supervisor::watch_exit(const std::shared_ptr<Run>& e, Watched what) {
   e->watched = what;
   bool program = what == Watched::program;
   bool own = what == Watched::own_waiter;
   pid_t pid = program ? e->rec.pid.value_or(0) : e->rec.waiter_pid.value_or(0);
   auto ticks = program ? e->rec.pid_start_ticks : e->rec.waiter_start_ticks;
-  std::weak_ptr<Entry> weak = e;
+  std::weak_ptr<Run> weak = e;
   std::function<bool()> alive = [pid, ticks] { return process_alive(pid, ticks); };
   if (program) {
     alive = [this, weak, pid, ticks] {
@@ -53,7 +53,7 @@ void Supervisor::Impl::watch_exit(const std::shared_ptr<Entry>& e, Watched what)
   if (!e->exit_watch->start(on_end)) on_end();
 }
 
-void Supervisor::Impl::waiter_ended(const std::shared_ptr<Entry>& e) {
+void Supervisor::waiter_ended(const std::shared_ptr<Run>& e) {
   std::string exit_file = paths.exit_path(e->rec.id);
   auto status = read_exit_status(exit_file);
   if (!status)
@@ -81,7 +81,7 @@ void Supervisor::Impl::waiter_ended(const std::shared_ptr<Entry>& e) {
   ended(e, status);  // its final save removes the exit file
 }
 
-void Supervisor::Impl::reap_orphans_now() {
+void Supervisor::reap_orphans_now() {
   std::string path = "/proc/self/task/" + std::to_string(::getpid()) + "/children";
   auto text = read_file(path);
   if (!text) return;
@@ -93,7 +93,7 @@ void Supervisor::Impl::reap_orphans_now() {
     p = end;
     while (*p == ' ') ++p;
     if (pid <= 1 || waiter_pids.count(static_cast<pid_t>(pid))) continue;
-    std::shared_ptr<Entry> e;  // the program of a run whose waiter was lost, or a stranger
+    std::shared_ptr<Run> e;  // the program of a run whose waiter was lost, or a stranger
     if (auto it = programs.find(static_cast<pid_t>(pid)); it != programs.end())
       e = it->second.lock();
     if (e && process_start_ticks(static_cast<pid_t>(pid)) != e->rec.pid_start_ticks) e.reset();
@@ -102,8 +102,8 @@ void Supervisor::Impl::reap_orphans_now() {
   }
 }
 
-void Supervisor::Impl::ended(const std::shared_ptr<Entry>& e, std::optional<int> wait_status,
-                             const char* unknown) {
+void Supervisor::ended(const std::shared_ptr<Run>& e, std::optional<int> wait_status,
+                       const char* unknown) {
   ProcessRecord& r = e->rec;
   if (auto it = r.pid ? programs.find(*r.pid) : programs.end();
       it != programs.end() && it->second.lock() == e)
@@ -148,7 +148,7 @@ void Supervisor::Impl::ended(const std::shared_ptr<Entry>& e, std::optional<int>
   finalize(e);
 }
 
-void Supervisor::Impl::finalize(const std::shared_ptr<Entry>& e) {
+void Supervisor::finalize(const std::shared_ptr<Run>& e) {
   store.save(e->rec);
   auto watchers = std::move(e->watchers);
   e->watchers.clear();
@@ -157,7 +157,7 @@ void Supervisor::Impl::finalize(const std::shared_ptr<Entry>& e) {
   maybe_cleanup(e);
 }
 
-void Supervisor::Impl::maybe_cleanup(const std::shared_ptr<Entry>& e) {
+void Supervisor::maybe_cleanup(const std::shared_ptr<Run>& e) {
   if (!e->rec.auto_cleanup || !e->rec.ended() || e->holds > 0 || !e->stop_done.empty()) return;
   auto it = entries.find(e->rec.id);
   if (it == entries.end() || it->second != e) return;
@@ -168,7 +168,7 @@ void Supervisor::Impl::maybe_cleanup(const std::shared_ptr<Entry>& e) {
   forget(e);
 }
 
-Error Supervisor::Impl::fail(const std::shared_ptr<Entry>& e, const std::string& reason) {
+Error Supervisor::fail(const std::shared_ptr<Run>& e, const std::string& reason) {
   transition(*e, PhaseEvent::launch_failed);
   e->rec.status = ProcStatus::error;
   e->rec.error = reason;

@@ -7,15 +7,15 @@
 #include <spdlog/spdlog.h>
 
 #include "common/proc.hpp"
-#include "daemon/run/supervisor_impl.hpp"
+#include "daemon/run/supervisor.hpp"
 
 namespace sbx::daemon {
 
-Status Supervisor::Impl::launch(const std::shared_ptr<Entry>& e, bool first_run,
-                                std::function<void(Status)> done) {
+Status Supervisor::launch(const std::shared_ptr<Run>& e, bool first_run,
+                          std::function<void(Status)> done) {
   e->report.reset();
   e->report_seen.clear();
-  std::weak_ptr<Entry> weak = e;
+  std::weak_ptr<Run> weak = e;
   auto reported = [this, weak, first_run, done = std::move(done)](Result<Launcher::Exec> exec) {
     if (auto e = weak.lock()) launch_reported(e, std::move(exec), first_run, done);
   };
@@ -24,8 +24,8 @@ Status Supervisor::Impl::launch(const std::shared_ptr<Entry>& e, bool first_run,
   return st;
 }
 
-void Supervisor::Impl::launch_reported(const std::shared_ptr<Entry>& e, Result<Launcher::Exec> exec,
-                                       bool first_run, const std::function<void(Status)>& done) {
+void Supervisor::launch_reported(const std::shared_ptr<Run>& e, Result<Launcher::Exec> exec,
+                                 bool first_run, const std::function<void(Status)>& done) {
   // Without a pending launch, not even the waiter could be started: nothing was counted.
   bool was_pending = e->launch != nullptr;
   e->launch.reset();
@@ -53,7 +53,7 @@ void Supervisor::Impl::launch_reported(const std::shared_ptr<Entry>& e, Result<L
   watch_exit(e, Watched::own_waiter);
   cap_logs(e);
   if (r.timeout_ms) {
-    std::weak_ptr<Entry> weak = e;
+    std::weak_ptr<Run> weak = e;
     e->timeout_timer = timers.start(Millis(*r.timeout_ms), [this, weak] {
       auto e = weak.lock();
       if (!e || e->rec.ended()) return;
@@ -77,10 +77,10 @@ void Supervisor::Impl::launch_reported(const std::shared_ptr<Entry>& e, Result<L
   }
 }
 
-void Supervisor::Impl::cap_logs(const std::shared_ptr<Entry>& e) {
+void Supervisor::cap_logs(const std::shared_ptr<Run>& e) {
   if (e->rec.log_max <= 0 || !e->caps.empty()) return;
   for (bool is_err : {false, true}) {
-    std::weak_ptr<Entry> weak = e;
+    std::weak_ptr<Run> weak = e;
     e->caps.push_back(log_cap.add(
         paths.log_path(e->rec.id, is_err), e->rec.log_max, [this, weak, is_err](const Trimmed& t) {
           auto e = weak.lock();
@@ -94,7 +94,7 @@ void Supervisor::Impl::cap_logs(const std::shared_ptr<Entry>& e) {
   }
 }
 
-void Supervisor::Impl::uncap_logs(const std::shared_ptr<Entry>& e) {
+void Supervisor::uncap_logs(const std::shared_ptr<Run>& e) {
   for (auto id : e->caps) {
     log_cap.check_now(id);  // what it wrote last
     log_cap.remove(id);
@@ -102,7 +102,7 @@ void Supervisor::Impl::uncap_logs(const std::shared_ptr<Entry>& e) {
   e->caps.clear();
 }
 
-void Supervisor::Impl::launch_finished() {
+void Supervisor::launch_finished() {
   if (--launches > 0) return;
   auto fns = std::move(when_no_launches);
   when_no_launches.clear();

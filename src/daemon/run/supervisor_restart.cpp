@@ -4,11 +4,16 @@
 #include <spdlog/spdlog.h>
 #include <algorithm>
 
-#include "daemon/run/supervisor_impl.hpp"
+#include "daemon/run/supervisor.hpp"
 
 namespace sbx::daemon {
 
-bool Supervisor::Impl::should_restart(const Entry& e) const {
+namespace {
+constexpr Millis kMaxBackoff{30'000};
+constexpr Millis kHealthyRun{10'000};  ///< a run this long resets the back-off
+}  // namespace
+
+bool Supervisor::should_restart(const Run& e) const {
   const ProcessRecord& r = e.rec;
   if (e.phase == Phase::stopping || e.watched != Watched::own_waiter) return false;
   if (r.max_restarts && r.restarts >= *r.max_restarts) return false;
@@ -16,7 +21,7 @@ bool Supervisor::Impl::should_restart(const Entry& e) const {
   return r.restart == "on-failure" && r.status != ProcStatus::completed;
 }
 
-void Supervisor::Impl::schedule_restart(const std::shared_ptr<Entry>& e) {
+void Supervisor::schedule_restart(const std::shared_ptr<Run>& e) {
   ProcessRecord& r = e->rec;
   e->last_status = r.status;
   if (Clock::now() - e->run_started >= kHealthyRun) e->backoff = kFirstBackoff;
@@ -28,7 +33,7 @@ void Supervisor::Impl::schedule_restart(const std::shared_ptr<Entry>& e) {
   r.waiter_start_ticks.reset();
   store.save(r);
   spdlog::info("{} restarts in {}", r.id, format_duration(delay));
-  std::weak_ptr<Entry> weak = e;
+  std::weak_ptr<Run> weak = e;
   e->restart_timer = timers.start(delay, [this, weak] {
     auto e = weak.lock();
     if (!e) return;
