@@ -25,8 +25,8 @@ namespace asio = boost::asio;
 
 std::string Supervisor::pick_id() {
   for (;;) {
-    std::string id = std::to_string(next_auto_id++);
-    if (!entries.count(id)) return id;
+    std::string id = std::to_string(next_auto_id_++);
+    if (!entries_.count(id)) return id;
   }
 }
 
@@ -34,28 +34,29 @@ void Supervisor::note_id(const std::string& id) {
   if (id.empty() || id.size() > 18 ||
       !std::all_of(id.begin(), id.end(), [](char c) { return c >= '0' && c <= '9'; }))
     return;
-  next_auto_id = std::max<std::uint64_t>(next_auto_id, std::stoull(id) + 1);
+  next_auto_id_ = std::max<std::uint64_t>(next_auto_id_, std::stoull(id) + 1);
 }
 
 void Supervisor::forget(const std::shared_ptr<Run>& e) {
   const std::string& id = e->rec.id;
-  store.remove(id);
-  auto it = entries.find(id);
-  if (it != entries.end() && it->second == e) entries.erase(it);
+  store_.remove(id);
+  auto it = entries_.find(id);
+  if (it != entries_.end() && it->second == e) entries_.erase(it);
 }
 
-Supervisor::Supervisor(asio::io_context& io_, const Paths& p, Timers& t, LogWatch& w)
-    : io(io_),
-      paths(p),
-      timers(t),
-      log_cap(w, t),
-      store(p, t,
-            [this](const std::string& id) -> const ProcessRecord* {
-              auto it = entries.find(id);
-              return it == entries.end() ? nullptr : &it->second->rec;
-            }),
-      boot_id(read_boot_id()),
-      launcher(io_, t, p, store, waiter_pids, boot_id) {}
+Supervisor::Supervisor(asio::io_context& io, const Paths& paths, Timers& timers,
+                       LogWatch& log_watch)
+    : io_(io),
+      paths_(paths),
+      timers_(timers),
+      log_cap_(log_watch, timers),
+      store_(paths, timers,
+             [this](const std::string& id) -> const ProcessRecord* {
+               auto it = entries_.find(id);
+               return it == entries_.end() ? nullptr : &it->second->rec;
+             }),
+      boot_id_(read_boot_id()),
+      launcher_(io, timers, paths, store_, waiter_pids_, boot_id_) {}
 
 Supervisor::~Supervisor() = default;
 
@@ -64,14 +65,14 @@ void Supervisor::start(StartSpec spec, StartFn done) {
     spec.id = pick_id();
   } else if (auto st = check_id(spec.id); !st) {
     return done(st.error());
-  } else if (auto it = entries.find(spec.id); it != entries.end() && !it->second->rec.ended()) {
+  } else if (auto it = entries_.find(spec.id); it != entries_.end() && !it->second->rec.ended()) {
     return done(make_error(Errc::conflict, "process '" + spec.id + "' is still " +
                                                status_name(it->second->rec.status) +
                                                ": stop it with 'sbx kill " + spec.id +
                                                "' or pick another --id"));
   }
   note_id(spec.id);
-  removed.erase(spec.id);
+  removed_.erase(spec.id);
 
   auto e = std::make_shared<Run>();
   ProcessRecord& r = e->rec;
@@ -128,10 +129,10 @@ void Supervisor::start(StartSpec spec, StartFn done) {
   // Replaced, not removed: an --rm record that a new start takes over is not cleaned up.
   // A start refused for want of a record (launch) puts the old one back, as it was.
   std::shared_ptr<Run> old;
-  if (auto it = entries.find(r.id); it != entries.end()) old = it->second;
+  if (auto it = entries_.find(r.id); it != entries_.end()) old = it->second;
   bool old_cleanup = old && old->rec.auto_cleanup;
   if (old) old->rec.auto_cleanup = false;
-  entries[r.id] = e;
+  entries_[r.id] = e;
 
   struct stat st {};
   if (::stat(r.cwd.c_str(), &st) != 0) {
@@ -160,23 +161,23 @@ void Supervisor::start(StartSpec spec, StartFn done) {
   if (!launching) {  // nothing starts that could not be recorded (a full disk)
     if (old) {
       old->rec.auto_cleanup = old_cleanup;
-      entries[r.id] = old;
+      entries_[r.id] = old;
     } else {
-      entries.erase(r.id);
+      entries_.erase(r.id);
     }
     done(launching.error());
   }
 }
 
 const ProcessRecord* Supervisor::find(const std::string& id) const {
-  auto it = entries.find(id);
-  return it == entries.end() ? nullptr : &it->second->rec;
+  auto it = entries_.find(id);
+  return it == entries_.end() ? nullptr : &it->second->rec;
 }
 
 std::vector<const ProcessRecord*> Supervisor::all() const {
   std::vector<const ProcessRecord*> out;
-  out.reserve(entries.size());
-  for (const auto& [id, e] : entries) out.push_back(&e->rec);
+  out.reserve(entries_.size());
+  for (const auto& [id, e] : entries_) out.push_back(&e->rec);
   std::stable_sort(out.begin(), out.end(), [](const ProcessRecord* a, const ProcessRecord* b) {
     return a->start_time.value_or(0) < b->start_time.value_or(0);
   });
@@ -185,26 +186,26 @@ std::vector<const ProcessRecord*> Supervisor::all() const {
 
 std::size_t Supervisor::live_count() const {
   std::size_t n = 0;
-  for (const auto& [id, e] : entries) n += e->rec.ended() ? 0 : 1;
+  for (const auto& [id, e] : entries_) n += e->rec.ended() ? 0 : 1;
   return n;
 }
 
 Supervisor::WatchId Supervisor::watch_end(const std::string& id, EndFn fn) {
-  auto it = entries.find(id);
-  if (it == entries.end() || it->second->rec.ended()) return 0;
-  WatchId w = next_watch++;
+  auto it = entries_.find(id);
+  if (it == entries_.end() || it->second->rec.ended()) return 0;
+  WatchId w = next_watch_++;
   it->second->watchers.emplace(w, std::move(fn));
   return w;
 }
 
 void Supervisor::unwatch_end(const std::string& id, WatchId w) {
-  auto it = entries.find(id);
-  if (it != entries.end()) it->second->watchers.erase(w);
+  auto it = entries_.find(id);
+  if (it != entries_.end()) it->second->watchers.erase(w);
 }
 
 Status Supervisor::signal(const std::string& id, int sig) {
-  auto it = entries.find(id);
-  if (it == entries.end()) return make_error(Errc::not_found, "no process '" + id + "'");
+  auto it = entries_.find(id);
+  if (it == entries_.end()) return make_error(Errc::not_found, "no process '" + id + "'");
   auto& e = *it->second;
   if (e.phase == Phase::launching) {  // no pid yet: it gets the signal the moment it has one
     e.signals_when_launched.push_back(sig);
@@ -216,8 +217,8 @@ Status Supervisor::signal(const std::string& id, int sig) {
 
 Status Supervisor::stop(const std::string& id, int sig, Millis grace, const std::string& reason,
                         std::function<void()> done) {
-  auto it = entries.find(id);
-  if (it == entries.end()) return make_error(Errc::not_found, "no process '" + id + "'");
+  auto it = entries_.find(id);
+  if (it == entries_.end()) return make_error(Errc::not_found, "no process '" + id + "'");
   begin_stop(it->second, sig, grace, reason, std::move(done));
   return ok_status();
 }
@@ -225,14 +226,14 @@ Status Supervisor::stop(const std::string& id, int sig, Millis grace, const std:
 void Supervisor::reap_orphans() { reap_orphans_now(); }
 
 void Supervisor::freeze(std::function<void()> ready) {
-  frozen = true;
-  if (launches == 0) return ready();
-  when_no_launches.push_back(std::move(ready));
+  frozen_ = true;
+  if (launches_ == 0) return ready();
+  when_no_launches_.push_back(std::move(ready));
 }
 
 Status Supervisor::remove(const std::string& id) {
-  auto it = entries.find(id);
-  if (it == entries.end())
+  auto it = entries_.find(id);
+  if (it == entries_.end())
     return make_error(Errc::not_found, "no process '" + id + "': see 'sbx ps'");
   auto e = it->second;
   if (!e->rec.ended()) {
@@ -245,27 +246,27 @@ Status Supervisor::remove(const std::string& id) {
 }
 
 const ProcessRecord* Supervisor::recently_removed(const std::string& id) const {
-  auto it = removed.find(id);
-  if (it == removed.end() || Clock::now() - it->second.at > kRemovedMemory) return nullptr;
+  auto it = removed_.find(id);
+  if (it == removed_.end() || Clock::now() - it->second.at > kRemovedMemory) return nullptr;
   return &it->second.rec;
 }
 
 Supervisor::WatchId Supervisor::watch_trim(const std::string& id, TrimFn fn) {
-  auto it = entries.find(id);
-  if (it == entries.end()) return 0;
-  WatchId w = next_watch++;
+  auto it = entries_.find(id);
+  if (it == entries_.end()) return 0;
+  WatchId w = next_watch_++;
   it->second->trim_watchers.emplace(w, std::move(fn));
   return w;
 }
 
 void Supervisor::unwatch_trim(const std::string& id, WatchId w) {
-  auto it = entries.find(id);
-  if (it != entries.end()) it->second->trim_watchers.erase(w);
+  auto it = entries_.find(id);
+  if (it != entries_.end()) it->second->trim_watchers.erase(w);
 }
 
 std::shared_ptr<void> Supervisor::hold(const std::string& id) {
-  auto it = entries.find(id);
-  if (it == entries.end()) return nullptr;
+  auto it = entries_.find(id);
+  if (it == entries_.end()) return nullptr;
   std::weak_ptr<Run> weak = it->second;
   it->second->holds++;
   // The supervisor outlives every connection and its holds.

@@ -124,28 +124,28 @@ class Supervisor {
   /// How long a late `wait` finds an --rm record.
   static constexpr Millis kRemovedMemory{60'000};
 
-  boost::asio::io_context& io;
-  const Paths& paths;
-  Timers& timers;
-  std::map<std::string, std::shared_ptr<Run>> entries;
+  boost::asio::io_context& io_;
+  const Paths& paths_;
+  Timers& timers_;
+  std::map<std::string, std::shared_ptr<Run>> entries_;
   std::unordered_set<pid_t>
-      waiter_pids;  ///< our live waiters: reaped by their exit watch, not by reap_orphans
+      waiter_pids_;  ///< our live waiters: reaped by their exit watch, not by reap_orphans
   /// The programs of live runs by pid: where the status of one that we reap goes.
-  std::unordered_map<pid_t, std::weak_ptr<Run>> programs;
-  WatchId next_watch = 1;
-  std::uint64_t next_auto_id = 1;
+  std::unordered_map<pid_t, std::weak_ptr<Run>> programs_;
+  WatchId next_watch_ = 1;
+  std::uint64_t next_auto_id_ = 1;
   struct Removed {
     ProcessRecord rec;
     Clock::time_point at;
   };
-  std::map<std::string, Removed> removed;  ///< --rm records, for a late `wait`
+  std::map<std::string, Removed> removed_;  ///< --rm records, for a late `wait`
 
-  LogCap log_cap;
-  RecordStore store;
-  std::string boot_id;  ///< this boot's /proc/sys/kernel/random/boot_id
-  Launcher launcher;
+  LogCap log_cap_;
+  RecordStore store_;
+  std::string boot_id_;  ///< this boot's /proc/sys/kernel/random/boot_id
+  Launcher launcher_;
 
-  RunTree tree;
+  RunTree tree_;
 
   // supervisor.cpp
   std::string pick_id();
@@ -170,9 +170,9 @@ class Supervisor {
   void launch_reported(const std::shared_ptr<Run>& e, Result<Launcher::Exec> exec, bool first_run,
                        const std::function<void(Status)>& done);
   void launch_finished();
-  std::size_t launches = 0;  ///< runs being launched now
-  std::vector<std::function<void()>> when_no_launches;
-  bool frozen = false;  ///< detaching: no new run starts
+  std::size_t launches_ = 0;  ///< runs being launched now
+  std::vector<std::function<void()>> when_no_launches_;
+  bool frozen_ = false;  ///< detaching: no new run starts
   void cap_logs(const std::shared_ptr<Run>& e);
   void uncap_logs(const std::shared_ptr<Run>& e);
 

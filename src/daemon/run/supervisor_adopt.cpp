@@ -19,7 +19,7 @@ constexpr Millis kAdoptPollInterval{20};
 }  // namespace
 
 void Supervisor::load() {
-  DIR* dir = ::opendir(paths.processes_dir.c_str());
+  DIR* dir = ::opendir(paths_.processes_dir.c_str());
   if (!dir) return;
   std::vector<std::string> names;
   while (auto* ent = ::readdir(dir)) {
@@ -28,7 +28,7 @@ void Supervisor::load() {
   }
   ::closedir(dir);
   for (const auto& name : names) {
-    std::string path = paths.processes_dir + "/" + name;
+    std::string path = paths_.processes_dir + "/" + name;
     auto text = read_file(path);
     auto rec = text ? record_from_toml(*text) : Result<ProcessRecord>(text.error());
     if (!rec || rec->id + ".toml" != name || !is_valid_id(rec->id)) {
@@ -41,14 +41,14 @@ void Supervisor::load() {
     auto e = std::make_shared<Run>();
     e->rec = std::move(*rec);
     note_id(e->rec.id);
-    entries[e->rec.id] = e;
+    entries_[e->rec.id] = e;
     e->phase = e->rec.ended() ? Phase::ended : Phase::running;
     if (e->rec.ended()) continue;
     // Pids and start ticks count from boot: a run of another boot is never adopted, and
     // nothing is signalled for it. Its waiter may have written its status before the reboot.
-    if (!e->rec.boot_id.empty() && e->rec.boot_id != boot_id) {
+    if (!e->rec.boot_id.empty() && e->rec.boot_id != boot_id_) {
       spdlog::warn("{} ran before the system was restarted: not adopted", e->rec.id);
-      ended(e, read_exit_status(paths.exit_path(e->rec.id)),
+      ended(e, read_exit_status(paths_.exit_path(e->rec.id)),
             "exit status unknown: the system was restarted while it ran");
       continue;
     }
@@ -61,7 +61,7 @@ void Supervisor::load() {
         continue;
       }
       spdlog::info("adopted {} (pid {}, waiter {})", e->rec.id, *e->rec.pid, *e->rec.waiter_pid);
-      programs[*e->rec.pid] = e;
+      programs_[*e->rec.pid] = e;
       watch_exit(e, Watched::adopted_waiter);
       cap_logs(e);
     } else if (e->rec.waiter_pid) {
@@ -89,7 +89,7 @@ void Supervisor::find_adopted_program(const std::shared_ptr<Run>& e, Clock::time
   if (!pid) {
     if (Clock::now() > give_up) return;  // it stays starting until its waiter ends
     std::weak_ptr<Run> weak = e;
-    e->adopt_timer = timers.start(kAdoptPollInterval, [this, weak, give_up] {
+    e->adopt_timer = timers_.start(kAdoptPollInterval, [this, weak, give_up] {
       if (auto e = weak.lock()) find_adopted_program(e, give_up);
     });
     return;
@@ -97,9 +97,9 @@ void Supervisor::find_adopted_program(const std::shared_ptr<Run>& e, Clock::time
   r.pid = *pid;
   r.pid_start_ticks = process_start_ticks(*pid);
   r.status = ProcStatus::running;
-  programs[*pid] = e;
+  programs_[*pid] = e;
   spdlog::info("{}: its program was exec'd (pid {})", r.id, *pid);
-  store.save(r);
+  store_.save(r);
   cap_logs(e);
 }
 

@@ -43,18 +43,18 @@ void Supervisor::watch_exit(const std::shared_ptr<Run>& e, Watched what) {
     };
   }
   auto on_end = [this, weak, own, pid] {
-    if (own) waiter_pids.erase(pid);
+    if (own) waiter_pids_.erase(pid);
     auto e = weak.lock();
     if (!e) return;
     e->exit_watch.reset();
     waiter_ended(e);
   };
-  e->exit_watch = std::make_unique<ExitWatch>(io, timers, e->rec.id, pid, own, std::move(alive));
+  e->exit_watch = std::make_unique<ExitWatch>(io_, timers_, e->rec.id, pid, own, std::move(alive));
   if (!e->exit_watch->start(on_end)) on_end();
 }
 
 void Supervisor::waiter_ended(const std::shared_ptr<Run>& e) {
-  std::string exit_file = paths.exit_path(e->rec.id);
+  std::string exit_file = paths_.exit_path(e->rec.id);
   auto status = read_exit_status(exit_file);
   if (!status)
     status = read_reported_status(e->report_seen, e->report.get());  // the disk was full, say
@@ -92,9 +92,9 @@ void Supervisor::reap_orphans_now() {
     if (end == p) break;
     p = end;
     while (*p == ' ') ++p;
-    if (pid <= 1 || waiter_pids.count(static_cast<pid_t>(pid))) continue;
+    if (pid <= 1 || waiter_pids_.count(static_cast<pid_t>(pid))) continue;
     std::shared_ptr<Run> e;  // the program of a run whose waiter was lost, or a stranger
-    if (auto it = programs.find(static_cast<pid_t>(pid)); it != programs.end())
+    if (auto it = programs_.find(static_cast<pid_t>(pid)); it != programs_.end())
       e = it->second.lock();
     if (e && process_start_ticks(static_cast<pid_t>(pid)) != e->rec.pid_start_ticks) e.reset();
     int status = 0;
@@ -105,9 +105,9 @@ void Supervisor::reap_orphans_now() {
 void Supervisor::ended(const std::shared_ptr<Run>& e, std::optional<int> wait_status,
                        const char* unknown) {
   ProcessRecord& r = e->rec;
-  if (auto it = r.pid ? programs.find(*r.pid) : programs.end();
-      it != programs.end() && it->second.lock() == e)
-    programs.erase(it);
+  if (auto it = r.pid ? programs_.find(*r.pid) : programs_.end();
+      it != programs_.end() && it->second.lock() == e)
+    programs_.erase(it);
   e->orphan_status.reset();
   uncap_logs(e);
   e->timeout_timer.cancel();
@@ -149,7 +149,7 @@ void Supervisor::ended(const std::shared_ptr<Run>& e, std::optional<int> wait_st
 }
 
 void Supervisor::finalize(const std::shared_ptr<Run>& e) {
-  store.save(e->rec);
+  store_.save(e->rec);
   auto watchers = std::move(e->watchers);
   e->watchers.clear();
   for (auto& [id, fn] : watchers) fn(e->rec);
@@ -159,12 +159,12 @@ void Supervisor::finalize(const std::shared_ptr<Run>& e) {
 
 void Supervisor::maybe_cleanup(const std::shared_ptr<Run>& e) {
   if (!e->rec.auto_cleanup || !e->rec.ended() || e->holds > 0 || !e->stop_done.empty()) return;
-  auto it = entries.find(e->rec.id);
-  if (it == entries.end() || it->second != e) return;
+  auto it = entries_.find(e->rec.id);
+  if (it == entries_.end() || it->second != e) return;
   spdlog::info("{} removed (--rm)", e->rec.id);
   auto now = Clock::now();
-  std::erase_if(removed, [now](const auto& kv) { return now - kv.second.at > kRemovedMemory; });
-  removed[e->rec.id] = Removed{e->rec, now};
+  std::erase_if(removed_, [now](const auto& kv) { return now - kv.second.at > kRemovedMemory; });
+  removed_[e->rec.id] = Removed{e->rec, now};
   forget(e);
 }
 

@@ -31,13 +31,13 @@ void Supervisor::schedule_restart(const std::shared_ptr<Run>& e) {
   r.pid.reset();
   r.waiter_pid.reset();  // gone: a record starting without a waiter is not adopted
   r.waiter_start_ticks.reset();
-  store.save(r);
+  store_.save(r);
   spdlog::info("{} restarts in {}", r.id, format_duration(delay));
   std::weak_ptr<Run> weak = e;
-  e->restart_timer = timers.start(delay, [this, weak] {
+  e->restart_timer = timers_.start(delay, [this, weak] {
     auto e = weak.lock();
     if (!e) return;
-    if (frozen) return;  // detaching: the record says starting, as it was
+    if (frozen_) return;  // detaching: the record says starting, as it was
     transition(*e, PhaseEvent::restart_due);
     e->rec.restarts++;
     auto could_not = [this, weak](Status st) {

@@ -42,17 +42,17 @@ void Supervisor::begin_stop(const std::shared_ptr<Run>& e, int sig, Millis grace
   bool leader_live = !e->rec.ended();
   if (!e->rec.pid && e->rec.ended()) return check_stop(e);
   if (leader_live && !e->stop_reason) e->stop_reason = reason;  // the first stop's reason stands
-  if (leader_live || tree.alive(e->rec)) {
-    tree.signal(e->rec, sig);  // without a pid (adopted while starting): by its token
+  if (leader_live || tree_.alive(e->rec)) {
+    tree_.signal(e->rec, sig);  // without a pid (adopted while starting): by its token
     if (sig == SIGKILL) e->kill_sent_at = Clock::now();
   }
   if (!e->kill_timer.pending() && !e->kill_sent_at) {
     std::weak_ptr<Run> weak = e;
-    e->kill_timer = timers.start(grace, [this, weak] {
+    e->kill_timer = timers_.start(grace, [this, weak] {
       auto e = weak.lock();
       if (!e) return;
       spdlog::info("{} outlived its grace: SIGKILL to its tree", e->rec.id);
-      tree.signal(e->rec, SIGKILL);
+      tree_.signal(e->rec, SIGKILL);
       e->kill_sent_at = Clock::now();
       check_stop(e);
     });
@@ -62,16 +62,16 @@ void Supervisor::begin_stop(const std::shared_ptr<Run>& e, int sig, Millis grace
 
 void Supervisor::signal_run(const std::shared_ptr<Run>& e, int sig) {
   if (!e->rec.ended()) e->asked_signals.push_back(sig);
-  tree.signal(e->rec, sig);
+  tree_.signal(e->rec, sig);
 }
 
 void Supervisor::check_stop(const std::shared_ptr<Run>& e) {
   if (!e->rec.ended()) return;
   bool gave_up = e->kill_sent_at && Clock::now() - *e->kill_sent_at > kReapAfterKillLimit;
-  if (!e->stop_done.empty() && !gave_up && tree.alive(e->rec)) {
+  if (!e->stop_done.empty() && !gave_up && tree_.alive(e->rec)) {
     if (!e->poll_timer.pending()) {
       std::weak_ptr<Run> weak = e;
-      e->poll_timer = timers.start(kTreePollInterval, [this, weak] {
+      e->poll_timer = timers_.start(kTreePollInterval, [this, weak] {
         if (auto e = weak.lock()) {
           reap_orphans_now();
           check_stop(e);
