@@ -19,54 +19,62 @@
 #include "common/ids.hpp"
 #include "common/proc.hpp"
 #include "daemon/run/spawn.hpp"
-#include "daemon/run/supervisor_impl.hpp"
 
 namespace sbx::daemon {
 namespace asio = boost::asio;
 
-std::string Supervisor::Impl::pick_id() {
+std::string Supervisor::pick_id() {
   for (;;) {
-    std::string id = std::to_string(next_auto_id++);
-    if (!entries.count(id)) return id;
+    std::string id = std::to_string(next_auto_id_++);
+    if (!entries_.count(id)) return id;
   }
 }
 
-void Supervisor::Impl::note_id(const std::string& id) {
+void Supervisor::note_id(const std::string& id) {
   if (id.empty() || id.size() > 18 ||
       !std::all_of(id.begin(), id.end(), [](char c) { return c >= '0' && c <= '9'; }))
     return;
-  next_auto_id = std::max<std::uint64_t>(next_auto_id, std::stoull(id) + 1);
+  next_auto_id_ = std::max<std::uint64_t>(next_auto_id_, std::stoull(id) + 1);
 }
 
-void Supervisor::Impl::forget(const std::shared_ptr<Entry>& e) {
+void Supervisor::forget(const std::shared_ptr<Run>& e) {
   const std::string& id = e->rec.id;
-  store.remove(id);
-  auto it = entries.find(id);
-  if (it != entries.end() && it->second == e) entries.erase(it);
+  store_.remove(id);
+  auto it = entries_.find(id);
+  if (it != entries_.end() && it->second == e) entries_.erase(it);
 }
 
 Supervisor::Supervisor(asio::io_context& io, const Paths& paths, Timers& timers,
                        LogWatch& log_watch)
-    : impl_(std::make_unique<Impl>(io, paths, timers, log_watch)) {}
+    : io_(io),
+      paths_(paths),
+      timers_(timers),
+      log_cap_(log_watch, timers),
+      store_(paths, timers,
+             [this](const std::string& id) -> const ProcessRecord* {
+               auto it = entries_.find(id);
+               return it == entries_.end() ? nullptr : &it->second->rec;
+             }),
+      boot_id_(read_boot_id()),
+      launcher_(io, timers, paths, store_, waiter_pids_, boot_id_) {}
 
 Supervisor::~Supervisor() = default;
 
 void Supervisor::start(StartSpec spec, StartFn done) {
-  auto& I = *impl_;
   if (spec.id.empty()) {
-    spec.id = I.pick_id();
+    spec.id = pick_id();
   } else if (auto st = check_id(spec.id); !st) {
     return done(st.error());
-  } else if (auto it = I.entries.find(spec.id); it != I.entries.end() && !it->second->rec.ended()) {
+  } else if (auto it = entries_.find(spec.id); it != entries_.end() && !it->second->rec.ended()) {
     return done(make_error(Errc::conflict, "process '" + spec.id + "' is still " +
                                                status_name(it->second->rec.status) +
                                                ": stop it with 'sbx kill " + spec.id +
                                                "' or pick another --id"));
   }
-  I.note_id(spec.id);
-  I.removed.erase(spec.id);
+  note_id(spec.id);
+  removed_.erase(spec.id);
 
-  auto e = std::make_shared<Entry>();
+  auto e = std::make_shared<Run>();
   ProcessRecord& r = e->rec;
   r.id = spec.id;
   r.cwd = spec.cwd;
@@ -120,57 +128,56 @@ void Supervisor::start(StartSpec spec, StartFn done) {
   }
   // Replaced, not removed: an --rm record that a new start takes over is not cleaned up.
   // A start refused for want of a record (launch) puts the old one back, as it was.
-  std::shared_ptr<Entry> old;
-  if (auto it = I.entries.find(r.id); it != I.entries.end()) old = it->second;
+  std::shared_ptr<Run> old;
+  if (auto it = entries_.find(r.id); it != entries_.end()) old = it->second;
   bool old_cleanup = old && old->rec.auto_cleanup;
   if (old) old->rec.auto_cleanup = false;
-  I.entries[r.id] = e;
+  entries_[r.id] = e;
 
   struct stat st {};
   if (::stat(r.cwd.c_str(), &st) != 0) {
-    return done(I.fail(e, "cannot use working directory " + r.cwd + ": " + std::strerror(errno)));
+    return done(fail(e, "cannot use working directory " + r.cwd + ": " + std::strerror(errno)));
   }
-  if (!S_ISDIR(st.st_mode))
-    return done(I.fail(e, "working directory " + r.cwd + " is not a folder"));
+  if (!S_ISDIR(st.st_mode)) return done(fail(e, "working directory " + r.cwd + " is not a folder"));
   if (::access(r.cwd.c_str(), X_OK) != 0) {
-    return done(I.fail(e, "cannot use working directory " + r.cwd + ": " + std::strerror(errno)));
+    return done(fail(e, "cannot use working directory " + r.cwd + ": " + std::strerror(errno)));
   }
   if (e->program.empty()) {
     auto found = find_program(r.argv[0], *path_var, r.cwd, find_err);
     if (!found) {
       if (find_err == ENOENT && r.argv[0].find('/') == std::string::npos)
-        return done(I.fail(e, "no such program '" + r.argv[0] + "' in PATH"));
-      return done(I.fail(e, "cannot run '" + r.argv[0] + "': " + std::strerror(find_err)));
+        return done(fail(e, "no such program '" + r.argv[0] + "' in PATH"));
+      return done(fail(e, "cannot run '" + r.argv[0] + "': " + std::strerror(find_err)));
     }
     e->program = *found;
   }
-  std::weak_ptr<Entry> weak = e;
-  auto launching = I.launch(e, true, [this, weak, done](Status launched) {
+  std::weak_ptr<Run> weak = e;
+  auto launching = launch(e, true, [this, weak, done](Status launched) {
     auto e = weak.lock();
     if (!e) return done(make_error(Errc::failed, "it was removed while it started"));
-    if (!launched) return done(impl_->fail(e, launched.error().message));
+    if (!launched) return done(fail(e, launched.error().message));
     done(e->rec);
   });
   if (!launching) {  // nothing starts that could not be recorded (a full disk)
     if (old) {
       old->rec.auto_cleanup = old_cleanup;
-      I.entries[r.id] = old;
+      entries_[r.id] = old;
     } else {
-      I.entries.erase(r.id);
+      entries_.erase(r.id);
     }
     done(launching.error());
   }
 }
 
 const ProcessRecord* Supervisor::find(const std::string& id) const {
-  auto it = impl_->entries.find(id);
-  return it == impl_->entries.end() ? nullptr : &it->second->rec;
+  auto it = entries_.find(id);
+  return it == entries_.end() ? nullptr : &it->second->rec;
 }
 
 std::vector<const ProcessRecord*> Supervisor::all() const {
   std::vector<const ProcessRecord*> out;
-  out.reserve(impl_->entries.size());
-  for (const auto& [id, e] : impl_->entries) out.push_back(&e->rec);
+  out.reserve(entries_.size());
+  for (const auto& [id, e] : entries_) out.push_back(&e->rec);
   std::stable_sort(out.begin(), out.end(), [](const ProcessRecord* a, const ProcessRecord* b) {
     return a->start_time.value_or(0) < b->start_time.value_or(0);
   });
@@ -179,54 +186,54 @@ std::vector<const ProcessRecord*> Supervisor::all() const {
 
 std::size_t Supervisor::live_count() const {
   std::size_t n = 0;
-  for (const auto& [id, e] : impl_->entries) n += e->rec.ended() ? 0 : 1;
+  for (const auto& [id, e] : entries_) n += e->rec.ended() ? 0 : 1;
   return n;
 }
 
 Supervisor::WatchId Supervisor::watch_end(const std::string& id, EndFn fn) {
-  auto it = impl_->entries.find(id);
-  if (it == impl_->entries.end() || it->second->rec.ended()) return 0;
-  WatchId w = impl_->next_watch++;
+  auto it = entries_.find(id);
+  if (it == entries_.end() || it->second->rec.ended()) return 0;
+  WatchId w = next_watch_++;
   it->second->watchers.emplace(w, std::move(fn));
   return w;
 }
 
 void Supervisor::unwatch_end(const std::string& id, WatchId w) {
-  auto it = impl_->entries.find(id);
-  if (it != impl_->entries.end()) it->second->watchers.erase(w);
+  auto it = entries_.find(id);
+  if (it != entries_.end()) it->second->watchers.erase(w);
 }
 
 Status Supervisor::signal(const std::string& id, int sig) {
-  auto it = impl_->entries.find(id);
-  if (it == impl_->entries.end()) return make_error(Errc::not_found, "no process '" + id + "'");
+  auto it = entries_.find(id);
+  if (it == entries_.end()) return make_error(Errc::not_found, "no process '" + id + "'");
   auto& e = *it->second;
   if (e.phase == Phase::launching) {  // no pid yet: it gets the signal the moment it has one
     e.signals_when_launched.push_back(sig);
     return ok_status();
   }
-  impl_->signal_run(it->second, sig);  // without a pid (adopted while starting): by its token
+  signal_run(it->second, sig);  // without a pid (adopted while starting): by its token
   return ok_status();
 }
 
 Status Supervisor::stop(const std::string& id, int sig, Millis grace, const std::string& reason,
                         std::function<void()> done) {
-  auto it = impl_->entries.find(id);
-  if (it == impl_->entries.end()) return make_error(Errc::not_found, "no process '" + id + "'");
-  impl_->begin_stop(it->second, sig, grace, reason, std::move(done));
+  auto it = entries_.find(id);
+  if (it == entries_.end()) return make_error(Errc::not_found, "no process '" + id + "'");
+  begin_stop(it->second, sig, grace, reason, std::move(done));
   return ok_status();
 }
 
-void Supervisor::reap_orphans() { impl_->reap_orphans_now(); }
+void Supervisor::reap_orphans() { reap_orphans_now(); }
 
 void Supervisor::freeze(std::function<void()> ready) {
-  impl_->frozen = true;
-  if (impl_->launches == 0) return ready();
-  impl_->when_no_launches.push_back(std::move(ready));
+  frozen_ = true;
+  if (launches_ == 0) return ready();
+  when_no_launches_.push_back(std::move(ready));
 }
 
 Status Supervisor::remove(const std::string& id) {
-  auto it = impl_->entries.find(id);
-  if (it == impl_->entries.end())
+  auto it = entries_.find(id);
+  if (it == entries_.end())
     return make_error(Errc::not_found, "no process '" + id + "': see 'sbx ps'");
   auto e = it->second;
   if (!e->rec.ended()) {
@@ -234,40 +241,40 @@ Status Supervisor::remove(const std::string& id) {
                                           ": stop it first ('sbx kill " + id +
                                           "') or use 'sbx rm -f " + id + "'");
   }
-  impl_->forget(e);
+  forget(e);
   return ok_status();
 }
 
 const ProcessRecord* Supervisor::recently_removed(const std::string& id) const {
-  auto it = impl_->removed.find(id);
-  if (it == impl_->removed.end() || Clock::now() - it->second.at > kRemovedMemory) return nullptr;
+  auto it = removed_.find(id);
+  if (it == removed_.end() || Clock::now() - it->second.at > kRemovedMemory) return nullptr;
   return &it->second.rec;
 }
 
 Supervisor::WatchId Supervisor::watch_trim(const std::string& id, TrimFn fn) {
-  auto it = impl_->entries.find(id);
-  if (it == impl_->entries.end()) return 0;
-  WatchId w = impl_->next_watch++;
+  auto it = entries_.find(id);
+  if (it == entries_.end()) return 0;
+  WatchId w = next_watch_++;
   it->second->trim_watchers.emplace(w, std::move(fn));
   return w;
 }
 
 void Supervisor::unwatch_trim(const std::string& id, WatchId w) {
-  auto it = impl_->entries.find(id);
-  if (it != impl_->entries.end()) it->second->trim_watchers.erase(w);
+  auto it = entries_.find(id);
+  if (it != entries_.end()) it->second->trim_watchers.erase(w);
 }
 
 std::shared_ptr<void> Supervisor::hold(const std::string& id) {
-  auto it = impl_->entries.find(id);
-  if (it == impl_->entries.end()) return nullptr;
-  std::weak_ptr<Entry> weak = it->second;
+  auto it = entries_.find(id);
+  if (it == entries_.end()) return nullptr;
+  std::weak_ptr<Run> weak = it->second;
   it->second->holds++;
-  Impl* impl = impl_.get();  // the supervisor outlives every connection and its holds
-  return std::shared_ptr<void>(nullptr, [impl, weak](void*) {
+  // The supervisor outlives every connection and its holds.
+  return std::shared_ptr<void>(nullptr, [this, weak](void*) {
     auto e = weak.lock();
     if (!e || --e->holds > 0) return;
     e->holds = 0;
-    impl->maybe_cleanup(e);
+    maybe_cleanup(e);
   });
 }
 

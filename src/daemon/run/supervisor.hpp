@@ -1,6 +1,8 @@
 #pragma once
 // The process table: starts children, learns how they end, signals their trees, and keeps
 // every record on disk current. All of it runs on the daemon's one event-loop thread.
+// Its jobs are split by file (the sections of its private part below); what a job keeps to
+// itself is a class of its own (Launcher, ExitWatch, RunTree, RecordStore, LogCap).
 
 #include <cstdint>
 #include <functional>
@@ -8,6 +10,8 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "common/defaults.hpp"
@@ -18,6 +22,11 @@
 #include "common/result.hpp"
 #include "daemon/logs/cap.hpp"
 #include "daemon/logs/watch.hpp"
+#include "daemon/run/launcher.hpp"
+#include "daemon/run/phase.hpp"
+#include "daemon/run/record_store.hpp"
+#include "daemon/run/run.hpp"
+#include "daemon/run/tree.hpp"
 #include "daemon/timers.hpp"
 
 namespace boost::asio {
@@ -43,11 +52,13 @@ struct StartSpec {
 
 class Supervisor {
  public:
-  using EndFn = std::function<void(const ProcessRecord&)>;
-  using WatchId = std::uint64_t;
+  using EndFn = Run::EndFn;
+  using WatchId = Run::WatchId;
 
   Supervisor(boost::asio::io_context& io, const Paths& paths, Timers& timers, LogWatch& log_watch);
   ~Supervisor();
+  Supervisor(const Supervisor&) = delete;  ///< its runs' callbacks hold `this`
+  Supervisor& operator=(const Supervisor&) = delete;
 
   /// Reads every record at start-up; processes that were live are re-watched if they
   /// still run (same pid and start time) and marked ended otherwise.
@@ -101,7 +112,7 @@ class Supervisor {
   const ProcessRecord* recently_removed(const std::string& id) const;
   /// Calls `fn(stream, cut)` when the oldest bytes of a log were dropped to keep it within
   /// its cap.
-  using TrimFn = std::function<void(std::uint8_t stream, const Trimmed& cut)>;
+  using TrimFn = Run::TrimFn;
   WatchId watch_trim(const std::string& id, TrimFn fn);
   void unwatch_trim(const std::string& id, WatchId w);
   /// While held (a follower is reading its logs), an --rm process is not removed.
@@ -110,10 +121,89 @@ class Supervisor {
   [[nodiscard]] std::shared_ptr<void> hold(const std::string& id);
 
  private:
-  struct Entry;
-  struct Impl;
-  friend struct Impl;
-  std::unique_ptr<Impl> impl_;
+  /// How long a late `wait` finds an --rm record.
+  static constexpr Millis kRemovedMemory{60'000};
+
+  boost::asio::io_context& io_;
+  const Paths& paths_;
+  Timers& timers_;
+  std::map<std::string, std::shared_ptr<Run>> entries_;
+  std::unordered_set<pid_t>
+      waiter_pids_;  ///< our live waiters: reaped by their exit watch, not by reap_orphans
+  /// The programs of live runs by pid: where the status of one that we reap goes.
+  std::unordered_map<pid_t, std::weak_ptr<Run>> programs_;
+  WatchId next_watch_ = 1;
+  std::uint64_t next_auto_id_ = 1;
+  struct Removed {
+    ProcessRecord rec;
+    Clock::time_point at;
+  };
+  std::map<std::string, Removed> removed_;  ///< --rm records, for a late `wait`
+
+  LogCap log_cap_;
+  RecordStore store_;
+  std::string boot_id_;  ///< this boot's /proc/sys/kernel/random/boot_id
+  Launcher launcher_;
+
+  RunTree tree_;
+
+  // supervisor.cpp
+  std::string pick_id();
+  void note_id(const std::string& id);
+  void forget(const std::shared_ptr<Run>& e);
+
+  // supervisor_adopt.cpp
+  /// A record still starting whose waiter lives (its sbxd died before the exec's report):
+  /// watches the waiter and looks for the program among its children.
+  void adopt_launch(const std::shared_ptr<Run>& e);
+  void find_adopted_program(const std::shared_ptr<Run>& e, Clock::time_point give_up);
+
+  // supervisor_launch.cpp
+  /// Starts a run; `done` is called once the program was exec'd (the record says running,
+  /// with its pid) or could not be (the error says why; the caller ends the entry) - at
+  /// once, before returning, when not even the waiter could be started. Returns an error,
+  /// without calling `done`, when the run's record could not be written: nothing started,
+  /// and the record on disk is as it was.
+  [[nodiscard]] Status launch(const std::shared_ptr<Run>& e, bool first_run,
+                              std::function<void(Status)> done);
+  /// The waiter's first line (or a launch that failed before it): the run goes on or ends.
+  void launch_reported(const std::shared_ptr<Run>& e, Result<Launcher::Exec> exec, bool first_run,
+                       const std::function<void(Status)>& done);
+  void launch_finished();
+  std::size_t launches_ = 0;  ///< runs being launched now
+  std::vector<std::function<void()>> when_no_launches_;
+  bool frozen_ = false;  ///< detaching: no new run starts
+  void cap_logs(const std::shared_ptr<Run>& e);
+  void uncap_logs(const std::shared_ptr<Run>& e);
+
+  // supervisor_exit.cpp
+  /// The one place a phase changes: the transition `event` makes (run/phase.hpp).
+  void transition(Run& e, PhaseEvent event);
+  void watch_exit(const std::shared_ptr<Run>& e, Watched what);
+  /// The waiter is gone: the status it wrote, if any, ends the run.
+  void waiter_ended(const std::shared_ptr<Run>& e);
+  /// Reaps our children that are no waiter; the program of a run among them gives its status to its
+  /// entry.
+  void reap_orphans_now();
+  /// The run ended; `unknown` says why, when `wait_status` is not known.
+  void ended(const std::shared_ptr<Run>& e, std::optional<int> wait_status,
+             const char* unknown =
+                 "exit status unknown: its waiter (sbx-shim) was killed before the process ended");
+  void finalize(const std::shared_ptr<Run>& e);
+  void maybe_cleanup(const std::shared_ptr<Run>& e);
+  /// Ends an entry that could not start (status error) and returns the error to report.
+  Error fail(const std::shared_ptr<Run>& e, const std::string& reason);
+
+  // supervisor_restart.cpp
+  bool should_restart(const Run& e) const;
+  void schedule_restart(const std::shared_ptr<Run>& e);
+
+  // supervisor_stop.cpp
+  void begin_stop(const std::shared_ptr<Run>& e, int sig, Millis grace, const std::string& reason,
+                  std::function<void()> done);
+  /// A signal asked for by a client (kill -s): delivered to the tree and remembered.
+  void signal_run(const std::shared_ptr<Run>& e, int sig);
+  void check_stop(const std::shared_ptr<Run>& e);
 };
 
 }  // namespace sbx::daemon

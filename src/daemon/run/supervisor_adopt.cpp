@@ -10,7 +10,7 @@
 #include "common/proc.hpp"
 #include "daemon/run/exit_watch.hpp"
 #include "daemon/run/spawn.hpp"
-#include "daemon/run/supervisor_impl.hpp"
+#include "daemon/run/supervisor.hpp"
 
 namespace sbx::daemon {
 
@@ -19,8 +19,7 @@ constexpr Millis kAdoptPollInterval{20};
 }  // namespace
 
 void Supervisor::load() {
-  auto& I = *impl_;
-  DIR* dir = ::opendir(I.paths.processes_dir.c_str());
+  DIR* dir = ::opendir(paths_.processes_dir.c_str());
   if (!dir) return;
   std::vector<std::string> names;
   while (auto* ent = ::readdir(dir)) {
@@ -29,7 +28,7 @@ void Supervisor::load() {
   }
   ::closedir(dir);
   for (const auto& name : names) {
-    std::string path = I.paths.processes_dir + "/" + name;
+    std::string path = paths_.processes_dir + "/" + name;
     auto text = read_file(path);
     auto rec = text ? record_from_toml(*text) : Result<ProcessRecord>(text.error());
     if (!rec || rec->id + ".toml" != name || !is_valid_id(rec->id)) {
@@ -39,18 +38,18 @@ void Supervisor::load() {
       spdlog::error("record {} is unreadable ({}); set aside as {}", path, why, aside);
       continue;
     }
-    auto e = std::make_shared<Entry>();
+    auto e = std::make_shared<Run>();
     e->rec = std::move(*rec);
-    I.note_id(e->rec.id);
-    I.entries[e->rec.id] = e;
+    note_id(e->rec.id);
+    entries_[e->rec.id] = e;
     e->phase = e->rec.ended() ? Phase::ended : Phase::running;
     if (e->rec.ended()) continue;
     // Pids and start ticks count from boot: a run of another boot is never adopted, and
     // nothing is signalled for it. Its waiter may have written its status before the reboot.
-    if (!e->rec.boot_id.empty() && e->rec.boot_id != I.boot_id) {
+    if (!e->rec.boot_id.empty() && e->rec.boot_id != boot_id_) {
       spdlog::warn("{} ran before the system was restarted: not adopted", e->rec.id);
-      I.ended(e, read_exit_status(I.paths.exit_path(e->rec.id)),
-              "exit status unknown: the system was restarted while it ran");
+      ended(e, read_exit_status(paths_.exit_path(e->rec.id)),
+            "exit status unknown: the system was restarted while it ran");
       continue;
     }
     // A live record: its waiter still waits (adopt it; a run still starting was recorded
@@ -58,30 +57,29 @@ void Supervisor::load() {
     // or the process was lost with its waiter.
     if (e->rec.waiter_pid && process_alive(*e->rec.waiter_pid, e->rec.waiter_start_ticks)) {
       if (!e->rec.pid) {
-        I.adopt_launch(e);
+        adopt_launch(e);
         continue;
       }
       spdlog::info("adopted {} (pid {}, waiter {})", e->rec.id, *e->rec.pid, *e->rec.waiter_pid);
-      I.programs[*e->rec.pid] = e;
-      I.watch_exit(e, Watched::adopted_waiter);
-      I.cap_logs(e);
+      programs_[*e->rec.pid] = e;
+      watch_exit(e, Watched::adopted_waiter);
+      cap_logs(e);
     } else if (e->rec.waiter_pid) {
-      I.waiter_ended(e);
+      waiter_ended(e);
     } else {
-      I.fail(e, "sbxd stopped while the process was starting");
+      fail(e, "sbxd stopped while the process was starting");
     }
   }
 }
 
-void Supervisor::Impl::adopt_launch(const std::shared_ptr<Entry>& e) {
+void Supervisor::adopt_launch(const std::shared_ptr<Run>& e) {
   spdlog::info("adopted {} (waiter {}), which was being started", e->rec.id,
                e->rec.waiter_pid.value_or(0));
   watch_exit(e, Watched::adopted_waiter);
   find_adopted_program(e, Clock::now() + kLaunchReportLimit);
 }
 
-void Supervisor::Impl::find_adopted_program(const std::shared_ptr<Entry>& e,
-                                            Clock::time_point give_up) {
+void Supervisor::find_adopted_program(const std::shared_ptr<Run>& e, Clock::time_point give_up) {
   ProcessRecord& r = e->rec;
   if (!e->exit_watch || r.ended() || r.pid)
     return;  // its waiter ended meanwhile: waiter_ended decided
@@ -90,8 +88,8 @@ void Supervisor::Impl::find_adopted_program(const std::shared_ptr<Entry>& e,
   auto pid = child_with_env(*r.waiter_pid, kRunTokenVar, r.run_token);
   if (!pid) {
     if (Clock::now() > give_up) return;  // it stays starting until its waiter ends
-    std::weak_ptr<Entry> weak = e;
-    e->adopt_timer = timers.start(kAdoptPollInterval, [this, weak, give_up] {
+    std::weak_ptr<Run> weak = e;
+    e->adopt_timer = timers_.start(kAdoptPollInterval, [this, weak, give_up] {
       if (auto e = weak.lock()) find_adopted_program(e, give_up);
     });
     return;
@@ -99,9 +97,9 @@ void Supervisor::Impl::find_adopted_program(const std::shared_ptr<Entry>& e,
   r.pid = *pid;
   r.pid_start_ticks = process_start_ticks(*pid);
   r.status = ProcStatus::running;
-  programs[*pid] = e;
+  programs_[*pid] = e;
   spdlog::info("{}: its program was exec'd (pid {})", r.id, *pid);
-  store.save(r);
+  store_.save(r);
   cap_logs(e);
 }
 

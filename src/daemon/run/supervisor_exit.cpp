@@ -13,11 +13,11 @@
 #include "common/signal_names.hpp"
 #include "daemon/run/exit_watch.hpp"
 #include "daemon/run/spawn.hpp"
-#include "daemon/run/supervisor_impl.hpp"
+#include "daemon/run/supervisor.hpp"
 
 namespace sbx::daemon {
 
-void Supervisor::Impl::transition(Entry& e, PhaseEvent event) {
+void Supervisor::transition(Run& e, PhaseEvent event) {
   auto next = next_phase(e.phase, event);
   if (!next) {
     spdlog::error("{}: {} cannot happen while {}: ignored", e.rec.id, phase_event_name(event),
@@ -27,13 +27,13 @@ void Supervisor::Impl::transition(Entry& e, PhaseEvent event) {
   e.phase = *next;
 }
 
-void Supervisor::Impl::watch_exit(const std::shared_ptr<Entry>& e, Watched what) {
+void Supervisor::watch_exit(const std::shared_ptr<Run>& e, Watched what) {
   e->watched = what;
   bool program = what == Watched::program;
   bool own = what == Watched::own_waiter;
   pid_t pid = program ? e->rec.pid.value_or(0) : e->rec.waiter_pid.value_or(0);
   auto ticks = program ? e->rec.pid_start_ticks : e->rec.waiter_start_ticks;
-  std::weak_ptr<Entry> weak = e;
+  std::weak_ptr<Run> weak = e;
   std::function<bool()> alive = [pid, ticks] { return process_alive(pid, ticks); };
   if (program) {
     alive = [this, weak, pid, ticks] {
@@ -43,18 +43,18 @@ void Supervisor::Impl::watch_exit(const std::shared_ptr<Entry>& e, Watched what)
     };
   }
   auto on_end = [this, weak, own, pid] {
-    if (own) waiter_pids.erase(pid);
+    if (own) waiter_pids_.erase(pid);
     auto e = weak.lock();
     if (!e) return;
     e->exit_watch.reset();
     waiter_ended(e);
   };
-  e->exit_watch = std::make_unique<ExitWatch>(io, timers, e->rec.id, pid, own, std::move(alive));
+  e->exit_watch = std::make_unique<ExitWatch>(io_, timers_, e->rec.id, pid, own, std::move(alive));
   if (!e->exit_watch->start(on_end)) on_end();
 }
 
-void Supervisor::Impl::waiter_ended(const std::shared_ptr<Entry>& e) {
-  std::string exit_file = paths.exit_path(e->rec.id);
+void Supervisor::waiter_ended(const std::shared_ptr<Run>& e) {
+  std::string exit_file = paths_.exit_path(e->rec.id);
   auto status = read_exit_status(exit_file);
   if (!status)
     status = read_reported_status(e->report_seen, e->report.get());  // the disk was full, say
@@ -81,7 +81,7 @@ void Supervisor::Impl::waiter_ended(const std::shared_ptr<Entry>& e) {
   ended(e, status);  // its final save removes the exit file
 }
 
-void Supervisor::Impl::reap_orphans_now() {
+void Supervisor::reap_orphans_now() {
   std::string path = "/proc/self/task/" + std::to_string(::getpid()) + "/children";
   auto text = read_file(path);
   if (!text) return;
@@ -92,9 +92,9 @@ void Supervisor::Impl::reap_orphans_now() {
     if (end == p) break;
     p = end;
     while (*p == ' ') ++p;
-    if (pid <= 1 || waiter_pids.count(static_cast<pid_t>(pid))) continue;
-    std::shared_ptr<Entry> e;  // the program of a run whose waiter was lost, or a stranger
-    if (auto it = programs.find(static_cast<pid_t>(pid)); it != programs.end())
+    if (pid <= 1 || waiter_pids_.count(static_cast<pid_t>(pid))) continue;
+    std::shared_ptr<Run> e;  // the program of a run whose waiter was lost, or a stranger
+    if (auto it = programs_.find(static_cast<pid_t>(pid)); it != programs_.end())
       e = it->second.lock();
     if (e && process_start_ticks(static_cast<pid_t>(pid)) != e->rec.pid_start_ticks) e.reset();
     int status = 0;
@@ -102,12 +102,12 @@ void Supervisor::Impl::reap_orphans_now() {
   }
 }
 
-void Supervisor::Impl::ended(const std::shared_ptr<Entry>& e, std::optional<int> wait_status,
-                             const char* unknown) {
+void Supervisor::ended(const std::shared_ptr<Run>& e, std::optional<int> wait_status,
+                       const char* unknown) {
   ProcessRecord& r = e->rec;
-  if (auto it = r.pid ? programs.find(*r.pid) : programs.end();
-      it != programs.end() && it->second.lock() == e)
-    programs.erase(it);
+  if (auto it = r.pid ? programs_.find(*r.pid) : programs_.end();
+      it != programs_.end() && it->second.lock() == e)
+    programs_.erase(it);
   e->orphan_status.reset();
   uncap_logs(e);
   e->timeout_timer.cancel();
@@ -148,8 +148,8 @@ void Supervisor::Impl::ended(const std::shared_ptr<Entry>& e, std::optional<int>
   finalize(e);
 }
 
-void Supervisor::Impl::finalize(const std::shared_ptr<Entry>& e) {
-  store.save(e->rec);
+void Supervisor::finalize(const std::shared_ptr<Run>& e) {
+  store_.save(e->rec);
   auto watchers = std::move(e->watchers);
   e->watchers.clear();
   for (auto& [id, fn] : watchers) fn(e->rec);
@@ -157,18 +157,18 @@ void Supervisor::Impl::finalize(const std::shared_ptr<Entry>& e) {
   maybe_cleanup(e);
 }
 
-void Supervisor::Impl::maybe_cleanup(const std::shared_ptr<Entry>& e) {
+void Supervisor::maybe_cleanup(const std::shared_ptr<Run>& e) {
   if (!e->rec.auto_cleanup || !e->rec.ended() || e->holds > 0 || !e->stop_done.empty()) return;
-  auto it = entries.find(e->rec.id);
-  if (it == entries.end() || it->second != e) return;
+  auto it = entries_.find(e->rec.id);
+  if (it == entries_.end() || it->second != e) return;
   spdlog::info("{} removed (--rm)", e->rec.id);
   auto now = Clock::now();
-  std::erase_if(removed, [now](const auto& kv) { return now - kv.second.at > kRemovedMemory; });
-  removed[e->rec.id] = Removed{e->rec, now};
+  std::erase_if(removed_, [now](const auto& kv) { return now - kv.second.at > kRemovedMemory; });
+  removed_[e->rec.id] = Removed{e->rec, now};
   forget(e);
 }
 
-Error Supervisor::Impl::fail(const std::shared_ptr<Entry>& e, const std::string& reason) {
+Error Supervisor::fail(const std::shared_ptr<Run>& e, const std::string& reason) {
   transition(*e, PhaseEvent::launch_failed);
   e->rec.status = ProcStatus::error;
   e->rec.error = reason;

@@ -7,25 +7,26 @@
 #include <spdlog/spdlog.h>
 
 #include "common/proc.hpp"
-#include "daemon/run/supervisor_impl.hpp"
+#include "daemon/run/supervisor.hpp"
 
 namespace sbx::daemon {
 
-Status Supervisor::Impl::launch(const std::shared_ptr<Entry>& e, bool first_run,
-                                std::function<void(Status)> done) {
+Status Supervisor::launch(const std::shared_ptr<Run>& e, bool first_run,
+                          std::function<void(Status)> done) {
   e->report.reset();
   e->report_seen.clear();
-  std::weak_ptr<Entry> weak = e;
+  std::weak_ptr<Run> weak = e;
   auto reported = [this, weak, first_run, done = std::move(done)](Result<Launcher::Exec> exec) {
     if (auto e = weak.lock()) launch_reported(e, std::move(exec), first_run, done);
   };
-  auto st = launcher.launch(e->rec, e->program, e->envp, first_run, std::move(reported), e->launch);
-  if (st && e->launch) ++launches;
+  auto st =
+      launcher_.launch(e->rec, e->program, e->envp, first_run, std::move(reported), e->launch);
+  if (st && e->launch) ++launches_;
   return st;
 }
 
-void Supervisor::Impl::launch_reported(const std::shared_ptr<Entry>& e, Result<Launcher::Exec> exec,
-                                       bool first_run, const std::function<void(Status)>& done) {
+void Supervisor::launch_reported(const std::shared_ptr<Run>& e, Result<Launcher::Exec> exec,
+                                 bool first_run, const std::function<void(Status)>& done) {
   // Without a pending launch, not even the waiter could be started: nothing was counted.
   bool was_pending = e->launch != nullptr;
   e->launch.reset();
@@ -44,7 +45,7 @@ void Supervisor::Impl::launch_reported(const std::shared_ptr<Entry>& e, Result<L
   transition(*e, PhaseEvent::exec_reported);
   r.pid = exec->pid;
   r.pid_start_ticks = process_start_ticks(exec->pid);
-  programs[exec->pid] = e;
+  programs_[exec->pid] = e;
   e->asked_signals.clear();
   r.status = ProcStatus::running;
   r.start_time = now_epoch_ms();
@@ -53,8 +54,8 @@ void Supervisor::Impl::launch_reported(const std::shared_ptr<Entry>& e, Result<L
   watch_exit(e, Watched::own_waiter);
   cap_logs(e);
   if (r.timeout_ms) {
-    std::weak_ptr<Entry> weak = e;
-    e->timeout_timer = timers.start(Millis(*r.timeout_ms), [this, weak] {
+    std::weak_ptr<Run> weak = e;
+    e->timeout_timer = timers_.start(Millis(*r.timeout_ms), [this, weak] {
       auto e = weak.lock();
       if (!e || e->rec.ended()) return;
       spdlog::info("{} ran for its timeout of {}: stopping it", e->rec.id,
@@ -62,7 +63,7 @@ void Supervisor::Impl::launch_reported(const std::shared_ptr<Entry>& e, Result<L
       begin_stop(e, kStopSignal, kStopGrace, "timeout", nullptr);
     });
   }
-  store.save(r);
+  store_.save(r);
   launch_finished();
   spdlog::info("{} {} (pid {}): {}", first_run ? "started" : "restarted", r.id, r.pid.value_or(0),
                r.command);
@@ -77,35 +78,35 @@ void Supervisor::Impl::launch_reported(const std::shared_ptr<Entry>& e, Result<L
   }
 }
 
-void Supervisor::Impl::cap_logs(const std::shared_ptr<Entry>& e) {
+void Supervisor::cap_logs(const std::shared_ptr<Run>& e) {
   if (e->rec.log_max <= 0 || !e->caps.empty()) return;
   for (bool is_err : {false, true}) {
-    std::weak_ptr<Entry> weak = e;
-    e->caps.push_back(log_cap.add(
-        paths.log_path(e->rec.id, is_err), e->rec.log_max, [this, weak, is_err](const Trimmed& t) {
+    std::weak_ptr<Run> weak = e;
+    e->caps.push_back(log_cap_.add(
+        paths_.log_path(e->rec.id, is_err), e->rec.log_max, [this, weak, is_err](const Trimmed& t) {
           auto e = weak.lock();
           if (!e) return;
           (is_err ? e->rec.dropped_stderr : e->rec.dropped_stdout) += t.removed;
           if (t.shifted) (is_err ? e->rec.collapsed_stderr : e->rec.collapsed_stdout) += t.removed;
-          store.save(e->rec);
+          store_.save(e->rec);
           auto fns = e->trim_watchers;  // a watcher may unwatch
           for (auto& [w, fn] : fns) fn(is_err ? 2 : 1, t);
         }));
   }
 }
 
-void Supervisor::Impl::uncap_logs(const std::shared_ptr<Entry>& e) {
+void Supervisor::uncap_logs(const std::shared_ptr<Run>& e) {
   for (auto id : e->caps) {
-    log_cap.check_now(id);  // what it wrote last
-    log_cap.remove(id);
+    log_cap_.check_now(id);  // what it wrote last
+    log_cap_.remove(id);
   }
   e->caps.clear();
 }
 
-void Supervisor::Impl::launch_finished() {
-  if (--launches > 0) return;
-  auto fns = std::move(when_no_launches);
-  when_no_launches.clear();
+void Supervisor::launch_finished() {
+  if (--launches_ > 0) return;
+  auto fns = std::move(when_no_launches_);
+  when_no_launches_.clear();
   for (auto& fn : fns) fn();
 }
 

@@ -4,11 +4,16 @@
 #include <spdlog/spdlog.h>
 #include <algorithm>
 
-#include "daemon/run/supervisor_impl.hpp"
+#include "daemon/run/supervisor.hpp"
 
 namespace sbx::daemon {
 
-bool Supervisor::Impl::should_restart(const Entry& e) const {
+namespace {
+constexpr Millis kMaxBackoff{30'000};
+constexpr Millis kHealthyRun{10'000};  ///< a run this long resets the back-off
+}  // namespace
+
+bool Supervisor::should_restart(const Run& e) const {
   const ProcessRecord& r = e.rec;
   if (e.phase == Phase::stopping || e.watched != Watched::own_waiter) return false;
   if (r.max_restarts && r.restarts >= *r.max_restarts) return false;
@@ -16,7 +21,7 @@ bool Supervisor::Impl::should_restart(const Entry& e) const {
   return r.restart == "on-failure" && r.status != ProcStatus::completed;
 }
 
-void Supervisor::Impl::schedule_restart(const std::shared_ptr<Entry>& e) {
+void Supervisor::schedule_restart(const std::shared_ptr<Run>& e) {
   ProcessRecord& r = e->rec;
   e->last_status = r.status;
   if (Clock::now() - e->run_started >= kHealthyRun) e->backoff = kFirstBackoff;
@@ -26,13 +31,13 @@ void Supervisor::Impl::schedule_restart(const std::shared_ptr<Entry>& e) {
   r.pid.reset();
   r.waiter_pid.reset();  // gone: a record starting without a waiter is not adopted
   r.waiter_start_ticks.reset();
-  store.save(r);
+  store_.save(r);
   spdlog::info("{} restarts in {}", r.id, format_duration(delay));
-  std::weak_ptr<Entry> weak = e;
-  e->restart_timer = timers.start(delay, [this, weak] {
+  std::weak_ptr<Run> weak = e;
+  e->restart_timer = timers_.start(delay, [this, weak] {
     auto e = weak.lock();
     if (!e) return;
-    if (frozen) return;  // detaching: the record says starting, as it was
+    if (frozen_) return;  // detaching: the record says starting, as it was
     transition(*e, PhaseEvent::restart_due);
     e->rec.restarts++;
     auto could_not = [this, weak](Status st) {

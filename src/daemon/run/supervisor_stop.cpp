@@ -6,7 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include "common/proc.hpp"
-#include "daemon/run/supervisor_impl.hpp"
+#include "daemon/run/supervisor.hpp"
 
 namespace sbx::daemon {
 
@@ -17,8 +17,8 @@ constexpr Millis kReapAfterKillLimit{1000};
 
 }  // namespace
 
-void Supervisor::Impl::begin_stop(const std::shared_ptr<Entry>& e, int sig, Millis grace,
-                                  const std::string& reason, std::function<void()> done) {
+void Supervisor::begin_stop(const std::shared_ptr<Run>& e, int sig, Millis grace,
+                            const std::string& reason, std::function<void()> done) {
   // Even without a caller waiting (a --timeout), the stop goes on until the tree is gone.
   e->stop_done.push_back(done ? std::move(done) : [] {});
   Phase from = e->phase;
@@ -26,7 +26,7 @@ void Supervisor::Impl::begin_stop(const std::shared_ptr<Entry>& e, int sig, Mill
   switch (from) {
     case Phase::launching: {  // no pid yet: stop it the moment it has one (or end with its failure)
       bool kill_asked = e->stop_when_launched && e->stop_when_launched->sig == SIGKILL;
-      if (!kill_asked) e->stop_when_launched = Entry::PendingStop{sig, grace, reason};
+      if (!kill_asked) e->stop_when_launched = Run::PendingStop{sig, grace, reason};
       return;
     }
     case Phase::backoff:  // between two runs: nothing runs, the last run's end is final
@@ -42,17 +42,17 @@ void Supervisor::Impl::begin_stop(const std::shared_ptr<Entry>& e, int sig, Mill
   bool leader_live = !e->rec.ended();
   if (!e->rec.pid && e->rec.ended()) return check_stop(e);
   if (leader_live && !e->stop_reason) e->stop_reason = reason;  // the first stop's reason stands
-  if (leader_live || tree.alive(e->rec)) {
-    tree.signal(e->rec, sig);  // without a pid (adopted while starting): by its token
+  if (leader_live || tree_.alive(e->rec)) {
+    tree_.signal(e->rec, sig);  // without a pid (adopted while starting): by its token
     if (sig == SIGKILL) e->kill_sent_at = Clock::now();
   }
   if (!e->kill_timer.pending() && !e->kill_sent_at) {
-    std::weak_ptr<Entry> weak = e;
-    e->kill_timer = timers.start(grace, [this, weak] {
+    std::weak_ptr<Run> weak = e;
+    e->kill_timer = timers_.start(grace, [this, weak] {
       auto e = weak.lock();
       if (!e) return;
       spdlog::info("{} outlived its grace: SIGKILL to its tree", e->rec.id);
-      tree.signal(e->rec, SIGKILL);
+      tree_.signal(e->rec, SIGKILL);
       e->kill_sent_at = Clock::now();
       check_stop(e);
     });
@@ -60,18 +60,18 @@ void Supervisor::Impl::begin_stop(const std::shared_ptr<Entry>& e, int sig, Mill
   check_stop(e);
 }
 
-void Supervisor::Impl::signal_run(const std::shared_ptr<Entry>& e, int sig) {
+void Supervisor::signal_run(const std::shared_ptr<Run>& e, int sig) {
   if (!e->rec.ended()) e->asked_signals.push_back(sig);
-  tree.signal(e->rec, sig);
+  tree_.signal(e->rec, sig);
 }
 
-void Supervisor::Impl::check_stop(const std::shared_ptr<Entry>& e) {
+void Supervisor::check_stop(const std::shared_ptr<Run>& e) {
   if (!e->rec.ended()) return;
   bool gave_up = e->kill_sent_at && Clock::now() - *e->kill_sent_at > kReapAfterKillLimit;
-  if (!e->stop_done.empty() && !gave_up && tree.alive(e->rec)) {
+  if (!e->stop_done.empty() && !gave_up && tree_.alive(e->rec)) {
     if (!e->poll_timer.pending()) {
-      std::weak_ptr<Entry> weak = e;
-      e->poll_timer = timers.start(kTreePollInterval, [this, weak] {
+      std::weak_ptr<Run> weak = e;
+      e->poll_timer = timers_.start(kTreePollInterval, [this, weak] {
         if (auto e = weak.lock()) {
           reap_orphans_now();
           check_stop(e);
