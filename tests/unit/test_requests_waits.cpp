@@ -1,9 +1,10 @@
-// The typed requests of the waits and logs: what to_json sends, from_json reads back.
+// The typed requests of the waits, logs and daemon ops: what to_json sends, from_json reads back.
 
 #include "doctest.hpp"
 
 #include <boost/json.hpp>
 
+#include "proto/requests_daemon.hpp"
 #include "proto/requests_waits.hpp"
 
 using namespace sbx;
@@ -85,4 +86,25 @@ TEST_CASE("offset events: a type reads only its own") {
   CHECK(back->at[1] == 42);
   CHECK_FALSE(read_offsets_event(ev, kOffsetsEvent));
   CHECK_FALSE(read_offsets_event(json::value(1), kOffsetsEvent));
+}
+
+TEST_CASE("daemon replies: status and stop round-trip; what is missing reads as 0 or ?") {
+  DaemonStatusReply s;
+  s.pid = 12;
+  s.version = "0.1";
+  s.total = 3;
+  s.running = 1;
+  auto back = DaemonStatusReply::from_json(s.to_json());
+  CHECK(back.pid == 12);
+  CHECK(back.version == "0.1");
+  CHECK(back.total == 3);
+  CHECK(back.running == 1);
+  auto bare = DaemonStatusReply::from_json(json::object{});
+  CHECK(bare.pid == 0);
+  CHECK(bare.socket == "?");
+
+  DaemonStopReply stop;
+  stop.ids = {"a", "b"};
+  CHECK(DaemonStopReply::from_json(stop.to_json()).ids == stop.ids);
+  CHECK(DaemonStopReply::from_json(json::value(1)).ids.empty());
 }

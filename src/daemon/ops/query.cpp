@@ -11,6 +11,7 @@
 #include "proto/bytes.hpp"
 #include "proto/message.hpp"
 #include "proto/protocol.hpp"
+#include "proto/requests_daemon.hpp"
 #include "proto/requests_records.hpp"
 #include "sbx_config.h"
 
@@ -65,19 +66,17 @@ void op_show(Context& ctx, const json::object& args, const ConnPtr& conn) {
 }
 
 void op_daemon_status(Context& ctx, const json::object&, const ConnPtr& conn) {
-  json::object o;
-  o["pid"] = ::getpid();
-  o["uptime_ms"] = now_epoch_ms() - ctx.started_at;
-  o["started"] = format_rfc3339(ctx.started_at);
-  o["socket"] = ctx.paths.socket;
-  o["state_dir"] = ctx.paths.state_dir;
-  o["version"] = SBX_VERSION;
-  o["protocol"] = proto::kProtocolVersion;
-  json::object counts;
-  counts["total"] = ctx.supervisor.all().size();
-  counts["running"] = ctx.supervisor.live_count();
-  o["processes"] = std::move(counts);
-  conn->reply(json::value(std::move(o)));
+  proto::DaemonStatusReply o;
+  o.pid = ::getpid();
+  o.uptime_ms = now_epoch_ms() - ctx.started_at;
+  o.started = format_rfc3339(ctx.started_at);
+  o.socket = ctx.paths.socket;
+  o.state_dir = ctx.paths.state_dir;
+  o.version = SBX_VERSION;
+  o.protocol = proto::kProtocolVersion;
+  o.total = static_cast<std::int64_t>(ctx.supervisor.all().size());
+  o.running = static_cast<std::int64_t>(ctx.supervisor.live_count());
+  conn->reply(o.to_json());
 }
 
 void op_daemon_stop(Context& ctx, const json::object&, const ConnPtr& conn) { ctx.shutdown(conn); }
