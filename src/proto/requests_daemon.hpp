@@ -14,14 +14,6 @@
 
 namespace sbx::proto {
 
-/// A request with no arguments.
-template <const std::string_view& Op>
-struct BareRequest {
-  static constexpr std::string_view kOp = Op;
-  boost::json::object to_json() const { return {}; }
-  static Result<BareRequest> from_json(const boost::json::object&) { return BareRequest{}; }
-};
-
 using DaemonStatusRequest = BareRequest<op::daemon_status>;
 using DaemonStopRequest = BareRequest<op::daemon_stop>;
 using DaemonDetachRequest = BareRequest<op::daemon_detach>;

@@ -10,18 +10,16 @@
 namespace sbx::daemon {
 namespace json = boost::json;
 
-void op_logs(Context& ctx, const json::object& args, const ConnPtr& conn) {
-  auto req = proto::LogsRequest::from_json(args);
-  if (!req) return conn->reply(req.error());
-  if (auto found = ctx.supervisor.lookup(req->id); !found) return conn->reply(found.error());
+void op_logs(Context& ctx, const proto::LogsRequest& req, const ConnPtr& conn) {
+  if (auto found = ctx.supervisor.lookup(req.id); !found) return conn->reply(found.error());
   LogSessionSpec spec;
-  spec.id = req->id;
-  spec.want_stdout = req->want_stdout;
-  spec.want_stderr = req->want_stderr;
-  spec.tail = req->tail;
-  spec.follow = req->follow;
-  spec.from[0] = req->from.at[0];
-  spec.from[1] = req->from.at[1];
+  spec.id = req.id;
+  spec.want_stdout = req.want_stdout;
+  spec.want_stderr = req.want_stderr;
+  spec.tail = req.tail;
+  spec.follow = req.follow;
+  spec.from[0] = req.from.at[0];
+  spec.from[1] = req.from.at[1];
 
   std::weak_ptr<Connection> weak_conn = conn;
   auto sink = [weak_conn](std::uint8_t stream, std::string_view bytes) {

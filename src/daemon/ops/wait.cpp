@@ -10,10 +10,8 @@
 namespace sbx::daemon {
 namespace json = boost::json;
 
-void op_wait(Context& ctx, const json::object& args, const ConnPtr& conn) {
-  auto req = proto::WaitRequest::from_json(args);
-  if (!req) return conn->reply(req.error());
-  const std::string* id = &req->id;
+void op_wait(Context& ctx, const proto::WaitRequest& req, const ConnPtr& conn) {
+  const std::string* id = &req.id;
   auto found = ctx.supervisor.lookup(*id);
   const ProcessRecord* r =
       found ? *found : ctx.supervisor.recently_removed(*id);  // a late wait on --rm
@@ -29,8 +27,8 @@ void op_wait(Context& ctx, const json::object& args, const ConnPtr& conn) {
     ctx.timers.cancel(state->timer);
     conn->reply(json::value(record_to_json(rec)));
   });
-  if (auto t = req->deadline.timeout) {
-    Millis asked = req->deadline.asked();
+  if (auto t = req.deadline.timeout) {
+    Millis asked = req.deadline.asked();
     state->timer = ctx.timers.after(*t, [&ctx, state, conn, id = *id, asked] {
       ctx.supervisor.unwatch_end(id, state->watch);
       conn->reply(

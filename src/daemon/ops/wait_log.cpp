@@ -101,14 +101,12 @@ struct WaitLog {
 
 }  // namespace
 
-void op_wait_log(Context& ctx, const json::object& args, const ConnPtr& conn) {
-  auto req = proto::WaitLogRequest::from_json(args);
-  if (!req) return conn->reply(req.error());
-  const std::string* id = &req->id;
+void op_wait_log(Context& ctx, const proto::WaitLogRequest& req, const ConnPtr& conn) {
+  const std::string* id = &req.id;
   if (auto found = ctx.supervisor.lookup(*id); !found) return conn->reply(found.error());
-  const std::string* pattern = &req->pattern;
-  bool regex = req->regex;
-  const std::string& stream = req->stream;
+  const std::string* pattern = &req.pattern;
+  bool regex = req.regex;
+  const std::string& stream = req.stream;
   auto w = std::make_shared<WaitLog>(WaitLog{ctx, conn, *id, *pattern, {}});
   w->self = w;
   for (int i = 0; i < 2; ++i) {
@@ -122,8 +120,8 @@ void op_wait_log(Context& ctx, const json::object& args, const ConnPtr& conn) {
   spec.want_stdout = stream != "stderr";
   spec.want_stderr = stream != "stdout";
   spec.follow = true;
-  spec.from[0] = req->from.at[0];  // a client resuming with a new daemon
-  spec.from[1] = req->from.at[1];
+  spec.from[0] = req.from.at[0];  // a client resuming with a new daemon
+  spec.from[1] = req.from.at[1];
   std::weak_ptr<WaitLog> weak = w;
   auto sink = [weak](std::uint8_t s, std::string_view bytes) {
     auto w = weak.lock();
@@ -138,8 +136,8 @@ void op_wait_log(Context& ctx, const json::object& args, const ConnPtr& conn) {
   w->session->on_offset([weak](const LogSession::Offsets& o) {
     if (auto w = weak.lock()) w->starts_at(o);
   });
-  if (auto t = req->deadline.timeout) {
-    Millis asked = req->deadline.asked();
+  if (auto t = req.deadline.timeout) {
+    Millis asked = req.deadline.asked();
     w->timer = ctx.timers.after(*t, [weak, asked] {
       if (auto w = weak.lock()) {
         w->answer(make_error(Errc::timeout, "no line of '" + w->id + "' matched '" + w->pattern +

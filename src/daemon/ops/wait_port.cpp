@@ -72,28 +72,26 @@ void probe_once(const std::shared_ptr<WaitPort>& w) {
 
 }  // namespace
 
-void op_wait_port(Context& ctx, const json::object& args, const ConnPtr& conn) {
-  auto req = proto::WaitPortRequest::from_json(args);
-  if (!req) return conn->reply(req.error());
-  const std::string* id = &req->id;
+void op_wait_port(Context& ctx, const proto::WaitPortRequest& req, const ConnPtr& conn) {
+  const std::string* id = &req.id;
   auto found = ctx.supervisor.lookup(*id);
   if (!found) return conn->reply(found.error());
   const ProcessRecord* r = *found;
 
   ProbeSpec spec;
-  spec.port = req->port;
-  spec.hosts = req->hosts;
+  spec.port = req.port;
+  spec.hosts = req.hosts;
   for (const auto& h : spec.hosts) {
     boost::system::error_code ec;
     boost::asio::ip::make_address(h, ec);
     if (ec) return conn->reply(make_error(Errc::usage, "'" + h + "' is not an IP address"));
   }
-  spec.http_path = req->http_path;
-  spec.status_lo = req->status_lo;
-  spec.status_hi = req->status_hi;
+  spec.http_path = req.http_path;
+  spec.status_lo = req.status_lo;
+  spec.status_hi = req.status_hi;
 
   auto w = std::make_shared<WaitPort>(WaitPort{ctx, conn, *id, spec});
-  if (req->interval) w->interval = *req->interval;
+  if (req.interval) w->interval = *req.interval;
   w->spec.deadline = std::max(Millis(1000), w->interval);
   std::weak_ptr<WaitPort> weak = w;
   conn->on_close([w] { w->cleanup(); });
@@ -112,8 +110,8 @@ void op_wait_port(Context& ctx, const json::object& args, const ConnPtr& conn) {
                                              " was ready: " + w->last_detail));
     }
   });
-  if (auto t = req->deadline.timeout) {
-    Millis asked = req->deadline.asked();
+  if (auto t = req.deadline.timeout) {
+    Millis asked = req.deadline.asked();
     w->deadline = ctx.timers.after(*t, [weak, asked] {
       if (auto w = weak.lock()) {
         w->answer(make_error(Errc::timeout, what(w->spec) + " of '" + w->id + "' not ready after " +
