@@ -203,10 +203,9 @@ Result<int> run_wait_log(const WaitLogArgs& a) {
   if (a.json) {
     print_json(v);
   } else {
-    const auto* line = v.is_object() ? v.get_object().if_contains("line") : nullptr;
-    auto bytes = line ? proto::bytes_from_json(*line) : std::nullopt;
-    if (!bytes) return Error{Errc::protocol, "wait-log: unexpected reply from sbxd"};
-    write_out(1, *bytes + "\n");
+    auto reply = proto::WaitLogReply::from_json(v);
+    if (!reply) return Error{Errc::protocol, "wait-log: unexpected reply from sbxd"};
+    write_out(1, reply->line + "\n");
   }
   return kExitOk;
 }

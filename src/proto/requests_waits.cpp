@@ -146,6 +146,29 @@ Result<WaitPortRequest> WaitPortRequest::from_json(const json::object& o) {
   return r;
 }
 
+json::value WaitLogReply::to_json() const {
+  json::object o;
+  o["line"] = bytes_to_json(line);
+  json::array groups;
+  for (const auto& g : match) groups.push_back(bytes_to_json(g));
+  o["match"] = std::move(groups);
+  o["stream"] = stream;
+  return o;
+}
+
+std::optional<WaitLogReply> WaitLogReply::from_json(const json::value& v) {
+  const auto* o = v.if_object();
+  auto line = o ? get_opt_bytes(*o, "line") : std::nullopt;
+  if (!line) return std::nullopt;
+  WaitLogReply r;
+  r.line = std::move(*line);
+  if (const auto* m = o->if_contains("match"); m && m->is_array()) {
+    for (const auto& g : m->get_array()) r.match.push_back(bytes_from_json(g).value_or(""));
+  }
+  r.stream = get_opt_string(*o, "stream").value_or("");
+  return r;
+}
+
 json::object offsets_event(std::string_view type, const StreamOffsets& at) {
   json::object ev;
   ev["type"] = type;

@@ -87,6 +87,17 @@ struct WaitPortRequest {
   static Result<WaitPortRequest> from_json(const boost::json::object& o);
 };
 
+/// The answer of a wait_log: the line that matched (bytes), the whole match and its groups.
+struct WaitLogReply {
+  std::string line;
+  std::vector<std::string> match;
+  std::string stream;  ///< stdout or stderr
+
+  boost::json::value to_json() const;
+  /// nullopt for a reply without a line.
+  static std::optional<WaitLogReply> from_json(const boost::json::value& v);
+};
+
 /// The EVENT a follower of logs gets: where each stream's next byte lies.
 inline constexpr std::string_view kOffsetsEvent = "offsets";
 /// The EVENT a wait_log sends: where the line it has not finished scanning starts.

@@ -108,3 +108,16 @@ TEST_CASE("daemon replies: status and stop round-trip; what is missing reads as 
   CHECK(DaemonStopReply::from_json(stop.to_json()).ids == stop.ids);
   CHECK(DaemonStopReply::from_json(json::value(1)).ids.empty());
 }
+
+TEST_CASE("wait_log reply: the line and groups as bytes") {
+  WaitLogReply r;
+  r.line = std::string("port \xff 80", 9);
+  r.match = {"port", "80"};
+  r.stream = "stderr";
+  auto back = WaitLogReply::from_json(r.to_json());
+  REQUIRE(back);
+  CHECK(back->line == r.line);
+  CHECK(back->match == r.match);
+  CHECK(back->stream == "stderr");
+  CHECK_FALSE(WaitLogReply::from_json(json::object{{"match", json::array{}}}));
+}

@@ -51,13 +51,11 @@ struct WaitLog {
   }
 
   void found(const LineMatch& m, std::uint8_t stream) {
-    json::object o;
-    o["line"] = proto::bytes_to_json(m.line);  // output is bytes (proto/bytes.hpp)
-    json::array groups;
-    for (const auto& g : m.groups) groups.push_back(proto::bytes_to_json(g));
-    o["match"] = std::move(groups);
-    o["stream"] = stream == proto::kStreamStderr ? "stderr" : "stdout";
-    answer(json::value(std::move(o)));
+    proto::WaitLogReply o;
+    o.line = m.line;
+    o.match = m.groups;
+    o.stream = stream == proto::kStreamStderr ? "stderr" : "stdout";
+    answer(o.to_json());
   }
 
   void starts_at(const LogSession::Offsets& o) {
