@@ -13,8 +13,7 @@
 #include "cli/output.hpp"
 #include "common/duration.hpp"
 #include "common/proc.hpp"
-#include "proto/message.hpp"
-#include "proto/ops.hpp"
+#include "proto/requests_daemon.hpp"
 
 namespace sbx::cli {
 namespace json = boost::json;
@@ -29,32 +28,28 @@ struct DaemonArgs {
 Result<int> run_daemon_status(const DaemonArgs& a) {
   auto client = Client::connect(false);
   if (!client) return client.error();
-  auto v = client->call(proto::op::daemon_status, {});
+  auto v = client->call(proto::DaemonStatusRequest::kOp, {});
   if (!v) return v.error();
   if (a.json) {
     print_json(*v);
     return kExitOk;
   }
-  const auto& o = v->as_object();
-  auto num = [&](const char* k) { return proto::get_opt_int(o, k).value_or(0); };
-  const auto& counts = o.at("processes").as_object();
+  auto o = proto::DaemonStatusReply::from_json(*v);
   std::string out;
-  out += "pid:        " + std::to_string(num("pid")) + "\n";
-  out += "version:    " + proto::get_opt_string(o, "version").value_or("?") + " (protocol " +
-         std::to_string(num("protocol")) + ")\n";
-  out += "uptime:     " + format_duration(Millis(num("uptime_ms"))) + " (since " +
-         proto::get_opt_string(o, "started").value_or("?") + ")\n";
-  out += "socket:     " + proto::get_opt_string(o, "socket").value_or("?") + "\n";
-  out += "state:      " + proto::get_opt_string(o, "state_dir").value_or("?") + "\n";
-  out += "processes:  " + std::to_string(proto::get_opt_int(counts, "total").value_or(0)) + " (" +
-         std::to_string(proto::get_opt_int(counts, "running").value_or(0)) + " running)\n";
+  out += "pid:        " + std::to_string(o.pid) + "\n";
+  out += "version:    " + o.version + " (protocol " + std::to_string(o.protocol) + ")\n";
+  out += "uptime:     " + format_duration(Millis(o.uptime_ms)) + " (since " + o.started + ")\n";
+  out += "socket:     " + o.socket + "\n";
+  out += "state:      " + o.state_dir + "\n";
+  out +=
+      "processes:  " + std::to_string(o.total) + " (" + std::to_string(o.running) + " running)\n";
   write_out(1, out);
   return kExitOk;
 }
 
 /// Waits (at most 5 s) until the process with this pid is gone.
-void wait_gone(std::optional<std::int64_t> pid) {
-  for (int i = 0; pid && i < 1000 && process_alive(static_cast<pid_t>(*pid)); ++i) {
+void wait_gone(std::int64_t pid) {
+  for (int i = 0; pid > 0 && i < 1000 && process_alive(static_cast<pid_t>(pid)); ++i) {
     timespec ts{0, 5'000'000};
     ::nanosleep(&ts, nullptr);
   }
@@ -62,17 +57,17 @@ void wait_gone(std::optional<std::int64_t> pid) {
 
 Result<int> run_daemon_restart(const DaemonArgs&) {
   if (auto client = Client::connect(false)) {
-    auto status = client->call(proto::op::daemon_status, {});
+    auto status = client->call(proto::DaemonStatusRequest::kOp, {});
     auto detacher = Client::connect(false);
     if (!detacher) return detacher.error();
-    auto v = detacher->call(proto::op::daemon_detach, {});
+    auto v = detacher->call(proto::DaemonDetachRequest::kOp, {});
     if (!v) return v.error();
-    if (status && status->is_object()) wait_gone(proto::get_opt_int(status->get_object(), "pid"));
+    if (status && status->is_object()) wait_gone(proto::DaemonStatusReply::from_json(*status).pid);
   }
   // The new daemon adopts every process the old one left running.
   auto fresh = Client::connect(true);
   if (!fresh) return fresh.error();
-  auto v = fresh->call(proto::op::daemon_status, {});
+  auto v = fresh->call(proto::DaemonStatusRequest::kOp, {});
   if (!v) return v.error();
   return kExitOk;
 }
@@ -83,20 +78,17 @@ Result<int> run_daemon_stop(const DaemonArgs& a) {
     std::fprintf(stderr, "sbx: no daemon is running\n");
     return kExitOk;
   }
-  auto status = client->call(proto::op::daemon_status, {});
+  auto status = client->call(proto::DaemonStatusRequest::kOp, {});
   auto stopper = Client::connect(false);
   if (!stopper) return stopper.error();
-  auto v = stopper->call(proto::op::daemon_stop, {});
+  auto v = stopper->call(proto::DaemonStopRequest::kOp, {});
   if (!v) return v.error();
   // Return once the daemon process is gone, so a script can start a fresh one at once.
-  if (status && status->is_object()) wait_gone(proto::get_opt_int(status->get_object(), "pid"));
+  if (status && status->is_object()) wait_gone(proto::DaemonStatusReply::from_json(*status).pid);
   // The ids it stopped, one a line (as `sbx kill --all`).
-  const auto* ids = v->is_object() ? v->get_object().if_contains("ids") : nullptr;
-  if (!a.quiet && ids && ids->is_array()) {
+  if (!a.quiet) {
     std::string out;
-    for (const auto& id : ids->get_array()) {
-      if (id.is_string()) out += std::string(id.get_string()) + "\n";
-    }
+    for (const auto& id : proto::DaemonStopReply::from_json(*v).ids) out += id + "\n";
     write_out(1, out);
   }
   return kExitOk;

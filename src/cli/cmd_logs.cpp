@@ -15,8 +15,8 @@
 #include "common/utf8.hpp"
 #include "proto/bytes.hpp"
 #include "proto/message.hpp"
-#include "proto/ops.hpp"
 #include "proto/protocol.hpp"
+#include "proto/requests_waits.hpp"
 
 namespace sbx::cli {
 namespace json = boost::json;
@@ -46,20 +46,21 @@ struct Position {
   std::int64_t at[2] = {0, 0};  ///< stdout, stderr
 
   void on_event(const json::value& ev) {
-    const auto* o = ev.if_object();
-    if (!o || proto::get_opt_string(*o, "type") != std::string("offsets")) return;
+    auto o = proto::read_offsets_event(ev, proto::kOffsetsEvent);
+    if (!o) return;
     known = true;
-    if (auto v = proto::get_opt_int(*o, "stdout")) at[0] = *v;
-    if (auto v = proto::get_opt_int(*o, "stderr")) at[1] = *v;
+    for (int k = 0; k < 2; ++k) {
+      if (o->at[k]) at[k] = *o->at[k];
+    }
   }
 
   /// Until the first daemon said where it started, the request is sent again as it was
   /// (with its -n); from then on it goes on from the offsets.
-  void resume(json::object& args) const {
+  void resume(proto::LogsRequest& req) const {
     if (!known) return;
-    args.erase("tail");
-    args["from_stdout"] = at[0];
-    args["from_stderr"] = at[1];
+    req.tail.reset();
+    req.from.at[0] = at[0];
+    req.from.at[1] = at[1];
   }
 };
 
@@ -69,12 +70,12 @@ Result<int> run_logs(const LogsArgs& a) {
     return make_error(Errc::usage, "give --stdout or --stderr, not both");
   if (a.tail && *a.tail < 0)
     return make_error(Errc::usage, "-n takes a number of lines, 0 or more");
-  json::object args;
-  args["id"] = a.id;
-  args["stdout"] = !a.only_stderr;
-  args["stderr"] = !a.only_stdout;
-  if (a.tail) args["tail"] = *a.tail;
-  if (a.follow) args["follow"] = true;
+  proto::LogsRequest req;
+  req.id = a.id;
+  req.want_stdout = !a.only_stderr;
+  req.want_stderr = !a.only_stdout;
+  req.tail = a.tail;
+  req.follow = a.follow;
 
   auto client = Client::connect();
   if (!client) return client.error();
@@ -98,13 +99,17 @@ Result<int> run_logs(const LogsArgs& a) {
     hooks.on_data = on_data;
     hooks.on_event = [&pos](const json::value& ev) { pos.on_event(ev); };
     hooks.watch_fd = 1;
-    hooks.resume = [&pos](json::object& req) { pos.resume(req); };
-    WaitingCall call(std::string(proto::op::logs), std::move(args), std::move(hooks));
+    auto make = [&req, &pos](bool resumed, const proto::Deadline&) {
+      auto r = req;
+      if (resumed) pos.resume(r);
+      return r.to_json();
+    };
+    WaitingCall call(proto::LogsRequest::kOp, std::nullopt, make, std::move(hooks));
     v = call.run(std::move(*client));
     if (!v) return call.fail(v.error());
   } else {
     client->watch_reader(1);
-    v = client->stream(proto::op::logs, std::move(args), on_data);
+    v = client->stream(proto::LogsRequest::kOp, req.to_json(), on_data);
     if (!v) return v.error();
   }
   if (a.json) {

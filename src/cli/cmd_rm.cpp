@@ -33,7 +33,7 @@ Result<int> run_rm(const RmArgs& a) {
 Result<int> run_prune() {
   auto client = Client::connect();
   if (!client) return client.error();
-  auto v = client->call(proto::op::prune, {});
+  auto v = client->call(proto::PruneRequest::kOp, {});
   if (!v) return v.error();
   std::string out;
   if (const auto* removed = v->is_object() ? v->get_object().if_contains("removed") : nullptr;

@@ -131,7 +131,8 @@ Result<int> run_start(const StartArgs& a) {
   if (!a.wait_timeout.empty() && !a.wait_port && a.wait_log.empty()) {
     return make_error(Errc::usage, "--wait-timeout goes with --wait-port or --wait-log");
   }
-  std::optional<json::object> port_req, log_req;
+  std::optional<proto::WaitPortRequest> port_req;
+  std::optional<proto::WaitLogRequest> log_req;
   if (a.wait_port) {
     WaitPortArgs w;
     w.id = a.id.empty() ? "0" : a.id;
@@ -172,12 +173,14 @@ Result<int> run_start(const StartArgs& a) {
 
   // Ready means every requested condition holds; on failure the process keeps running.
   // The process runs from here on: a daemon lost now is waited out as by the wait commands.
-  for (auto* req : {log_req ? &*log_req : nullptr, port_req ? &*port_req : nullptr}) {
-    if (!req) continue;
-    (*req)["id"] = id;
-    json::value answer;
-    auto op = log_req && req == &*log_req ? proto::op::wait_log : proto::op::wait_port;
-    if (int rc = wait_ready(op, std::move(*req), std::nullopt, answer); rc != kExitOk) return rc;
+  json::value answer;
+  if (log_req) {
+    log_req->id = id;
+    if (int rc = wait_ready(*log_req, std::nullopt, answer); rc != kExitOk) return rc;
+  }
+  if (port_req) {
+    port_req->id = id;
+    if (int rc = wait_ready(*port_req, std::nullopt, answer); rc != kExitOk) return rc;
   }
   return kExitOk;
 }

@@ -8,7 +8,7 @@
 #include "common/duration.hpp"
 #include "common/ids.hpp"
 #include "common/record_json.hpp"
-#include "proto/ops.hpp"
+#include "proto/requests_waits.hpp"
 
 namespace sbx::cli {
 namespace json = boost::json;
@@ -22,19 +22,25 @@ struct WaitArgs {
 
 Result<int> run_wait(const WaitArgs& a) {
   if (auto st = check_id(a.id); !st) return st.error();
-  json::object args;
-  args["id"] = a.id;
+  proto::WaitRequest req;
+  req.id = a.id;
+  std::optional<Millis> timeout;
   if (!a.timeout.empty()) {
     auto d = parse_duration(a.timeout);
     if (!d) return d.error();
-    args["timeout_ms"] = d->count();
+    timeout = *d;
   }
   auto client = Client::connect();
   if (!client) return client.error();
   Progress progress(a.id + " to end");
   WaitingCall::Hooks hooks;
   hooks.on_tick = progress.ticker();
-  WaitingCall call(std::string(proto::op::wait), std::move(args), std::move(hooks));
+  auto make = [&req](bool, const proto::Deadline& deadline) {
+    auto r = req;
+    r.deadline = deadline;
+    return r.to_json();
+  };
+  WaitingCall call(proto::WaitRequest::kOp, timeout, make, std::move(hooks));
   auto v = call.run(std::move(*client));
   progress.clear();
   if (!v) return call.fail(v.error());

@@ -19,7 +19,7 @@
 #include "common/utf8.hpp"
 #include "proto/bytes.hpp"
 #include "proto/message.hpp"
-#include "proto/ops.hpp"
+#include "proto/requests_waits.hpp"
 
 namespace sbx::cli {
 namespace json = boost::json;
@@ -47,13 +47,11 @@ Result<std::pair<int, int>> parse_status_range(const std::string& s) {
   return std::pair{lo, hi};
 }
 
-Result<json::array> resolve_host(const std::string& host) {
-  json::array out;
-  if (host.empty()) {
-    out.emplace_back("127.0.0.1");
-    out.emplace_back("::1");
-    return out;
-  }
+Result<std::vector<std::string>> resolve_host(const std::string& host) {
+  std::vector<std::string> out;
+  if (host.empty())
+    return std::vector<std::string>(std::begin(proto::kDefaultProbeHosts),
+                                    std::end(proto::kDefaultProbeHosts));
   addrinfo hints{};
   hints.ai_socktype = SOCK_STREAM;
   addrinfo* res = nullptr;
@@ -66,7 +64,7 @@ Result<json::array> resolve_host(const std::string& host) {
         0) {
       std::string a = buf;
       bool dup = false;
-      for (const auto& e : out) dup = dup || e.as_string() == a;
+      for (const auto& e : out) dup = dup || e == a;
       if (!dup) out.emplace_back(a);
     }
   }
@@ -76,96 +74,112 @@ Result<json::array> resolve_host(const std::string& host) {
 
 }  // namespace
 
-Result<json::object> wait_log_request(const std::string& id, const std::string& pattern, bool regex,
-                                      const std::string& stream, const std::string& timeout) {
+Result<proto::WaitLogRequest> wait_log_request(const std::string& id, const std::string& pattern,
+                                               bool regex, const std::string& stream,
+                                               const std::string& timeout) {
   if (auto st = check_id(id); !st) return st.error();
-  json::object args;
-  args["id"] = id;
-  args["pattern"] = proto::bytes_to_json(pattern);
-  args["regex"] = regex;
+  proto::WaitLogRequest req;
+  req.id = id;
+  req.pattern = pattern;
+  req.regex = regex;
   if (!stream.empty()) {
     if (auto st = check_stream(stream); !st) return st.error();
-    args["stream"] = stream;
+    req.stream = stream;
   }
   if (!timeout.empty()) {
     auto d = parse_duration(timeout);
     if (!d) return d.error();
-    args["timeout_ms"] = d->count();
+    req.deadline.timeout = *d;
   }
-  return args;
+  return req;
 }
 
-Result<json::object> wait_port_request(const WaitPortArgs& a) {
+Result<proto::WaitPortRequest> wait_port_request(const WaitPortArgs& a) {
   if (auto st = check_id(a.id); !st) return st.error();
   if (auto st = check_port(a.port); !st) return st.error();
-  json::object args;
-  args["id"] = a.id;
-  args["port"] = a.port;
+  proto::WaitPortRequest req;
+  req.id = a.id;
+  req.port = a.port;
   auto hosts = resolve_host(a.host);
   if (!hosts) return hosts.error();
-  args["hosts"] = std::move(*hosts);
-  if (!a.http.empty()) args["http_path"] = a.http[0] == '/' ? a.http : "/" + a.http;
+  req.hosts = std::move(*hosts);
+  if (!a.http.empty()) req.http_path = a.http[0] == '/' ? a.http : "/" + a.http;
   if (!a.status.empty()) {
     if (a.http.empty()) return make_error(Errc::usage, "--status goes with --http PATH");
     auto r = parse_status_range(a.status);
     if (!r) return r.error();
-    args["status_lo"] = r->first;
-    args["status_hi"] = r->second;
+    req.status_lo = r->first;
+    req.status_hi = r->second;
   }
-  for (auto [text, key] :
-       {std::pair{&a.interval, "interval_ms"}, std::pair{&a.timeout, "timeout_ms"}}) {
+  for (auto [text, out] :
+       {std::pair{&a.interval, &req.interval}, std::pair{&a.timeout, &req.deadline.timeout}}) {
     if (text->empty()) continue;
     auto d = parse_duration(*text);
     if (!d) return d.error();
-    args[key] = d->count();
+    *out = *d;
   }
-  return args;
+  return req;
 }
 
-std::string wait_label(const json::object& req) {
-  auto str = [&](const char* key) -> std::string {
-    const auto* v = req.if_contains(key);
-    return v ? escape_non_utf8(proto::bytes_from_json(*v).value_or("")) : std::string();
-  };
-  std::string label = str("id") + ": ";
-  if (const auto* port = req.if_contains("port"); port && port->is_int64()) {
-    label += "port " + std::to_string(port->get_int64());
-    if (auto path = str("http_path"); !path.empty()) label += " (GET " + path + ")";
-    return label;
-  }
-  const auto* regex = req.if_contains("regex");
-  bool is_regex = regex && regex->is_bool() && regex->get_bool();
-  label += is_regex ? "log /" + str("pattern") + "/" : "log '" + str("pattern") + "'";
-  if (auto stream = str("stream"); !stream.empty()) label += " on " + stream;
+std::string wait_label(const proto::WaitPortRequest& req) {
+  std::string label = escape_non_utf8(req.id) + ": port " + std::to_string(req.port);
+  if (req.http_path && !req.http_path->empty())
+    label += " (GET " + escape_non_utf8(*req.http_path) + ")";
   return label;
 }
 
-int wait_ready(std::string_view op, json::object req, std::optional<Client> first,
-               json::value& answer) {
-  // wait_log tells in "scanned" events where the line it has not finished scanning starts,
-  // per stream (a logical offset: bytes the stream ever held); a new daemon goes on from there.
-  json::object scanned;
+std::string wait_label(const proto::WaitLogRequest& req) {
+  std::string label = escape_non_utf8(req.id) + ": ";
+  auto pattern = escape_non_utf8(req.pattern);
+  label += req.regex ? "log /" + pattern + "/" : "log '" + pattern + "'";
+  if (req.stream != "both") label += " on " + req.stream;
+  return label;
+}
+
+namespace {
+
+/// Runs one wait request, resumed by `resume` when it goes to a new daemon.
+template <class Request, class Resume>
+int run_ready(const Request& req, std::optional<Client> first, json::value& answer,
+              Client::EventFn on_event, Resume resume) {
   WaitingCall::Hooks hooks;
   Progress progress(wait_label(req));
   hooks.on_tick = progress.ticker();
-  hooks.on_event = [&scanned](const json::value& ev) {
-    const auto* o = ev.if_object();
-    if (!o || proto::get_opt_string(*o, "type") != std::string("scanned")) return;
-    for (const char* stream : {"stdout", "stderr"}) {
-      if (auto at = proto::get_opt_int(*o, stream)) scanned[stream] = *at;
-    }
+  hooks.on_event = std::move(on_event);
+  auto make = [&req, &resume](bool resumed, const proto::Deadline& deadline) {
+    auto r = req;
+    r.deadline = deadline;
+    if (resumed) resume(r);
+    return r.to_json();
   };
-  hooks.resume = [&scanned](json::object& args) {
-    for (const char* stream : {"stdout", "stderr"}) {
-      if (auto at = proto::get_opt_int(scanned, stream)) args[std::string("from_") + stream] = *at;
-    }
-  };
-  WaitingCall call(std::string(op), std::move(req), std::move(hooks));
+  WaitingCall call(Request::kOp, req.deadline.timeout, make, std::move(hooks));
   auto v = call.run(std::move(first));
   progress.clear();
   if (!v) return call.fail(v.error());
   answer = std::move(*v);
   return kExitOk;
+}
+
+}  // namespace
+
+int wait_ready(const proto::WaitLogRequest& req, std::optional<Client> first, json::value& answer) {
+  // wait_log tells in "scanned" events where the line it has not finished scanning starts,
+  // per stream (a logical offset: bytes the stream ever held); a new daemon goes on from there.
+  proto::StreamOffsets scanned;
+  auto on_event = [&scanned](const json::value& ev) {
+    auto o = proto::read_offsets_event(ev, proto::kScannedEvent);
+    if (!o) return;
+    for (int k = 0; k < 2; ++k) {
+      if (o->at[k]) scanned.at[k] = o->at[k];
+    }
+  };
+  return run_ready(req, std::move(first), answer, on_event,
+                   [&scanned](proto::WaitLogRequest& r) { r.from = scanned; });
+}
+
+int wait_ready(const proto::WaitPortRequest& req, std::optional<Client> first,
+               json::value& answer) {
+  return run_ready(req, std::move(first), answer, nullptr, [](proto::WaitPortRequest&) {});
 }
 
 namespace {
@@ -185,16 +199,13 @@ Result<int> run_wait_log(const WaitLogArgs& a) {
   auto client = Client::connect();
   if (!client) return client.error();
   json::value v;
-  if (int rc = wait_ready(proto::op::wait_log, std::move(*args), std::move(*client), v);
-      rc != kExitOk)
-    return rc;
+  if (int rc = wait_ready(*args, std::move(*client), v); rc != kExitOk) return rc;
   if (a.json) {
     print_json(v);
   } else {
-    const auto* line = v.is_object() ? v.get_object().if_contains("line") : nullptr;
-    auto bytes = line ? proto::bytes_from_json(*line) : std::nullopt;
-    if (!bytes) return Error{Errc::protocol, "wait-log: unexpected reply from sbxd"};
-    write_out(1, *bytes + "\n");
+    auto reply = proto::WaitLogReply::from_json(v);
+    if (!reply) return Error{Errc::protocol, "wait-log: unexpected reply from sbxd"};
+    write_out(1, reply->line + "\n");
   }
   return kExitOk;
 }
@@ -205,7 +216,7 @@ Result<int> run_wait_port(const WaitPortArgs& a) {
   auto client = Client::connect();
   if (!client) return client.error();
   json::value v;
-  return wait_ready(proto::op::wait_port, std::move(*args), std::move(*client), v);
+  return wait_ready(*args, std::move(*client), v);
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 
 #include "cli/client.hpp"
 #include "common/result.hpp"
+#include "proto/requests_waits.hpp"
 
 namespace sbx::cli {
 
@@ -21,18 +22,21 @@ struct WaitPortArgs {
   std::string timeout;
 };
 
-Result<boost::json::object> wait_log_request(const std::string& id, const std::string& pattern,
-                                             bool regex, const std::string& stream,
-                                             const std::string& timeout);
-Result<boost::json::object> wait_port_request(const WaitPortArgs& a);
-/// What a progress line says after "waiting for ", from a wait_log or wait_port request:
-/// "web: log 'Listening on'", "web: port 8000 (GET /health)".
-std::string wait_label(const boost::json::object& request);
-/// Runs a wait_log or wait_port request (`op`) to its answer, with a progress line, over
-/// `first` or a new connection, riding through daemon restarts (WaitingCall): a wait-log
-/// resumes from the start of the line it had not finished scanning. Returns kExitOk with
-/// `answer` set, or prints the error and returns the exit code.
-int wait_ready(std::string_view op, boost::json::object request, std::optional<Client> first,
+Result<proto::WaitLogRequest> wait_log_request(const std::string& id, const std::string& pattern,
+                                               bool regex, const std::string& stream,
+                                               const std::string& timeout);
+Result<proto::WaitPortRequest> wait_port_request(const WaitPortArgs& a);
+/// What a progress line says after "waiting for ": "web: log 'Listening on'",
+/// "web: port 8000 (GET /health)".
+std::string wait_label(const proto::WaitLogRequest& request);
+std::string wait_label(const proto::WaitPortRequest& request);
+/// Runs a wait_log or wait_port request to its answer, with a progress line, over `first`
+/// or a new connection, riding through daemon restarts (WaitingCall): a wait-log resumes
+/// from the start of the line it had not finished scanning. Returns kExitOk with `answer`
+/// set, or prints the error and returns the exit code.
+int wait_ready(const proto::WaitLogRequest& request, std::optional<Client> first,
+               boost::json::value& answer);
+int wait_ready(const proto::WaitPortRequest& request, std::optional<Client> first,
                boost::json::value& answer);
 
 }  // namespace sbx::cli

@@ -8,7 +8,6 @@
 #include "cli/exit_codes.hpp"
 #include "cli/output.hpp"
 #include "common/duration.hpp"
-#include "proto/message.hpp"
 
 namespace sbx::cli {
 namespace json = boost::json;
@@ -28,7 +27,6 @@ int ms_between(Clock::time_point a, Clock::time_point b) {
 
 Result<json::value> WaitingCall::run(std::optional<Client> first) {
   auto t0 = Clock::now();
-  auto timeout = proto::get_opt_int(args_, "timeout_ms");
   std::optional<Clock::time_point> lost_since;  // no daemon has answered since then
   std::optional<Client> client = std::move(first);
   bool sent = false;
@@ -46,13 +44,13 @@ Result<json::value> WaitingCall::run(std::optional<Client> first) {
         why = c.error().message;
     }
     if (client) {
-      json::object args = args_;
-      if (sent && hooks_.resume) hooks_.resume(args);
-      if (timeout) {
-        std::int64_t waited = ms_between(t0, Clock::now());
-        args["timeout_ms"] = std::max<std::int64_t>(0, *timeout - waited);
-        if (waited > 0) args["waited_ms"] = std::min(waited, *timeout);
+      proto::Deadline deadline;
+      if (timeout_) {
+        Millis waited(ms_between(t0, Clock::now()));
+        deadline.timeout = std::max(Millis(0), *timeout_ - waited);
+        if (waited > Millis(0)) deadline.waited = std::min(waited, *timeout_);
       }
+      json::object args = make_(sent, deadline);
       client->set_hello_timeout(std::max(patience, 1));
       client->watch_reader(hooks_.watch_fd);
       auto on_data = hooks_.on_data ? hooks_.on_data : [](std::uint8_t, std::string_view) {};

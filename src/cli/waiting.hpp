@@ -14,6 +14,8 @@
 #include <string>
 
 #include "cli/client.hpp"
+#include "common/duration.hpp"
+#include "proto/requests_waits.hpp"
 
 namespace sbx::cli {
 
@@ -24,17 +26,17 @@ class WaitingCall {
     Client::EventFn on_event;
     Client::TickFn on_tick;
     int watch_fd = -1;  ///< see Client::watch_reader
-    /// Makes the request that is sent again to a new daemon (where to resume); the first
-    /// request is sent as given.
-    std::function<void(boost::json::object& args)> resume;
   };
+  /// The request of one attempt: `resumed` once one was sent to a lost daemon (the request
+  /// then says where to resume); its deadline holds the time left and the time waited.
+  using MakeRequest =
+      std::function<boost::json::object(bool resumed, const proto::Deadline& deadline)>;
 
-  WaitingCall(std::string op, boost::json::object args, Hooks hooks)
-      : op_(std::move(op)), args_(std::move(args)), hooks_(std::move(hooks)) {}
+  /// `timeout`: one deadline over every attempt.
+  WaitingCall(std::string_view op, std::optional<Millis> timeout, MakeRequest make, Hooks hooks)
+      : op_(op), timeout_(timeout), make_(std::move(make)), hooks_(std::move(hooks)) {}
 
   /// Sends the request over `first` (else over a new connection) until it has its answer.
-  /// A `timeout_ms` of the request is one deadline over every attempt: each carries the
-  /// time left and, as `waited_ms`, the time already waited (for the daemon's message).
   Result<boost::json::value> run(std::optional<Client> first = std::nullopt);
   /// Prints the error of a failed run() as "sbx: ..." and returns the exit code:
   /// kExitNoDaemon when it gave up for want of a daemon.
@@ -43,7 +45,8 @@ class WaitingCall {
  private:
   void pause(int ms) const;
   std::string op_;
-  boost::json::object args_;
+  std::optional<Millis> timeout_;
+  MakeRequest make_;
   Hooks hooks_;
   bool gave_up_ = false;
 };

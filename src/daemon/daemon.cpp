@@ -18,6 +18,7 @@
 #include "daemon/run/supervisor.hpp"
 #include "daemon/server.hpp"
 #include "daemon/timers.hpp"
+#include "proto/requests_daemon.hpp"
 #include "sbx_config.h"
 
 namespace sbx::daemon {
@@ -71,7 +72,7 @@ int run_daemon(const DaemonOptions& opts) {
   Server server(io, ctx);
 
   std::vector<ConnPtr> stop_waiters;
-  boost::json::array stopped_ids;  ///< what the shutdown stopped: the reply names them
+  proto::DaemonStopReply stopped_reply;  ///< what the shutdown stopped: the reply names them
   bool stopped = false;
   // Lets the last replies flush, then leaves the loop.
   std::function<void(int)> drain_then_stop = [&](int tries) {
@@ -81,7 +82,7 @@ int run_daemon(const DaemonOptions& opts) {
   auto finish_shutdown = [&] {
     server.close();
     for (auto& c : stop_waiters) {
-      c->reply(boost::json::value(boost::json::object{{"stopped", true}, {"ids", stopped_ids}}));
+      c->reply(stopped_reply.to_json());
     }
     stop_waiters.clear();
     stopped = true;
@@ -95,7 +96,7 @@ int run_daemon(const DaemonOptions& opts) {
     for (const ProcessRecord* r : supervisor.all()) {
       if (!r->ended()) live.push_back(r->id);
     }
-    for (const auto& id : live) stopped_ids.emplace_back(id);
+    stopped_reply.ids = live;
     spdlog::info("stopping: {} live process(es)", live.size());
     auto pending = std::make_shared<std::size_t>(live.size() + 1);
     auto one_done = [pending, &finish_shutdown] {
@@ -124,7 +125,7 @@ int run_daemon(const DaemonOptions& opts) {
     supervisor.freeze([&, conn] {
       spdlog::info("detaching: {} live process(es) stay running for the next sbxd",
                    supervisor.live_count());
-      if (conn) conn->reply(boost::json::value(boost::json::object{{"detached", true}}));
+      if (conn) conn->reply(proto::daemon_detach_reply());
       drain_then_stop(200);
     });
   };

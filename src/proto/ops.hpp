@@ -7,19 +7,6 @@
 
 #include "common/result.hpp"
 
-namespace sbx::proto {
-
-/// A typed request (proto/requests_*.hpp) as it is sent, once its from_json accepts it:
-/// the CLI checks what it sends by the daemon's own rules, before it connects.
-template <class Request>
-Result<boost::json::object> checked_json(const Request& r) {
-  auto o = r.to_json();
-  if (auto back = Request::from_json(o); !back) return back.error();
-  return o;
-}
-
-}  // namespace sbx::proto
-
 namespace sbx::proto::op {
 
 inline constexpr std::string_view start = "start";
@@ -37,3 +24,24 @@ inline constexpr std::string_view daemon_stop = "daemon_stop";
 inline constexpr std::string_view daemon_detach = "daemon_detach";
 
 }  // namespace sbx::proto::op
+
+namespace sbx::proto {
+
+/// A typed request (proto/requests_*.hpp) as it is sent, once its from_json accepts it:
+/// the CLI checks what it sends by the daemon's own rules, before it connects.
+template <class Request>
+Result<boost::json::object> checked_json(const Request& r) {
+  auto o = r.to_json();
+  if (auto back = Request::from_json(o); !back) return back.error();
+  return o;
+}
+
+/// A request with no arguments.
+template <const std::string_view& Op>
+struct BareRequest {
+  static constexpr std::string_view kOp = Op;
+  boost::json::object to_json() const { return {}; }
+  static Result<BareRequest> from_json(const boost::json::object&) { return BareRequest{}; }
+};
+
+}  // namespace sbx::proto

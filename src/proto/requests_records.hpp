@@ -62,4 +62,7 @@ struct RmRequest {
   static Result<RmRequest> from_json(const boost::json::object& o);
 };
 
+/// prune: forget every ended process.
+using PruneRequest = BareRequest<op::prune>;
+
 }  // namespace sbx::proto

@@ -38,22 +38,20 @@ struct KillBatch {
 
 }  // namespace
 
-void op_kill(Context& ctx, const json::object& args, const ConnPtr& conn) {
-  auto req = proto::KillRequest::from_json(args);
-  if (!req) return conn->reply(req.error());
-  std::vector<std::string> ids = req->ids;
-  if (req->all) {
+void op_kill(Context& ctx, const proto::KillRequest& req, const ConnPtr& conn) {
+  std::vector<std::string> ids = req.ids;
+  if (req.all) {
     for (const ProcessRecord* r : ctx.supervisor.all()) {
-      if (!r->ended() && (!req->session || r->session == *req->session)) ids.push_back(r->id);
+      if (!r->ended() && (!req.session || r->session == *req.session)) ids.push_back(r->id);
     }
   }
   for (const auto& id : ids) {
     if (auto found = ctx.supervisor.lookup(id); !found) return conn->reply(found.error());
   }
-  int sig = req->signal;
-  bool stop = req->stop;
-  bool wait = req->wait;
-  Millis grace = req->grace;
+  int sig = req.signal;
+  bool stop = req.stop;
+  bool wait = req.wait;
+  Millis grace = req.grace;
 
   auto batch = std::make_shared<KillBatch>(KillBatch{ctx, conn, ids, {}, 0});
   for (const auto& id : ids) {

@@ -5,22 +5,21 @@
 #include "daemon/logs/session.hpp"
 #include "daemon/ops/ops.hpp"
 #include "proto/message.hpp"
+#include "proto/requests_waits.hpp"
 
 namespace sbx::daemon {
 namespace json = boost::json;
 
-void op_logs(Context& ctx, const json::object& args, const ConnPtr& conn) {
+void op_logs(Context& ctx, const proto::LogsRequest& req, const ConnPtr& conn) {
+  if (auto found = ctx.supervisor.lookup(req.id); !found) return conn->reply(found.error());
   LogSessionSpec spec;
-  auto id = proto::get_string(args, "id");
-  if (!id) return conn->reply(id.error());
-  if (auto found = ctx.supervisor.lookup(*id); !found) return conn->reply(found.error());
-  spec.id = *id;
-  spec.want_stdout = proto::get_bool(args, "stdout", true);
-  spec.want_stderr = proto::get_bool(args, "stderr", true);
-  spec.tail = proto::get_opt_int(args, "tail");
-  spec.follow = proto::get_bool(args, "follow");
-  spec.from[0] = proto::get_opt_int(args, "from_stdout");
-  spec.from[1] = proto::get_opt_int(args, "from_stderr");
+  spec.id = req.id;
+  spec.want_stdout = req.want_stdout;
+  spec.want_stderr = req.want_stderr;
+  spec.tail = req.tail;
+  spec.follow = req.follow;
+  spec.from[0] = req.from.at[0];
+  spec.from[1] = req.from.at[1];
 
   std::weak_ptr<Connection> weak_conn = conn;
   auto sink = [weak_conn](std::uint8_t stream, std::string_view bytes) {
@@ -35,10 +34,7 @@ void op_logs(Context& ctx, const json::object& args, const ConnPtr& conn) {
     s->on_offset([weak_conn](const LogSession::Offsets& o) {
       auto c = weak_conn.lock();
       if (!c) return;
-      json::object ev;
-      ev["type"] = "offsets";
-      if (o.at[0]) ev["stdout"] = *o.at[0];
-      if (o.at[1]) ev["stderr"] = *o.at[1];
+      auto ev = proto::offsets_event(proto::kOffsetsEvent, {{o.at[0], o.at[1]}});
       c->send(proto::FrameKind::event, 0, json::serialize(ev));
     });
   }

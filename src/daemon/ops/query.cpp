@@ -11,23 +11,22 @@
 #include "proto/bytes.hpp"
 #include "proto/message.hpp"
 #include "proto/protocol.hpp"
+#include "proto/requests_daemon.hpp"
 #include "proto/requests_records.hpp"
 #include "sbx_config.h"
 
 namespace sbx::daemon {
 namespace json = boost::json;
 
-void op_ps(Context& ctx, const json::object& args, const ConnPtr& conn) {
-  auto req = proto::PsRequest::from_json(args);
-  if (!req) return conn->reply(req.error());
-  const auto& session = req->session;
-  auto wanted = req->statuses();
+void op_ps(Context& ctx, const proto::PsRequest& req, const ConnPtr& conn) {
+  const auto& session = req.session;
+  auto wanted = req.statuses();
   auto matches = [&wanted](ProcStatus s) {
     return wanted.empty() || std::find(wanted.begin(), wanted.end(), s) != wanted.end();
   };
   // The table needs a few keys of each record: sending only those keeps `ps` of
   // thousands of records fast on both ends.
-  bool brief = req->brief;
+  bool brief = req.brief;
   auto records = ctx.supervisor.all();
   json::array out;
   out.reserve(records.size());
@@ -51,37 +50,37 @@ void op_ps(Context& ctx, const json::object& args, const ConnPtr& conn) {
   conn->reply(json::value(std::move(out)));
 }
 
-void op_show(Context& ctx, const json::object& args, const ConnPtr& conn) {
-  auto req = proto::ShowRequest::from_json(args);
-  if (!req) return conn->reply(req.error());
-  auto found = ctx.supervisor.lookup(req->id);
+void op_show(Context& ctx, const proto::ShowRequest& req, const ConnPtr& conn) {
+  auto found = ctx.supervisor.lookup(req.id);
   if (!found) return conn->reply(found.error());
   const ProcessRecord* r = *found;
-  if (req->toml) {
+  if (req.toml) {
     // The daemon renders TOML so that the CLI needs no TOML library (a faster start).
     return conn->reply(json::value(json::object{{"toml", record_to_toml(*r, TomlView::display)}}));
   }
   conn->reply(json::value(record_to_json(*r)));
 }
 
-void op_daemon_status(Context& ctx, const json::object&, const ConnPtr& conn) {
-  json::object o;
-  o["pid"] = ::getpid();
-  o["uptime_ms"] = now_epoch_ms() - ctx.started_at;
-  o["started"] = format_rfc3339(ctx.started_at);
-  o["socket"] = ctx.paths.socket;
-  o["state_dir"] = ctx.paths.state_dir;
-  o["version"] = SBX_VERSION;
-  o["protocol"] = proto::kProtocolVersion;
-  json::object counts;
-  counts["total"] = ctx.supervisor.all().size();
-  counts["running"] = ctx.supervisor.live_count();
-  o["processes"] = std::move(counts);
-  conn->reply(json::value(std::move(o)));
+void op_daemon_status(Context& ctx, const proto::DaemonStatusRequest&, const ConnPtr& conn) {
+  proto::DaemonStatusReply o;
+  o.pid = ::getpid();
+  o.uptime_ms = now_epoch_ms() - ctx.started_at;
+  o.started = format_rfc3339(ctx.started_at);
+  o.socket = ctx.paths.socket;
+  o.state_dir = ctx.paths.state_dir;
+  o.version = SBX_VERSION;
+  o.protocol = proto::kProtocolVersion;
+  o.total = static_cast<std::int64_t>(ctx.supervisor.all().size());
+  o.running = static_cast<std::int64_t>(ctx.supervisor.live_count());
+  conn->reply(o.to_json());
 }
 
-void op_daemon_stop(Context& ctx, const json::object&, const ConnPtr& conn) { ctx.shutdown(conn); }
+void op_daemon_stop(Context& ctx, const proto::DaemonStopRequest&, const ConnPtr& conn) {
+  ctx.shutdown(conn);
+}
 
-void op_daemon_detach(Context& ctx, const json::object&, const ConnPtr& conn) { ctx.detach(conn); }
+void op_daemon_detach(Context& ctx, const proto::DaemonDetachRequest&, const ConnPtr& conn) {
+  ctx.detach(conn);
+}
 
 }  // namespace sbx::daemon

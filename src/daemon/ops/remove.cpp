@@ -13,11 +13,9 @@
 namespace sbx::daemon {
 namespace json = boost::json;
 
-void op_rm(Context& ctx, const json::object& args, const ConnPtr& conn) {
-  auto req = proto::RmRequest::from_json(args);
-  if (!req) return conn->reply(req.error());
-  const std::vector<std::string>& ids = req->ids;
-  bool force = req->force;
+void op_rm(Context& ctx, const proto::RmRequest& req, const ConnPtr& conn) {
+  const std::vector<std::string>& ids = req.ids;
+  bool force = req.force;
   // All or nothing: every id is checked before anything is removed.
   for (const auto& id : ids) {
     auto found = ctx.supervisor.lookup(id);
@@ -49,7 +47,7 @@ void op_rm(Context& ctx, const json::object& args, const ConnPtr& conn) {
   finish();
 }
 
-void op_prune(Context& ctx, const json::object&, const ConnPtr& conn) {
+void op_prune(Context& ctx, const proto::PruneRequest&, const ConnPtr& conn) {
   std::vector<std::string> ended;
   for (const ProcessRecord* r : ctx.supervisor.all()) {
     if (r->ended()) ended.push_back(r->id);

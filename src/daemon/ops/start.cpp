@@ -31,12 +31,10 @@ StartSpec spec_of(proto::StartRequest r) {
 
 }  // namespace
 
-void op_start(Context& ctx, const json::object& args, const ConnPtr& conn) {
+void op_start(Context& ctx, const proto::StartRequest& req, const ConnPtr& conn) {
   if (ctx.stopping)
     return conn->reply(make_error(Errc::unavailable, "sbxd is stopping; start it again and retry"));
-  auto req = proto::StartRequest::from_json(args);
-  if (!req) return conn->reply(req.error());
-  ctx.supervisor.start(spec_of(std::move(*req)), [conn](Result<ProcessRecord> rec) {
+  ctx.supervisor.start(spec_of(req), [conn](Result<ProcessRecord> rec) {
     if (!rec) return conn->reply(rec.error());
     conn->reply(json::value(record_to_json(*rec)));
   });

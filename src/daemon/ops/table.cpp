@@ -1,25 +1,24 @@
 #include "daemon/ops/ops.hpp"
 
 #include "proto/message.hpp"
-#include "proto/ops.hpp"
 
 namespace sbx::daemon {
 
 namespace {
 constexpr OpEntry kOps[] = {
-    {proto::op::start, &op_start},
-    {proto::op::ps, &op_ps},
-    {proto::op::show, &op_show},
-    {proto::op::logs, &op_logs},
-    {proto::op::wait, &op_wait},
-    {proto::op::wait_log, &op_wait_log},
-    {proto::op::wait_port, &op_wait_port},
-    {proto::op::kill, &op_kill},
-    {proto::op::rm, &op_rm},
-    {proto::op::prune, &op_prune},
-    {proto::op::daemon_status, &op_daemon_status},
-    {proto::op::daemon_stop, &op_daemon_stop},
-    {proto::op::daemon_detach, &op_daemon_detach},
+    typed_op<proto::StartRequest, &op_start>(),
+    typed_op<proto::PsRequest, &op_ps>(),
+    typed_op<proto::ShowRequest, &op_show>(),
+    typed_op<proto::LogsRequest, &op_logs>(),
+    typed_op<proto::WaitRequest, &op_wait>(),
+    typed_op<proto::WaitLogRequest, &op_wait_log>(),
+    typed_op<proto::WaitPortRequest, &op_wait_port>(),
+    typed_op<proto::KillRequest, &op_kill>(),
+    typed_op<proto::RmRequest, &op_rm>(),
+    typed_op<proto::PruneRequest, &op_prune>(),
+    typed_op<proto::DaemonStatusRequest, &op_daemon_status>(),
+    typed_op<proto::DaemonStopRequest, &op_daemon_stop>(),
+    typed_op<proto::DaemonDetachRequest, &op_daemon_detach>(),
 };
 }  // namespace
 

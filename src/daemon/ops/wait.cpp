@@ -5,13 +5,13 @@
 #include "common/record_json.hpp"
 #include "daemon/ops/ops.hpp"
 #include "proto/message.hpp"
+#include "proto/requests_waits.hpp"
 
 namespace sbx::daemon {
 namespace json = boost::json;
 
-void op_wait(Context& ctx, const json::object& args, const ConnPtr& conn) {
-  auto id = proto::get_string(args, "id");
-  if (!id) return conn->reply(id.error());
+void op_wait(Context& ctx, const proto::WaitRequest& req, const ConnPtr& conn) {
+  const std::string* id = &req.id;
   auto found = ctx.supervisor.lookup(*id);
   const ProcessRecord* r =
       found ? *found : ctx.supervisor.recently_removed(*id);  // a late wait on --rm
@@ -27,10 +27,9 @@ void op_wait(Context& ctx, const json::object& args, const ConnPtr& conn) {
     ctx.timers.cancel(state->timer);
     conn->reply(json::value(record_to_json(rec)));
   });
-  if (auto t = proto::get_opt_int(args, "timeout_ms")) {
-    // waited_ms: what a client that lost its daemon had waited already (for the message).
-    Millis asked(*t + proto::get_opt_int(args, "waited_ms").value_or(0));
-    state->timer = ctx.timers.after(Millis(*t), [&ctx, state, conn, id = *id, asked] {
+  if (auto t = req.deadline.timeout) {
+    Millis asked = req.deadline.asked();
+    state->timer = ctx.timers.after(*t, [&ctx, state, conn, id = *id, asked] {
       ctx.supervisor.unwatch_end(id, state->watch);
       conn->reply(
           make_error(Errc::timeout, "'" + id + "' still runs after " + format_duration(asked)));

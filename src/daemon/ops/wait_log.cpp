@@ -8,7 +8,7 @@
 #include "daemon/logs/session.hpp"
 #include "daemon/ops/ops.hpp"
 #include "proto/bytes.hpp"
-#include "proto/message.hpp"
+#include "proto/requests_waits.hpp"
 
 namespace sbx::daemon {
 namespace json = boost::json;
@@ -51,13 +51,11 @@ struct WaitLog {
   }
 
   void found(const LineMatch& m, std::uint8_t stream) {
-    json::object o;
-    o["line"] = proto::bytes_to_json(m.line);  // output is bytes (proto/bytes.hpp)
-    json::array groups;
-    for (const auto& g : m.groups) groups.push_back(proto::bytes_to_json(g));
-    o["match"] = std::move(groups);
-    o["stream"] = stream == proto::kStreamStderr ? "stderr" : "stdout";
-    answer(json::value(std::move(o)));
+    proto::WaitLogReply o;
+    o.line = m.line;
+    o.match = m.groups;
+    o.stream = stream == proto::kStreamStderr ? "stderr" : "stdout";
+    answer(o.to_json());
   }
 
   void starts_at(const LogSession::Offsets& o) {
@@ -91,10 +89,7 @@ struct WaitLog {
 
   void tell() {
     if (answered) return;
-    json::object ev;
-    ev["type"] = "scanned";
-    ev["stdout"] = line_start[0];
-    ev["stderr"] = line_start[1];
+    auto ev = proto::offsets_event(proto::kScannedEvent, {{line_start[0], line_start[1]}});
     conn->send(proto::FrameKind::event, 0, json::serialize(ev));
     told[0] = line_start[0];
     told[1] = line_start[1];
@@ -104,17 +99,12 @@ struct WaitLog {
 
 }  // namespace
 
-void op_wait_log(Context& ctx, const json::object& args, const ConnPtr& conn) {
-  auto id = proto::get_string(args, "id");
-  if (!id) return conn->reply(id.error());
+void op_wait_log(Context& ctx, const proto::WaitLogRequest& req, const ConnPtr& conn) {
+  const std::string* id = &req.id;
   if (auto found = ctx.supervisor.lookup(*id); !found) return conn->reply(found.error());
-  auto pattern = proto::get_opt_bytes(args, "pattern");
-  if (!pattern) return conn->reply(make_error(Errc::protocol, "request lacks string 'pattern'"));
-  bool regex = proto::get_bool(args, "regex");
-  std::string stream = proto::get_opt_string(args, "stream").value_or("both");
-  if (stream != "both" && stream != "stdout" && stream != "stderr") {
-    return conn->reply(make_error(Errc::usage, "--stream takes stdout or stderr"));
-  }
+  const std::string* pattern = &req.pattern;
+  bool regex = req.regex;
+  const std::string& stream = req.stream;
   auto w = std::make_shared<WaitLog>(WaitLog{ctx, conn, *id, *pattern, {}});
   w->self = w;
   for (int i = 0; i < 2; ++i) {
@@ -128,8 +118,8 @@ void op_wait_log(Context& ctx, const json::object& args, const ConnPtr& conn) {
   spec.want_stdout = stream != "stderr";
   spec.want_stderr = stream != "stdout";
   spec.follow = true;
-  spec.from[0] = proto::get_opt_int(args, "from_stdout");  // a client resuming with a new daemon
-  spec.from[1] = proto::get_opt_int(args, "from_stderr");
+  spec.from[0] = req.from.at[0];  // a client resuming with a new daemon
+  spec.from[1] = req.from.at[1];
   std::weak_ptr<WaitLog> weak = w;
   auto sink = [weak](std::uint8_t s, std::string_view bytes) {
     auto w = weak.lock();
@@ -144,10 +134,9 @@ void op_wait_log(Context& ctx, const json::object& args, const ConnPtr& conn) {
   w->session->on_offset([weak](const LogSession::Offsets& o) {
     if (auto w = weak.lock()) w->starts_at(o);
   });
-  if (auto t = proto::get_opt_int(args, "timeout_ms")) {
-    // waited_ms: what a client that lost its daemon had waited already (for the message).
-    Millis asked(*t + proto::get_opt_int(args, "waited_ms").value_or(0));
-    w->timer = ctx.timers.after(Millis(*t), [weak, asked] {
+  if (auto t = req.deadline.timeout) {
+    Millis asked = req.deadline.asked();
+    w->timer = ctx.timers.after(*t, [weak, asked] {
       if (auto w = weak.lock()) {
         w->answer(make_error(Errc::timeout, "no line of '" + w->id + "' matched '" + w->pattern +
                                                 "' within " + format_duration(asked)));

@@ -6,7 +6,7 @@
 #include "common/ids.hpp"
 #include "daemon/ops/ops.hpp"
 #include "daemon/ops/port_probe.hpp"
-#include "proto/message.hpp"
+#include "proto/requests_waits.hpp"
 
 namespace sbx::daemon {
 namespace json = boost::json;
@@ -72,35 +72,26 @@ void probe_once(const std::shared_ptr<WaitPort>& w) {
 
 }  // namespace
 
-void op_wait_port(Context& ctx, const json::object& args, const ConnPtr& conn) {
-  auto id = proto::get_string(args, "id");
-  if (!id) return conn->reply(id.error());
+void op_wait_port(Context& ctx, const proto::WaitPortRequest& req, const ConnPtr& conn) {
+  const std::string* id = &req.id;
   auto found = ctx.supervisor.lookup(*id);
   if (!found) return conn->reply(found.error());
   const ProcessRecord* r = *found;
 
   ProbeSpec spec;
-  auto port = proto::get_opt_int(args, "port");
-  if (auto st = check_port(port.value_or(0)); !st) return conn->reply(st.error());
-  spec.port = static_cast<int>(*port);
-  if (auto* hosts = args.if_contains("hosts"); hosts && hosts->is_array()) {
-    for (const auto& h : hosts->get_array()) {
-      if (h.is_string()) spec.hosts.emplace_back(h.get_string());
-    }
-  }
-  if (spec.hosts.empty()) spec.hosts = {"127.0.0.1", "::1"};
+  spec.port = req.port;
+  spec.hosts = req.hosts;
   for (const auto& h : spec.hosts) {
     boost::system::error_code ec;
     boost::asio::ip::make_address(h, ec);
     if (ec) return conn->reply(make_error(Errc::usage, "'" + h + "' is not an IP address"));
   }
-  spec.http_path = proto::get_opt_string(args, "http_path");
-  spec.status_lo = static_cast<int>(proto::get_opt_int(args, "status_lo").value_or(200));
-  spec.status_hi = static_cast<int>(proto::get_opt_int(args, "status_hi").value_or(399));
+  spec.http_path = req.http_path;
+  spec.status_lo = req.status_lo;
+  spec.status_hi = req.status_hi;
 
   auto w = std::make_shared<WaitPort>(WaitPort{ctx, conn, *id, spec});
-  if (auto iv = proto::get_opt_int(args, "interval_ms"))
-    w->interval = Millis(std::max<std::int64_t>(1, *iv));
+  if (req.interval) w->interval = *req.interval;
   w->spec.deadline = std::max(Millis(1000), w->interval);
   std::weak_ptr<WaitPort> weak = w;
   conn->on_close([w] { w->cleanup(); });
@@ -119,10 +110,9 @@ void op_wait_port(Context& ctx, const json::object& args, const ConnPtr& conn) {
                                              " was ready: " + w->last_detail));
     }
   });
-  if (auto t = proto::get_opt_int(args, "timeout_ms")) {
-    // waited_ms: what a client that lost its daemon had waited already (for the message).
-    Millis asked(*t + proto::get_opt_int(args, "waited_ms").value_or(0));
-    w->deadline = ctx.timers.after(Millis(*t), [weak, asked] {
+  if (auto t = req.deadline.timeout) {
+    Millis asked = req.deadline.asked();
+    w->deadline = ctx.timers.after(*t, [weak, asked] {
       if (auto w = weak.lock()) {
         w->answer(make_error(Errc::timeout, what(w->spec) + " of '" + w->id + "' not ready after " +
                                                 format_duration(asked) + ": " + w->last_detail));

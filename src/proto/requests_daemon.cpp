@@ -1,0 +1,67 @@
+#include "proto/requests_daemon.hpp"
+
+#include <boost/json/array.hpp>
+
+#include "proto/message.hpp"
+
+namespace sbx::proto {
+namespace json = boost::json;
+
+json::value DaemonStatusReply::to_json() const {
+  json::object o;
+  o["pid"] = pid;
+  o["uptime_ms"] = uptime_ms;
+  o["started"] = started;
+  o["socket"] = socket;
+  o["state_dir"] = state_dir;
+  o["version"] = version;
+  o["protocol"] = protocol;
+  json::object counts;
+  counts["total"] = total;
+  counts["running"] = running;
+  o["processes"] = std::move(counts);
+  return o;
+}
+
+DaemonStatusReply DaemonStatusReply::from_json(const json::value& v) {
+  DaemonStatusReply r;
+  static const json::object none;
+  const auto& o = v.is_object() ? v.get_object() : none;
+  auto num = [&](const json::object& from, const char* k) {
+    return get_opt_int(from, k).value_or(0);
+  };
+  auto str = [&](const char* k) { return get_opt_string(o, k).value_or("?"); };
+  r.pid = num(o, "pid");
+  r.uptime_ms = num(o, "uptime_ms");
+  r.started = str("started");
+  r.socket = str("socket");
+  r.state_dir = str("state_dir");
+  r.version = str("version");
+  r.protocol = num(o, "protocol");
+  const auto* counts = o.if_contains("processes");
+  const auto& c = counts && counts->is_object() ? counts->get_object() : none;
+  r.total = num(c, "total");
+  r.running = num(c, "running");
+  return r;
+}
+
+json::value DaemonStopReply::to_json() const {
+  json::array a;
+  for (const auto& id : ids) a.emplace_back(id);
+  return json::object{{"stopped", true}, {"ids", std::move(a)}};
+}
+
+DaemonStopReply DaemonStopReply::from_json(const json::value& v) {
+  DaemonStopReply r;
+  const auto* ids = v.is_object() ? v.get_object().if_contains("ids") : nullptr;
+  if (ids && ids->is_array()) {
+    for (const auto& id : ids->get_array()) {
+      if (id.is_string()) r.ids.emplace_back(id.get_string());
+    }
+  }
+  return r;
+}
+
+json::value daemon_detach_reply() { return json::object{{"detached", true}}; }
+
+}  // namespace sbx::proto
