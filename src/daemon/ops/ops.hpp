@@ -15,6 +15,16 @@
 
 namespace sbx::daemon {
 
+/// Gives a waiting request its one answer: the first result wins (a deadline, the end of
+/// the process and success may race), after `w.cleanup()` has stopped the rest.
+template <typename Wait>
+void answer_once(Wait& w, const Result<boost::json::value>& r) {
+  if (w.answered) return;
+  w.answered = true;
+  w.cleanup();
+  w.conn->reply(r);
+}
+
 /// Handles one request as it came. It must eventually answer through conn (reply/end),
 /// unless the connection closes first; it never throws for bad input.
 using OpHandler = void (*)(Context& ctx, const boost::json::object& args, const ConnPtr& conn);

@@ -37,12 +37,7 @@ struct WaitLog {
   std::chrono::steady_clock::time_point told_at{};
   Timers::Id tell_timer = 0;
 
-  void answer(const Result<json::value>& r) {
-    if (answered) return;
-    answered = true;
-    cleanup();
-    conn->reply(r);
-  }
+  void answer(const Result<json::value>& r) { answer_once(*this, r); }
 
   void cleanup() {
     ctx.timers.cancel(timer);

@@ -26,12 +26,7 @@ struct WaitPort {
   bool answered = false;
   std::string last_detail = "no probe finished yet";
 
-  void answer(const Result<json::value>& r) {
-    if (answered) return;
-    answered = true;
-    cleanup();
-    conn->reply(r);
-  }
+  void answer(const Result<json::value>& r) { answer_once(*this, r); }
 
   void cleanup() {
     ctx.timers.cancel(deadline);

@@ -28,6 +28,7 @@
 #include "daemon/run/run.hpp"
 #include "daemon/run/tree.hpp"
 #include "daemon/timers.hpp"
+#include "proto/requests_start.hpp"
 
 namespace boost::asio {
 class io_context;
@@ -35,20 +36,8 @@ class io_context;
 
 namespace sbx::daemon {
 
-struct StartSpec {
-  std::string id;                          ///< empty: pick one
-  std::vector<std::string> argv;           ///< argv form
-  std::string shell_line;                  ///< or one shell line (argv empty)
-  std::string cwd;                         ///< absolute
-  std::vector<std::string> base_env;       ///< the caller's environment, "K=V"
-  std::map<std::string, std::string> env;  ///< overrides (-e, --env-file)
-  std::string session = "default";
-  std::optional<std::int64_t> timeout_ms;  ///< stop it once it has run this long
-  bool auto_cleanup = false;               ///< --rm
-  std::string restart = "no";              ///< no | on-failure | always
-  std::optional<int> max_restarts;         ///< absent: no limit
-  std::int64_t log_max = kDefaultLogMax;   ///< per stream; 0: unbounded
-};
+/// What to start: the start request as the CLI sent it, checked (proto/requests_start.hpp).
+using StartSpec = proto::StartRequest;
 
 class Supervisor {
  public:
