@@ -61,43 +61,41 @@ class FullDisk(SbxTestCase):
         self.assertEqual(self.record(i)["signal"], "SIGTERM")
 
 
-    def test_exit_file_kept_until_the_final_record_is_saved(self):
-        # The waiter's exit file holds the status until a final record does: a daemon that
-        # dies before it could save one leaves it to the next daemon.
+    def end_on_a_full_disk(self, pid_id: str, code: int) -> str:
+        """Starts `pid_id`, which exits `code` once let go; lets it go with one free page
+        left, which the waiter's exit file takes, so the final record finds none. Returns the
+        exit file's path, once the daemon knows the end and the file is there."""
         flag = os.path.join(self.home, "go")  # outside the full folder
-        i = self.start("--id", "c", "--", "sh", "-c", f"while [ ! -e {flag} ]; do sleep 0.01; done; exit 5")
-        exit_file = os.path.join(self.state, "processes", "c.exit")
+        i = self.start("--id", pid_id, "--", "sh", "-c",
+                       f"while [ ! -e {flag} ]; do sleep 0.01; done; exit {code}")
+        exit_file = os.path.join(self.state, "processes", f"{i}.exit")
         self.fill()
-        # one free page: the waiter's exit file takes it, the final record finds none
         size = os.path.getsize(self.filler)
         os.truncate(self.filler, ((size + 4095) // 4096 - 1) * 4096)
         with open(flag, "w"):
             pass
         wait_until(lambda: self.status(i) == "failed", 5, "the end")
-        self.assertEqual(self.record(i)["status"], "running")  # the final record is not on disk
         self.assertTrue(os.path.exists(exit_file), "the exit file went before a record held its status")
+        return exit_file
+
+    def test_exit_file_kept_until_the_final_record_is_saved(self):
+        # The waiter's exit file holds the status until a final record does: a daemon that
+        # dies before it could save one leaves it to the next daemon.
+        exit_file = self.end_on_a_full_disk("c", 5)
+        self.assertEqual(self.record("c")["status"], "running")  # the final record is not on disk
         dpid = self.daemon_pid()
         os.kill(dpid, signal.SIGKILL)
         wait_until(lambda: not pid_alive(dpid), 5, "daemon gone")
         os.unlink(self.filler)
-        self.assertEqual(self.run("wait", i).returncode, 5)  # a new daemon, from the exit file
-        self.assertEqual((self.record(i)["status"], self.record(i)["exit_code"]), ("failed", 5))
+        self.assertEqual(self.run("wait", "c").returncode, 5)  # a new daemon, from the exit file
+        self.assertEqual((self.record("c")["status"], self.record("c")["exit_code"]), ("failed", 5))
         self.assertFalse(os.path.exists(exit_file), "the exit file stays once the final record is saved")
 
     def test_exit_file_removed_once_the_retry_saved_the_final_record(self):
-        flag = os.path.join(self.home, "go")
-        i = self.start("--id", "r", "--", "sh", "-c", f"while [ ! -e {flag} ]; do sleep 0.01; done; exit 6")
-        exit_file = os.path.join(self.state, "processes", "r.exit")
-        self.fill()
-        size = os.path.getsize(self.filler)
-        os.truncate(self.filler, ((size + 4095) // 4096 - 1) * 4096)
-        with open(flag, "w"):
-            pass
-        wait_until(lambda: self.status(i) == "failed", 5, "the end")
-        self.assertTrue(os.path.exists(exit_file), "the exit file went before a record held its status")
+        exit_file = self.end_on_a_full_disk("r", 6)
         os.unlink(self.filler)
-        wait_until(lambda: self.record(i)["status"] == "failed", 5, "the final record on disk")
-        self.assertEqual(self.record(i)["exit_code"], 6)
+        wait_until(lambda: self.record("r")["status"] == "failed", 5, "the final record on disk")
+        self.assertEqual(self.record("r")["exit_code"], 6)
         wait_until(lambda: not os.path.exists(exit_file), 2, "the exit file removed after the save")
 
     def test_refused_start_runs_nothing(self):
