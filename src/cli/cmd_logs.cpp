@@ -45,13 +45,18 @@ struct Position {
   bool known = false;
   std::int64_t at[2] = {0, 0};  ///< stdout, stderr
 
-  void on_event(const json::value& ev) {
+  /// Calls dropped(k, bytes) when the daemon skips bytes of stream k that were never sent:
+  /// the log cap cut them while this follower lagged (or while no daemon ran).
+  template <class Dropped>
+  void on_event(const json::value& ev, Dropped&& dropped) {
     auto o = proto::read_offsets_event(ev, proto::kOffsetsEvent);
     if (!o) return;
-    known = true;
     for (int k = 0; k < 2; ++k) {
-      if (o->at[k]) at[k] = *o->at[k];
+      if (!o->at[k]) continue;
+      if (known && *o->at[k] > at[k]) dropped(k, *o->at[k] - at[k]);
+      at[k] = *o->at[k];
     }
+    known = true;
   }
 
   /// Until the first daemon said where it started, the request is sent again as it was
@@ -97,7 +102,22 @@ Result<int> run_logs(const LogsArgs& a) {
   if (a.follow) {
     WaitingCall::Hooks hooks;
     hooks.on_data = on_data;
-    hooks.on_event = [&pos](const json::value& ev) { pos.on_event(ev); };
+    // A gap is never silent: a line on stderr (an event with --json) says how much is missing.
+    hooks.on_event = [&](const json::value& ev) {
+      pos.on_event(ev, [&](int k, std::int64_t bytes) {
+        const char* stream = k == 1 ? "stderr" : "stdout";
+        if (a.json) {
+          json::object drop;
+          drop["type"] = "dropped";
+          drop["stream"] = stream;
+          drop["bytes"] = bytes;
+          drop["time"] = format_rfc3339(now_epoch_ms());
+          return emit(1, json::serialize(drop) + "\n");
+        }
+        emit(2, "sbx: " + std::to_string(bytes) + " bytes of " + a.id + "'s " + stream +
+                    " were dropped by its log cap (--log-max) before they could be printed\n");
+      });
+    };
     hooks.watch_fd = 1;
     auto make = [&req, &pos](bool resumed, const proto::Deadline&) {
       auto r = req;
