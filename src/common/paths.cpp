@@ -34,6 +34,10 @@ std::string Paths::log_path(const std::string& id, bool stderr_stream) const {
   return logs_dir + "/" + id + (stderr_stream ? ".stderr" : ".stdout");
 }
 
+std::string Paths::index_path(const std::string& id) const {
+  return logs_dir + "/" + id + ".index";
+}
+
 std::string Paths::exit_path(const std::string& id) const {
   return processes_dir + "/" + id + ".exit";
 }

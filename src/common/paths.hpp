@@ -20,6 +20,8 @@ struct Paths {
 
   std::string record_path(const std::string& id) const;
   std::string log_path(const std::string& id, bool stderr_stream) const;
+  /// ID.index beside the logs: the order and write time of their chunks (common/log_index.hpp).
+  std::string index_path(const std::string& id) const;
   /// Where the process's waiter (sbx-shim) writes its wait status when it ends.
   std::string exit_path(const std::string& id) const;
 };
