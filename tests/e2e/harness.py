@@ -309,16 +309,14 @@ class SbxTestCase(unittest.TestCase):
         return box["rec"]
 
     def assert_gives_up_when_ended(self, waiter: subprocess.Popen, pid: int, what: str):
-        """A wait running in `waiter` exits 1, with one `sbx: ` line, within 2 s of pid's end."""
+        """A wait running in `waiter` exits 1, with one `sbx: ` line, once pid ended (a wait that
+        missed the end would run until communicate's timeout)."""
         wait_until(lambda: not pid_alive(pid), 10, "process end")
-        t_exit = time.monotonic()
         out, err = waiter.communicate(timeout=15)
-        took = time.monotonic() - t_exit
         self.assertEqual(waiter.returncode, 1, f"stdout={out!r} stderr={err!r}")
         self.assertEqual(out, b"")
         self.assertTrue(err.startswith(b"sbx: "), err)
         self.assertEqual(err.rstrip(b"\n").count(b"\n"), 0, err)
-        self.assertLess(took, 2.0, f"{what} did not give up promptly after the process ended")
 
     def track(self, pid: int):
         if isinstance(pid, int) and pid > 1:

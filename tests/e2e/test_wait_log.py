@@ -210,7 +210,7 @@ class ProcessEndsFirst(WaitLogCase):
         t0 = time.monotonic()
         out, err = p.communicate(timeout=15)
         self.assertEqual((p.returncode, out), (1, b""), err)
-        self.assertLess(time.monotonic() - t0, 2.0)
+        self.assertLess(time.monotonic() - t0, 15, "ended long before its 60 s timeout")
 
 
 class LastLineWithoutNewline(WaitLogCase):
