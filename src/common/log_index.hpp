@@ -26,13 +26,13 @@ inline constexpr uint8_t kVersion = 1;
 inline constexpr size_t kEntrySize = 32;
 
 struct Entry {
-  uint64_t seq;      ///< 1, 2, 3 ... in write order; 0 only in a punched hole
-  uint64_t offset;   ///< logical offset of the chunk's first byte in its stream
-  int64_t time_ns;   ///< CLOCK_REALTIME when the shim read the chunk, ns since the epoch
-  uint32_t length;   ///< bytes in the chunk, at least 1
-  uint8_t stream;    ///< proto::kStreamStdout (1) or proto::kStreamStderr (2)
-  uint8_t version;   ///< kVersion
-  uint16_t reserved; ///< 0
+  uint64_t seq;       ///< 1, 2, 3 ... in write order; 0 only in a punched hole
+  uint64_t offset;    ///< logical offset of the chunk's first byte in its stream
+  int64_t time_ns;    ///< CLOCK_REALTIME when the shim read the chunk, ns since the epoch
+  uint32_t length;    ///< bytes in the chunk, at least 1
+  uint8_t stream;     ///< proto::kStreamStdout (1) or proto::kStreamStderr (2)
+  uint8_t version;    ///< kVersion
+  uint16_t reserved;  ///< 0
 };
 static_assert(sizeof(Entry) == kEntrySize, "an index entry is 32 bytes");
 static_assert(4096 % kEntrySize == 0, "a block holds whole entries");

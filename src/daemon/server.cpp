@@ -17,6 +17,7 @@
 
 #include "common/fd.hpp"
 #include "daemon/fd_limit.hpp"
+#include "daemon/listen_unix.hpp"
 #include "daemon/ops/ops.hpp"
 #include "proto/frame.hpp"
 #include "proto/message.hpp"
@@ -292,29 +293,9 @@ Server::~Server() {
 }
 
 Status Server::listen(const std::string& socket_path) {
-  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
-  if (!fd)
-    return make_error(Errc::failed, std::string("cannot create a socket: ") + std::strerror(errno));
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  if (socket_path.size() >= sizeof addr.sun_path) {
-    return make_error(Errc::failed, "socket path " + socket_path + " is too long");
-  }
-  std::memcpy(addr.sun_path, socket_path.c_str(), socket_path.size() + 1);
-  ::unlink(socket_path.c_str());
-  mode_t old = ::umask(077);
-  int rc = ::bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  int bind_errno = errno;
-  ::umask(old);
-  if (rc != 0) {
-    return make_error(Errc::failed,
-                      "cannot bind " + socket_path + ": " + std::strerror(bind_errno));
-  }
-  if (::listen(fd.get(), 512) != 0) {
-    return make_error(Errc::failed,
-                      "cannot listen on " + socket_path + ": " + std::strerror(errno));
-  }
-  impl_->acceptor.assign(local(), fd.release());
+  auto fd = listen_unix(socket_path);
+  if (!fd) return fd.error();
+  impl_->acceptor.assign(local(), fd->release());
   impl_->socket_path = socket_path;
   impl_->open = true;
   impl_->accept();

@@ -441,7 +441,9 @@ class SbxTestCase(unittest.TestCase):
                 next(f)
                 for row in f:
                     cols = row.split()
-                    if len(cols) >= 8 and cols[7] == self.sock_path:
+                    # sbxd binds at SOCKET.new and renames it into place once it listens;
+                    # the kernel keeps the name it was bound with.
+                    if len(cols) >= 8 and cols[7] in (self.sock_path, self.sock_path + ".new"):
                         ours.add(cols[6])
         except OSError:
             return 0
