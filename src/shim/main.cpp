@@ -106,7 +106,7 @@ bool relay_until_exit(Relay& relay, int sigchld_fd, pid_t pid, siginfo_t& info) 
 }
 
 /// Forks the relay that goes on after the waiter for stragglers (protocol.hpp); its pid,
-/// or -1 if it could not be forked (the waiter then relays them itself, before it exits).
+/// or -1 if it could not be forked (the pipes close with the waiter: stragglers get EPIPE).
 pid_t fork_straggler_relay(Relay& relay) {
   sigset_t term;
   sigemptyset(&term);
