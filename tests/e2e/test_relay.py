@@ -148,6 +148,38 @@ class Relay(RelayCase):
         self.assertEqual(self.read_log(i, "stderr"), b"".join(b"mark %d\n" % n for n in range(0, 300, 50)))
         self.assert_tiles(i)
 
+    def test_a_log_cap_cuts_the_index_but_keeps_every_entry_of_a_kept_byte(self):
+        code = ("import os\n"
+                "for n in range(20000): os.write(1, b'%08d ' % n + b'x' * 91)\n"
+                "os.write(2, b'done')\n"
+                "for n in range(100): os.write(1, b'%08d ' % n + b'y' * 91)\n")
+        i = self.run_py(code, start_args=("--log-max", "256K"))
+        self.sbx_ok("wait", i)
+        rec = self.record(i)
+        self.assertGreater(rec.get("dropped_stdout", 0), 0, "the cap cut stdout")
+        path = os.path.join(self.home, "state", "logs", f"{i}.index")
+        entries = [e for e in self.index(i) if e[0] != 0]
+        self.assertGreater(entries[0][0], 1, "the oldest entries were cut with their bytes")
+        self.assertEqual(entries[0][0] % 128, 1, "cut in whole blocks of 128 entries")
+        seqs = [e[0] for e in entries]
+        self.assertEqual(seqs, list(range(seqs[0], seqs[0] + len(seqs))), "what is left is in order")
+        for stream, name in STREAMS.items():
+            log = self.logfile(i, name)
+            with open(log, "rb") as f:
+                try:
+                    hole = os.lseek(f.fileno(), 0, os.SEEK_DATA)
+                except OSError:
+                    hole = os.path.getsize(log)
+            first_kept = rec.get(f"collapsed_{name}", 0) + hole
+            end = rec.get(f"collapsed_{name}", 0) + os.path.getsize(log)
+            chunks = [e for e in entries if e[4] == stream]
+            if first_kept == end:
+                continue
+            self.assertLessEqual(chunks[0][1], first_kept, f"{name}: the first kept byte has its entry")
+            for a, b in zip(chunks, chunks[1:]):
+                self.assertEqual(a[1] + a[3], b[1], f"{name}: chunk {b} does not follow {a}")
+            self.assertEqual(chunks[-1][1] + chunks[-1][3], end, f"{name}: the last kept byte has its entry")
+
     def test_removing_a_record_removes_its_index(self):
         i = self.start("--", "sh", "-c", "echo x")
         self.sbx_ok("wait", i)

@@ -175,6 +175,8 @@ class Supervisor {
   bool frozen_ = false;  ///< detaching: no new run starts
   void cap_logs(const std::shared_ptr<Run>& e);
   void uncap_logs(const std::shared_ptr<Run>& e);
+  /// After a cap cut a log of `r`: cuts the index entries of what is gone (logs/index_cut.hpp).
+  void cut_index(const ProcessRecord& r);
 
   // supervisor_exit.cpp
   /// The one place a phase changes: the transition `event` makes (run/phase.hpp).

@@ -9,6 +9,7 @@
 #include <spdlog/spdlog.h>
 
 #include "common/proc.hpp"
+#include "daemon/logs/index_cut.hpp"
 #include "daemon/run/supervisor.hpp"
 
 namespace sbx::daemon {
@@ -121,11 +122,19 @@ void Supervisor::cap_logs(const std::shared_ptr<Run>& e) {
           if (!e) return;
           (is_err ? e->rec.dropped_stderr : e->rec.dropped_stdout) += t.removed;
           if (t.shifted) (is_err ? e->rec.collapsed_stderr : e->rec.collapsed_stdout) += t.removed;
+          cut_index(e->rec);
           store_.save(e->rec);
           auto fns = e->trim_watchers;  // a watcher may unwatch
           for (auto& [w, fn] : fns) fn(is_err ? 2 : 1, t);
         }));
   }
+}
+
+void Supervisor::cut_index(const ProcessRecord& r) {
+  auto cut = cut_index_file(paths_.index_path(r.id),
+                            first_kept_byte(paths_.log_path(r.id, false), r.collapsed_stdout),
+                            first_kept_byte(paths_.log_path(r.id, true), r.collapsed_stderr));
+  if (!cut) spdlog::warn("{}: {}; its index keeps entries of what the cap cut", r.id, cut.error().message);
 }
 
 void Supervisor::uncap_logs(const std::shared_ptr<Run>& e) {
