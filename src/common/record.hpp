@@ -62,6 +62,8 @@ struct ProcessRecord {
   /// their offsets and are not counted here.
   std::int64_t collapsed_stdout = 0;
   std::int64_t collapsed_stderr = 0;
+  bool tty = false;      ///< its stdout is a pseudo-terminal (--tty)
+  std::string tty_size;  ///< with tty: the window, "COLSxROWS"
 
   bool ended() const { return is_ended(status); }
 };

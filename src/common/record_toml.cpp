@@ -176,6 +176,10 @@ std::string record_to_toml(const ProcessRecord& r, TomlView view) {
   if (r.dropped_stderr) put("dropped_stderr", r.dropped_stderr);
   if (r.collapsed_stdout) put("collapsed_stdout", r.collapsed_stdout);
   if (r.collapsed_stderr) put("collapsed_stderr", r.collapsed_stderr);
+  if (r.tty) {
+    put("tty", true);
+    put("tty_size", r.tty_size);
+  }
   if (display && r.env.empty()) return out.str();  // no empty [env] table on screen
   out << "\n[env]\n";
   bool env_text =
@@ -260,6 +264,8 @@ Result<ProcessRecord> record_from_toml(std::string_view text) {
   r.dropped_stderr = int_at(t, "dropped_stderr").value_or(0);
   r.collapsed_stdout = int_at(t, "collapsed_stdout").value_or(0);
   r.collapsed_stderr = int_at(t, "collapsed_stderr").value_or(0);
+  r.tty = t["tty"].value_or(false);
+  if (r.tty) r.tty_size = t["tty_size"].value_or(std::string(kDefaultTtySize));
   return r;
 }
 

@@ -189,5 +189,50 @@ class Relay(RelayCase):
         self.assertFalse(os.path.exists(path))
 
 
+class Tty(RelayCase):
+    def test_stdout_is_a_terminal_stderr_apart_and_the_bytes_exact(self):
+        code = ("import os, sys\n"
+                "os.write(1, b'%d %d\\n' % (os.isatty(1), os.isatty(2)))\n"
+                "os.write(1, b'a\\nb\\r\\n\\0c')\n"
+                "os.write(2, b'err\\n')\n")
+        i = self.start("--tty", "--", PY, "-c", code)
+        self.assertEqual(self.sbx_ok("wait", i).returncode, 0)
+        self.assertEqual(self.read_log(i, "stdout"), b"1 0\na\nb\r\n\0c", "no CR added, nothing changed")
+        self.assertEqual(self.read_log(i, "stderr"), b"err\n")
+        self.assert_tiles(i)
+        self.assertIn(b"tty = true", self.sbx_ok("show", i).stdout)
+
+    def test_an_unflushed_python_print_is_seen_by_wait_log(self):
+        i = self.start("--tty", "--", PY, "-c", "import time; print('ready'); time.sleep(60)",
+                       env_remove=("PYTHONUNBUFFERED",))
+        r = self.run("wait-log", i, "ready", "--timeout", "20s")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(self.read_log(i, "stdout"), b"ready\n")
+        self.sbx_ok("kill", i)
+
+    def test_the_window_is_80x24_unless_tty_size_says(self):
+        code = "import os; print(tuple(os.get_terminal_size()))"
+        i = self.start("--tty", "--", PY, "-c", code)
+        j = self.start("--tty", "--tty-size", "132x50", "--", PY, "-c", code)
+        self.sbx_ok("wait", i)
+        self.sbx_ok("wait", j)
+        self.assertEqual(self.read_log(i, "stdout"), b"(80, 24)\n")
+        self.assertEqual(self.read_log(j, "stdout"), b"(132, 50)\n")
+
+    def test_the_terminal_is_the_controlling_one(self):
+        # /dev/tty opens only for a process that has a controlling terminal.
+        i = self.start("--tty", "--", "sh", "-c", "echo via-dev-tty >/dev/tty")
+        self.assertEqual(self.sbx_ok("wait", i).returncode, 0)
+        self.assertEqual(self.read_log(i, "stdout"), b"via-dev-tty\n")
+
+    def test_bad_tty_sizes_are_usage_errors(self):
+        for args, what in ((("--tty-size", "80x24"), "goes with --tty"),
+                           (("--tty", "--tty-size", "80"), "COLSxROWS"),
+                           (("--tty", "--tty-size", "0x24"), "COLSxROWS")):
+            r = self.run("start", *args, "--", "true")
+            self.assertErrorLine(r, 2, what)
+            self.assertIn(what.encode(), r.stderr)
+
+
 if __name__ == "__main__":
     main()
