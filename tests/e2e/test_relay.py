@@ -132,6 +132,27 @@ class Relay(RelayCase):
         self.assert_tiles(i)
         self.assertEqual(self.read_log(i, "stdout").count(b"run\n"), 3)
 
+    def check_new_start_stops_the_old_straggler_relay(self, lose_daemon: bool):
+        ticks = "(for n in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15; do sleep .1; echo tick; done) & echo run"
+        i = self.start("--id", "s", "--", "sh", "-c", ticks)
+        self.sbx_ok("wait", i)
+        wait_until(lambda: b"tick" in self.read_log(i, "stdout"), 5, "the straggler's first tick")
+        if lose_daemon:  # the next daemon learns of the relay from the record
+            pid = self.daemon_pid()
+            os.kill(pid, signal.SIGKILL)
+            wait_until(lambda: not pid_alive(pid), 5, "sbxd killed")
+        self.start("--id", "s", "--", "sh", "-c", "echo again")
+        self.sbx_ok("wait", i)
+        time.sleep(2)  # the old straggler would have ticked on by now
+        self.assertEqual(self.read_log(i, "stdout"), b"again\n")
+        self.assertEqual(self.chunks(i), [(1, b"again\n")])
+
+    def test_a_new_start_of_an_id_stops_its_last_runs_straggler_relay(self):
+        self.check_new_start_stops_the_old_straggler_relay(False)
+
+    def test_a_new_start_after_kill_9_of_sbxd_stops_the_last_runs_straggler_relay(self):
+        self.check_new_start_stops_the_old_straggler_relay(True)
+
     def test_kill_9_of_sbxd_mid_output_loses_nothing(self):
         code = ("import os, sys, time\n"
                 "for n in range(300):\n"

@@ -518,3 +518,14 @@ TEST_CASE("TOML and JSON round trip: a --tty record keeps its window; others hav
   CHECK_FALSE(sbx::record_to_json(plain).contains("tty"));
   CHECK_FALSE(toml_round_trip(plain).tty);
 }
+
+TEST_CASE("TOML round trip: the stragglers' relay of the last run; internal, not in JSON") {
+  auto r = minimal_record();
+  r.relay_pid = 4242;
+  r.relay_start_ticks = 987654321;
+  auto back = toml_round_trip(r);
+  CHECK(back.relay_pid == 4242);
+  CHECK(back.relay_start_ticks == 987654321u);
+  CHECK_FALSE(sbx::record_to_json(r).contains("relay_pid"));
+  CHECK_FALSE(toml_round_trip(minimal_record()).relay_pid.has_value());
+}

@@ -153,6 +153,7 @@ void Supervisor::start(StartSpec spec, StartFn done) {
     }
     e->program = *found;
   }
+  if (old) stop_relay(old->rec);  // its log is emptied for this run
   std::weak_ptr<Run> weak = e;
   auto launching = launch(e, true, [this, weak, done](Status launched) {
     auto e = weak.lock();

@@ -20,23 +20,25 @@ namespace {
 constexpr Millis kRelayStopLimit{1000};
 }  // namespace
 
-void Supervisor::stop_relay(const std::string& id) {
-  auto it = relays_.find(id);
-  if (it == relays_.end()) return;
-  Straggling relay = it->second;
-  relays_.erase(it);
-  if (!process_alive(relay.pid, relay.start_ticks)) return;
-  spdlog::info("{}: stopping the relay (pid {}) of its last run's stragglers", id, relay.pid);
-  ::kill(relay.pid, SIGTERM);
+void Supervisor::stop_relay(ProcessRecord& r) {
+  if (!r.relay_pid) return;
+  pid_t relay = *r.relay_pid;
+  auto ticks = r.relay_start_ticks;
+  r.relay_pid.reset();
+  r.relay_start_ticks.reset();
+  // Start ticks count from boot: a relay of another boot is gone, whatever has its pid now.
+  if (r.boot_id != boot_id_ || !ticks || !process_alive(relay, ticks)) return;
+  spdlog::info("{}: stopping the relay (pid {}) of its last run's stragglers", r.id, relay);
+  ::kill(relay, SIGTERM);
   // Blocks the loop, briefly and rarely: the next run must not write the log while it does.
   auto give_up = Clock::now() + kRelayStopLimit;
-  while (process_alive(relay.pid, relay.start_ticks)) {
-    ::waitpid(relay.pid, nullptr, WNOHANG);  // ours as subreaper, once its waiter ended
+  while (process_alive(relay, ticks)) {
+    ::waitpid(relay, nullptr, WNOHANG);  // ours as subreaper, once its waiter ended
     if (Clock::now() >= give_up) {
-      spdlog::warn("{}: its relay (pid {}) did not stop within {}: killed", id, relay.pid,
+      spdlog::warn("{}: its relay (pid {}) did not stop within {}: killed", r.id, relay,
                    format_duration(kRelayStopLimit));
-      ::kill(relay.pid, SIGKILL);
-      ::waitpid(relay.pid, nullptr, 0);
+      ::kill(relay, SIGKILL);
+      ::waitpid(relay, nullptr, 0);  // at once if it is not ours
       break;
     }
     struct timespec ms = {0, 1000000};
@@ -46,7 +48,7 @@ void Supervisor::stop_relay(const std::string& id) {
 
 Status Supervisor::launch(const std::shared_ptr<Run>& e, bool first_run,
                           std::function<void(Status)> done) {
-  stop_relay(e->rec.id);
+  stop_relay(e->rec);
   e->report.reset();
   e->report_seen.clear();
   std::weak_ptr<Run> weak = e;
