@@ -21,6 +21,10 @@ inline constexpr int kDaemonPatienceMs = 10'000;
 class Client {
  public:
   using DataFn = std::function<void(std::uint8_t stream, std::string_view bytes)>;
+  /// A CHUNK frame: log bytes with their write time (ns since the epoch, 0: unknown) and
+  /// the index of their process in the request.
+  using ChunkFn = std::function<void(std::uint8_t stream, std::int64_t time_ns, std::uint32_t source,
+                                     std::string_view bytes)>;
   using EventFn = std::function<void(const boost::json::value& event)>;
   /// Called about every kTickMs while waiting for the daemon (a progress indicator).
   using TickFn = std::function<void()>;
@@ -36,10 +40,11 @@ class Client {
                                   const TickFn& on_tick = {});
   /// A streaming request: DATA and EVENT frames go to the callbacks until the final frame,
   /// whose result is returned. It waits in poll(); with `on_tick`, it calls on_tick
-  /// whenever kTickMs pass without a frame.
+  /// whenever kTickMs pass without a frame. CHUNK frames go to `on_chunk`, else (their
+  /// time dropped) to on_data.
   Result<boost::json::value> stream(std::string_view op, boost::json::object args,
                                     const DataFn& on_data, const EventFn& on_event = {},
-                                    const TickFn& on_tick = {});
+                                    const TickFn& on_tick = {}, const ChunkFn& on_chunk = {});
 
   /// The daemon must say HELLO within this many ms of the request, or it "does not answer".
   void set_hello_timeout(int ms) { hello_timeout_ms_ = ms; }

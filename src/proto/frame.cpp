@@ -5,7 +5,17 @@
 namespace sbx::proto {
 namespace {
 
-bool known_kind(std::uint8_t k) { return k >= 1 && k <= 6; }
+bool known_kind(std::uint8_t k) { return k >= 1 && k <= 7; }
+
+void put_be(char* out, std::uint64_t v, int bytes) {
+  for (int i = bytes - 1; i >= 0; --i, v >>= 8) out[i] = static_cast<char>(v & 0xFF);
+}
+
+std::uint64_t get_be(const char* in, int bytes) {
+  std::uint64_t v = 0;
+  for (int i = 0; i < bytes; ++i) v = v << 8 | static_cast<unsigned char>(in[i]);
+  return v;
+}
 
 }  // namespace
 
@@ -28,6 +38,23 @@ std::string encode_frame(FrameKind kind, std::uint8_t flags, std::string_view pa
   out.reserve(kHeaderSize + payload.size());
   encode_frame(out, kind, flags, payload);
   return out;
+}
+
+std::string encode_chunk(const Chunk& c) {
+  std::string out(kChunkPrefix, '\0');
+  put_be(out.data(), static_cast<std::uint64_t>(c.time_ns), 8);
+  put_be(out.data() + 8, c.source, 4);
+  out.append(c.bytes);
+  return out;
+}
+
+std::optional<Chunk> decode_chunk(std::string_view payload) {
+  if (payload.size() < kChunkPrefix) return std::nullopt;
+  Chunk c;
+  c.time_ns = static_cast<std::int64_t>(get_be(payload.data(), 8));
+  c.source = static_cast<std::uint32_t>(get_be(payload.data() + 8, 4));
+  c.bytes = payload.substr(kChunkPrefix);
+  return c;
 }
 
 void FrameReader::feed(std::string_view bytes) {
@@ -54,6 +81,7 @@ std::optional<Frame> FrameReader::next() {
   }
   auto kind = static_cast<FrameKind>(h[4]);
   std::size_t limit = kind == FrameKind::data      ? kMaxDataPayload
+                      : kind == FrameKind::chunk   ? kMaxDataPayload + kChunkPrefix
                       : kind == FrameKind::request ? std::max(max_control_, kMaxRequestPayload)
                                                    : max_control_;
   if (len > limit) {

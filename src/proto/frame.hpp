@@ -18,6 +18,16 @@ struct Frame {
 void encode_frame(std::string& out, FrameKind kind, std::uint8_t flags, std::string_view payload);
 std::string encode_frame(FrameKind kind, std::uint8_t flags, std::string_view payload);
 
+/// A CHUNK's payload (see protocol.hpp).
+struct Chunk {
+  std::int64_t time_ns = 0;  ///< 0: unknown
+  std::uint32_t source = 0;
+  std::string_view bytes;
+};
+std::string encode_chunk(const Chunk& c);
+/// nullopt when the payload is shorter than its prefix.
+std::optional<Chunk> decode_chunk(std::string_view payload);
+
 /// Incremental decoder: feed() bytes as they arrive, in any split; next() pops whole
 /// frames. It knows a frame's size from its header before buffering the payload, so an
 /// oversized or unknown frame is refused without allocating for it. Once failed(), it

@@ -20,6 +20,12 @@
 //           "from_stdout"/"from_stderr" set from these, and "waited_ms" next to the
 //           "timeout_ms" it has left.
 //   DATA    raw log bytes; flags = the stream (kStreamStdout / kStreamStderr)
+//   CHUNK   raw log bytes with their write time, sent instead of DATA to a logs request
+//           that says "timed":true: flags = the stream; payload = i64 time (ns since the
+//           epoch, CLOCK_REALTIME when the shim read them; 0: unknown, a record from before
+//           ID.index) | u32 source (the request's process, 0 for its first) | the bytes,
+//           at most kMaxDataPayload of them; integers big-endian. CHUNKs come in write
+//           order across both streams. An older daemon ignores "timed" and sends DATA.
 //   END     {"ok":...} the last frame of a streaming request (same shape as RESPONSE)
 //
 // A client may send HELLO and REQUEST back to back without waiting for the daemon's HELLO;
@@ -42,6 +48,7 @@ enum class FrameKind : std::uint8_t {
   event = 4,
   data = 5,
   end = 6,
+  chunk = 7,
 };
 
 inline constexpr std::uint8_t kStreamStdout = 1;
@@ -55,7 +62,9 @@ inline constexpr std::size_t kMaxControlPayload = 1 << 20;
 /// more than 6 MiB), which JSON escaping can grow, so a request may be far larger than the
 /// other control frames.
 inline constexpr std::size_t kMaxRequestPayload = 16 << 20;
-/// Largest DATA payload.
+/// Largest DATA payload, and the most log bytes a CHUNK carries.
 inline constexpr std::size_t kMaxDataPayload = 64 << 10;
+/// What a CHUNK payload holds before its bytes: the time and the source.
+inline constexpr std::size_t kChunkPrefix = 12;
 
 }  // namespace sbx::proto
