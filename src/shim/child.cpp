@@ -9,9 +9,15 @@
 
 namespace sbx::waiter {
 
-void exec_child(int err_fd, int report_fd, const char* cwd, const struct rlimit* nofile,
-                const char* program, char** argv, char** envp) {
-  ::close(report_fd);  // the program's only descriptors are 0, 1 and 2
+void exec_child(int err_fd, int report_fd, int out_fd, int errout_fd, const char* cwd,
+                const struct rlimit* nofile, const char* program, char** argv, char** envp) {
+  ::close(report_fd);  // the program's only descriptors are 0, 1 and 2 (the rest close on exec)
+  if (::dup2(out_fd, 1) < 0 || ::dup2(errout_fd, 2) < 0) {
+    ChildFailure f{Stage::exec, errno};
+    ssize_t ignored = ::write(err_fd, &f, sizeof f);
+    (void)ignored;
+    ::_exit(127);
+  }
   if (nofile)
     ::setrlimit(RLIMIT_NOFILE, nofile);  // the limit sbxd was started with, not its raised one
   // The waiter ignores signals; the program starts with the defaults and an empty mask.

@@ -11,9 +11,9 @@ struct ChildFailure {
   int error;  ///< errno
 };
 
-/// Runs in the child between fork and exec; never returns. `nofile`, unless null, becomes
-/// the program's RLIMIT_NOFILE.
-[[noreturn]] void exec_child(int err_fd, int report_fd, const char* cwd,
+/// Runs in the child between fork and exec; never returns. `out_fd` and `errout_fd` become
+/// the program's stdout and stderr. `nofile`, unless null, becomes its RLIMIT_NOFILE.
+[[noreturn]] void exec_child(int err_fd, int report_fd, int out_fd, int errout_fd, const char* cwd,
                              const struct rlimit* nofile, const char* program, char** argv,
                              char** envp);
 

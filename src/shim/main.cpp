@@ -13,11 +13,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "shim/child.hpp"
 #include "shim/protocol.hpp"
+#include "shim/relay.hpp"
 
 extern char** environ;
 
@@ -72,6 +74,54 @@ int wait_status(const siginfo_t& info) {
   return info.si_status & 0x7f;  // CLD_KILLED
 }
 
+/// A close-on-exec signalfd for `sig`, which is blocked from now on; -1 if none.
+int signal_fd(int sig) {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, sig);
+  ::sigprocmask(SIG_BLOCK, &set, nullptr);
+  return ::signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+}
+
+/// Relays until the program `pid` ended (or, should its outputs end first, waits for it).
+/// Its status stays to be reaped (WNOWAIT).
+bool relay_until_exit(Relay& relay, int sigchld_fd, pid_t pid, siginfo_t& info) {
+  for (;;) {
+    if (sigchld_fd >= 0 && relay_until(relay, sigchld_fd)) {
+      struct signalfd_siginfo si;
+      while (::read(sigchld_fd, &si, sizeof si) > 0) {
+      }
+      info = siginfo_t{};
+      if (::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOWAIT | WNOHANG) == 0 &&
+          info.si_pid == pid)
+        return true;
+      continue;  // another child's signal, or a stop
+    }
+    if (sigchld_fd < 0) relay_until(relay, -1);  // no signalfd: relay until the outputs end
+    while (::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOWAIT) != 0) {
+      if (errno != EINTR) return false;
+    }
+    return true;
+  }
+}
+
+/// Forks the relay that goes on after the waiter for stragglers (protocol.hpp); its pid,
+/// or -1 if it could not be forked (the pipes close with the waiter: stragglers get EPIPE).
+pid_t fork_straggler_relay(Relay& relay) {
+  sigset_t term;
+  sigemptyset(&term);
+  sigaddset(&term, SIGTERM);
+  ::sigprocmask(SIG_BLOCK, &term, nullptr);  // a SIGTERM sent at once waits for the relay's signalfd
+  pid_t pid = ::fork();
+  if (pid != 0) return pid;
+  ::close(kReportFd);  // sbxd learns the waiter's end: it must not wait for the relay's
+  ::signal(SIGTERM, SIG_DFL);
+  int stop = ::signalfd(-1, &term, SFD_CLOEXEC | SFD_NONBLOCK);
+  relay_until(relay, stop);
+  relay_drain(relay);  // told to stop: what is in the pipes is the last
+  ::_exit(0);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -86,6 +136,15 @@ int main(int argc, char** argv) {
   const char* fd_limit = argv[kArgFdLimit];
   const char* program = argv[kArgProgram];
   char** child_argv = argv + kArgArgv0;
+
+  Relay relay;
+  relay.next_seq = strtoull(argv[kArgNextSeq], nullptr, 10);
+  relay.streams[0] = {-1, kStdoutLogFd, strtoull(argv[kArgStdoutEnd], nullptr, 10), 1};
+  relay.streams[1] = {-1, kStderrLogFd, strtoull(argv[kArgStderrEnd], nullptr, 10), 2};
+  // Checked before this process opens anything that could take the number.
+  relay.index = ::fcntl(kIndexFd, F_GETFD) >= 0 ? kIndexFd : -1;
+  static const int kLogFds[] = {kStdoutLogFd, kStderrLogFd, kIndexFd};
+  for (int fd : kLogFds) ::fcntl(fd, F_SETFD, FD_CLOEXEC);
 
   // Built before the fork: the child may only make async-signal-safe calls.
   size_t n_env = 0;
@@ -110,9 +169,11 @@ int main(int argc, char** argv) {
   static const int kIgnored[] = {SIGHUP, SIGINT, SIGTERM, SIGPIPE, SIGQUIT, SIGUSR1, SIGUSR2};
   for (int sig : kIgnored) ::signal(sig, SIG_IGN);
 
-  int err_pipe[2];
-  if (::pipe2(err_pipe, O_CLOEXEC) != 0) {
-    format_err(line, sizeof line, Stage::exec, errno);
+  int err_pipe[2], out_pipe[2], errout_pipe[2];
+  relay.buf = static_cast<char*>(malloc(kChunkMax));
+  if (!relay.buf || ::pipe2(err_pipe, O_CLOEXEC) != 0 || !open_relay_pipe(out_pipe) ||
+      !open_relay_pipe(errout_pipe)) {
+    format_err(line, sizeof line, Stage::exec, relay.buf ? errno : ENOMEM);
     report(line);
     free(child_env);
     return 1;
@@ -126,10 +187,11 @@ int main(int argc, char** argv) {
     free(child_env);
     return 0;
   }
+  int sigchld_fd = signal_fd(SIGCHLD);  // blocked before the fork: its exit cannot be missed
   pid_t pid = ::fork();
   if (pid == 0) {
-    exec_child(err_pipe[1], kReportFd, cwd, set_nofile ? &nofile : nullptr, program, child_argv,
-               child_env);  // never returns
+    exec_child(err_pipe[1], kReportFd, out_pipe[1], errout_pipe[1], cwd, set_nofile ? &nofile : nullptr,
+               program, child_argv, child_env);  // never returns
   }
   int fork_errno = errno;
   free(child_env);
@@ -140,6 +202,10 @@ int main(int argc, char** argv) {
   }
 
   ::close(err_pipe[1]);
+  ::close(out_pipe[1]);
+  ::close(errout_pipe[1]);
+  relay.streams[0].in = out_pipe[0];
+  relay.streams[1].in = errout_pipe[0];
   ChildFailure failure{};
   ssize_t n;
   do {
@@ -156,13 +222,20 @@ int main(int argc, char** argv) {
   report(line);
 
   siginfo_t info{};
-  while (::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOWAIT) != 0) {
-    if (errno != EINTR) return 1;
-  }
+  if (!relay_until_exit(relay, sigchld_fd, pid, info)) return 1;
+  // Before the status: once sbxd learns of the exit, all the program wrote is in the logs.
+  relay_drain(relay);
   int status = wait_status(info);
   write_exit_file(exit_file, status);
   format_exit(line, sizeof line, status);
   report(line);  // sbxd may be gone: SIGPIPE is ignored and the file has it
+  if (!relay_done(relay)) {
+    pid_t relay_pid = fork_straggler_relay(relay);
+    if (relay_pid > 0) {
+      format_relay(line, sizeof line, static_cast<int>(relay_pid));
+      report(line);
+    }
+  }
   while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
   }
   return 0;

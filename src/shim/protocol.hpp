@@ -2,24 +2,40 @@
 // What sbxd and a run's waiter (the sbx-shim program) say to each other; both sides use
 // this header. libc only: the waiter includes it.
 //
-//   sbx-shim EXIT_FILE CWD RUN_ENV FD_LIMIT PROGRAM ARGV0 [ARG...]
+//   sbx-shim EXIT_FILE CWD RUN_ENV FD_LIMIT NEXT_SEQ STDOUT_END STDERR_END PROGRAM ARGV0 [ARG...]
 //
 // The program's environment is the waiter's plus RUN_ENV ("NAME=VALUE", the run's token).
 // FD_LIMIT is the program's soft RLIMIT_NOFILE (sbxd runs with a raised one), or "-".
 // Only the program and what it starts carry the token: a tree kill that finds processes by
 // it must never find the waiter (nor any helper the waiter itself clones).
 //
-// fd 0, 1, 2: the program's stdin, stdout and stderr. fd 3 (kReportFd): a socket to sbxd:
+// NEXT_SEQ, STDOUT_END, STDERR_END (decimal) say where this run's output goes on in the
+// record's log (common/log_index.hpp): the seq of its first index entry, and the logical
+// end of each stream (the bytes it ever held, counting what caps cut). A first run: 1 0 0.
+//
+// fd 0: the program's stdin. fd 1, 2 (kStdoutLogFd, kStderrLogFd): ID.stdout and
+// ID.stderr, fd 4 (kIndexFd): ID.index, all three opened O_APPEND by sbxd. The program's
+// stdout and stderr are pipes to the waiter, which relays them (see relay.hpp): it appends
+// each chunk it reads to its log, then the chunk's index entry to ID.index. A waiter
+// without fd 4 relays without an index. fd 3 (kReportFd): a socket to sbxd:
 //   sbxd -> waiter  "g" (kGo) once sbxd has recorded this waiter's pid: only then is PROGRAM
 //                   started. End of file instead (sbxd died, or could not write the
 //                   record): the waiter exits 0 and starts nothing.
 //   waiter -> sbxd  "ok PID\n" once PROGRAM was exec'd, or "err chdir|exec ERRNO\n";
-//                   then, when PROGRAM ends, "exit STATUS\n" with its raw wait status.
+//                   then, when PROGRAM ends and what it wrote before is relayed (the pipes
+//                   read up to EAGAIN or end of file), "exit STATUS\n" with its raw wait
+//                   status; then "relay PID\n" if something still holds a pipe open.
 // The status also goes to EXIT_FILE (atomically, fsync'd), which outlives the socket when
 // sbxd is restarted; the socket covers a disk too full for the file. The program is reaped
 // only after both: until then its pid and process group cannot be reused, so a signal
 // sbxd sends for it meanwhile reaches it or its zombie, never a stranger. Then the waiter
 // exits 0. The program leads its own session and process group.
+//
+// Stragglers (a daemonized grandchild that holds a pipe open) may write after the program
+// ended: a relay process the waiter forks goes on appending (and indexing) what they write,
+// until end of file on both pipes; the waiter itself ends with the program, as sbxd expects.
+// SIGTERM tells a relay to stop (sbxd sends it before the record's next run, whose waiter
+// goes on with the same log): it relays what is in the pipes and exits, closing them.
 
 #include <stddef.h>
 #include <stdio.h>
@@ -28,9 +44,22 @@
 namespace sbx::waiter {
 
 /// Positions on the waiter's command line; the program's argv follows from kArgArgv0 on.
-enum Arg { kArgExitFile = 1, kArgCwd, kArgRunEnv, kArgFdLimit, kArgProgram, kArgArgv0 };
+enum Arg {
+  kArgExitFile = 1,
+  kArgCwd,
+  kArgRunEnv,
+  kArgFdLimit,
+  kArgNextSeq,
+  kArgStdoutEnd,
+  kArgStderrEnd,
+  kArgProgram,
+  kArgArgv0
+};
 
+inline constexpr int kStdoutLogFd = 1;
+inline constexpr int kStderrLogFd = 2;
 inline constexpr int kReportFd = 3;
+inline constexpr int kIndexFd = 4;
 inline constexpr char kGo = 'g';
 inline constexpr const char* kKeepFdLimit = "-";  ///< FD_LIMIT: the program keeps the waiter's
 inline constexpr size_t kLineMax = 64;            ///< a report line and its NUL fit in this
@@ -47,6 +76,8 @@ inline int format_exit(char* buf, size_t n, int wait_status) {
   return snprintf(buf, n, "exit %d\n", wait_status);
 }
 
+inline int format_relay(char* buf, size_t n, int pid) { return snprintf(buf, n, "relay %d\n", pid); }
+
 // Reading them (sbxd): a line with or without its newline.
 inline bool parse_ok(const char* line, int& pid) {
   return sscanf(line, "ok %d", &pid) == 1 && pid > 1;
@@ -60,6 +91,11 @@ inline bool parse_err(const char* line, Stage& stage, int& err) {
 inline bool is_err(const char* line) { return strncmp(line, "err ", 4) == 0; }
 inline bool parse_exit(const char* text, int& wait_status) {
   return sscanf(text, "exit %d", &wait_status) == 1;
+}
+/// The relay's pid in what followed the first line ("exit STATUS\nrelay PID\n").
+inline bool parse_relay(const char* text, int& pid) {
+  const char* line = strstr(text, "\nrelay ");
+  return line && sscanf(line + 1, "relay %d", &pid) == 1 && pid > 1;
 }
 
 }  // namespace sbx::waiter

@@ -1,10 +1,11 @@
 """A full disk: a clear error, the previous record intact, nothing lost once space is back."""
 import os
 import signal
+import struct
 import subprocess
 import tomllib
 
-from harness import SbxTestCase, main, pid_alive, wait_until
+from harness import PY, SbxTestCase, main, pid_alive, wait_until
 
 
 class FullDisk(SbxTestCase):
@@ -97,6 +98,30 @@ class FullDisk(SbxTestCase):
         wait_until(lambda: self.record("r")["status"] == "failed", 5, "the final record on disk")
         self.assertEqual(self.record("r")["exit_code"], 6)
         wait_until(lambda: not os.path.exists(exit_file), 2, "the exit file removed after the save")
+
+    def test_output_written_on_a_full_disk_waits_for_space_and_is_all_kept(self):
+        flag = os.path.join(self.home, "go")  # outside the full folder
+        code = (f"import os, time\n"
+                f"while not os.path.exists({flag!r}): time.sleep(.01)\n"
+                f"for n in range(50): os.write(1, b'%05d' % n + b'x' * 4091)\n"
+                f"os.write(2, b'done')\n")
+        i = self.start("--id", "f", "--", PY, "-c", code)
+        self.fill()
+        with open(flag, "w"):
+            pass
+        # The waiter cannot append: it waits for space, and the program blocks on its full pipe.
+        wait_until(lambda: self.status(i) == "running" and os.path.getsize(self.filler) > 0, 2, "running")
+        self.assertEqual(self.status(i), "running")
+        os.unlink(self.filler)
+        self.assertEqual(self.run("wait", i).returncode, 0)
+        with open(os.path.join(self.state, "logs", "f.stdout"), "rb") as f:
+            self.assertEqual(f.read(), b"".join(b"%05d" % n + b"x" * 4091 for n in range(50)))
+        with open(os.path.join(self.state, "logs", "f.index"), "rb") as f:
+            index = f.read()
+        entries = [struct.unpack_from("<QQqIBBH", index, at) for at in range(0, len(index), 32)]
+        self.assertEqual([e[0] for e in entries], list(range(1, len(entries) + 1)))
+        out = [e for e in entries if e[4] == 1]
+        self.assertEqual(sum(e[3] for e in out), 50 * 4096)
 
     def test_refused_start_runs_nothing(self):
         marker = os.path.join(self.home, "ran")

@@ -1,6 +1,6 @@
 #pragma once
 // Keeps a live process's log files within its cap (--log-max), keeping the newest output.
-// Children write straight into their files, so the daemon learns of growth from inotify:
+// Waiters append to these files, not the daemon, so it learns of growth from inotify:
 // it watches a file until it changes, checks its size, and listens again only after a
 // short interval. A quiet file costs nothing; a flood, at most a hundred checks a second.
 

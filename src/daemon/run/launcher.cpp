@@ -118,16 +118,18 @@ Status Launcher::launch(ProcessRecord& r, const std::string& program,
   int flags = O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC;
   UniqueFd out(::open(paths_.log_path(r.id, false).c_str(), flags, 0600));
   UniqueFd err(::open(paths_.log_path(r.id, true).c_str(), flags, 0600));
-  if (!out || !err) {
+  // Read too: where the last run's entries end (read_log_ends).
+  UniqueFd index(::open(paths_.index_path(r.id).c_str(), (flags & ~O_WRONLY) | O_RDWR, 0600));
+  if (!out || !err || !index) {
     int why = errno;
     done(make_error(Errc::failed, out_of_fds(why) ? out_of_fds_message("start a process")
                                                   : std::string("cannot open its log files: ") +
                                                         std::strerror(why)));
     return ok_status();
   }
-  // Each live process holds two descriptors: a start that would leave too few for clients
-  // is refused, so that ps, kill and followers are still served.
-  if (fd_headroom_gone(std::max(out.get(), err.get()))) {
+  // Each start holds these briefly: a start that would leave too few for clients is refused,
+  // so that ps, kill and followers are still served.
+  if (fd_headroom_gone(std::max({out.get(), err.get(), index.get()}))) {
     done(make_error(Errc::failed, out_of_fds_message("start a process")));
     return ok_status();
   }
@@ -146,6 +148,9 @@ Status Launcher::launch(ProcessRecord& r, const std::string& program,
   req.stdin_fd = dev_null_.get();
   req.stdout_fd = out.get();
   req.stderr_fd = err.get();
+  req.index_fd = index.get();
+  // A first run starts the log afresh (emptied below, before the waiter is let go).
+  if (!first_run) req.log_ends = read_log_ends(index.get(), out.get(), err.get(), r);
   auto spawned = spawn_waiter(req);
   if (!spawned) {
     done(spawned.error());
@@ -166,7 +171,8 @@ Status Launcher::launch(ProcessRecord& r, const std::string& program,
     return make_error(Errc::failed,
                       "cannot record '" + r.id + "' before starting it: " + saved.error().message);
   }
-  if (first_run && (::ftruncate(out.get(), 0) != 0 || ::ftruncate(err.get(), 0) != 0)) {
+  if (first_run && (::ftruncate(out.get(), 0) != 0 || ::ftruncate(err.get(), 0) != 0 ||
+                    ::ftruncate(index.get(), 0) != 0)) {
     spdlog::warn("{}: cannot empty its logs: {}", r.id, std::strerror(errno));
   }
   ::unlink(req.exit_file.c_str());

@@ -59,6 +59,7 @@ void RecordStore::remove(const std::string& id) {
   ::unlink(paths_.record_path(id).c_str());
   ::unlink(paths_.log_path(id, false).c_str());
   ::unlink(paths_.log_path(id, true).c_str());
+  ::unlink(paths_.index_path(id).c_str());
   ::unlink(paths_.exit_path(id).c_str());
 }
 

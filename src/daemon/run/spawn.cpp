@@ -61,16 +61,20 @@ Result<SpawnedWaiter> spawn_waiter(const SpawnRequest& req) {
   args[waiter::kArgCwd] = req.cwd;
   args[waiter::kArgRunEnv] = req.run_env;
   args[waiter::kArgFdLimit] = req.fd_limit;
+  args[waiter::kArgNextSeq] = std::to_string(req.log_ends.next_seq);
+  args[waiter::kArgStdoutEnd] = std::to_string(req.log_ends.stdout_end);
+  args[waiter::kArgStderrEnd] = std::to_string(req.log_ends.stderr_end);
   args[waiter::kArgProgram] = req.program;
   args.insert(args.end(), req.argv.begin(), req.argv.end());
   auto envp = c_strings(req.envp);
   // The waiter gets its own session too: nothing sbxd's session receives reaches it. The
   // daemon ignores SIGPIPE: children must not.
-  std::vector<int> fds(waiter::kReportFd + 1);
+  std::vector<int> fds(waiter::kIndexFd + 1);
   fds[0] = req.stdin_fd;
-  fds[1] = req.stdout_fd;
-  fds[2] = req.stderr_fd;
+  fds[waiter::kStdoutLogFd] = req.stdout_fd;
+  fds[waiter::kStderrLogFd] = req.stderr_fd;
   fds[waiter::kReportFd] = report_write.get();
+  fds[waiter::kIndexFd] = req.index_fd;
   pid_t waiter = -1;
   int rc = spawn_in_session({req.waiter, args, envp.data(), fds}, waiter);
   if (rc == E2BIG)
@@ -144,7 +148,7 @@ std::optional<int> read_exit_status(const std::string& path) {
   return static_cast<int>(v);
 }
 
-std::optional<int> read_reported_status(const std::string& seen, int report_fd) {
+std::string read_report_rest(const std::string& seen, int report_fd) {
   std::string text = seen;
   char buf[64];
   while (report_fd >= 0 && text.size() < 256) {
@@ -153,8 +157,19 @@ std::optional<int> read_reported_status(const std::string& seen, int report_fd) 
     if (n <= 0) break;
     text.append(buf, static_cast<size_t>(n));
   }
+  return text;
+}
+
+std::optional<int> read_reported_status(const std::string& seen, int report_fd) {
+  std::string text = read_report_rest(seen, report_fd);
   int status = 0;
   if (waiter::parse_exit(text.c_str(), status)) return status;
+  return std::nullopt;
+}
+
+std::optional<pid_t> reported_relay(const std::string& rest) {
+  int pid = 0;
+  if (waiter::parse_relay(rest.c_str(), pid)) return static_cast<pid_t>(pid);
   return std::nullopt;
 }
 

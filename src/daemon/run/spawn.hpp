@@ -9,6 +9,7 @@
 
 #include "common/fd.hpp"
 #include "common/result.hpp"
+#include "daemon/logs/index_end.hpp"
 #include "shim/protocol.hpp"
 
 namespace sbx::daemon {
@@ -22,9 +23,11 @@ struct SpawnRequest {
   std::string run_env;            ///< "K=V" for the program (and its tree) only, or ""
   std::string fd_limit = waiter::kKeepFdLimit;  ///< the program's soft RLIMIT_NOFILE
   std::string cwd;
-  int stdin_fd = -1;  ///< become 0, 1, 2 of the program; nothing else is open there
-  int stdout_fd = -1;
+  int stdin_fd = -1;   ///< the program's stdin
+  int stdout_fd = -1;  ///< ID.stdout, ID.stderr, ID.index (O_APPEND): the waiter relays into them
   int stderr_fd = -1;
+  int index_fd = -1;
+  LogEnds log_ends;  ///< where this run goes on in them
 };
 
 // What sbxd and the waiter say to each other: shim/protocol.hpp.
@@ -54,9 +57,13 @@ Result<pid_t> parse_launch_report(std::string_view line,
 std::string exec_too_large(const std::vector<std::string>& argv,
                            const std::vector<std::string>& envp);
 
-/// The status in what the waiter wrote after its first line ("exit STATUS"): `seen` is
-/// what was already read, then the rest is read from `report_fd` without blocking.
+/// What the waiter wrote after its first line ("exit STATUS", "relay PID"): `seen` is what
+/// was already read, then the rest is read from `report_fd` without blocking.
+std::string read_report_rest(const std::string& seen, int report_fd);
+/// The status in it.
 std::optional<int> read_reported_status(const std::string& seen, int report_fd);
+/// The pid of the relay the waiter left for stragglers, in `rest`.
+std::optional<pid_t> reported_relay(const std::string& rest);
 
 /// The wait status the waiter wrote to its exit file, if it got to write one.
 std::optional<int> read_exit_status(const std::string& path);

@@ -55,10 +55,11 @@ void Supervisor::watch_exit(const std::shared_ptr<Run>& e, Watched what) {
 
 void Supervisor::waiter_ended(const std::shared_ptr<Run>& e) {
   std::string exit_file = paths_.exit_path(e->rec.id);
-  auto status = read_exit_status(exit_file);
-  if (!status)
-    status = read_reported_status(e->report_seen, e->report.get());  // the disk was full, say
+  std::string report = read_report_rest(e->report_seen, e->report.get());
   e->report.reset();
+  if (auto relay = reported_relay(report)) relays_[e->rec.id] = {*relay, process_start_ticks(*relay)};
+  auto status = read_exit_status(exit_file);
+  if (!status) status = read_reported_status(report, -1);  // the disk was full, say
   if (!status && e->rec.pid) {
     // The waiter was killed: its program became our child (we are the subreaper) when the
     // waiter was ours, and may have ended already; reaping it tells how.

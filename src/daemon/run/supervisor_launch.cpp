@@ -3,6 +3,8 @@
 // its timeout set, and what was asked meanwhile applied), or it ends as an error.
 
 #include <signal.h>
+#include <sys/wait.h>
+#include <time.h>
 
 #include <spdlog/spdlog.h>
 
@@ -11,8 +13,39 @@
 
 namespace sbx::daemon {
 
+namespace {
+/// How long a relay may take to stop: it only reads what is in its pipes (on a full disk it
+/// waits for space, and is killed then).
+constexpr Millis kRelayStopLimit{1000};
+}  // namespace
+
+void Supervisor::stop_relay(const std::string& id) {
+  auto it = relays_.find(id);
+  if (it == relays_.end()) return;
+  Straggling relay = it->second;
+  relays_.erase(it);
+  if (!process_alive(relay.pid, relay.start_ticks)) return;
+  spdlog::info("{}: stopping the relay (pid {}) of its last run's stragglers", id, relay.pid);
+  ::kill(relay.pid, SIGTERM);
+  // Blocks the loop, briefly and rarely: the next run must not write the log while it does.
+  auto give_up = Clock::now() + kRelayStopLimit;
+  while (process_alive(relay.pid, relay.start_ticks)) {
+    ::waitpid(relay.pid, nullptr, WNOHANG);  // ours as subreaper, once its waiter ended
+    if (Clock::now() >= give_up) {
+      spdlog::warn("{}: its relay (pid {}) did not stop within {}: killed", id, relay.pid,
+                   format_duration(kRelayStopLimit));
+      ::kill(relay.pid, SIGKILL);
+      ::waitpid(relay.pid, nullptr, 0);
+      break;
+    }
+    struct timespec ms = {0, 1000000};
+    ::nanosleep(&ms, nullptr);
+  }
+}
+
 Status Supervisor::launch(const std::shared_ptr<Run>& e, bool first_run,
                           std::function<void(Status)> done) {
+  stop_relay(e->rec.id);
   e->report.reset();
   e->report_seen.clear();
   std::weak_ptr<Run> weak = e;
