@@ -93,7 +93,7 @@ Result<int> run_logs(const LogsArgs& a) {
   if (!a.until.empty()) {
     auto t = parse_time_spec(a.until, "--until", now);
     if (!t) return t.error();
-    req.until_ns = *t;
+    req.until_ns = *t + 999;  // to the end of its microsecond: a time -t printed takes its line in
   }
 
   auto client = Client::connect();
@@ -163,13 +163,13 @@ void define_logs(CommandDef& parent) {
   auto a = std::make_shared<LogsArgs>();
   auto logs = parent.add(
       "logs",
-      "Print captured output (stdout to stdout, stderr to stderr; one stream alone to stdout)",
+      "Print captured output in write order (stdout to stdout, stderr to stderr; one stream alone to stdout)",
       "sbx logs [OPTIONS] ID", "sbx logs web --stderr -n 20");
   logs.runs([a] { return run_logs(*a); });
   logs.option("id", a->id, "process id").required().type_name("ID");
   logs.flag("--stdout", a->only_stdout, "only stdout");
   logs.flag("--stderr", a->only_stderr, "only stderr (printed on stdout)");
-  logs.option("-n,--lines", a->tail, "only the last N lines of each stream").type_name("N");
+  logs.option("-n,--lines", a->tail, "only the last N lines (of the streams together)").type_name("N");
   logs.flag("-f,--follow", a->follow, "keep printing new output until the process ends");
   logs.flag("-t,--timestamps", a->timestamps, "put each line's write time (RFC 3339, UTC) before it");
   logs.option("--since", a->since, "only output written since T: an RFC 3339 time or how long ago (10m)")
