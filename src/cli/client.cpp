@@ -187,9 +187,9 @@ Result<json::value> Client::stream(std::string_view op, json::object args, const
           break;
         case proto::FrameKind::chunk: {
           auto c = proto::decode_chunk(f->payload);
-          if (!c) return make_error(Errc::protocol, "bad frame from sbxd: a chunk without its time");
+          if (!c) return make_error(Errc::protocol, "bad frame from sbxd: a chunk whose runs do not add up");
           if (on_chunk)
-            on_chunk(f->flags, c->time_ns, c->source, c->bytes);
+            on_chunk(f->flags, *c);
           else
             on_data(f->flags, c->bytes);
           break;

@@ -11,6 +11,7 @@
 #include "common/fd.hpp"
 #include "common/paths.hpp"
 #include "common/result.hpp"
+#include "proto/frame.hpp"
 
 namespace sbx::cli {
 
@@ -21,10 +22,8 @@ inline constexpr int kDaemonPatienceMs = 10'000;
 class Client {
  public:
   using DataFn = std::function<void(std::uint8_t stream, std::string_view bytes)>;
-  /// A CHUNK frame: log bytes with their write time (ns since the epoch, 0: unknown) and
-  /// the index of their process in the request.
-  using ChunkFn = std::function<void(std::uint8_t stream, std::int64_t time_ns, std::uint32_t source,
-                                     std::string_view bytes)>;
+  /// A CHUNK frame: log bytes in runs, each with its write time (proto/frame.hpp).
+  using ChunkFn = std::function<void(std::uint8_t stream, const proto::Chunk& chunk)>;
   using EventFn = std::function<void(const boost::json::value& event)>;
   /// Called about every kTickMs while waiting for the daemon (a progress indicator).
   using TickFn = std::function<void()>;

@@ -101,11 +101,13 @@ Result<int> run_logs(const LogsArgs& a) {
   // One stream asked for alone goes to stdout, so that a pipe sees it; both: each to its own.
   LogPrinter printer({a.json, a.timestamps, a.only_stdout || a.only_stderr});
   Position pos;
-  auto on_chunk = [&](std::uint8_t stream, std::int64_t time_ns, std::uint32_t, std::string_view bytes) {
-    pos.at[stream == proto::kStreamStderr ? 1 : 0] += static_cast<std::int64_t>(bytes.size());
-    printer.chunk(stream, time_ns, bytes);
+  auto on_chunk = [&](std::uint8_t stream, const proto::Chunk& c) {
+    pos.at[stream == proto::kStreamStderr ? 1 : 0] += static_cast<std::int64_t>(c.bytes.size());
+    printer.chunk(stream, c.runs, c.bytes);
   };
-  auto on_data = [&](std::uint8_t stream, std::string_view bytes) { on_chunk(stream, 0, 0, bytes); };
+  auto on_data = [&](std::uint8_t stream, std::string_view bytes) {  // an older daemon's DATA
+    on_chunk(stream, proto::Chunk{0, {{0, static_cast<std::uint32_t>(bytes.size())}}, bytes});
+  };
   Result<json::value> v = make_error(Errc::failed, "");
   if (a.follow) {
     WaitingCall::Hooks hooks;

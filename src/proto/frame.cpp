@@ -40,20 +40,36 @@ std::string encode_frame(FrameKind kind, std::uint8_t flags, std::string_view pa
   return out;
 }
 
-std::string encode_chunk(const Chunk& c) {
-  std::string out(kChunkPrefix, '\0');
-  put_be(out.data(), static_cast<std::uint64_t>(c.time_ns), 8);
-  put_be(out.data() + 8, c.source, 4);
-  out.append(c.bytes);
+std::string encode_chunk(std::uint32_t source, const std::vector<ChunkRun>& runs, std::string_view bytes) {
+  std::string out(8 + runs.size() * 12, '\0');
+  put_be(out.data(), source, 4);
+  put_be(out.data() + 4, runs.size(), 4);
+  char* p = out.data() + 8;
+  for (const auto& r : runs) {
+    put_be(p, static_cast<std::uint64_t>(r.time_ns), 8);
+    put_be(p + 8, r.length, 4);
+    p += 12;
+  }
+  out.append(bytes);
   return out;
 }
 
 std::optional<Chunk> decode_chunk(std::string_view payload) {
-  if (payload.size() < kChunkPrefix) return std::nullopt;
+  if (payload.size() < 8) return std::nullopt;
   Chunk c;
-  c.time_ns = static_cast<std::int64_t>(get_be(payload.data(), 8));
-  c.source = static_cast<std::uint32_t>(get_be(payload.data() + 8, 4));
-  c.bytes = payload.substr(kChunkPrefix);
+  c.source = static_cast<std::uint32_t>(get_be(payload.data(), 4));
+  std::uint64_t n = get_be(payload.data() + 4, 4);
+  if (n > kMaxChunkRuns || payload.size() - 8 < n * 12) return std::nullopt;
+  c.runs.resize(n);
+  std::uint64_t total = 0;
+  for (std::uint64_t i = 0; i < n; ++i) {
+    const char* p = payload.data() + 8 + i * 12;
+    c.runs[i].time_ns = static_cast<std::int64_t>(get_be(p, 8));
+    c.runs[i].length = static_cast<std::uint32_t>(get_be(p + 8, 4));
+    total += c.runs[i].length;
+  }
+  c.bytes = payload.substr(8 + n * 12);
+  if (total != c.bytes.size()) return std::nullopt;
   return c;
 }
 
@@ -81,7 +97,7 @@ std::optional<Frame> FrameReader::next() {
   }
   auto kind = static_cast<FrameKind>(h[4]);
   std::size_t limit = kind == FrameKind::data      ? kMaxDataPayload
-                      : kind == FrameKind::chunk   ? kMaxDataPayload + kChunkPrefix
+                      : kind == FrameKind::chunk   ? kMaxChunkPayload
                       : kind == FrameKind::request ? std::max(max_control_, kMaxRequestPayload)
                                                    : max_control_;
   if (len > limit) {

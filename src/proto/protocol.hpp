@@ -20,12 +20,13 @@
 //           "from_stdout"/"from_stderr" set from these, and "waited_ms" next to the
 //           "timeout_ms" it has left.
 //   DATA    raw log bytes; flags = the stream (kStreamStdout / kStreamStderr)
-//   CHUNK   raw log bytes with their write time, sent instead of DATA to a logs request
-//           that says "timed":true: flags = the stream; payload = i64 time (ns since the
-//           epoch, CLOCK_REALTIME when the shim read them; 0: unknown, a record from before
-//           ID.index) | u32 source (the request's process, 0 for its first) | the bytes,
-//           at most kMaxDataPayload of them; integers big-endian. CHUNKs come in write
-//           order across both streams. An older daemon ignores "timed" and sends DATA.
+//   CHUNK   log bytes of one stream with their write times, sent instead of DATA to a logs
+//           request that says "timed":true: flags = the stream; payload = u32 source (the
+//           request's process, 0 for its first) | u32 n | n runs of (i64 time, ns since the
+//           epoch, CLOCK_REALTIME when the shim read them, 0: unknown, a record from before
+//           ID.index; u32 length) | the runs' bytes, one after the other: at most
+//           kMaxDataPayload bytes and kMaxChunkRuns runs; integers big-endian. CHUNKs come
+//           in write order across both streams. An older daemon ignores "timed", sends DATA.
 //   END     {"ok":...} the last frame of a streaming request (same shape as RESPONSE)
 //
 // A client may send HELLO and REQUEST back to back without waiting for the daemon's HELLO;
@@ -64,7 +65,8 @@ inline constexpr std::size_t kMaxControlPayload = 1 << 20;
 inline constexpr std::size_t kMaxRequestPayload = 16 << 20;
 /// Largest DATA payload, and the most log bytes a CHUNK carries.
 inline constexpr std::size_t kMaxDataPayload = 64 << 10;
-/// What a CHUNK payload holds before its bytes: the time and the source.
-inline constexpr std::size_t kChunkPrefix = 12;
+/// Most runs in a CHUNK, and the largest CHUNK payload.
+inline constexpr std::size_t kMaxChunkRuns = 4096;
+inline constexpr std::size_t kMaxChunkPayload = 8 + kMaxChunkRuns * 12 + kMaxDataPayload;
 
 }  // namespace sbx::proto

@@ -82,6 +82,7 @@ struct Harness {
   boost::asio::io_context io;
   sbx::daemon::Timers timers{io};
   std::vector<Got> got;
+  int payloads = 0;
   std::vector<std::pair<int, std::int64_t>> jumps;  ///< stream, bytes skipped not filtered
   std::shared_ptr<IndexedReader> reader;
 
@@ -91,8 +92,15 @@ struct Harness {
     if (want_err) sources.push_back(LogSource{logs.reopen("err"), 2, 0});
     auto cut = [this](std::uint8_t s) { return logs.collapsed[s - 1]; };
     reader = std::make_shared<IndexedReader>(logs.reopen("index"), std::move(sources), filter, cut,
-                                             [this](std::uint8_t s, std::int64_t t, std::string_view b) {
-                                               got.push_back({s, t, std::string(b)});
+                                             [this](std::uint8_t s, const std::vector<sbx::proto::ChunkRun>& runs,
+                                                    std::string_view b) {
+                                               std::size_t at = 0;
+                                               for (const auto& r : runs) {
+                                                 got.push_back({s, r.time_ns, std::string(b.substr(at, r.length))});
+                                                 at += r.length;
+                                               }
+                                               CHECK(at == b.size());
+                                               payloads++;
                                              },
                                              nullptr, timers);
     reader->on_jump([this](std::uint8_t s, std::int64_t at, std::int64_t filtered) {
@@ -284,4 +292,19 @@ TEST_CASE("IndexedReader: a cut of the index and the logs keeps order; what a la
   REQUIRE(late.jumps.size() == 1);
   CHECK(late.jumps[0].second == cut);
   CHECK(late.merged().size() == 2 * per_block * line.size() - cut);
+}
+
+TEST_CASE("IndexedReader: contiguous chunks of one stream go in one payload, each with its time") {
+  FakeLogs logs;
+  for (int i = 0; i < 1000; ++i) logs.write(0, "line " + std::to_string(i) + "\n", 10 + i);
+  logs.write(1, "err\n", 5000);
+  logs.write(0, "after\n", 5001);
+  Harness h(logs);
+  h.reader->start_from({});
+  h.reader->finish();
+  h.run();
+  REQUIRE(h.got.size() == 1002);
+  for (int i = 0; i < 1000; ++i) CHECK(h.got[i].time == 10 + i);
+  CHECK(h.got[1000].bytes == "err\n");
+  CHECK(h.payloads == 3);
 }

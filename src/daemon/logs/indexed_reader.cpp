@@ -181,40 +181,69 @@ bool IndexedReader::pause(std::size_t budget) {
   return false;
 }
 
-bool IndexedReader::send_front(std::size_t& budget) {
+bool IndexedReader::wants_more() const {
+  if (front_ == pending_.size()) return true;
+  const Range& f = pending_[front_];
+  const Range& last = pending_.back();
+  return last.k == f.k && !last.skip && last.to - f.from < static_cast<std::int64_t>(proto::kMaxDataPayload) &&
+         pending_.size() - front_ < proto::kMaxChunkRuns;
+}
+
+void IndexedReader::send_front(std::size_t& budget) {
   Range& r = pending_[front_];
   if (r.skip) {
     filtered_[r.k] += r.to - std::max(r.from, told_[r.k]);
     ++front_;
-    return true;
+    return;
   }
   r.from = std::max(r.from, std::min(kept_[r.k], r.to));  // what the cap cut since
   if (r.from >= r.to) {
     ++front_;
-    return true;
+    return;
   }
   if (r.from != told_[r.k]) {
     if (on_jump_) on_jump_(stream_of(r.k), r.from, filtered_[r.k]);
     filtered_[r.k] = 0;
     told_[r.k] = r.from;
   }
+  // The ranges after it that go on where it ends, in the same stream: one read, one payload.
+  const int k = r.k;
+  const std::int64_t from = r.from;
+  std::int64_t end = from;
+  runs_.clear();
+  for (std::size_t j = front_; j < pending_.size() && runs_.size() < proto::kMaxChunkRuns; ++j) {
+    const Range& q = pending_[j];
+    if (q.k != k || q.skip || q.from != end) break;
+    std::int64_t take = std::min(q.to - q.from, static_cast<std::int64_t>(proto::kMaxDataPayload) - (end - from));
+    if (take <= 0) break;
+    runs_.push_back({q.time_ns, static_cast<std::uint32_t>(take)});
+    end += take;
+    if (q.from + take < q.to) break;
+  }
   if (buf_.empty()) buf_.resize(proto::kMaxDataPayload);
-  std::size_t want = static_cast<std::size_t>(std::min<std::int64_t>(r.to - r.from, buf_.size()));
-  off_t at = static_cast<off_t>(r.from - collapsed_(stream_of(r.k)));
-  ssize_t n = at < 0 ? 0 : ::pread(sources_[src_[r.k]].fd.get(), buf_.data(), want, at);
-  if (n < 0 && errno == EINTR) return true;
+  off_t at = static_cast<off_t>(from - collapsed_(stream_of(k)));
+  ssize_t n = at < 0 ? 0 : ::pread(sources_[src_[k]].fd.get(), buf_.data(), static_cast<std::size_t>(end - from), at);
+  if (n < 0 && errno == EINTR) return;
   if (n <= 0) {  // not in the file (it shrank): nothing to send of it
     ++front_;
-    return true;
+    return;
   }
-  r.from += n;
-  told_[r.k] = r.from;
-  if (r.from >= r.to) ++front_;
+  // Consume what was read, range by range; a short read ends the runs early.
+  std::int64_t left = n;
+  std::size_t used = 0;
+  for (auto& run : runs_) {
+    if (left <= 0) break;
+    run.length = static_cast<std::uint32_t>(std::min<std::int64_t>(run.length, left));
+    left -= run.length;
+    Range& q = pending_[front_];
+    q.from += run.length;
+    if (q.from >= q.to) ++front_;
+    ++used;
+  }
+  runs_.resize(used);
+  told_[k] = from + n;
   budget -= std::min(budget, static_cast<std::size_t>(n));
-  int k = r.k;
-  std::int64_t t = r.time_ns;
-  sink_(stream_of(k), t, std::string_view(buf_.data(), static_cast<std::size_t>(n)));
-  return true;
+  sink_(stream_of(k), runs_, std::string_view(buf_.data(), static_cast<std::size_t>(n)));
 }
 
 void IndexedReader::kick() {
@@ -225,17 +254,25 @@ void IndexedReader::kick() {
   bool flushed = false;
   for (;;) {
     if (stopped_ || (throttle_ && throttle_->closed())) return;
+    bool more = true;
+    while (wants_more()) {
+      auto e = cursor_.next();
+      if (!e) {
+        more = false;
+        break;
+      }
+      take(*e);
+    }
     if (front_ < pending_.size()) {
       if (pause(budget)) return;
       send_front(budget);
+      if (front_ == pending_.size()) {
+        pending_.clear();
+        front_ = 0;
+      }
       continue;
     }
-    pending_.clear();
-    front_ = 0;
-    if (auto e = cursor_.next()) {
-      take(*e);
-      continue;
-    }
+    if (more) continue;
     if (!finishing_ || flushed) break;
     flushed = true;
     flush_unindexed();

@@ -21,6 +21,7 @@
 #include "daemon/connection.hpp"
 #include "daemon/logs/reader.hpp"
 #include "daemon/timers.hpp"
+#include "proto/frame.hpp"
 
 namespace sbx::daemon {
 
@@ -33,7 +34,10 @@ struct TimeFilter {
 
 class IndexedReader : public std::enable_shared_from_this<IndexedReader> {
  public:
-  using Sink = std::function<void(std::uint8_t stream, std::int64_t time_ns, std::string_view bytes)>;
+  /// Bytes of one stream, in runs that each carry their write time (at most
+  /// kMaxDataPayload bytes and kMaxChunkRuns runs a call).
+  using Sink = std::function<void(std::uint8_t stream, const std::vector<proto::ChunkRun>& runs,
+                                  std::string_view bytes)>;
   /// The stream's next byte lies at logical offset `at`, not where the client counted:
   /// `filtered` of the bytes between were left out by the TimeFilter, the rest were cut.
   using JumpFn = std::function<void(std::uint8_t stream, std::int64_t at, std::int64_t filtered)>;
@@ -72,8 +76,10 @@ class IndexedReader : public std::enable_shared_from_this<IndexedReader> {
   void take(const log_index::Entry& e);
   void queue(int k, std::int64_t time_ns, std::int64_t from, std::int64_t to);
   void flush_unindexed();
-  /// Sends the front range, at most one DATA payload of it; false when it had to stop.
-  bool send_front(std::size_t& budget);
+  /// Sends what the front ranges hold of one stream, contiguous: one payload at most.
+  void send_front(std::size_t& budget);
+  /// More entries are needed before the front can go as one full payload.
+  bool wants_more() const;
   bool pause(std::size_t budget);
   int source_of(int k) const { return src_[k]; }
 
@@ -98,6 +104,7 @@ class IndexedReader : public std::enable_shared_from_this<IndexedReader> {
   bool busy_ = false;
   bool stopped_ = false;
   std::vector<char> buf_;
+  std::vector<proto::ChunkRun> runs_;
 };
 
 }  // namespace sbx::daemon

@@ -24,7 +24,11 @@ std::int64_t collapsed(Context& ctx, const std::string& id, std::uint8_t stream)
 Result<std::shared_ptr<LogSession>> LogSession::open(Context& ctx, const LogSessionSpec& spec,
                                                      LogReader::Sink sink, ConnPtr throttle) {
   IndexedReader::Sink timed;
-  if (sink) timed = [sink = std::move(sink)](std::uint8_t s, std::int64_t, std::string_view b) { sink(s, b); };
+  if (sink) {
+    timed = [sink = std::move(sink)](std::uint8_t s, const std::vector<proto::ChunkRun>&, std::string_view b) {
+      sink(s, b);
+    };
+  }
   return open(ctx, spec, std::move(timed), std::move(throttle));
 }
 
@@ -78,8 +82,10 @@ Result<std::shared_ptr<LogSession>> LogSession::open(Context& ctx, const LogSess
       s->indexed_->start_from({});
     return s;
   }
-  auto untimed = [sink = std::move(sink)](std::uint8_t stream, std::string_view bytes) {
-    sink(stream, 0, bytes);
+  auto untimed = [sink = std::move(sink), runs = std::vector<proto::ChunkRun>(1)](
+                     std::uint8_t stream, std::string_view bytes) mutable {
+    runs[0] = {0, static_cast<std::uint32_t>(bytes.size())};  // no write time known
+    sink(stream, runs, bytes);
   };
   s->reader_ = std::make_shared<LogReader>(std::move(sources), std::move(untimed), std::move(throttle),
                                            ctx.timers);

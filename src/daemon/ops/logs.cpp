@@ -27,11 +27,12 @@ void op_logs(Context& ctx, const proto::LogsRequest& req, const ConnPtr& conn) {
 
   std::weak_ptr<Connection> weak_conn = conn;
   bool timed = req.timed;
-  auto sink = [weak_conn, timed](std::uint8_t stream, std::int64_t time_ns, std::string_view bytes) {
+  auto sink = [weak_conn, timed](std::uint8_t stream, const std::vector<proto::ChunkRun>& runs,
+                                 std::string_view bytes) {
     auto c = weak_conn.lock();
     if (!c) return;
     if (!timed) return c->send(proto::FrameKind::data, stream, bytes);
-    c->send(proto::FrameKind::chunk, stream, proto::encode_chunk({time_ns, 0, bytes}));
+    c->send(proto::FrameKind::chunk, stream, proto::encode_chunk(0, runs, bytes));
   };
   auto session = LogSession::open(ctx, spec, IndexedReader::Sink(sink), conn);
   if (!session) return conn->reply(session.error());
