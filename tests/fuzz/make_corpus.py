@@ -51,6 +51,8 @@ streams = {
     "bad_kind": frame(9, "{}"),
     "oversized": struct.pack(">IBBH", 0x00200000, 2, 0, 0) + b"{",
     "bad_json": frame(2, '{"op":"start","args":{"id":'),
+    "chunk": frame(7, struct.pack(">II", 0, 2) + struct.pack(">qI", 1_800_000_000_000_000_000, 3)
+                   + struct.pack(">qI", 1_800_000_000_000_001_000, 4) + b"ab\ncd\n", 1),
 }
 for i, (name, s) in enumerate(streams.items()):
     step = [64, 7, 1, 13][i % 4]
