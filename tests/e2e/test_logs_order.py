@@ -195,6 +195,27 @@ class LogsOrder(SbxTestCase):
         self.assertEqual(times, sorted(times))
         self.assertEqual(stamped[-1][1][:8], "%08d" % (n - 1))
 
+    def test_a_record_without_an_index_reads_as_before(self):
+        # A run logged before ID.index existed: both streams whole, no made-up times.
+        i, _ = self.ended("--", "sh", "-c", ORDER_SH)
+        os.unlink(os.path.join(os.path.dirname(self.logfile(i, "stdout")), f"{i}.index"))
+        r = self.sbx_ok("logs", i)
+        self.assertEqual((r.stdout, r.stderr), (b"o1\no2\n", b"e1\ne2\n"))
+        self.assertEqual(self.sbx_ok("logs", "-t", "--stdout", i).stdout, b"- o1\n- o2\n")
+        self.assertEqual(self.sbx_ok("logs", "-n", "1", "--stderr", i).stdout, b"e2\n")
+        self.assertEqual(self.sbx_ok("logs", "-f", "--stdout", i).stdout, b"o1\no2\n")
+
+    def test_bytes_the_index_does_not_cover_are_printed(self):
+        # The waiter was killed between a write and its entry: the entry is missing, not the bytes.
+        i, _ = self.ended("--", "sh", "-c", "echo one; sleep .1; echo two")
+        index = os.path.join(os.path.dirname(self.logfile(i, "stdout")), f"{i}.index")
+        with open(index, "r+b") as f:
+            f.truncate(os.path.getsize(index) - 32)
+        self.assertEqual(self.sbx_ok("logs", i).stdout, b"one\ntwo\n")
+        self.assertEqual(self.sbx_ok("logs", "-f", i).stdout, b"one\ntwo\n")
+        lines = self.stamped(i)
+        self.assertEqual([t for _, t in lines], ["one", "two"])
+
 
 if __name__ == "__main__":
     main()
