@@ -137,11 +137,17 @@ Result<int> run_logs(const LogsArgs& a) {
     };
     WaitingCall call(proto::LogsRequest::kOp, std::nullopt, make, std::move(hooks));
     v = call.run(std::move(*client));
-    if (!v) return call.fail(v.error());
+    if (!v) {
+      printer.finish();  // what came before the daemon was lost for good is printed whole
+      return call.fail(v.error());
+    }
   } else {
     client->watch_reader(1);
     v = client->stream(proto::LogsRequest::kOp, req.to_json(), on_data, {}, {}, on_chunk);
-    if (!v) return v.error();
+    if (!v) {
+      printer.finish();
+      return v.error();
+    }
   }
   printer.finish();
   if (a.json) {

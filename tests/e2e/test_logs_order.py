@@ -22,12 +22,14 @@ ALTERNATE = ("import sys,time\n"
              "    if pause: time.sleep(pause)\n")
 
 
-def assert_write_order(case, numbers: list[int]):
-    """Lines in the order they were written, but for two lines that arrived in the same poll
-    round of the relay (stdout is read first there): at most a swap of neighbours."""
+def assert_write_order(case, numbers: list[int], window: int = 1):
+    """Lines in the order they were written, but for lines that arrived in the same poll
+    round of the relay (stdout is read first there): a line comes after every line more
+    than `window` before it. What one round can hold is what the pipes held: a starved
+    relay finds up to 64 KiB in each."""
     highest = -1
     for k in numbers:
-        case.assertGreaterEqual(k, highest - 1, f"line {k} after line {highest}")
+        case.assertGreaterEqual(k, highest - window, f"line {k} after line {highest}")
         highest = max(highest, k)
 
 
@@ -160,8 +162,8 @@ class LogsOrder(SbxTestCase):
             self.assertNotIn("partial", out[-1])
 
     def test_order_and_times_survive_kill9_of_the_daemon(self):
-        n = 60
-        i = self.start("--", PY, "-c", ALTERNATE, str(n), "0.03")
+        n = 50
+        i = self.start("--", PY, "-c", ALTERNATE, str(n), "0.05")
         with tempfile.TemporaryFile() as out:
             p = self.spawn("logs", "-f", i, stdout=out, stderr=subprocess.STDOUT)
             wait_until(lambda: os.path.getsize(self.logfile(i, "stdout")) > 100, 10, "output begun")
@@ -179,7 +181,7 @@ class LogsOrder(SbxTestCase):
         self.assertEqual(self.merged(i), followed)
         times = [t for t, _ in self.stamped(i)]
         self.assertEqual(times, sorted(times))
-        self.assertGreater(times[-1] - times[0], n * 0.03 * 0.5)
+        self.assertGreater(times[-1] - times[0], n * 0.05 * 0.5)
 
     def test_order_and_times_survive_a_log_cap_cut(self):
         n = 400  # 1.6 MB over both streams against a 128 KiB cap
@@ -189,7 +191,8 @@ class LogsOrder(SbxTestCase):
         numbers = [int(ln[:8]) for ln in data.split(b"\n")[1:-1] if ln[:8].isdigit()]
         self.assertEqual(numbers[-1], n - 1)
         self.assertGreater(len(numbers), 20)
-        assert_write_order(self, numbers)
+        # 4000-byte lines: a pipe holds 16 of them, so one round may hold 2 x 16.
+        assert_write_order(self, numbers, window=2 * (65536 // 4000) + 1)
         stamped = self.stamped(i)
         times = [t for t, _ in stamped]
         self.assertEqual(times, sorted(times))
