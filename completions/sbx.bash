@@ -27,6 +27,7 @@ _sbx() {
             "sbx start:--restart"|\
             "sbx start:--max-restarts"|\
             "sbx start:--log-max"|\
+            "sbx start:--tty-size"|\
             "sbx start:--wait-port"|\
             "sbx start:--http"|\
             "sbx start:--wait-log"|\
@@ -96,6 +97,7 @@ _sbx() {
         "sbx start:--timeout"|\
         "sbx start:--max-restarts"|\
         "sbx start:--log-max"|\
+        "sbx start:--tty-size"|\
         "sbx start:--wait-port"|\
         "sbx start:--http"|\
         "sbx start:--wait-log"|\
@@ -140,7 +142,7 @@ _sbx() {
     if [[ $cur == -* ]]; then
         case $path in
             "sbx") COMPREPLY=($(compgen -W "-h --help -V --version" -- "$cur")) ;;
-            "sbx start") COMPREPLY=($(compgen -W "-h --help --id --cwd -e --env --env-file --session --json --timeout --rm --restart --max-restarts --log-max --wait-port --http --wait-log --wait-timeout" -- "$cur")) ;;
+            "sbx start") COMPREPLY=($(compgen -W "-h --help --id --cwd -e --env --env-file --session --json --timeout --rm --restart --max-restarts --log-max --tty --tty-size --wait-port --http --wait-log --wait-timeout" -- "$cur")) ;;
             "sbx ps") COMPREPLY=($(compgen -W "-h --help --session --status -q --quiet --json" -- "$cur")) ;;
             "sbx status") COMPREPLY=($(compgen -W "-h --help" -- "$cur")) ;;
             "sbx show") COMPREPLY=($(compgen -W "-h --help --json" -- "$cur")) ;;

@@ -25,7 +25,7 @@ function __sbx_state
             continue
         end
         switch "$path:$w"
-            case 'sbx start:--id' 'sbx start:--cwd' 'sbx start:-e' 'sbx start:--env' 'sbx start:--env-file' 'sbx start:--session' 'sbx start:--timeout' 'sbx start:--restart' 'sbx start:--max-restarts' 'sbx start:--log-max' 'sbx start:--wait-port' 'sbx start:--http' 'sbx start:--wait-log' 'sbx start:--wait-timeout' 'sbx ps:--session' 'sbx ps:--status' 'sbx logs:-n' 'sbx logs:--lines' 'sbx logs:--since' 'sbx logs:--until' 'sbx wait:--timeout' 'sbx wait-log:--stream' 'sbx wait-log:--timeout' 'sbx wait-port:--host' 'sbx wait-port:--http' 'sbx wait-port:--status' 'sbx wait-port:--interval' 'sbx wait-port:--timeout' 'sbx kill:-s' 'sbx kill:--signal' 'sbx kill:--grace' 'sbx kill:--session'
+            case 'sbx start:--id' 'sbx start:--cwd' 'sbx start:-e' 'sbx start:--env' 'sbx start:--env-file' 'sbx start:--session' 'sbx start:--timeout' 'sbx start:--restart' 'sbx start:--max-restarts' 'sbx start:--log-max' 'sbx start:--tty-size' 'sbx start:--wait-port' 'sbx start:--http' 'sbx start:--wait-log' 'sbx start:--wait-timeout' 'sbx ps:--session' 'sbx ps:--status' 'sbx logs:-n' 'sbx logs:--lines' 'sbx logs:--since' 'sbx logs:--until' 'sbx wait:--timeout' 'sbx wait-log:--stream' 'sbx wait-log:--timeout' 'sbx wait-port:--host' 'sbx wait-port:--http' 'sbx wait-port:--status' 'sbx wait-port:--interval' 'sbx wait-port:--timeout' 'sbx kill:-s' 'sbx kill:--signal' 'sbx kill:--grace' 'sbx kill:--session'
                 set value 1
                 continue
         end
@@ -104,6 +104,8 @@ complete -c sbx -n "__sbx_at 'sbx start'" -l rm -d 'remove its record and logs o
 complete -c sbx -n "__sbx_at 'sbx start'" -l restart -x -a 'no on-failure always' -d 'restart policy: no, on-failure, always (back-off 100ms..30s)'
 complete -c sbx -n "__sbx_at 'sbx start'" -l max-restarts -x -d 'give up after N restarts (default: no limit)'
 complete -c sbx -n "__sbx_at 'sbx start'" -l log-max -x -d 'cap each of its logs, keeping the newest output (default 64M; 0: no cap)'
+complete -c sbx -n "__sbx_at 'sbx start'" -l tty -d 'its stdout is a terminal (line-buffered, colours); stderr stays apart'
+complete -c sbx -n "__sbx_at 'sbx start'" -l tty-size -x -d 'with --tty: the window size (default 80x24)'
 complete -c sbx -n "__sbx_at 'sbx start'" -l wait-port -x -d 'return only once this port accepts connections'
 complete -c sbx -n "__sbx_at 'sbx start'" -l http -x -d 'with --wait-port: once GET PATH answers 200-399'
 complete -c sbx -n "__sbx_at 'sbx start'" -l wait-log -x -d 'return only once a line of output contains this text'

@@ -42,6 +42,8 @@ struct StartArgs {
   std::string restart;        ///< kRestartPolicies
   std::optional<int> max_restarts;
   std::string log_max;               ///< --log-max SIZE per stream; empty: kDefaultLogMax
+  bool tty = false;                  ///< --tty: stdout is a pseudo-terminal
+  std::string tty_size;              ///< --tty-size COLSxROWS; empty: kDefaultTtySize
   std::vector<std::string> command;  ///< positional words
   bool argv_form = false;            ///< the words came after `--`
   std::optional<int> wait_port;      ///< --wait-port: return once it accepts connections
@@ -106,6 +108,12 @@ Result<int> run_start(const StartArgs& a) {
     auto n = parse_byte_size(a.log_max);
     if (!n) return n.error();
     req.log_max = *n;
+  }
+  req.tty = a.tty;
+  if (!a.tty_size.empty()) {
+    if (!a.tty) return make_error(Errc::usage, "--tty-size goes with --tty");
+    if (auto size = parse_tty_size(a.tty_size); !size) return size.error();
+    req.tty_size = a.tty_size;
   }
   if (a.max_restarts) {
     if (*a.max_restarts < 0)
@@ -245,6 +253,10 @@ void define_start(CommandDef& parent) {
       .option("--log-max", a->log_max,
               "cap each of its logs, keeping the newest output (default 64M; 0: no cap)")
       .type_name("SIZE");
+  start.flag("--tty", a->tty,
+             "its stdout is a terminal (line-buffered, colours); stderr stays apart");
+  start.option("--tty-size", a->tty_size, "with --tty: the window size (default 80x24)")
+      .type_name("COLSxROWS");
   start.option("--wait-port", a->wait_port, "return only once this port accepts connections")
       .type_name("PORT");
   start.option("--http", a->wait_http, "with --wait-port: once GET PATH answers 200-399")

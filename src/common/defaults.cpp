@@ -17,6 +17,27 @@ Status check_log_max(std::int64_t bytes) {
   return make_error(Errc::usage, "--log-max must be 0 (no cap) or at least 64K");
 }
 
+Result<TtySize> parse_tty_size(std::string_view text) {
+  auto bad = [&] {
+    return make_error(Errc::usage, "--tty-size takes COLSxROWS, each 1-65535 (say 120x40), not '" +
+                                       std::string(text) + "'");
+  };
+  auto x = text.find('x');
+  if (x == std::string_view::npos) return bad();
+  auto number = [](std::string_view digits) -> int {
+    if (digits.empty() || digits.size() > 5) return 0;
+    int n = 0;
+    for (char c : digits) {
+      if (c < '0' || c > '9') return 0;
+      n = n * 10 + (c - '0');
+    }
+    return n <= 65535 ? n : 0;
+  };
+  TtySize size{number(text.substr(0, x)), number(text.substr(x + 1))};
+  if (size.cols == 0 || size.rows == 0) return bad();
+  return size;
+}
+
 Status check_port(std::int64_t port) {
   if (port >= kMinPort && port <= kMaxPort) return ok_status();
   return make_error(Errc::usage, "the port must be 1-65535");

@@ -24,6 +24,15 @@ inline constexpr Millis kStopGrace{10'000};
 inline constexpr int kMinPort = 1;
 inline constexpr int kMaxPort = 65535;
 
+/// --tty-size COLSxROWS: the window of a --tty process's terminal.
+inline constexpr std::string_view kDefaultTtySize = "80x24";
+struct TtySize {
+  int cols = 80;
+  int rows = 24;
+};
+/// "COLSxROWS", each 1-65535 (a window size: struct winsize).
+Result<TtySize> parse_tty_size(std::string_view text);
+
 /// --restart: no | on-failure | always.
 inline constexpr std::string_view kRestartPolicies[] = {"no", "on-failure", "always"};
 Status check_restart_policy(std::string_view policy);

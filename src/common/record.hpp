@@ -40,6 +40,10 @@ struct ProcessRecord {
   std::string run_token;                         ///< SBX_RUN_TOKEN of the current run (internal)
   std::optional<int> waiter_pid;                 ///< the sbx-shim that waits for it (internal)
   std::optional<std::uint64_t> waiter_start_ticks;
+  /// The relay the last run's waiter left for stragglers (shim/protocol.hpp), stopped
+  /// before the next run writes the same log (internal).
+  std::optional<int> relay_pid;
+  std::optional<std::uint64_t> relay_start_ticks;
   std::string boot_id;  ///< the boot the run started in: start ticks are per boot (internal)
   ProcStatus status = ProcStatus::starting;
   std::optional<EpochMs> start_time;
@@ -62,6 +66,8 @@ struct ProcessRecord {
   /// their offsets and are not counted here.
   std::int64_t collapsed_stdout = 0;
   std::int64_t collapsed_stderr = 0;
+  bool tty = false;      ///< its stdout is a pseudo-terminal (--tty)
+  std::string tty_size;  ///< with tty: the window, "COLSxROWS"
 
   bool ended() const { return is_ended(status); }
 };

@@ -159,6 +159,8 @@ std::string record_to_toml(const ProcessRecord& r, TomlView view) {
   if (r.waiter_pid) put("waiter_pid", *r.waiter_pid);
   if (r.waiter_start_ticks)
     put("waiter_start_ticks", static_cast<std::int64_t>(*r.waiter_start_ticks));
+  if (r.relay_pid) put("relay_pid", *r.relay_pid);
+  if (r.relay_start_ticks) put("relay_start_ticks", static_cast<std::int64_t>(*r.relay_start_ticks));
   if (!r.boot_id.empty()) put("boot_id", r.boot_id);
   if (r.start_time) put("start_time", to_toml_time(*r.start_time));
   if (r.end_time) put("end_time", to_toml_time(*r.end_time));
@@ -176,6 +178,10 @@ std::string record_to_toml(const ProcessRecord& r, TomlView view) {
   if (r.dropped_stderr) put("dropped_stderr", r.dropped_stderr);
   if (r.collapsed_stdout) put("collapsed_stdout", r.collapsed_stdout);
   if (r.collapsed_stderr) put("collapsed_stderr", r.collapsed_stderr);
+  if (r.tty) {
+    put("tty", true);
+    put("tty_size", r.tty_size);
+  }
   if (display && r.env.empty()) return out.str();  // no empty [env] table on screen
   out << "\n[env]\n";
   bool env_text =
@@ -243,6 +249,8 @@ Result<ProcessRecord> record_from_toml(std::string_view text) {
   if (auto v = int_at(t, "waiter_pid")) r.waiter_pid = static_cast<int>(*v);
   if (auto v = int_at(t, "waiter_start_ticks"))
     r.waiter_start_ticks = static_cast<std::uint64_t>(*v);
+  if (auto v = int_at(t, "relay_pid")) r.relay_pid = static_cast<int>(*v);
+  if (auto v = int_at(t, "relay_start_ticks")) r.relay_start_ticks = static_cast<std::uint64_t>(*v);
   r.boot_id = t["boot_id"].value_or(std::string());
   r.start_time = from_toml_time(t.get("start_time"));
   r.end_time = from_toml_time(t.get("end_time"));
@@ -260,6 +268,8 @@ Result<ProcessRecord> record_from_toml(std::string_view text) {
   r.dropped_stderr = int_at(t, "dropped_stderr").value_or(0);
   r.collapsed_stdout = int_at(t, "collapsed_stdout").value_or(0);
   r.collapsed_stderr = int_at(t, "collapsed_stderr").value_or(0);
+  r.tty = t["tty"].value_or(false);
+  if (r.tty) r.tty_size = t["tty_size"].value_or(std::string(kDefaultTtySize));
   return r;
 }
 

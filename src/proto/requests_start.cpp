@@ -71,6 +71,12 @@ Result<StartRequest> StartRequest::from_json(const json::object& args) {
     if (auto st = check_log_max(*m); !st) return st.error();
     spec.log_max = *m;
   }
+  spec.tty = get_bool(args, "tty");
+  if (auto size = get_opt_string(args, "tty_size")) {
+    if (!spec.tty) return make_error(Errc::usage, "--tty-size goes with --tty");
+    if (auto st = parse_tty_size(*size); !st) return st.error();
+    spec.tty_size = *size;
+  }
   if (auto m = get_opt_int(args, "max_restarts")) {
     if (*m < 0 || *m > 1'000'000) return make_error(Errc::usage, "max_restarts must be 0 or more");
     spec.max_restarts = static_cast<int>(*m);
@@ -100,6 +106,8 @@ json::object StartRequest::to_json() const {
   if (restart != "no") o["restart"] = restart;
   if (log_max != kDefaultLogMax) o["log_max"] = log_max;
   if (max_restarts) o["max_restarts"] = *max_restarts;
+  if (tty) o["tty"] = true;
+  if (tty_size != kDefaultTtySize) o["tty_size"] = tty_size;
   o["session"] = bytes_to_json(session);
   return o;
 }

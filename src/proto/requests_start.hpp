@@ -30,6 +30,8 @@ struct StartRequest {
   std::string restart = "no";              ///< kRestartPolicies
   std::optional<int> max_restarts;         ///< absent: no limit
   std::int64_t log_max = kDefaultLogMax;   ///< per stream; 0: no cap
+  bool tty = false;                        ///< stdout is a pseudo-terminal
+  std::string tty_size{kDefaultTtySize};   ///< its window, "COLSxROWS" (parse_tty_size)
 
   boost::json::object to_json() const;
   static Result<StartRequest> from_json(const boost::json::object& o);

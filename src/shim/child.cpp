@@ -5,19 +5,15 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 namespace sbx::waiter {
 
-void exec_child(int err_fd, int report_fd, int out_fd, int errout_fd, const char* cwd,
-                const struct rlimit* nofile, const char* program, char** argv, char** envp) {
+void exec_child(int err_fd, int report_fd, int out_fd, bool out_is_tty, int errout_fd,
+                const char* cwd, const struct rlimit* nofile, const char* program, char** argv,
+                char** envp) {
   ::close(report_fd);  // the program's only descriptors are 0, 1 and 2 (the rest close on exec)
-  if (::dup2(out_fd, 1) < 0 || ::dup2(errout_fd, 2) < 0) {
-    ChildFailure f{Stage::exec, errno};
-    ssize_t ignored = ::write(err_fd, &f, sizeof f);
-    (void)ignored;
-    ::_exit(127);
-  }
   if (nofile)
     ::setrlimit(RLIMIT_NOFILE, nofile);  // the limit sbxd was started with, not its raised one
   // The waiter ignores signals; the program starts with the defaults and an empty mask.
@@ -29,7 +25,11 @@ void exec_child(int err_fd, int report_fd, int out_fd, int errout_fd, const char
   ::sigprocmask(SIG_SETMASK, &none, nullptr);
   ::setsid();  // its own session and process group: kill reaches the whole tree
   ChildFailure f{Stage::chdir, 0};
-  if (::chdir(cwd) != 0) {
+  // A terminal for stdout becomes the session's controlling terminal.
+  if ((out_is_tty && ::ioctl(out_fd, TIOCSCTTY, 0) != 0) || ::dup2(out_fd, 1) < 0 ||
+      ::dup2(errout_fd, 2) < 0) {
+    f = ChildFailure{Stage::exec, errno};
+  } else if (::chdir(cwd) != 0) {
     f.error = errno;
   } else {
     ::execve(program, argv, envp);

@@ -12,9 +12,10 @@ struct ChildFailure {
 };
 
 /// Runs in the child between fork and exec; never returns. `out_fd` and `errout_fd` become
-/// the program's stdout and stderr. `nofile`, unless null, becomes its RLIMIT_NOFILE.
-[[noreturn]] void exec_child(int err_fd, int report_fd, int out_fd, int errout_fd, const char* cwd,
-                             const struct rlimit* nofile, const char* program, char** argv,
-                             char** envp);
+/// the program's stdout and stderr; `out_is_tty`: `out_fd` is a terminal, made the
+/// controlling one. `nofile`, unless null, becomes its RLIMIT_NOFILE.
+[[noreturn]] void exec_child(int err_fd, int report_fd, int out_fd, bool out_is_tty, int errout_fd,
+                             const char* cwd, const struct rlimit* nofile, const char* program,
+                             char** argv, char** envp);
 
 }  // namespace sbx::waiter

@@ -12,9 +12,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "shim/child.hpp"
@@ -72,6 +74,42 @@ int wait_status(const siginfo_t& info) {
   if (info.si_code == CLD_EXITED) return (info.si_status & 0xff) << 8;
   if (info.si_code == CLD_DUMPED) return (info.si_status & 0x7f) | 0x80;
   return info.si_status & 0x7f;  // CLD_KILLED
+}
+
+/// The program's stdout as a pseudo-terminal of window `size` ("COLSxROWS"): fds[0] its
+/// master (non-blocking), fds[1] its slave, both close-on-exec. Output is not processed
+/// (no OPOST): the log holds the bytes the program wrote. False with errno.
+bool open_terminal(const char* size, int fds[2]) {
+  unsigned cols = 0, rows = 0;
+  if (sscanf(size, "%ux%u", &cols, &rows) != 2 || cols == 0 || rows == 0 || cols > 65535 ||
+      rows > 65535) {
+    errno = EINVAL;
+    return false;
+  }
+  int master = ::posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (master < 0) return false;
+  char name[128];
+  int slave = -1;
+  if (::grantpt(master) == 0 && ::unlockpt(master) == 0 && ::ptsname_r(master, name, sizeof name) == 0)
+    slave = ::open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
+  struct termios mode {};
+  if (slave < 0 || ::tcgetattr(slave, &mode) != 0) {
+    int err = errno;
+    ::close(master);
+    if (slave >= 0) ::close(slave);
+    errno = err;
+    return false;
+  }
+  mode.c_oflag &= ~static_cast<tcflag_t>(OPOST);
+  ::tcsetattr(slave, TCSANOW, &mode);
+  struct winsize window {};
+  window.ws_col = static_cast<unsigned short>(cols);
+  window.ws_row = static_cast<unsigned short>(rows);
+  ::ioctl(slave, TIOCSWINSZ, &window);
+  ::fcntl(master, F_SETFL, O_NONBLOCK);
+  fds[0] = master;
+  fds[1] = slave;
+  return true;
 }
 
 /// A close-on-exec signalfd for `sig`, which is blocked from now on; -1 if none.
@@ -134,6 +172,8 @@ int main(int argc, char** argv) {
   const char* cwd = argv[kArgCwd];
   const char* run_env = argv[kArgRunEnv];
   const char* fd_limit = argv[kArgFdLimit];
+  const char* tty = argv[kArgTty];
+  bool use_tty = strcmp(tty, kNoTty) != 0;
   const char* program = argv[kArgProgram];
   char** child_argv = argv + kArgArgv0;
 
@@ -171,7 +211,7 @@ int main(int argc, char** argv) {
 
   int err_pipe[2], out_pipe[2], errout_pipe[2];
   relay.buf = static_cast<char*>(malloc(kChunkMax));
-  if (!relay.buf || ::pipe2(err_pipe, O_CLOEXEC) != 0 || !open_relay_pipe(out_pipe) ||
+  if (!relay.buf || ::pipe2(err_pipe, O_CLOEXEC) != 0 || !(use_tty ? open_terminal(tty, out_pipe) : open_relay_pipe(out_pipe)) ||
       !open_relay_pipe(errout_pipe)) {
     format_err(line, sizeof line, Stage::exec, relay.buf ? errno : ENOMEM);
     report(line);
@@ -190,8 +230,8 @@ int main(int argc, char** argv) {
   int sigchld_fd = signal_fd(SIGCHLD);  // blocked before the fork: its exit cannot be missed
   pid_t pid = ::fork();
   if (pid == 0) {
-    exec_child(err_pipe[1], kReportFd, out_pipe[1], errout_pipe[1], cwd, set_nofile ? &nofile : nullptr,
-               program, child_argv, child_env);  // never returns
+    exec_child(err_pipe[1], kReportFd, out_pipe[1], use_tty, errout_pipe[1], cwd,
+               set_nofile ? &nofile : nullptr, program, child_argv, child_env);  // never returns
   }
   int fork_errno = errno;
   free(child_env);

@@ -2,7 +2,7 @@
 // What sbxd and a run's waiter (the sbx-shim program) say to each other; both sides use
 // this header. libc only: the waiter includes it.
 //
-//   sbx-shim EXIT_FILE CWD RUN_ENV FD_LIMIT NEXT_SEQ STDOUT_END STDERR_END PROGRAM ARGV0 [ARG...]
+//   sbx-shim EXIT_FILE CWD RUN_ENV FD_LIMIT NEXT_SEQ STDOUT_END STDERR_END TTY PROGRAM ARGV0 [ARG...]
 //
 // The program's environment is the waiter's plus RUN_ENV ("NAME=VALUE", the run's token).
 // FD_LIMIT is the program's soft RLIMIT_NOFILE (sbxd runs with a raised one), or "-".
@@ -12,6 +12,9 @@
 // NEXT_SEQ, STDOUT_END, STDERR_END (decimal) say where this run's output goes on in the
 // record's log (common/log_index.hpp): the seq of its first index entry, and the logical
 // end of each stream (the bytes it ever held, counting what caps cut). A first run: 1 0 0.
+// TTY is "-" (kNoTty), or "COLSxROWS": the program's stdout is then a pseudo-terminal of
+// that window, its controlling terminal, without output processing (no CR is added); the
+// waiter reads its master side as it reads a pipe, and EIO there means its end.
 //
 // fd 0: the program's stdin. fd 1, 2 (kStdoutLogFd, kStderrLogFd): ID.stdout and
 // ID.stderr, fd 4 (kIndexFd): ID.index, all three opened O_APPEND by sbxd. The program's
@@ -52,6 +55,7 @@ enum Arg {
   kArgNextSeq,
   kArgStdoutEnd,
   kArgStderrEnd,
+  kArgTty,
   kArgProgram,
   kArgArgv0
 };
@@ -62,6 +66,7 @@ inline constexpr int kReportFd = 3;
 inline constexpr int kIndexFd = 4;
 inline constexpr char kGo = 'g';
 inline constexpr const char* kKeepFdLimit = "-";  ///< FD_LIMIT: the program keeps the waiter's
+inline constexpr const char* kNoTty = "-";        ///< TTY: stdout is a pipe
 inline constexpr size_t kLineMax = 64;            ///< a report line and its NUL fit in this
 
 enum class Stage { chdir, exec };

@@ -132,6 +132,27 @@ class Relay(RelayCase):
         self.assert_tiles(i)
         self.assertEqual(self.read_log(i, "stdout").count(b"run\n"), 3)
 
+    def check_new_start_stops_the_old_straggler_relay(self, lose_daemon: bool):
+        ticks = "(for n in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15; do sleep .1; echo tick; done) & echo run"
+        i = self.start("--id", "s", "--", "sh", "-c", ticks)
+        self.sbx_ok("wait", i)
+        wait_until(lambda: b"tick" in self.read_log(i, "stdout"), 5, "the straggler's first tick")
+        if lose_daemon:  # the next daemon learns of the relay from the record
+            pid = self.daemon_pid()
+            os.kill(pid, signal.SIGKILL)
+            wait_until(lambda: not pid_alive(pid), 5, "sbxd killed")
+        self.start("--id", "s", "--", "sh", "-c", "echo again")
+        self.sbx_ok("wait", i)
+        time.sleep(2)  # the old straggler would have ticked on by now
+        self.assertEqual(self.read_log(i, "stdout"), b"again\n")
+        self.assertEqual(self.chunks(i), [(1, b"again\n")])
+
+    def test_a_new_start_of_an_id_stops_its_last_runs_straggler_relay(self):
+        self.check_new_start_stops_the_old_straggler_relay(False)
+
+    def test_a_new_start_after_kill_9_of_sbxd_stops_the_last_runs_straggler_relay(self):
+        self.check_new_start_stops_the_old_straggler_relay(True)
+
     def test_kill_9_of_sbxd_mid_output_loses_nothing(self):
         code = ("import os, sys, time\n"
                 "for n in range(300):\n"
@@ -148,6 +169,38 @@ class Relay(RelayCase):
         self.assertEqual(self.read_log(i, "stderr"), b"".join(b"mark %d\n" % n for n in range(0, 300, 50)))
         self.assert_tiles(i)
 
+    def test_a_log_cap_cuts_the_index_but_keeps_every_entry_of_a_kept_byte(self):
+        code = ("import os\n"
+                "for n in range(20000): os.write(1, b'%08d ' % n + b'x' * 91)\n"
+                "os.write(2, b'done')\n"
+                "for n in range(100): os.write(1, b'%08d ' % n + b'y' * 91)\n")
+        i = self.run_py(code, start_args=("--log-max", "256K"))
+        self.sbx_ok("wait", i)
+        rec = self.record(i)
+        self.assertGreater(rec.get("dropped_stdout", 0), 0, "the cap cut stdout")
+        path = os.path.join(self.home, "state", "logs", f"{i}.index")
+        entries = [e for e in self.index(i) if e[0] != 0]
+        self.assertGreater(entries[0][0], 1, "the oldest entries were cut with their bytes")
+        self.assertEqual(entries[0][0] % 128, 1, "cut in whole blocks of 128 entries")
+        seqs = [e[0] for e in entries]
+        self.assertEqual(seqs, list(range(seqs[0], seqs[0] + len(seqs))), "what is left is in order")
+        for stream, name in STREAMS.items():
+            log = self.logfile(i, name)
+            with open(log, "rb") as f:
+                try:
+                    hole = os.lseek(f.fileno(), 0, os.SEEK_DATA)
+                except OSError:
+                    hole = os.path.getsize(log)
+            first_kept = rec.get(f"collapsed_{name}", 0) + hole
+            end = rec.get(f"collapsed_{name}", 0) + os.path.getsize(log)
+            chunks = [e for e in entries if e[4] == stream]
+            if first_kept == end:
+                continue
+            self.assertLessEqual(chunks[0][1], first_kept, f"{name}: the first kept byte has its entry")
+            for a, b in zip(chunks, chunks[1:]):
+                self.assertEqual(a[1] + a[3], b[1], f"{name}: chunk {b} does not follow {a}")
+            self.assertEqual(chunks[-1][1] + chunks[-1][3], end, f"{name}: the last kept byte has its entry")
+
     def test_removing_a_record_removes_its_index(self):
         i = self.start("--", "sh", "-c", "echo x")
         self.sbx_ok("wait", i)
@@ -155,6 +208,51 @@ class Relay(RelayCase):
         self.assertTrue(os.path.exists(path))
         self.sbx_ok("rm", i)
         self.assertFalse(os.path.exists(path))
+
+
+class Tty(RelayCase):
+    def test_stdout_is_a_terminal_stderr_apart_and_the_bytes_exact(self):
+        code = ("import os, sys\n"
+                "os.write(1, b'%d %d\\n' % (os.isatty(1), os.isatty(2)))\n"
+                "os.write(1, b'a\\nb\\r\\n\\0c')\n"
+                "os.write(2, b'err\\n')\n")
+        i = self.start("--tty", "--", PY, "-c", code)
+        self.assertEqual(self.sbx_ok("wait", i).returncode, 0)
+        self.assertEqual(self.read_log(i, "stdout"), b"1 0\na\nb\r\n\0c", "no CR added, nothing changed")
+        self.assertEqual(self.read_log(i, "stderr"), b"err\n")
+        self.assert_tiles(i)
+        self.assertIn(b"tty = true", self.sbx_ok("show", i).stdout)
+
+    def test_an_unflushed_python_print_is_seen_by_wait_log(self):
+        i = self.start("--tty", "--", PY, "-c", "import time; print('ready'); time.sleep(60)",
+                       env_remove=("PYTHONUNBUFFERED",))
+        r = self.run("wait-log", i, "ready", "--timeout", "20s")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(self.read_log(i, "stdout"), b"ready\n")
+        self.sbx_ok("kill", i)
+
+    def test_the_window_is_80x24_unless_tty_size_says(self):
+        code = "import os; print(tuple(os.get_terminal_size()))"
+        i = self.start("--tty", "--", PY, "-c", code)
+        j = self.start("--tty", "--tty-size", "132x50", "--", PY, "-c", code)
+        self.sbx_ok("wait", i)
+        self.sbx_ok("wait", j)
+        self.assertEqual(self.read_log(i, "stdout"), b"(80, 24)\n")
+        self.assertEqual(self.read_log(j, "stdout"), b"(132, 50)\n")
+
+    def test_the_terminal_is_the_controlling_one(self):
+        # /dev/tty opens only for a process that has a controlling terminal.
+        i = self.start("--tty", "--", "sh", "-c", "echo via-dev-tty >/dev/tty")
+        self.assertEqual(self.sbx_ok("wait", i).returncode, 0)
+        self.assertEqual(self.read_log(i, "stdout"), b"via-dev-tty\n")
+
+    def test_bad_tty_sizes_are_usage_errors(self):
+        for args, what in ((("--tty-size", "80x24"), "goes with --tty"),
+                           (("--tty", "--tty-size", "80"), "COLSxROWS"),
+                           (("--tty", "--tty-size", "0x24"), "COLSxROWS")):
+            r = self.run("start", *args, "--", "true")
+            self.assertErrorLine(r, 2, what)
+            self.assertIn(what.encode(), r.stderr)
 
 
 if __name__ == "__main__":

@@ -244,10 +244,15 @@ class ChildSetup(SbxTestCase):
         fds = sorted(int(x) for x in os.listdir(f"/proc/{pid}/fd"))
         self.assertEqual(fds, [0, 1, 2], {f: os.readlink(f"/proc/{pid}/fd/{f}") for f in fds})
         self.assertEqual(os.readlink(f"/proc/{pid}/fd/0"), "/dev/null")
-        self.assertEqual(os.path.realpath(os.readlink(f"/proc/{pid}/fd/1")),
-                         os.path.realpath(self.logfile(i, "stdout")))
-        self.assertEqual(os.path.realpath(os.readlink(f"/proc/{pid}/fd/2")),
-                         os.path.realpath(self.logfile(i, "stderr")))
+        # stdout and stderr: two pipes to its waiter (its parent), which relays them to the logs.
+        out, err = os.readlink(f"/proc/{pid}/fd/1"), os.readlink(f"/proc/{pid}/fd/2")
+        self.assertRegex(out, r"^pipe:\[\d+\]$")
+        self.assertRegex(err, r"^pipe:\[\d+\]$")
+        self.assertNotEqual(out, err)
+        waiter = int(proc_stat(pid)[1])
+        held = {os.readlink(f"/proc/{waiter}/fd/{f}") for f in os.listdir(f"/proc/{waiter}/fd")}
+        self.assertLessEqual({out, err}, held, "the waiter holds the other ends")
+        self.assertIn(os.path.realpath(self.logfile(i, "stdout")), held)
         st = proc_stat(pid)
         pgrp, sid = int(st[2]), int(st[3])
         self.assertEqual((pgrp, sid), (pid, pid), "child must lead its own session and group")

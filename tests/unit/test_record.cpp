@@ -501,3 +501,31 @@ TEST_CASE("TOML round trip: log trim counters; collapsed_* stay out of JSON") {
   REQUIRE(old.ok());
   CHECK(old->collapsed_stdout == 0);  // a record from before the key: nothing collapsed is known
 }
+
+TEST_CASE("TOML and JSON round trip: a --tty record keeps its window; others have no tty key") {
+  auto r = minimal_record();
+  r.tty = true;
+  r.tty_size = "120x40";
+  auto back = toml_round_trip(r);
+  CHECK(back.tty);
+  CHECK(back.tty_size == "120x40");
+  CHECK(sbx::record_to_toml(r).find("tty = true") != std::string::npos);
+  auto o = sbx::record_to_json(r);
+  CHECK(o.at("tty") == json::value(true));
+  CHECK(o.at("tty_size") == json::value("120x40"));
+  auto plain = minimal_record();
+  CHECK(sbx::record_to_toml(plain).find("tty") == std::string::npos);
+  CHECK_FALSE(sbx::record_to_json(plain).contains("tty"));
+  CHECK_FALSE(toml_round_trip(plain).tty);
+}
+
+TEST_CASE("TOML round trip: the stragglers' relay of the last run; internal, not in JSON") {
+  auto r = minimal_record();
+  r.relay_pid = 4242;
+  r.relay_start_ticks = 987654321;
+  auto back = toml_round_trip(r);
+  CHECK(back.relay_pid == 4242);
+  CHECK(back.relay_start_ticks == 987654321u);
+  CHECK_FALSE(sbx::record_to_json(r).contains("relay_pid"));
+  CHECK_FALSE(toml_round_trip(minimal_record()).relay_pid.has_value());
+}

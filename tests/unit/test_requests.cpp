@@ -133,4 +133,32 @@ TEST_CASE("start request: bytes and defaults round-trip, the daemon's rules") {
   });
   REQUIRE(shell);
   CHECK(shell->shell_line == "echo hi");
+  CHECK_FALSE(back->tty);
+  auto tty = with([](StartRequest& r) {
+    r.tty = true;
+    r.tty_size = "132x50";
+  });
+  REQUIRE(tty);
+  CHECK(tty->tty);
+  CHECK(tty->tty_size == "132x50");
+  CHECK(with([](StartRequest& r) { r.tty = true; })->tty_size == kDefaultTtySize);
+  CHECK(with([](StartRequest& r) { r.tty_size = "100x30"; }).error().code == Errc::usage);  // no --tty
+  CHECK(with([](StartRequest& r) {
+          r.tty = true;
+          r.tty_size = "100by30";
+        }).error().code == Errc::usage);
+}
+
+TEST_CASE("parse_tty_size: COLSxROWS, each 1-65535") {
+  auto ok = parse_tty_size("80x24");
+  REQUIRE(ok);
+  CHECK(ok->cols == 80);
+  CHECK(ok->rows == 24);
+  CHECK(parse_tty_size("65535x1")->cols == 65535);
+  for (const char* bad : {"", "x", "80", "80x", "x24", "0x24", "80x0", "65536x1", "-1x2", "80X24", "8 0x24",
+                          "80x24x1", "123456x2"}) {
+    auto r = parse_tty_size(bad);
+    CHECK_MESSAGE(!r, bad);
+    if (!r) CHECK(r.error().code == Errc::usage);
+  }
 }

@@ -64,6 +64,7 @@ Result<SpawnedWaiter> spawn_waiter(const SpawnRequest& req) {
   args[waiter::kArgNextSeq] = std::to_string(req.log_ends.next_seq);
   args[waiter::kArgStdoutEnd] = std::to_string(req.log_ends.stdout_end);
   args[waiter::kArgStderrEnd] = std::to_string(req.log_ends.stderr_end);
+  args[waiter::kArgTty] = req.tty;
   args[waiter::kArgProgram] = req.program;
   args.insert(args.end(), req.argv.begin(), req.argv.end());
   auto envp = c_strings(req.envp);

@@ -28,6 +28,7 @@ struct SpawnRequest {
   int stderr_fd = -1;
   int index_fd = -1;
   LogEnds log_ends;  ///< where this run goes on in them
+  std::string tty = waiter::kNoTty;  ///< "COLSxROWS": stdout is a pseudo-terminal
 };
 
 // What sbxd and the waiter say to each other: shim/protocol.hpp.

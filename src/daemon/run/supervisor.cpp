@@ -87,6 +87,8 @@ void Supervisor::start(StartSpec spec, StartFn done) {
   r.restart = spec.restart;
   r.max_restarts = spec.max_restarts;
   r.log_max = spec.log_max;
+  r.tty = spec.tty;
+  if (r.tty) r.tty_size = spec.tty_size;
 
   // The caller's environment passes through byte for byte, in its order, whatever its
   // names, but for the variables set here (and the run token: each run gets its own).
@@ -151,6 +153,7 @@ void Supervisor::start(StartSpec spec, StartFn done) {
     }
     e->program = *found;
   }
+  if (old) stop_relay(old->rec);  // its log is emptied for this run
   std::weak_ptr<Run> weak = e;
   auto launching = launch(e, true, [this, weak, done](Status launched) {
     auto e = weak.lock();

@@ -129,14 +129,6 @@ class Supervisor {
   };
   std::map<std::string, Removed> removed_;  ///< --rm records, for a late `wait`
 
-  /// The relays waiters left for stragglers, by record id (shim/protocol.hpp): one is
-  /// stopped before its record's next run, whose waiter goes on with the same log.
-  struct Straggling {
-    pid_t pid;
-    std::optional<std::uint64_t> start_ticks;
-  };
-  std::unordered_map<std::string, Straggling> relays_;
-
   LogCap log_cap_;
   RecordStore store_;
   std::string boot_id_;  ///< this boot's /proc/sys/kernel/random/boot_id
@@ -167,14 +159,17 @@ class Supervisor {
   void launch_reported(const std::shared_ptr<Run>& e, Result<Launcher::Exec> exec, bool first_run,
                        const std::function<void(Status)>& done);
   void launch_finished();
-  /// Stops the relay left by the last run of `id`, if any, and waits (at most
-  /// kRelayStopLimit, then it is killed) until it relayed what is in its pipes and ended.
-  void stop_relay(const std::string& id);
+  /// Stops the relay that the last run of `r` left for stragglers, if it still runs, and
+  /// waits (at most kRelayStopLimit, then it is killed) until it relayed what is in its
+  /// pipes and ended: the next run's waiter goes on with the same log.
+  void stop_relay(ProcessRecord& r);
   std::size_t launches_ = 0;  ///< runs being launched now
   std::vector<std::function<void()>> when_no_launches_;
   bool frozen_ = false;  ///< detaching: no new run starts
   void cap_logs(const std::shared_ptr<Run>& e);
   void uncap_logs(const std::shared_ptr<Run>& e);
+  /// After a cap cut a log of `r`: cuts the index entries of what is gone (logs/index_cut.hpp).
+  void cut_index(const ProcessRecord& r);
 
   // supervisor_exit.cpp
   /// The one place a phase changes: the transition `event` makes (run/phase.hpp).

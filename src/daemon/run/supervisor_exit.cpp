@@ -57,7 +57,10 @@ void Supervisor::waiter_ended(const std::shared_ptr<Run>& e) {
   std::string exit_file = paths_.exit_path(e->rec.id);
   std::string report = read_report_rest(e->report_seen, e->report.get());
   e->report.reset();
-  if (auto relay = reported_relay(report)) relays_[e->rec.id] = {*relay, process_start_ticks(*relay)};
+  if (auto relay = reported_relay(report)) {  // saved with the final record
+    e->rec.relay_pid = *relay;
+    e->rec.relay_start_ticks = process_start_ticks(*relay);
+  }
   auto status = read_exit_status(exit_file);
   if (!status) status = read_reported_status(report, -1);  // the disk was full, say
   if (!status && e->rec.pid) {

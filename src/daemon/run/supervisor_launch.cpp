@@ -9,6 +9,7 @@
 #include <spdlog/spdlog.h>
 
 #include "common/proc.hpp"
+#include "daemon/logs/index_cut.hpp"
 #include "daemon/run/supervisor.hpp"
 
 namespace sbx::daemon {
@@ -19,23 +20,25 @@ namespace {
 constexpr Millis kRelayStopLimit{1000};
 }  // namespace
 
-void Supervisor::stop_relay(const std::string& id) {
-  auto it = relays_.find(id);
-  if (it == relays_.end()) return;
-  Straggling relay = it->second;
-  relays_.erase(it);
-  if (!process_alive(relay.pid, relay.start_ticks)) return;
-  spdlog::info("{}: stopping the relay (pid {}) of its last run's stragglers", id, relay.pid);
-  ::kill(relay.pid, SIGTERM);
+void Supervisor::stop_relay(ProcessRecord& r) {
+  if (!r.relay_pid) return;
+  pid_t relay = *r.relay_pid;
+  auto ticks = r.relay_start_ticks;
+  r.relay_pid.reset();
+  r.relay_start_ticks.reset();
+  // Start ticks count from boot: a relay of another boot is gone, whatever has its pid now.
+  if (r.boot_id != boot_id_ || !ticks || !process_alive(relay, ticks)) return;
+  spdlog::info("{}: stopping the relay (pid {}) of its last run's stragglers", r.id, relay);
+  ::kill(relay, SIGTERM);
   // Blocks the loop, briefly and rarely: the next run must not write the log while it does.
   auto give_up = Clock::now() + kRelayStopLimit;
-  while (process_alive(relay.pid, relay.start_ticks)) {
-    ::waitpid(relay.pid, nullptr, WNOHANG);  // ours as subreaper, once its waiter ended
+  while (process_alive(relay, ticks)) {
+    ::waitpid(relay, nullptr, WNOHANG);  // ours as subreaper, once its waiter ended
     if (Clock::now() >= give_up) {
-      spdlog::warn("{}: its relay (pid {}) did not stop within {}: killed", id, relay.pid,
+      spdlog::warn("{}: its relay (pid {}) did not stop within {}: killed", r.id, relay,
                    format_duration(kRelayStopLimit));
-      ::kill(relay.pid, SIGKILL);
-      ::waitpid(relay.pid, nullptr, 0);
+      ::kill(relay, SIGKILL);
+      ::waitpid(relay, nullptr, 0);  // at once if it is not ours
       break;
     }
     struct timespec ms = {0, 1000000};
@@ -45,7 +48,7 @@ void Supervisor::stop_relay(const std::string& id) {
 
 Status Supervisor::launch(const std::shared_ptr<Run>& e, bool first_run,
                           std::function<void(Status)> done) {
-  stop_relay(e->rec.id);
+  stop_relay(e->rec);
   e->report.reset();
   e->report_seen.clear();
   std::weak_ptr<Run> weak = e;
@@ -121,11 +124,19 @@ void Supervisor::cap_logs(const std::shared_ptr<Run>& e) {
           if (!e) return;
           (is_err ? e->rec.dropped_stderr : e->rec.dropped_stdout) += t.removed;
           if (t.shifted) (is_err ? e->rec.collapsed_stderr : e->rec.collapsed_stdout) += t.removed;
+          cut_index(e->rec);
           store_.save(e->rec);
           auto fns = e->trim_watchers;  // a watcher may unwatch
           for (auto& [w, fn] : fns) fn(is_err ? 2 : 1, t);
         }));
   }
+}
+
+void Supervisor::cut_index(const ProcessRecord& r) {
+  auto cut = cut_index_file(paths_.index_path(r.id),
+                            first_kept_byte(paths_.log_path(r.id, false), r.collapsed_stdout),
+                            first_kept_byte(paths_.log_path(r.id, true), r.collapsed_stderr));
+  if (!cut) spdlog::warn("{}: {}; its index keeps entries of what the cap cut", r.id, cut.error().message);
 }
 
 void Supervisor::uncap_logs(const std::shared_ptr<Run>& e) {
