@@ -36,6 +36,8 @@ _sbx() {
             "sbx ps:--status"|\
             "sbx logs:-n"|\
             "sbx logs:--lines"|\
+            "sbx logs:--since"|\
+            "sbx logs:--until"|\
             "sbx wait:--timeout"|\
             "sbx wait-log:--stream"|\
             "sbx wait-log:--timeout"|\
@@ -103,6 +105,8 @@ _sbx() {
         "sbx ps:--session"|\
         "sbx logs:-n"|\
         "sbx logs:--lines"|\
+        "sbx logs:--since"|\
+        "sbx logs:--until"|\
         "sbx wait:--timeout"|\
         "sbx wait-log:--timeout"|\
         "sbx wait-port:--host"|\
@@ -142,7 +146,7 @@ _sbx() {
             "sbx ps") COMPREPLY=($(compgen -W "-h --help --session --status -q --quiet --json" -- "$cur")) ;;
             "sbx status") COMPREPLY=($(compgen -W "-h --help" -- "$cur")) ;;
             "sbx show") COMPREPLY=($(compgen -W "-h --help --json" -- "$cur")) ;;
-            "sbx logs") COMPREPLY=($(compgen -W "-h --help --stdout --stderr -n --lines -f --follow --json" -- "$cur")) ;;
+            "sbx logs") COMPREPLY=($(compgen -W "-h --help --stdout --stderr -n --lines -f --follow -t --timestamps --since --until --json" -- "$cur")) ;;
             "sbx wait") COMPREPLY=($(compgen -W "-h --help --timeout" -- "$cur")) ;;
             "sbx wait-log") COMPREPLY=($(compgen -W "-h --help -E --regex --stream --timeout --json" -- "$cur")) ;;
             "sbx wait-port") COMPREPLY=($(compgen -W "-h --help --host --http --status --interval --timeout" -- "$cur")) ;;

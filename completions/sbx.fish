@@ -25,7 +25,7 @@ function __sbx_state
             continue
         end
         switch "$path:$w"
-            case 'sbx start:--id' 'sbx start:--cwd' 'sbx start:-e' 'sbx start:--env' 'sbx start:--env-file' 'sbx start:--session' 'sbx start:--timeout' 'sbx start:--restart' 'sbx start:--max-restarts' 'sbx start:--log-max' 'sbx start:--tty-size' 'sbx start:--wait-port' 'sbx start:--http' 'sbx start:--wait-log' 'sbx start:--wait-timeout' 'sbx ps:--session' 'sbx ps:--status' 'sbx logs:-n' 'sbx logs:--lines' 'sbx wait:--timeout' 'sbx wait-log:--stream' 'sbx wait-log:--timeout' 'sbx wait-port:--host' 'sbx wait-port:--http' 'sbx wait-port:--status' 'sbx wait-port:--interval' 'sbx wait-port:--timeout' 'sbx kill:-s' 'sbx kill:--signal' 'sbx kill:--grace' 'sbx kill:--session'
+            case 'sbx start:--id' 'sbx start:--cwd' 'sbx start:-e' 'sbx start:--env' 'sbx start:--env-file' 'sbx start:--session' 'sbx start:--timeout' 'sbx start:--restart' 'sbx start:--max-restarts' 'sbx start:--log-max' 'sbx start:--tty-size' 'sbx start:--wait-port' 'sbx start:--http' 'sbx start:--wait-log' 'sbx start:--wait-timeout' 'sbx ps:--session' 'sbx ps:--status' 'sbx logs:-n' 'sbx logs:--lines' 'sbx logs:--since' 'sbx logs:--until' 'sbx wait:--timeout' 'sbx wait-log:--stream' 'sbx wait-log:--timeout' 'sbx wait-port:--host' 'sbx wait-port:--http' 'sbx wait-port:--status' 'sbx wait-port:--interval' 'sbx wait-port:--timeout' 'sbx kill:-s' 'sbx kill:--signal' 'sbx kill:--grace' 'sbx kill:--session'
                 set value 1
                 continue
         end
@@ -79,7 +79,7 @@ complete -c sbx -n "__sbx_at 'sbx' 0" -a start -d 'Start a command in the backgr
 complete -c sbx -n "__sbx_at 'sbx' 0" -a ps -d 'List processes, live and ended'
 complete -c sbx -n "__sbx_at 'sbx' 0" -a status -d 'Print a process\'s status word'
 complete -c sbx -n "__sbx_at 'sbx' 0" -a show -d 'Print a process\'s whole record'
-complete -c sbx -n "__sbx_at 'sbx' 0" -a logs -d 'Print captured output (stdout to stdout, stderr to stderr; one stream alone to stdout)'
+complete -c sbx -n "__sbx_at 'sbx' 0" -a logs -d 'Print captured output in write order (stdout to stdout, stderr to stderr; one stream alone to stdout)'
 complete -c sbx -n "__sbx_at 'sbx' 0" -a wait -d 'Wait for a process to end; exit with its exit code'
 complete -c sbx -n "__sbx_at 'sbx' 0" -a wait-log -d 'Wait until a line of output contains a pattern; print it'
 complete -c sbx -n "__sbx_at 'sbx' 0" -a wait-port -d 'Wait until a port accepts connections (or answers HTTP)'
@@ -133,9 +133,12 @@ complete -c sbx -n "__sbx_at 'sbx show' 0" -a '(__sbx_ids)' -d 'process id'
 complete -c sbx -n "__sbx_at 'sbx logs'" -s h -l help -d 'Print this help message and exit'
 complete -c sbx -n "__sbx_at 'sbx logs'" -l stdout -d 'only stdout'
 complete -c sbx -n "__sbx_at 'sbx logs'" -l stderr -d 'only stderr (printed on stdout)'
-complete -c sbx -n "__sbx_at 'sbx logs'" -s n -l lines -x -d 'only the last N lines of each stream'
+complete -c sbx -n "__sbx_at 'sbx logs'" -s n -l lines -x -d 'only the last N lines (of the streams together)'
 complete -c sbx -n "__sbx_at 'sbx logs'" -s f -l follow -d 'keep printing new output until the process ends'
-complete -c sbx -n "__sbx_at 'sbx logs'" -l json -d 'print JSON events, one a line'
+complete -c sbx -n "__sbx_at 'sbx logs'" -s t -l timestamps -d 'put each line\'s write time (RFC 3339, UTC) before it'
+complete -c sbx -n "__sbx_at 'sbx logs'" -l since -x -d 'only output written since T: an RFC 3339 time or how long ago (10m)'
+complete -c sbx -n "__sbx_at 'sbx logs'" -l until -x -d 'only output written until T: an RFC 3339 time or how long ago'
+complete -c sbx -n "__sbx_at 'sbx logs'" -l json -d 'print JSON events, one per line of output'
 complete -c sbx -n "__sbx_at 'sbx logs' 0" -a '(__sbx_ids)' -d 'process id'
 
 # sbx wait

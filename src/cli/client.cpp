@@ -148,7 +148,8 @@ Error Client::lose(std::string message) {
 }
 
 Result<json::value> Client::stream(std::string_view op, json::object args, const DataFn& on_data,
-                                   const EventFn& on_event, const TickFn& on_tick) {
+                                   const EventFn& on_event, const TickFn& on_tick,
+                                   const ChunkFn& on_chunk) {
   using Clock = std::chrono::steady_clock;
   lost_ = false;
   hello_seen_ = false;
@@ -184,6 +185,15 @@ Result<json::value> Client::stream(std::string_view op, json::object args, const
         case proto::FrameKind::data:
           on_data(f->flags, f->payload);
           break;
+        case proto::FrameKind::chunk: {
+          auto c = proto::decode_chunk(f->payload);
+          if (!c) return make_error(Errc::protocol, "bad frame from sbxd: a chunk whose runs do not add up");
+          if (on_chunk)
+            on_chunk(f->flags, *c);
+          else
+            on_data(f->flags, c->bytes);
+          break;
+        }
         case proto::FrameKind::event:
           if (on_event) {
             if (auto ev = proto::parse_json(f->payload)) on_event(*ev);

@@ -11,6 +11,7 @@
 #include "common/fd.hpp"
 #include "common/paths.hpp"
 #include "common/result.hpp"
+#include "proto/frame.hpp"
 
 namespace sbx::cli {
 
@@ -21,6 +22,8 @@ inline constexpr int kDaemonPatienceMs = 10'000;
 class Client {
  public:
   using DataFn = std::function<void(std::uint8_t stream, std::string_view bytes)>;
+  /// A CHUNK frame: log bytes in runs, each with its write time (proto/frame.hpp).
+  using ChunkFn = std::function<void(std::uint8_t stream, const proto::Chunk& chunk)>;
   using EventFn = std::function<void(const boost::json::value& event)>;
   /// Called about every kTickMs while waiting for the daemon (a progress indicator).
   using TickFn = std::function<void()>;
@@ -36,10 +39,11 @@ class Client {
                                   const TickFn& on_tick = {});
   /// A streaming request: DATA and EVENT frames go to the callbacks until the final frame,
   /// whose result is returned. It waits in poll(); with `on_tick`, it calls on_tick
-  /// whenever kTickMs pass without a frame.
+  /// whenever kTickMs pass without a frame. CHUNK frames go to `on_chunk`, else (their
+  /// time dropped) to on_data.
   Result<boost::json::value> stream(std::string_view op, boost::json::object args,
                                     const DataFn& on_data, const EventFn& on_event = {},
-                                    const TickFn& on_tick = {});
+                                    const TickFn& on_tick = {}, const ChunkFn& on_chunk = {});
 
   /// The daemon must say HELLO within this many ms of the request, or it "does not answer".
   void set_hello_timeout(int ms) { hello_timeout_ms_ = ms; }

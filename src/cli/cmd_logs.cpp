@@ -7,12 +7,12 @@
 #include "cli/client.hpp"
 #include "cli/command.hpp"
 #include "cli/exit_codes.hpp"
+#include "cli/log_printer.hpp"
 #include "cli/output.hpp"
 #include "cli/waiting.hpp"
 #include "common/clock.hpp"
 #include "common/ids.hpp"
 #include "common/record_json.hpp"
-#include "common/utf8.hpp"
 #include "proto/bytes.hpp"
 #include "proto/message.hpp"
 #include "proto/protocol.hpp"
@@ -30,12 +30,10 @@ struct LogsArgs {
   std::optional<std::int64_t> tail;
   bool follow = false;
   bool json = false;
+  bool timestamps = false;
+  std::string since;  ///< empty: not given
+  std::string until;
 };
-
-/// Writes all of `bytes`; a reader that has gone ends sbx as SIGPIPE would.
-void emit(int fd, std::string_view bytes) {
-  if (!write_out(fd, bytes) && errno == EPIPE) exit_as_if_sigpipe();
-}
 
 /// Where each stream's next byte lies, as a logical offset (bytes the stream ever held,
 /// trims included): the daemon says where it starts (and where it skips to, when the cap
@@ -53,7 +51,11 @@ struct Position {
     if (!o) return;
     for (int k = 0; k < 2; ++k) {
       if (!o->at[k]) continue;
-      if (known && *o->at[k] > at[k]) dropped(k, *o->at[k] - at[k]);
+      // Of a jump, what --since/--until left out is no loss.
+      std::int64_t filtered = 0;
+      if (const auto* f = ev.as_object().if_contains(proto::kFilteredKey[k]); f && f->is_int64())
+        filtered = f->get_int64();
+      if (known && *o->at[k] - at[k] > filtered) dropped(k, *o->at[k] - at[k] - filtered);
       at[k] = *o->at[k];
     }
     known = true;
@@ -81,27 +83,36 @@ Result<int> run_logs(const LogsArgs& a) {
   req.want_stderr = !a.only_stdout;
   req.tail = a.tail;
   req.follow = a.follow;
+  req.timed = true;
+  EpochNs now = now_epoch_ns();
+  if (!a.since.empty()) {
+    auto t = parse_time_spec(a.since, "--since", now);
+    if (!t) return t.error();
+    req.since_ns = *t;
+  }
+  if (!a.until.empty()) {
+    auto t = parse_time_spec(a.until, "--until", now);
+    if (!t) return t.error();
+    req.until_ns = *t + 999;  // to the end of its microsecond: a time -t printed takes its line in
+  }
 
   auto client = Client::connect();
   if (!client) return client.error();
   // One stream asked for alone goes to stdout, so that a pipe sees it; both: each to its own.
-  bool one_stream = a.only_stdout || a.only_stderr;
-  Utf8Sanitizer clean[2];
+  LogPrinter printer({a.json, a.timestamps, a.only_stdout || a.only_stderr});
   Position pos;
-  auto on_data = [&](std::uint8_t stream, std::string_view bytes) {
-    bool is_err = stream == proto::kStreamStderr;
-    pos.at[is_err ? 1 : 0] += static_cast<std::int64_t>(bytes.size());
-    if (!a.json) return emit(is_err && !one_stream ? 2 : 1, bytes);
-    json::object ev;
-    ev["type"] = is_err ? "stderr" : "stdout";
-    ev["data"] = clean[is_err ? 1 : 0].feed(bytes);
-    ev["time"] = format_rfc3339(now_epoch_ms());
-    emit(1, json::serialize(ev) + "\n");
+  auto on_chunk = [&](std::uint8_t stream, const proto::Chunk& c) {
+    pos.at[stream == proto::kStreamStderr ? 1 : 0] += static_cast<std::int64_t>(c.bytes.size());
+    printer.chunk(stream, c.runs, c.bytes);
+  };
+  auto on_data = [&](std::uint8_t stream, std::string_view bytes) {  // an older daemon's DATA
+    on_chunk(stream, proto::Chunk{0, {{0, static_cast<std::uint32_t>(bytes.size())}}, bytes});
   };
   Result<json::value> v = make_error(Errc::failed, "");
   if (a.follow) {
     WaitingCall::Hooks hooks;
     hooks.on_data = on_data;
+    hooks.on_chunk = on_chunk;
     // A gap is never silent: a line on stderr (an event with --json) says how much is missing.
     hooks.on_event = [&](const json::value& ev) {
       pos.on_event(ev, [&](int k, std::int64_t bytes) {
@@ -126,12 +137,19 @@ Result<int> run_logs(const LogsArgs& a) {
     };
     WaitingCall call(proto::LogsRequest::kOp, std::nullopt, make, std::move(hooks));
     v = call.run(std::move(*client));
-    if (!v) return call.fail(v.error());
+    if (!v) {
+      printer.finish();  // what came before the daemon was lost for good is printed whole
+      return call.fail(v.error());
+    }
   } else {
     client->watch_reader(1);
-    v = client->stream(proto::LogsRequest::kOp, req.to_json(), on_data);
-    if (!v) return v.error();
+    v = client->stream(proto::LogsRequest::kOp, req.to_json(), on_data, {}, {}, on_chunk);
+    if (!v) {
+      printer.finish();
+      return v.error();
+    }
   }
+  printer.finish();
   if (a.json) {
     auto r = record_from_json(*v);
     if (r && r->ended()) {
@@ -153,15 +171,20 @@ void define_logs(CommandDef& parent) {
   auto a = std::make_shared<LogsArgs>();
   auto logs = parent.add(
       "logs",
-      "Print captured output (stdout to stdout, stderr to stderr; one stream alone to stdout)",
+      "Print captured output in write order (stdout to stdout, stderr to stderr; one stream alone to stdout)",
       "sbx logs [OPTIONS] ID", "sbx logs web --stderr -n 20");
   logs.runs([a] { return run_logs(*a); });
   logs.option("id", a->id, "process id").required().type_name("ID");
   logs.flag("--stdout", a->only_stdout, "only stdout");
   logs.flag("--stderr", a->only_stderr, "only stderr (printed on stdout)");
-  logs.option("-n,--lines", a->tail, "only the last N lines of each stream").type_name("N");
+  logs.option("-n,--lines", a->tail, "only the last N lines (of the streams together)").type_name("N");
   logs.flag("-f,--follow", a->follow, "keep printing new output until the process ends");
-  logs.flag("--json", a->json, "print JSON events, one a line");
+  logs.flag("-t,--timestamps", a->timestamps, "put each line's write time (RFC 3339, UTC) before it");
+  logs.option("--since", a->since, "only output written since T: an RFC 3339 time or how long ago (10m)")
+      .type_name("T");
+  logs.option("--until", a->until, "only output written until T: an RFC 3339 time or how long ago")
+      .type_name("T");
+  logs.flag("--json", a->json, "print JSON events, one per line of output");
 }
 
 }  // namespace sbx::cli

@@ -54,7 +54,8 @@ Result<json::value> WaitingCall::run(std::optional<Client> first) {
       client->set_hello_timeout(std::max(patience, 1));
       client->watch_reader(hooks_.watch_fd);
       auto on_data = hooks_.on_data ? hooks_.on_data : [](std::uint8_t, std::string_view) {};
-      auto r = client->stream(op_, std::move(args), on_data, hooks_.on_event, hooks_.on_tick);
+      auto r = client->stream(op_, std::move(args), on_data, hooks_.on_event, hooks_.on_tick,
+                              hooks_.on_chunk);
       sent = true;
       if (r || !client->lost()) return r;
       why = r.error().message;

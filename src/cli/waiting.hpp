@@ -23,6 +23,7 @@ class WaitingCall {
  public:
   struct Hooks {
     Client::DataFn on_data;
+    Client::ChunkFn on_chunk;  ///< see Client::stream
     Client::EventFn on_event;
     Client::TickFn on_tick;
     int watch_fd = -1;  ///< see Client::watch_reader

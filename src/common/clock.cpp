@@ -3,6 +3,8 @@
 #include <chrono>
 #include <cstdio>
 
+#include "common/duration.hpp"
+
 namespace sbx {
 
 EpochMs now_epoch_ms() {
@@ -25,6 +27,35 @@ std::string format_rfc3339(EpochMs t) {
 }
 
 std::optional<EpochMs> parse_rfc3339(std::string_view s) {
+  auto ns = parse_rfc3339_ns(s);
+  if (!ns) return std::nullopt;
+  return *ns / 1'000'000 - (*ns % 1'000'000 < 0 ? 1 : 0);
+}
+
+EpochNs now_epoch_ns() {
+  using namespace std::chrono;
+  return duration_cast<nanoseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+std::string format_rfc3339_us(EpochNs t) {
+  EpochNs us = t / 1000 - (t % 1000 < 0 ? 1 : 0);
+  EpochNs ms = us / 1000 - (us % 1000 < 0 ? 1 : 0);
+  std::string s = format_rfc3339(ms);  // "....123Z"
+  char sub[4];
+  std::snprintf(sub, sizeof sub, "%03lld", static_cast<long long>(us - ms * 1000));
+  s.insert(s.size() - 1, sub);
+  return s;
+}
+
+Result<EpochNs> parse_time_spec(std::string_view text, std::string_view option, EpochNs now) {
+  if (auto t = parse_rfc3339_ns(text)) return *t;
+  if (auto d = parse_duration(text)) return now - static_cast<EpochNs>(d->count()) * 1'000'000;
+  return make_error(Errc::usage, "bad time '" + std::string(text) + "' for " + std::string(option) +
+                                     ": give an RFC 3339 time (2026-12-01T19:00:00Z) or how long ago "
+                                     "(90s, 10m, 2h)");
+}
+
+std::optional<EpochNs> parse_rfc3339_ns(std::string_view s) {
   using namespace std::chrono;
   if (s.size() < 20) return std::nullopt;
   std::string str(s);
@@ -44,17 +75,17 @@ std::optional<EpochMs> parse_rfc3339(std::string_view s) {
   int y = num(0, 4), mo = num(5, 2), d = num(8, 2), h = num(11, 2), mi = num(14, 2),
       sec = num(17, 2);
   size_t i = 19;
-  EpochMs frac_ms = 0;
+  EpochNs frac_ns = 0;
   if (i < str.size() && str[i] == '.') {
     ++i;
     int digits = 0;
     while (i < str.size() && std::isdigit(static_cast<unsigned char>(str[i]))) {
-      if (digits < 3) frac_ms = frac_ms * 10 + (str[i] - '0');
+      if (digits < 9) frac_ns = frac_ns * 10 + (str[i] - '0');
       ++digits;
       ++i;
     }
     if (digits == 0) return std::nullopt;
-    for (int k = digits; k < 3; ++k) frac_ms *= 10;
+    for (int k = digits; k < 9; ++k) frac_ns *= 10;
   }
   EpochMs offset_ms = 0;
   if (i < str.size() && (str[i] == 'Z' || str[i] == 'z')) {
@@ -73,8 +104,8 @@ std::optional<EpochMs> parse_rfc3339(std::string_view s) {
   if (i != str.size()) return std::nullopt;
   year_month_day ymd{year(y), month(static_cast<unsigned>(mo)), day(static_cast<unsigned>(d))};
   if (!ymd.ok() || h > 23 || mi > 59 || sec > 60) return std::nullopt;
-  EpochMs base = duration_cast<milliseconds>(sys_days(ymd).time_since_epoch()).count();
-  return base + ((h * 60LL + mi) * 60 + sec) * 1000 + frac_ms - offset_ms;
+  EpochNs base = duration_cast<milliseconds>(sys_days(ymd).time_since_epoch()).count();
+  return ((base + ((h * 60LL + mi) * 60 + sec) * 1000 - offset_ms) * 1'000'000) + frac_ns;
 }
 
 }  // namespace sbx

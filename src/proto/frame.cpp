@@ -5,7 +5,17 @@
 namespace sbx::proto {
 namespace {
 
-bool known_kind(std::uint8_t k) { return k >= 1 && k <= 6; }
+bool known_kind(std::uint8_t k) { return k >= 1 && k <= 7; }
+
+void put_be(char* out, std::uint64_t v, int bytes) {
+  for (int i = bytes - 1; i >= 0; --i, v >>= 8) out[i] = static_cast<char>(v & 0xFF);
+}
+
+std::uint64_t get_be(const char* in, int bytes) {
+  std::uint64_t v = 0;
+  for (int i = 0; i < bytes; ++i) v = v << 8 | static_cast<unsigned char>(in[i]);
+  return v;
+}
 
 }  // namespace
 
@@ -28,6 +38,39 @@ std::string encode_frame(FrameKind kind, std::uint8_t flags, std::string_view pa
   out.reserve(kHeaderSize + payload.size());
   encode_frame(out, kind, flags, payload);
   return out;
+}
+
+std::string encode_chunk(std::uint32_t source, const std::vector<ChunkRun>& runs, std::string_view bytes) {
+  std::string out(8 + runs.size() * 12, '\0');
+  put_be(out.data(), source, 4);
+  put_be(out.data() + 4, runs.size(), 4);
+  char* p = out.data() + 8;
+  for (const auto& r : runs) {
+    put_be(p, static_cast<std::uint64_t>(r.time_ns), 8);
+    put_be(p + 8, r.length, 4);
+    p += 12;
+  }
+  out.append(bytes);
+  return out;
+}
+
+std::optional<Chunk> decode_chunk(std::string_view payload) {
+  if (payload.size() < 8) return std::nullopt;
+  Chunk c;
+  c.source = static_cast<std::uint32_t>(get_be(payload.data(), 4));
+  std::uint64_t n = get_be(payload.data() + 4, 4);
+  if (n > kMaxChunkRuns || payload.size() - 8 < n * 12) return std::nullopt;
+  c.runs.resize(n);
+  std::uint64_t total = 0;
+  for (std::uint64_t i = 0; i < n; ++i) {
+    const char* p = payload.data() + 8 + i * 12;
+    c.runs[i].time_ns = static_cast<std::int64_t>(get_be(p, 8));
+    c.runs[i].length = static_cast<std::uint32_t>(get_be(p + 8, 4));
+    total += c.runs[i].length;
+  }
+  c.bytes = payload.substr(8 + n * 12);
+  if (total != c.bytes.size()) return std::nullopt;
+  return c;
 }
 
 void FrameReader::feed(std::string_view bytes) {
@@ -54,6 +97,7 @@ std::optional<Frame> FrameReader::next() {
   }
   auto kind = static_cast<FrameKind>(h[4]);
   std::size_t limit = kind == FrameKind::data      ? kMaxDataPayload
+                      : kind == FrameKind::chunk   ? kMaxChunkPayload
                       : kind == FrameKind::request ? std::max(max_control_, kMaxRequestPayload)
                                                    : max_control_;
   if (len > limit) {

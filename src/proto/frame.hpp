@@ -3,6 +3,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "proto/protocol.hpp"
 
@@ -17,6 +18,20 @@ struct Frame {
 /// Appends one encoded frame to `out`.
 void encode_frame(std::string& out, FrameKind kind, std::uint8_t flags, std::string_view payload);
 std::string encode_frame(FrameKind kind, std::uint8_t flags, std::string_view payload);
+
+/// A CHUNK's payload (see protocol.hpp): runs of bytes, each with its write time.
+struct ChunkRun {
+  std::int64_t time_ns = 0;  ///< 0: unknown
+  std::uint32_t length = 0;
+};
+struct Chunk {
+  std::uint32_t source = 0;
+  std::vector<ChunkRun> runs;
+  std::string_view bytes;  ///< every run's, in order
+};
+std::string encode_chunk(std::uint32_t source, const std::vector<ChunkRun>& runs, std::string_view bytes);
+/// nullopt unless the runs are well-formed and their lengths add up to the bytes.
+std::optional<Chunk> decode_chunk(std::string_view payload);
 
 /// Incremental decoder: feed() bytes as they arrive, in any split; next() pops whole
 /// frames. It knows a frame's size from its header before buffering the payload, so an

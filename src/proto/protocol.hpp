@@ -20,6 +20,13 @@
 //           "from_stdout"/"from_stderr" set from these, and "waited_ms" next to the
 //           "timeout_ms" it has left.
 //   DATA    raw log bytes; flags = the stream (kStreamStdout / kStreamStderr)
+//   CHUNK   log bytes of one stream with their write times, sent instead of DATA to a logs
+//           request that says "timed":true: flags = the stream; payload = u32 source (the
+//           request's process, 0 for its first) | u32 n | n runs of (i64 time, ns since the
+//           epoch, CLOCK_REALTIME when the shim read them, 0: unknown, a record from before
+//           ID.index; u32 length) | the runs' bytes, one after the other: at most
+//           kMaxDataPayload bytes and kMaxChunkRuns runs; integers big-endian. CHUNKs come
+//           in write order across both streams. An older daemon ignores "timed", sends DATA.
 //   END     {"ok":...} the last frame of a streaming request (same shape as RESPONSE)
 //
 // A client may send HELLO and REQUEST back to back without waiting for the daemon's HELLO;
@@ -42,6 +49,7 @@ enum class FrameKind : std::uint8_t {
   event = 4,
   data = 5,
   end = 6,
+  chunk = 7,
 };
 
 inline constexpr std::uint8_t kStreamStdout = 1;
@@ -55,7 +63,10 @@ inline constexpr std::size_t kMaxControlPayload = 1 << 20;
 /// more than 6 MiB), which JSON escaping can grow, so a request may be far larger than the
 /// other control frames.
 inline constexpr std::size_t kMaxRequestPayload = 16 << 20;
-/// Largest DATA payload.
+/// Largest DATA payload, and the most log bytes a CHUNK carries.
 inline constexpr std::size_t kMaxDataPayload = 64 << 10;
+/// Most runs in a CHUNK, and the largest CHUNK payload.
+inline constexpr std::size_t kMaxChunkRuns = 4096;
+inline constexpr std::size_t kMaxChunkPayload = 8 + kMaxChunkRuns * 12 + kMaxDataPayload;
 
 }  // namespace sbx::proto

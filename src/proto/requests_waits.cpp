@@ -46,6 +46,9 @@ json::object LogsRequest::to_json() const {
   if (tail) o["tail"] = *tail;
   if (follow) o["follow"] = true;
   put_from(o, from);
+  if (timed) o["timed"] = true;
+  if (since_ns) o["since_ns"] = *since_ns;
+  if (until_ns) o["until_ns"] = *until_ns;
   return o;
 }
 
@@ -59,6 +62,9 @@ Result<LogsRequest> LogsRequest::from_json(const json::object& o) {
   r.tail = get_opt_int(o, "tail");
   r.follow = get_bool(o, "follow");
   r.from = get_from(o);
+  r.timed = get_bool(o, "timed");
+  r.since_ns = get_opt_int(o, "since_ns");
+  r.until_ns = get_opt_int(o, "until_ns");
   return r;
 }
 

@@ -45,6 +45,9 @@ struct LogsRequest {
   std::optional<std::int64_t> tail;  ///< the last N lines of each stream
   bool follow = false;
   StreamOffsets from;  ///< a follower resuming with a new daemon: go on from here
+  bool timed = false;  ///< CHUNK frames (bytes with their write time) instead of DATA
+  std::optional<std::int64_t> since_ns;  ///< only chunks written at or after (ns since the epoch)
+  std::optional<std::int64_t> until_ns;  ///< only chunks written at or before
 
   boost::json::object to_json() const;
   static Result<LogsRequest> from_json(const boost::json::object& o);
@@ -100,6 +103,9 @@ struct WaitLogReply {
 
 /// The EVENT a follower of logs gets: where each stream's next byte lies.
 inline constexpr std::string_view kOffsetsEvent = "offsets";
+/// In an offsets event of logs, with a stream's jump: how many of the bytes skipped were
+/// left out by --since/--until (the rest were cut by the log cap).
+inline constexpr std::string_view kFilteredKey[2] = {"filtered_stdout", "filtered_stderr"};
 /// The EVENT a wait_log sends: where the line it has not finished scanning starts.
 inline constexpr std::string_view kScannedEvent = "scanned";
 boost::json::object offsets_event(std::string_view type, const StreamOffsets& at);

@@ -1,5 +1,5 @@
 // FrameReader fed arbitrary bytes in arbitrary splits, and every frame's payload through the
-// JSON readers. Properties: no crash/UB; frames do not depend on how the bytes were split;
+// JSON readers and the CHUNK decoder. Properties: no crash/UB; frames do not depend on how the bytes were split;
 // a returned frame re-encodes to the bytes it came from; the reader never buffers more than
 // it was fed (it allocates for a frame only as its bytes arrive).
 #include <fuzzer/FuzzedDataProvider.h>
@@ -23,6 +23,14 @@ void inspect(const Frame& f) {
   (void)parse_json(f.payload);
   (void)decode_reply(f.payload);
   (void)check_hello(f.payload, "peer");
+  // A CHUNK's runs add up to its bytes, and it re-encodes to the payload it came from.
+  if (auto c = decode_chunk(f.payload)) {
+    std::size_t total = 0;
+    for (const auto& r : c->runs) total += r.length;
+    CHECK(total == c->bytes.size());
+    CHECK(c->runs.size() <= kMaxChunkRuns);
+    CHECK(encode_chunk(c->source, c->runs, c->bytes) == f.payload);
+  }
 }
 
 struct Run {
@@ -89,6 +97,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     CHECK(a.frames[i].flags == b.frames[i].flags);
     CHECK(a.frames[i].payload == b.frames[i].payload);
     std::size_t limit = a.frames[i].kind == FrameKind::data      ? kMaxDataPayload
+                        : a.frames[i].kind == FrameKind::chunk   ? kMaxChunkPayload
                         : a.frames[i].kind == FrameKind::request ? std::max(cap, kMaxRequestPayload)
                                                                  : cap;
     CHECK(a.frames[i].payload.size() <= limit);

@@ -51,6 +51,8 @@ streams = {
     "bad_kind": frame(9, "{}"),
     "oversized": struct.pack(">IBBH", 0x00200000, 2, 0, 0) + b"{",
     "bad_json": frame(2, '{"op":"start","args":{"id":'),
+    "chunk": frame(7, struct.pack(">II", 0, 2) + struct.pack(">qI", 1_800_000_000_000_000_000, 3)
+                   + struct.pack(">qI", 1_800_000_000_000_001_000, 4) + b"ab\ncd\n", 1),
 }
 for i, (name, s) in enumerate(streams.items()):
     step = [64, 7, 1, 13][i % 4]
@@ -143,3 +145,28 @@ for i, (name, (pat, stream, is_regex, idx)) in enumerate(lines.items()):
     step = [5, 64, 1, 9, 33][i % 5]
     data = pat + b"\\n" + split_trailer(stream, chunks(len(stream), step), [is_regex, idx])
     write("fuzz_line_matcher", name, data)
+
+# fuzz_log_index: blocks to cut, hole?, split (u16, FuzzedDataProvider takes integers from
+# the end of the input), then the index: entries as sbx-shim writes them (log_index.hpp).
+def entry(seq, offset, time_ns, length, stream, version=1):
+    return struct.pack("=QQqIBBH", seq, offset, time_ns, length, stream, version, 0)
+
+
+def index(n, start_seq=1):
+    out, off = b"", [0, 0]
+    for k in range(n):
+        s = k % 2
+        out += entry(start_seq + k, off[s], 1_800_000_000_000_000_000 + k * 1000, 100, s + 1)
+        off[s] += 100
+    return out
+
+
+def log_index_input(body, blocks, hole, split):
+    return body + struct.pack("<H", split) + bytes([hole, blocks])
+
+
+write("fuzz_log_index", "plain", log_index_input(index(10), 0, 0, 160))
+write("fuzz_log_index", "torn_end", log_index_input(index(5) + entry(6, 300, 1, 100, 1)[:17], 0, 0, 100))
+write("fuzz_log_index", "collapse", log_index_input(index(400), 1, 0, 6400))
+write("fuzz_log_index", "hole", log_index_input(b"\0" * 4096 + index(200, 129), 1, 1, 4096))
+write("fuzz_log_index", "junk", log_index_input(index(3) + entry(9, 0, 0, 0, 3, 2) + index(3, 4), 0, 0, 0))

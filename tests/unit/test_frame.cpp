@@ -278,7 +278,7 @@ TEST_CASE("FrameReader: payload limits") {
 }
 
 TEST_CASE("FrameReader: unknown kinds fail") {
-  for (std::uint8_t kind : {0, 7, 8, 0x80, 0xFF}) {
+  for (std::uint8_t kind : {0, 8, 9, 0x80, 0xFF}) {
     CAPTURE(int(kind));
     FrameReader r;
     r.feed(header(2, kind) + "{}");
@@ -315,4 +315,23 @@ TEST_CASE("FrameReader: a bad frame after good ones; once failed, stays failed")
   CHECK_FALSE(r.next().has_value());
   CHECK(r.failed());
   CHECK(r.error() == why);
+}
+
+TEST_CASE("CHUNK payload: runs of bytes with their times, round trip and refusals") {
+  std::vector<sbx::proto::ChunkRun> runs = {{1'800'000'000'123'456'789, 3}, {-5, 0}, {7, 2}};
+  std::string p = sbx::proto::encode_chunk(9, runs, "abcde");
+  auto c = sbx::proto::decode_chunk(p);
+  REQUIRE(c);
+  CHECK(c->source == 9);
+  REQUIRE(c->runs.size() == 3);
+  CHECK(c->runs[0].time_ns == 1'800'000'000'123'456'789);
+  CHECK(c->runs[1].time_ns == -5);
+  CHECK(c->runs[2].length == 2);
+  CHECK(c->bytes == "abcde");
+  CHECK(!sbx::proto::decode_chunk(p.substr(0, p.size() - 1)));  // lengths do not add up
+  CHECK(!sbx::proto::decode_chunk(p + "x"));
+  CHECK(!sbx::proto::decode_chunk("short"));
+  std::string many = sbx::proto::encode_chunk(0, {}, "");
+  many[4] = '\x7f';  // 2 billion runs claimed
+  CHECK(!sbx::proto::decode_chunk(many));
 }

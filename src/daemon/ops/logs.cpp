@@ -4,6 +4,7 @@
 #include "common/record_json.hpp"
 #include "daemon/logs/session.hpp"
 #include "daemon/ops/ops.hpp"
+#include "proto/frame.hpp"
 #include "proto/message.hpp"
 #include "proto/requests_waits.hpp"
 
@@ -20,12 +21,20 @@ void op_logs(Context& ctx, const proto::LogsRequest& req, const ConnPtr& conn) {
   spec.follow = req.follow;
   spec.from[0] = req.from.at[0];
   spec.from[1] = req.from.at[1];
+  spec.indexed = true;
+  spec.filter.since_ns = req.since_ns;
+  spec.filter.until_ns = req.until_ns;
 
   std::weak_ptr<Connection> weak_conn = conn;
-  auto sink = [weak_conn](std::uint8_t stream, std::string_view bytes) {
-    if (auto c = weak_conn.lock()) c->send(proto::FrameKind::data, stream, bytes);
+  bool timed = req.timed;
+  auto sink = [weak_conn, timed](std::uint8_t stream, const std::vector<proto::ChunkRun>& runs,
+                                 std::string_view bytes) {
+    auto c = weak_conn.lock();
+    if (!c) return;
+    if (!timed) return c->send(proto::FrameKind::data, stream, bytes);
+    c->send(proto::FrameKind::chunk, stream, proto::encode_chunk(0, runs, bytes));
   };
-  auto session = LogSession::open(ctx, spec, sink, conn);
+  auto session = LogSession::open(ctx, spec, IndexedReader::Sink(sink), conn);
   if (!session) return conn->reply(session.error());
   auto s = *session;
   conn->on_close([s] { s->stop(); });
@@ -35,6 +44,9 @@ void op_logs(Context& ctx, const proto::LogsRequest& req, const ConnPtr& conn) {
       auto c = weak_conn.lock();
       if (!c) return;
       auto ev = proto::offsets_event(proto::kOffsetsEvent, {{o.at[0], o.at[1]}});
+      for (int k = 0; k < 2; ++k) {
+        if (o.filtered[k] > 0) ev[proto::kFilteredKey[k]] = o.filtered[k];
+      }
       c->send(proto::FrameKind::event, 0, json::serialize(ev));
     });
   }
