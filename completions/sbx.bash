@@ -31,6 +31,16 @@ _sbx() {
             "sbx start:--http"|\
             "sbx start:--wait-log"|\
             "sbx start:--wait-timeout"|\
+            "sbx run:--id"|\
+            "sbx run:--cwd"|\
+            "sbx run:-e"|\
+            "sbx run:--env"|\
+            "sbx run:--env-file"|\
+            "sbx run:--session"|\
+            "sbx run:--timeout"|\
+            "sbx run:--restart"|\
+            "sbx run:--max-restarts"|\
+            "sbx run:--log-max"|\
             "sbx ps:--session"|\
             "sbx ps:--status"|\
             "sbx logs:-n"|\
@@ -52,11 +62,12 @@ _sbx() {
                 continue ;;
         esac
         case $w in
-            --) case $path in "sbx start") rest=1 ;; esac; continue ;;
+            --) case $path in "sbx start"|"sbx run") rest=1 ;; esac; continue ;;
             -*) continue ;;
         esac
         case "$path:$w" in
             "sbx:start"|\
+            "sbx:run"|\
             "sbx:ps"|\
             "sbx:status"|\
             "sbx:show"|\
@@ -75,7 +86,7 @@ _sbx() {
             "sbx daemon:stop"|\
             "sbx daemon:restart")
                 path+=" $w"; npos=0; continue ;;
-            "sbx start":*) rest=2; continue ;;
+            "sbx start"|"sbx run":*) rest=2; continue ;;
         esac
         (( npos++ ))
     done
@@ -98,6 +109,13 @@ _sbx() {
         "sbx start:--http"|\
         "sbx start:--wait-log"|\
         "sbx start:--wait-timeout"|\
+        "sbx run:--id"|\
+        "sbx run:-e"|\
+        "sbx run:--env"|\
+        "sbx run:--session"|\
+        "sbx run:--timeout"|\
+        "sbx run:--max-restarts"|\
+        "sbx run:--log-max"|\
         "sbx ps:--session"|\
         "sbx logs:-n"|\
         "sbx logs:--lines"|\
@@ -112,13 +130,16 @@ _sbx() {
         "sbx kill:--session")
             COMPREPLY=()  # free text
             return 0 ;;
-        "sbx start:--cwd")
+        "sbx start:--cwd"|\
+        "sbx run:--cwd")
             compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -d -- "$cur"))
             return 0 ;;
-        "sbx start:--env-file")
+        "sbx start:--env-file"|\
+        "sbx run:--env-file")
             compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur"))
             return 0 ;;
-        "sbx start:--restart")
+        "sbx start:--restart"|\
+        "sbx run:--restart")
             COMPREPLY=($(compgen -W "no on-failure always" -- "$cur"))
             return 0 ;;
         "sbx ps:--status")
@@ -136,7 +157,8 @@ _sbx() {
     if [[ $cur == -* ]]; then
         case $path in
             "sbx") COMPREPLY=($(compgen -W "-h --help -V --version" -- "$cur")) ;;
-            "sbx start") COMPREPLY=($(compgen -W "-h --help --id --cwd -e --env --env-file --session --json --timeout --rm --restart --max-restarts --log-max --wait-port --http --wait-log --wait-timeout" -- "$cur")) ;;
+            "sbx start") COMPREPLY=($(compgen -W "-h --help --id --cwd -e --env --env-file --session --timeout --rm --restart --max-restarts --log-max --json --wait-port --http --wait-log --wait-timeout" -- "$cur")) ;;
+            "sbx run") COMPREPLY=($(compgen -W "-h --help --id --cwd -e --env --env-file --session --timeout --rm --restart --max-restarts --log-max" -- "$cur")) ;;
             "sbx ps") COMPREPLY=($(compgen -W "-h --help --session --status -q --quiet --json" -- "$cur")) ;;
             "sbx status") COMPREPLY=($(compgen -W "-h --help" -- "$cur")) ;;
             "sbx show") COMPREPLY=($(compgen -W "-h --help --json" -- "$cur")) ;;
@@ -159,8 +181,9 @@ _sbx() {
     fi
 
     case $path in
-        "sbx") COMPREPLY=($(compgen -W "start ps status show logs wait wait-log wait-port kill rm prune daemon completion help version" -- "$cur")) ;;
+        "sbx") COMPREPLY=($(compgen -W "start run ps status show logs wait wait-log wait-port kill rm prune daemon completion help version" -- "$cur")) ;;
         "sbx start") COMPREPLY=($(compgen -c -- "$cur")) ;;
+        "sbx run") COMPREPLY=($(compgen -c -- "$cur")) ;;
         "sbx status")
             case $npos in
                 0)
@@ -225,7 +248,7 @@ _sbx() {
         "sbx help")
             case $npos in
                 *)
-                    COMPREPLY=($(compgen -W "start ps status show logs wait wait-log wait-port kill rm prune daemon completion help version" -- "$cur"))
+                    COMPREPLY=($(compgen -W "start run ps status show logs wait wait-log wait-port kill rm prune daemon completion help version" -- "$cur"))
                     ;;
             esac ;;
     esac

@@ -7,6 +7,7 @@
 #include "cli/client.hpp"
 #include "cli/command.hpp"
 #include "cli/exit_codes.hpp"
+#include "cli/log_position.hpp"
 #include "cli/output.hpp"
 #include "cli/waiting.hpp"
 #include "common/clock.hpp"
@@ -36,38 +37,6 @@ struct LogsArgs {
 void emit(int fd, std::string_view bytes) {
   if (!write_out(fd, bytes) && errno == EPIPE) exit_as_if_sigpipe();
 }
-
-/// Where each stream's next byte lies, as a logical offset (bytes the stream ever held,
-/// trims included): the daemon says where it starts (and where it skips to, when the cap
-/// dropped bytes before they were sent), the DATA frames move it on. A new daemon is asked
-/// to go on from there, so no byte is lost or printed twice.
-struct Position {
-  bool known = false;
-  std::int64_t at[2] = {0, 0};  ///< stdout, stderr
-
-  /// Calls dropped(k, bytes) when the daemon skips bytes of stream k that were never sent:
-  /// the log cap cut them while this follower lagged (or while no daemon ran).
-  template <class Dropped>
-  void on_event(const json::value& ev, Dropped&& dropped) {
-    auto o = proto::read_offsets_event(ev, proto::kOffsetsEvent);
-    if (!o) return;
-    for (int k = 0; k < 2; ++k) {
-      if (!o->at[k]) continue;
-      if (known && *o->at[k] > at[k]) dropped(k, *o->at[k] - at[k]);
-      at[k] = *o->at[k];
-    }
-    known = true;
-  }
-
-  /// Until the first daemon said where it started, the request is sent again as it was
-  /// (with its -n); from then on it goes on from the offsets.
-  void resume(proto::LogsRequest& req) const {
-    if (!known) return;
-    req.tail.reset();
-    req.from.at[0] = at[0];
-    req.from.at[1] = at[1];
-  }
-};
 
 Result<int> run_logs(const LogsArgs& a) {
   if (auto st = check_id(a.id); !st) return st.error();
@@ -114,8 +83,7 @@ Result<int> run_logs(const LogsArgs& a) {
           drop["time"] = format_rfc3339(now_epoch_ms());
           return emit(1, json::serialize(drop) + "\n");
         }
-        emit(2, "sbx: " + std::to_string(bytes) + " bytes of " + a.id + "'s " + stream +
-                    " were dropped by its log cap (--log-max) before they could be printed\n");
+        emit(2, dropped_line(a.id, stream, bytes));
       });
     };
     hooks.watch_fd = 1;
