@@ -85,6 +85,10 @@ struct Ran {
         bool again = interrupted && now - *interrupted < kSecondInterrupt;
         interrupted = now;
         if (again) sig = SIGKILL;
+        if (!again && ::isatty(2))
+          std::fprintf(stderr,
+                       "sbx: passed SIGINT on to '%s'; Ctrl-C again within %llds kills it\n",
+                       id.c_str(), static_cast<long long>(kSecondInterrupt.count()));
       }
       signal(sig);
     }

@@ -3,6 +3,8 @@
 streams, SIGINT/SIGTERM/SIGHUP passed on, a second Ctrl-C, --rm, a shell line, a reader
 that goes away, a daemon restart on the way."""
 import os
+import pty
+import select
 import signal
 import subprocess
 import threading
@@ -181,6 +183,25 @@ class Signals(SbxTestCase):
         rec = self.show("stubborn")
         self.assertEqual((rec["status"], rec.get("signal")), ("killed", "SIGKILL"))
         self.assertFalse(pid_alive(rec["pid"]))
+
+
+    def test_on_a_terminal_the_first_ctrl_c_says_what_a_second_does(self):
+        master, slave = pty.openpty()
+        self.addCleanup(os.close, master)
+        p = self.spawn("run", "--id", "tty", "--", PY, "-c", TRAP, stderr=slave)
+        os.close(slave)
+        out, said = bytearray(), bytearray()
+
+        def read_into(fd, buf):
+            if select.select([fd], [], [], 0.05)[0]:
+                buf += os.read(fd, 4096)
+            return buf
+        wait_until(lambda: b"ready\n" in read_into(p.stdout.fileno(), out), 15, "the trap")
+        p.send_signal(signal.SIGINT)
+        wait_until(lambda: b"again within 2s" in read_into(master, said), 15,
+                   "the line about a second Ctrl-C")
+        self.assertEqual(p.wait(timeout=20), 40 + signal.SIGINT)
+        self.assertIn(b"sbx: passed SIGINT on to 'tty'", said)
 
 
 class Remove(SbxTestCase):
