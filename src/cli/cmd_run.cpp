@@ -44,12 +44,14 @@ struct Ran {
   bool remove = false;  ///< --rm: sbx run removes the record once it saw the end
   std::optional<std::chrono::steady_clock::time_point> interrupted;  ///< the last SIGINT
 
-  /// Delivers `sig` to the process tree and returns at once.
+  /// Delivers `sig` to the process tree and returns at once; SIGKILL stops it for good,
+  /// with no restart after (a second Ctrl-C ends a --restart always too).
   void signal(int sig) const {
     proto::KillRequest req;
     req.ids = {id};
     req.signal = sig;
-    req.stop = false;
+    req.stop = sig == SIGKILL;
+    if (req.stop) req.grace = Millis(0);
     req.wait = false;
     auto answer = call(proto::KillRequest::kOp, req.to_json());
     if (!answer)

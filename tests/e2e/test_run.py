@@ -173,7 +173,13 @@ class Signals(SbxTestCase):
         self.check_forwarded(signal.SIGHUP)
 
     def test_a_second_ctrl_c_kills_it(self):
-        c = Collect(self, "--id", "stubborn", "--", PY, "-c", IGNORE_INT)
+        self.check_second_ctrl_c()
+
+    def test_a_second_ctrl_c_ends_a_restart_always_for_good(self):
+        self.check_second_ctrl_c("--restart", "always")
+
+    def check_second_ctrl_c(self, *start_args):
+        c = Collect(self, "--id", "stubborn", *start_args, "--", PY, "-c", IGNORE_INT)
         c.wait_out(b"ready\n", "the program")
         c.p.send_signal(signal.SIGINT)
         c.wait_out(b"ignored\n", "the first SIGINT")
