@@ -32,6 +32,17 @@ _sbx() {
             "sbx start:--http"|\
             "sbx start:--wait-log"|\
             "sbx start:--wait-timeout"|\
+            "sbx run:--id"|\
+            "sbx run:--cwd"|\
+            "sbx run:-e"|\
+            "sbx run:--env"|\
+            "sbx run:--env-file"|\
+            "sbx run:--session"|\
+            "sbx run:--timeout"|\
+            "sbx run:--restart"|\
+            "sbx run:--max-restarts"|\
+            "sbx run:--log-max"|\
+            "sbx run:--tty-size"|\
             "sbx ps:--session"|\
             "sbx ps:--status"|\
             "sbx logs:-n"|\
@@ -55,11 +66,12 @@ _sbx() {
                 continue ;;
         esac
         case $w in
-            --) case $path in "sbx start") rest=1 ;; esac; continue ;;
+            --) case $path in "sbx start"|"sbx run") rest=1 ;; esac; continue ;;
             -*) continue ;;
         esac
         case "$path:$w" in
             "sbx:start"|\
+            "sbx:run"|\
             "sbx:ps"|\
             "sbx:status"|\
             "sbx:show"|\
@@ -78,7 +90,7 @@ _sbx() {
             "sbx daemon:stop"|\
             "sbx daemon:restart")
                 path+=" $w"; npos=0; continue ;;
-            "sbx start":*) rest=2; continue ;;
+            "sbx start"|"sbx run":*) rest=2; continue ;;
         esac
         (( npos++ ))
     done
@@ -102,6 +114,14 @@ _sbx() {
         "sbx start:--http"|\
         "sbx start:--wait-log"|\
         "sbx start:--wait-timeout"|\
+        "sbx run:--id"|\
+        "sbx run:-e"|\
+        "sbx run:--env"|\
+        "sbx run:--session"|\
+        "sbx run:--timeout"|\
+        "sbx run:--max-restarts"|\
+        "sbx run:--log-max"|\
+        "sbx run:--tty-size"|\
         "sbx ps:--session"|\
         "sbx logs:-n"|\
         "sbx logs:--lines"|\
@@ -118,13 +138,16 @@ _sbx() {
         "sbx kill:--session")
             COMPREPLY=()  # free text
             return 0 ;;
-        "sbx start:--cwd")
+        "sbx start:--cwd"|\
+        "sbx run:--cwd")
             compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -d -- "$cur"))
             return 0 ;;
-        "sbx start:--env-file")
+        "sbx start:--env-file"|\
+        "sbx run:--env-file")
             compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur"))
             return 0 ;;
-        "sbx start:--restart")
+        "sbx start:--restart"|\
+        "sbx run:--restart")
             COMPREPLY=($(compgen -W "no on-failure always" -- "$cur"))
             return 0 ;;
         "sbx ps:--status")
@@ -142,7 +165,8 @@ _sbx() {
     if [[ $cur == -* ]]; then
         case $path in
             "sbx") COMPREPLY=($(compgen -W "-h --help -V --version" -- "$cur")) ;;
-            "sbx start") COMPREPLY=($(compgen -W "-h --help --id --cwd -e --env --env-file --session --json --timeout --rm --restart --max-restarts --log-max --tty --tty-size --wait-port --http --wait-log --wait-timeout" -- "$cur")) ;;
+            "sbx start") COMPREPLY=($(compgen -W "-h --help --id --cwd -e --env --env-file --session --timeout --rm --restart --max-restarts --log-max --tty --tty-size --json --wait-port --http --wait-log --wait-timeout" -- "$cur")) ;;
+            "sbx run") COMPREPLY=($(compgen -W "-h --help --id --cwd -e --env --env-file --session --timeout --rm --restart --max-restarts --log-max --tty --tty-size" -- "$cur")) ;;
             "sbx ps") COMPREPLY=($(compgen -W "-h --help --session --status -q --quiet --json" -- "$cur")) ;;
             "sbx status") COMPREPLY=($(compgen -W "-h --help" -- "$cur")) ;;
             "sbx show") COMPREPLY=($(compgen -W "-h --help --json" -- "$cur")) ;;
@@ -165,8 +189,9 @@ _sbx() {
     fi
 
     case $path in
-        "sbx") COMPREPLY=($(compgen -W "start ps status show logs wait wait-log wait-port kill rm prune daemon completion help version" -- "$cur")) ;;
+        "sbx") COMPREPLY=($(compgen -W "start run ps status show logs wait wait-log wait-port kill rm prune daemon completion help version" -- "$cur")) ;;
         "sbx start") COMPREPLY=($(compgen -c -- "$cur")) ;;
+        "sbx run") COMPREPLY=($(compgen -c -- "$cur")) ;;
         "sbx status")
             case $npos in
                 0)
@@ -231,7 +256,7 @@ _sbx() {
         "sbx help")
             case $npos in
                 *)
-                    COMPREPLY=($(compgen -W "start ps status show logs wait wait-log wait-port kill rm prune daemon completion help version" -- "$cur"))
+                    COMPREPLY=($(compgen -W "start run ps status show logs wait wait-log wait-port kill rm prune daemon completion help version" -- "$cur"))
                     ;;
             esac ;;
     esac

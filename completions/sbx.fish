@@ -25,24 +25,24 @@ function __sbx_state
             continue
         end
         switch "$path:$w"
-            case 'sbx start:--id' 'sbx start:--cwd' 'sbx start:-e' 'sbx start:--env' 'sbx start:--env-file' 'sbx start:--session' 'sbx start:--timeout' 'sbx start:--restart' 'sbx start:--max-restarts' 'sbx start:--log-max' 'sbx start:--tty-size' 'sbx start:--wait-port' 'sbx start:--http' 'sbx start:--wait-log' 'sbx start:--wait-timeout' 'sbx ps:--session' 'sbx ps:--status' 'sbx logs:-n' 'sbx logs:--lines' 'sbx logs:--since' 'sbx logs:--until' 'sbx wait:--timeout' 'sbx wait-log:--stream' 'sbx wait-log:--timeout' 'sbx wait-port:--host' 'sbx wait-port:--http' 'sbx wait-port:--status' 'sbx wait-port:--interval' 'sbx wait-port:--timeout' 'sbx kill:-s' 'sbx kill:--signal' 'sbx kill:--grace' 'sbx kill:--session'
+            case 'sbx start:--id' 'sbx start:--cwd' 'sbx start:-e' 'sbx start:--env' 'sbx start:--env-file' 'sbx start:--session' 'sbx start:--timeout' 'sbx start:--restart' 'sbx start:--max-restarts' 'sbx start:--log-max' 'sbx start:--tty-size' 'sbx start:--wait-port' 'sbx start:--http' 'sbx start:--wait-log' 'sbx start:--wait-timeout' 'sbx run:--id' 'sbx run:--cwd' 'sbx run:-e' 'sbx run:--env' 'sbx run:--env-file' 'sbx run:--session' 'sbx run:--timeout' 'sbx run:--restart' 'sbx run:--max-restarts' 'sbx run:--log-max' 'sbx run:--tty-size' 'sbx ps:--session' 'sbx ps:--status' 'sbx logs:-n' 'sbx logs:--lines' 'sbx logs:--since' 'sbx logs:--until' 'sbx wait:--timeout' 'sbx wait-log:--stream' 'sbx wait-log:--timeout' 'sbx wait-port:--host' 'sbx wait-port:--http' 'sbx wait-port:--status' 'sbx wait-port:--interval' 'sbx wait-port:--timeout' 'sbx kill:-s' 'sbx kill:--signal' 'sbx kill:--grace' 'sbx kill:--session'
                 set value 1
                 continue
         end
         switch $w
             case --
-                contains -- $path 'sbx start'; and set rest 1
+                contains -- $path 'sbx start' 'sbx run'; and set rest 1
                 continue
             case '-*'
                 continue
         end
         switch "$path:$w"
-            case 'sbx:start' 'sbx:ps' 'sbx:status' 'sbx:show' 'sbx:logs' 'sbx:wait' 'sbx:wait-log' 'sbx:wait-port' 'sbx:kill' 'sbx:rm' 'sbx:prune' 'sbx:daemon' 'sbx:completion' 'sbx:help' 'sbx:version' 'sbx daemon:status' 'sbx daemon:stop' 'sbx daemon:restart'
+            case 'sbx:start' 'sbx:run' 'sbx:ps' 'sbx:status' 'sbx:show' 'sbx:logs' 'sbx:wait' 'sbx:wait-log' 'sbx:wait-port' 'sbx:kill' 'sbx:rm' 'sbx:prune' 'sbx:daemon' 'sbx:completion' 'sbx:help' 'sbx:version' 'sbx daemon:status' 'sbx daemon:stop' 'sbx daemon:restart'
                 set path "$path $w"
                 set npos 0
                 continue
         end
-        if contains -- $path 'sbx start'
+        if contains -- $path 'sbx start' 'sbx run'
             set rest 2
             continue
         end
@@ -76,6 +76,7 @@ complete -c sbx -f
 complete -c sbx -n "__sbx_at 'sbx'" -s h -l help -d 'Print this help message and exit'
 complete -c sbx -n "__sbx_at 'sbx'" -s V -l version -d 'Display program version information and exit'
 complete -c sbx -n "__sbx_at 'sbx' 0" -a start -d 'Start a command in the background and print its id'
+complete -c sbx -n "__sbx_at 'sbx' 0" -a run -d 'Run a command: print its output as it comes, exit with its exit status'
 complete -c sbx -n "__sbx_at 'sbx' 0" -a ps -d 'List processes, live and ended'
 complete -c sbx -n "__sbx_at 'sbx' 0" -a status -d 'Print a process\'s status word'
 complete -c sbx -n "__sbx_at 'sbx' 0" -a show -d 'Print a process\'s whole record'
@@ -98,7 +99,6 @@ complete -c sbx -n "__sbx_at 'sbx start'" -l cwd -x -a '(__fish_complete_directo
 complete -c sbx -n "__sbx_at 'sbx start'" -s e -l env -x -d 'set NAME=VALUE in its environment (repeatable)'
 complete -c sbx -n "__sbx_at 'sbx start'" -l env-file -r -F -d 'read NAME=VALUE lines from a file (repeatable)'
 complete -c sbx -n "__sbx_at 'sbx start'" -l session -x -d 'tag it with a session (default: $SBX_SESSION, else \'default\')'
-complete -c sbx -n "__sbx_at 'sbx start'" -l json -d 'print the record as JSON instead of the id'
 complete -c sbx -n "__sbx_at 'sbx start'" -l timeout -x -d 'stop it (TERM, KILL after 10s) once it has run this long'
 complete -c sbx -n "__sbx_at 'sbx start'" -l rm -d 'remove its record and logs once it ended and was waited for'
 complete -c sbx -n "__sbx_at 'sbx start'" -l restart -x -a 'no on-failure always' -d 'restart policy: no, on-failure, always (back-off 100ms..30s)'
@@ -106,12 +106,30 @@ complete -c sbx -n "__sbx_at 'sbx start'" -l max-restarts -x -d 'give up after N
 complete -c sbx -n "__sbx_at 'sbx start'" -l log-max -x -d 'cap each of its logs, keeping the newest output (default 64M; 0: no cap)'
 complete -c sbx -n "__sbx_at 'sbx start'" -l tty -d 'its stdout is a terminal (line-buffered, colours); stderr stays apart'
 complete -c sbx -n "__sbx_at 'sbx start'" -l tty-size -x -d 'with --tty: the window size (default 80x24)'
+complete -c sbx -n "__sbx_at 'sbx start'" -l json -d 'print the record as JSON instead of the id'
 complete -c sbx -n "__sbx_at 'sbx start'" -l wait-port -x -d 'return only once this port accepts connections'
 complete -c sbx -n "__sbx_at 'sbx start'" -l http -x -d 'with --wait-port: once GET PATH answers 200-399'
 complete -c sbx -n "__sbx_at 'sbx start'" -l wait-log -x -d 'return only once a line of output contains this text'
 complete -c sbx -n "__sbx_at 'sbx start'" -l wait-timeout -x -d 'give up waiting after this long (exit 124)'
 complete -c sbx -n "__sbx_at 'sbx start' cmd" -a '(__fish_complete_command)'
 complete -c sbx -n "__sbx_at 'sbx start' args" -F
+
+# sbx run
+complete -c sbx -n "__sbx_at 'sbx run'" -s h -l help -d 'Print this help message and exit'
+complete -c sbx -n "__sbx_at 'sbx run'" -l id -x -d 'a custom id: letters, digits, \'.\', \'_\', \'-\' (max 64)'
+complete -c sbx -n "__sbx_at 'sbx run'" -l cwd -x -a '(__fish_complete_directories)' -d 'working directory (default: the current one)'
+complete -c sbx -n "__sbx_at 'sbx run'" -s e -l env -x -d 'set NAME=VALUE in its environment (repeatable)'
+complete -c sbx -n "__sbx_at 'sbx run'" -l env-file -r -F -d 'read NAME=VALUE lines from a file (repeatable)'
+complete -c sbx -n "__sbx_at 'sbx run'" -l session -x -d 'tag it with a session (default: $SBX_SESSION, else \'default\')'
+complete -c sbx -n "__sbx_at 'sbx run'" -l timeout -x -d 'stop it (TERM, KILL after 10s) once it has run this long'
+complete -c sbx -n "__sbx_at 'sbx run'" -l rm -d 'remove its record and logs once it ended'
+complete -c sbx -n "__sbx_at 'sbx run'" -l restart -x -a 'no on-failure always' -d 'restart policy: no, on-failure, always (back-off 100ms..30s)'
+complete -c sbx -n "__sbx_at 'sbx run'" -l max-restarts -x -d 'give up after N restarts (default: no limit)'
+complete -c sbx -n "__sbx_at 'sbx run'" -l log-max -x -d 'cap each of its logs, keeping the newest output (default 64M; 0: no cap)'
+complete -c sbx -n "__sbx_at 'sbx run'" -l tty -d 'its stdout is a terminal (line-buffered, colours); stderr stays apart'
+complete -c sbx -n "__sbx_at 'sbx run'" -l tty-size -x -d 'with --tty: the window size (default 80x24)'
+complete -c sbx -n "__sbx_at 'sbx run' cmd" -a '(__fish_complete_command)'
+complete -c sbx -n "__sbx_at 'sbx run' args" -F
 
 # sbx ps
 complete -c sbx -n "__sbx_at 'sbx ps'" -s h -l help -d 'Print this help message and exit'
@@ -204,7 +222,7 @@ complete -c sbx -n "__sbx_at 'sbx completion' 0" -a 'bash zsh fish' -d 'bash, zs
 
 # sbx help
 complete -c sbx -n "__sbx_at 'sbx help'" -s h -l help -d 'Print this help message and exit'
-complete -c sbx -n "__sbx_at 'sbx help' 0+" -a 'start ps status show logs wait wait-log wait-port kill rm prune daemon completion help version' -d 'a command, and its subcommand'
+complete -c sbx -n "__sbx_at 'sbx help' 0+" -a 'start run ps status show logs wait wait-log wait-port kill rm prune daemon completion help version' -d 'a command, and its subcommand'
 
 # sbx version
 complete -c sbx -n "__sbx_at 'sbx version'" -s h -l help -d 'Print this help message and exit'

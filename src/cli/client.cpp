@@ -187,7 +187,9 @@ Result<json::value> Client::stream(std::string_view op, json::object args, const
           break;
         case proto::FrameKind::chunk: {
           auto c = proto::decode_chunk(f->payload);
-          if (!c) return make_error(Errc::protocol, "bad frame from sbxd: a chunk whose runs do not add up");
+          if (!c)
+            return make_error(Errc::protocol,
+                              "bad frame from sbxd: a chunk whose runs do not add up");
           if (on_chunk)
             on_chunk(f->flags, *c);
           else
@@ -220,10 +222,15 @@ Result<json::value> Client::stream(std::string_view op, json::object args, const
       }
       timeout = timeout < 0 ? static_cast<int>(left) : std::min(timeout, static_cast<int>(left));
     }
-    pollfd p[2] = {{fd_.get(), POLLIN, 0}, {watch_fd_, 0, 0}};
-    int ready = ::poll(p, watch_fd_ >= 0 ? 2 : 1, timeout);
+    // A negative fd is skipped by poll(2).
+    pollfd p[3] = {{fd_.get(), POLLIN, 0}, {watch_fd_, 0, 0}, {input_fd_, POLLIN, 0}};
+    int ready = ::poll(p, 3, timeout);
     if (ready < 0 && errno != EINTR)
       return make_error(Errc::unavailable, std::string("poll: ") + std::strerror(errno));
+    if (input_fd_ >= 0 && p[2].revents) {
+      on_input_();
+      if (!(p[0].revents | p[1].revents)) continue;
+    }
     if (watch_fd_ >= 0 && p[1].revents) {
       if (p[1].revents & POLLNVAL)
         watch_fd_ = -1;  // not open: nothing to watch

@@ -50,6 +50,12 @@ class Client {
   /// While waiting, also watch `fd` (stdout): once its reader is gone (a closed pipe), sbx
   /// ends at once as SIGPIPE would end it, without waiting for more output to fail on.
   void watch_reader(int fd) { watch_fd_ = fd; }
+  /// While waiting, also watch `fd` (a signalfd) and call `on_input` whenever it is
+  /// readable: on_input reads it, and may make calls of its own over other connections.
+  void watch_input(int fd, std::function<void()> on_input) {
+    input_fd_ = fd;
+    on_input_ = std::move(on_input);
+  }
 
   /// After a failed stream(): true when the daemon was lost (the connection broke before
   /// the final frame, or no HELLO came in time) rather than answering with an error.
@@ -66,6 +72,8 @@ class Client {
   Paths paths_;
   int hello_timeout_ms_ = kDaemonPatienceMs;
   int watch_fd_ = -1;
+  int input_fd_ = -1;
+  std::function<void()> on_input_;
   bool lost_ = false;
   bool hello_seen_ = false;
 };

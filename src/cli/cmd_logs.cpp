@@ -7,6 +7,7 @@
 #include "cli/client.hpp"
 #include "cli/command.hpp"
 #include "cli/exit_codes.hpp"
+#include "cli/log_position.hpp"
 #include "cli/log_printer.hpp"
 #include "cli/output.hpp"
 #include "cli/waiting.hpp"
@@ -33,42 +34,6 @@ struct LogsArgs {
   bool timestamps = false;
   std::string since;  ///< empty: not given
   std::string until;
-};
-
-/// Where each stream's next byte lies, as a logical offset (bytes the stream ever held,
-/// trims included): the daemon says where it starts (and where it skips to, when the cap
-/// dropped bytes before they were sent), the DATA frames move it on. A new daemon is asked
-/// to go on from there, so no byte is lost or printed twice.
-struct Position {
-  bool known = false;
-  std::int64_t at[2] = {0, 0};  ///< stdout, stderr
-
-  /// Calls dropped(k, bytes) when the daemon skips bytes of stream k that were never sent:
-  /// the log cap cut them while this follower lagged (or while no daemon ran).
-  template <class Dropped>
-  void on_event(const json::value& ev, Dropped&& dropped) {
-    auto o = proto::read_offsets_event(ev, proto::kOffsetsEvent);
-    if (!o) return;
-    for (int k = 0; k < 2; ++k) {
-      if (!o->at[k]) continue;
-      // Of a jump, what --since/--until left out is no loss.
-      std::int64_t filtered = 0;
-      if (const auto* f = ev.as_object().if_contains(proto::kFilteredKey[k]); f && f->is_int64())
-        filtered = f->get_int64();
-      if (known && *o->at[k] - at[k] > filtered) dropped(k, *o->at[k] - at[k] - filtered);
-      at[k] = *o->at[k];
-    }
-    known = true;
-  }
-
-  /// Until the first daemon said where it started, the request is sent again as it was
-  /// (with its -n); from then on it goes on from the offsets.
-  void resume(proto::LogsRequest& req) const {
-    if (!known) return;
-    req.tail.reset();
-    req.from.at[0] = at[0];
-    req.from.at[1] = at[1];
-  }
 };
 
 Result<int> run_logs(const LogsArgs& a) {
@@ -125,8 +90,7 @@ Result<int> run_logs(const LogsArgs& a) {
           drop["time"] = format_rfc3339(now_epoch_ms());
           return emit(1, json::serialize(drop) + "\n");
         }
-        emit(2, "sbx: " + std::to_string(bytes) + " bytes of " + a.id + "'s " + stream +
-                    " were dropped by its log cap (--log-max) before they could be printed\n");
+        emit(2, dropped_line(a.id, stream, bytes));
       });
     };
     hooks.watch_fd = 1;
@@ -169,18 +133,21 @@ Result<int> run_logs(const LogsArgs& a) {
 
 void define_logs(CommandDef& parent) {
   auto a = std::make_shared<LogsArgs>();
-  auto logs = parent.add(
-      "logs",
-      "Print captured output in write order (stdout to stdout, stderr to stderr; one stream alone to stdout)",
-      "sbx logs [OPTIONS] ID", "sbx logs web --stderr -n 20");
+  auto logs = parent.add("logs",
+                         "Print captured output in write order (stdout to stdout, stderr to "
+                         "stderr; one stream alone to stdout)",
+                         "sbx logs [OPTIONS] ID", "sbx logs web --stderr -n 20");
   logs.runs([a] { return run_logs(*a); });
   logs.option("id", a->id, "process id").required().type_name("ID");
   logs.flag("--stdout", a->only_stdout, "only stdout");
   logs.flag("--stderr", a->only_stderr, "only stderr (printed on stdout)");
-  logs.option("-n,--lines", a->tail, "only the last N lines (of the streams together)").type_name("N");
+  logs.option("-n,--lines", a->tail, "only the last N lines (of the streams together)")
+      .type_name("N");
   logs.flag("-f,--follow", a->follow, "keep printing new output until the process ends");
-  logs.flag("-t,--timestamps", a->timestamps, "put each line's write time (RFC 3339, UTC) before it");
-  logs.option("--since", a->since, "only output written since T: an RFC 3339 time or how long ago (10m)")
+  logs.flag("-t,--timestamps", a->timestamps,
+            "put each line's write time (RFC 3339, UTC) before it");
+  logs.option("--since", a->since,
+              "only output written since T: an RFC 3339 time or how long ago (10m)")
       .type_name("T");
   logs.option("--until", a->until, "only output written until T: an RFC 3339 time or how long ago")
       .type_name("T");

@@ -9,6 +9,7 @@
 #include "cli/client.hpp"
 #include "cli/command.hpp"
 #include "cli/exit_codes.hpp"
+#include "cli/last_lines.hpp"
 #include "cli/output.hpp"
 #include "cli/progress.hpp"
 #include "cli/wait_ready.hpp"
@@ -155,7 +156,11 @@ int run_ready(const Request& req, std::optional<Client> first, json::value& answ
   WaitingCall call(Request::kOp, req.deadline.timeout, make, std::move(hooks));
   auto v = call.run(std::move(first));
   progress.clear();
-  if (!v) return call.fail(v.error());
+  if (!v) {
+    int rc = call.fail(v.error());
+    if (v.error().code == Errc::failed && rc != kExitNoDaemon) print_last_lines(req.id);
+    return rc;
+  }
   answer = std::move(*v);
   return kExitOk;
 }

@@ -7,6 +7,7 @@
 namespace sbx::cli {
 
 void define_start(CommandDef&);
+void define_run(CommandDef&);
 void define_ps(CommandDef&);
 void define_status(CommandDef&);
 void define_show(CommandDef&);
@@ -26,6 +27,7 @@ namespace {
 
 const std::array kCommands{
     CommandEntry{"start", &define_start, true},
+    CommandEntry{"run", &define_run, true},
     CommandEntry{"ps", &define_ps},
     CommandEntry{"status", &define_status},
     CommandEntry{"show", &define_show},

@@ -16,6 +16,7 @@ int exit_code_for(Errc c) {
     case Errc::conflict:
     case Errc::protocol:
     case Errc::unavailable:
+    case Errc::not_started:
       return kExitFailed;
   }
   return kExitFailed;

@@ -17,9 +17,11 @@ void emit(int fd, std::string_view bytes) {
 }
 
 LogPrinter::LogPrinter(LogPrintOptions opts)
-    : opts_(opts), lines_{LineAssembler(proto::kMaxDataPayload), LineAssembler(proto::kMaxDataPayload)} {}
+    : opts_(opts),
+      lines_{LineAssembler(proto::kMaxDataPayload), LineAssembler(proto::kMaxDataPayload)} {}
 
-void LogPrinter::chunk(std::uint8_t stream, const std::vector<proto::ChunkRun>& runs, std::string_view bytes) {
+void LogPrinter::chunk(std::uint8_t stream, const std::vector<proto::ChunkRun>& runs,
+                       std::string_view bytes) {
   int k = stream == proto::kStreamStderr ? 1 : 0;
   int fd = k == 1 && !opts_.one_stream ? 2 : 1;
   if (!opts_.json && !opts_.timestamps) return emit(fd, bytes);
@@ -71,7 +73,9 @@ void LogPrinter::json_line(int k, std::string_view line, std::int64_t time_ns, b
 void LogPrinter::finish() {
   if (!opts_.json) return;
   for (int k = 0; k < 2; ++k) {
-    lines_[k].finish([&](std::string_view line, std::int64_t t, bool partial) { json_line(k, line, t, partial); });
+    lines_[k].finish([&](std::string_view line, std::int64_t t, bool partial) {
+      json_line(k, line, t, partial);
+    });
   }
 }
 

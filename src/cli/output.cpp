@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <string_view>
+#include <utility>
 
 #include "common/clock.hpp"
 #include "common/utf8.hpp"
@@ -33,7 +34,17 @@ bool write_out(int fd, std::string_view bytes) {
   return true;
 }
 
+namespace {
+std::function<void()>& sigpipe_hook() {
+  static std::function<void()> hook;
+  return hook;
+}
+}  // namespace
+
+void before_sigpipe_exit(std::function<void()> fn) { sigpipe_hook() = std::move(fn); }
+
 void exit_as_if_sigpipe() {
+  if (auto hook = std::exchange(sigpipe_hook(), nullptr)) hook();
   ::signal(SIGPIPE, SIG_DFL);
   sigset_t pipe_only;
   sigemptyset(&pipe_only);

@@ -2,6 +2,7 @@
 // Printing: JSON, the record as TOML, the ps table, raw bytes.
 
 #include <boost/json/value.hpp>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -17,6 +18,8 @@ bool write_out(int fd, std::string_view bytes);
 /// Ends sbx as SIGPIPE ends a writer whose reader has gone (exit status 141 in a shell),
 /// even where SIGPIPE is ignored or blocked: how a streaming command stops once nobody reads.
 [[noreturn]] void exit_as_if_sigpipe();
+/// Runs `fn` once before exit_as_if_sigpipe ends sbx (run: stop the process it runs).
+void before_sigpipe_exit(std::function<void()> fn);
 /// How the ps table looks: plain for pipes and files; on a terminal, coloured status
 /// words and STARTED as "5s ago".
 struct TableStyle {

@@ -53,6 +53,7 @@ Result<json::value> WaitingCall::run(std::optional<Client> first) {
       json::object args = make_(sent, deadline);
       client->set_hello_timeout(std::max(patience, 1));
       client->watch_reader(hooks_.watch_fd);
+      client->watch_input(hooks_.input_fd, hooks_.on_input);
       auto on_data = hooks_.on_data ? hooks_.on_data : [](std::uint8_t, std::string_view) {};
       auto r = client->stream(op_, std::move(args), on_data, hooks_.on_event, hooks_.on_tick,
                               hooks_.on_chunk);
@@ -85,12 +86,13 @@ void WaitingCall::pause(int ms) const {
   auto until = Clock::now() + std::chrono::milliseconds(ms);
   int watch = hooks_.watch_fd;
   for (int left = ms; left > 0; left = ms_between(Clock::now(), until)) {
-    pollfd p{watch, 0, 0};
+    pollfd p[2] = {{watch, 0, 0}, {hooks_.input_fd, POLLIN, 0}};  // a negative fd is skipped
     int step = hooks_.on_tick ? std::min(left, Client::kTickMs) : left;
-    int ready = ::poll(&p, watch >= 0 ? 1 : 0, step);
-    if (ready > 0 && (p.revents & POLLNVAL))
+    int ready = ::poll(p, 2, step);
+    if (ready > 0 && p[1].revents) hooks_.on_input();
+    if (ready > 0 && (p[0].revents & POLLNVAL))
       watch = -1;
-    else if (ready > 0)
+    else if (ready > 0 && p[0].revents)
       exit_as_if_sigpipe();
     if (ready == 0 && hooks_.on_tick) hooks_.on_tick();
   }

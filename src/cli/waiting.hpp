@@ -27,6 +27,8 @@ class WaitingCall {
     Client::EventFn on_event;
     Client::TickFn on_tick;
     int watch_fd = -1;  ///< see Client::watch_reader
+    int input_fd = -1;  ///< see Client::watch_input, also watched between attempts
+    std::function<void()> on_input;
   };
   /// The request of one attempt: `resumed` once one was sent to a lost daemon (the request
   /// then says where to resume); its deadline holds the time left and the time waited.

@@ -50,9 +50,10 @@ std::string format_rfc3339_us(EpochNs t) {
 Result<EpochNs> parse_time_spec(std::string_view text, std::string_view option, EpochNs now) {
   if (auto t = parse_rfc3339_ns(text)) return *t;
   if (auto d = parse_duration(text)) return now - static_cast<EpochNs>(d->count()) * 1'000'000;
-  return make_error(Errc::usage, "bad time '" + std::string(text) + "' for " + std::string(option) +
-                                     ": give an RFC 3339 time (2026-12-01T19:00:00Z) or how long ago "
-                                     "(90s, 10m, 2h)");
+  return make_error(Errc::usage,
+                    "bad time '" + std::string(text) + "' for " + std::string(option) +
+                        ": give an RFC 3339 time (2026-12-01T19:00:00Z) or how long ago "
+                        "(90s, 10m, 2h)");
 }
 
 std::optional<EpochNs> parse_rfc3339_ns(std::string_view s) {

@@ -19,7 +19,9 @@ ssize_t pread_full(int fd, unsigned char* buf, std::size_t len, off_t at) {
   return n;
 }
 
-off_t align_down(off_t v) { return v / static_cast<off_t>(kEntrySize) * static_cast<off_t>(kEntrySize); }
+off_t align_down(off_t v) {
+  return v / static_cast<off_t>(kEntrySize) * static_cast<off_t>(kEntrySize);
+}
 
 /// Where the index's data begins (past a hole punched at its front); the size when all of
 /// it is hole, or on error.
@@ -108,7 +110,8 @@ void Cursor::resync() {
   off_t end = align_down(size);
   std::vector<unsigned char> buf(kBatch * kEntrySize);
   for (off_t at = data_start(fd_, size); at < end;) {
-    ssize_t n = pread_full(fd_, buf.data(), std::min<std::size_t>(buf.size(), static_cast<std::size_t>(end - at)), at);
+    ssize_t n = pread_full(
+        fd_, buf.data(), std::min<std::size_t>(buf.size(), static_cast<std::size_t>(end - at)), at);
     if (n < static_cast<ssize_t>(kEntrySize)) break;
     std::size_t count = static_cast<std::size_t>(n) / kEntrySize;
     for (std::size_t i = 0; i < count; ++i) {

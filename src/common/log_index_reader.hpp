@@ -39,9 +39,9 @@ class Cursor {
   /// Puts pos_ at the first entry with seq > last_seq_.
   void resync();
   int fd_;
-  off_t pos_ = 0;        ///< file position of buf_[0]
-  std::size_t at_ = 0;   ///< entries of buf_ consumed
-  std::size_t have_ = 0; ///< complete entries in buf_
+  off_t pos_ = 0;         ///< file position of buf_[0]
+  std::size_t at_ = 0;    ///< entries of buf_ consumed
+  std::size_t have_ = 0;  ///< complete entries in buf_
   std::vector<unsigned char> buf_;
   off_t last_pos_ = -1;
   std::uint64_t last_seq_ = 0;

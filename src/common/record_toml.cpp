@@ -160,7 +160,8 @@ std::string record_to_toml(const ProcessRecord& r, TomlView view) {
   if (r.waiter_start_ticks)
     put("waiter_start_ticks", static_cast<std::int64_t>(*r.waiter_start_ticks));
   if (r.relay_pid) put("relay_pid", *r.relay_pid);
-  if (r.relay_start_ticks) put("relay_start_ticks", static_cast<std::int64_t>(*r.relay_start_ticks));
+  if (r.relay_start_ticks)
+    put("relay_start_ticks", static_cast<std::int64_t>(*r.relay_start_ticks));
   if (!r.boot_id.empty()) put("boot_id", r.boot_id);
   if (r.start_time) put("start_time", to_toml_time(*r.start_time));
   if (r.end_time) put("end_time", to_toml_time(*r.end_time));

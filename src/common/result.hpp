@@ -18,14 +18,19 @@ enum class Errc {
   conflict,     ///< e.g. an id in use by a live process (exit 1)
   protocol,     ///< malformed or unsupported message (exit 1)
   unavailable,  ///< the daemon cannot be reached or started (exit 1)
+  not_started,  ///< the process could not start: its record says error (exit 1; run: 127)
 };
 
 const char* error_code_name(Errc c);
 Errc error_code_from_name(const std::string& name);
 
 struct Error {
+  Error() = default;
+  Error(Errc c, std::string m, std::string process = {})
+      : code(c), message(std::move(m)), id(std::move(process)) {}
   Errc code = Errc::failed;
   std::string message;
+  std::string id;  ///< the process it is about, when the caller needs it (not_started)
 };
 
 inline Error make_error(Errc c, std::string msg) { return Error{c, std::move(msg)}; }

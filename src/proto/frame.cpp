@@ -40,7 +40,8 @@ std::string encode_frame(FrameKind kind, std::uint8_t flags, std::string_view pa
   return out;
 }
 
-std::string encode_chunk(std::uint32_t source, const std::vector<ChunkRun>& runs, std::string_view bytes) {
+std::string encode_chunk(std::uint32_t source, const std::vector<ChunkRun>& runs,
+                         std::string_view bytes) {
   std::string out(8 + runs.size() * 12, '\0');
   put_be(out.data(), source, 4);
   put_be(out.data() + 4, runs.size(), 4);

@@ -29,7 +29,8 @@ struct Chunk {
   std::vector<ChunkRun> runs;
   std::string_view bytes;  ///< every run's, in order
 };
-std::string encode_chunk(std::uint32_t source, const std::vector<ChunkRun>& runs, std::string_view bytes);
+std::string encode_chunk(std::uint32_t source, const std::vector<ChunkRun>& runs,
+                         std::string_view bytes);
 /// nullopt unless the runs are well-formed and their lengths add up to the bytes.
 std::optional<Chunk> decode_chunk(std::string_view payload);
 

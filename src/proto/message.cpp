@@ -56,6 +56,7 @@ std::string error_payload(const Error& e) {
   json::object err;
   err["code"] = error_code_name(e.code);
   err["message"] = escape_non_utf8(e.message);  // it may quote a path or an argument: bytes
+  if (!e.id.empty()) err["id"] = e.id;          // ids are ASCII
   o["error"] = std::move(err);
   return json::serialize(o);
 }
@@ -74,6 +75,7 @@ Result<json::value> decode_reply(std::string_view payload) {
   if (auto* err = o->if_contains("error"); err && err->is_object()) {
     if (auto code = get_opt_string(err->get_object(), "code")) e.code = error_code_from_name(*code);
     if (auto msg = get_opt_string(err->get_object(), "message")) e.message = *msg;
+    if (auto id = get_opt_string(err->get_object(), "id")) e.id = *id;
   }
   return e;
 }

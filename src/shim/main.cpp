@@ -90,7 +90,8 @@ bool open_terminal(const char* size, int fds[2]) {
   if (master < 0) return false;
   char name[128];
   int slave = -1;
-  if (::grantpt(master) == 0 && ::unlockpt(master) == 0 && ::ptsname_r(master, name, sizeof name) == 0)
+  if (::grantpt(master) == 0 && ::unlockpt(master) == 0 &&
+      ::ptsname_r(master, name, sizeof name) == 0)
     slave = ::open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
   struct termios mode {};
   if (slave < 0 || ::tcgetattr(slave, &mode) != 0) {
@@ -149,7 +150,8 @@ pid_t fork_straggler_relay(Relay& relay) {
   sigset_t term;
   sigemptyset(&term);
   sigaddset(&term, SIGTERM);
-  ::sigprocmask(SIG_BLOCK, &term, nullptr);  // a SIGTERM sent at once waits for the relay's signalfd
+  ::sigprocmask(SIG_BLOCK, &term,
+                nullptr);  // a SIGTERM sent at once waits for the relay's signalfd
   pid_t pid = ::fork();
   if (pid != 0) return pid;
   ::close(kReportFd);  // sbxd learns the waiter's end: it must not wait for the relay's
@@ -211,7 +213,8 @@ int main(int argc, char** argv) {
 
   int err_pipe[2], out_pipe[2], errout_pipe[2];
   relay.buf = static_cast<char*>(malloc(kChunkMax));
-  if (!relay.buf || ::pipe2(err_pipe, O_CLOEXEC) != 0 || !(use_tty ? open_terminal(tty, out_pipe) : open_relay_pipe(out_pipe)) ||
+  if (!relay.buf || ::pipe2(err_pipe, O_CLOEXEC) != 0 ||
+      !(use_tty ? open_terminal(tty, out_pipe) : open_relay_pipe(out_pipe)) ||
       !open_relay_pipe(errout_pipe)) {
     format_err(line, sizeof line, Stage::exec, relay.buf ? errno : ENOMEM);
     report(line);

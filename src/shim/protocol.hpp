@@ -2,7 +2,8 @@
 // What sbxd and a run's waiter (the sbx-shim program) say to each other; both sides use
 // this header. libc only: the waiter includes it.
 //
-//   sbx-shim EXIT_FILE CWD RUN_ENV FD_LIMIT NEXT_SEQ STDOUT_END STDERR_END TTY PROGRAM ARGV0 [ARG...]
+//   sbx-shim EXIT_FILE CWD RUN_ENV FD_LIMIT NEXT_SEQ STDOUT_END STDERR_END TTY PROGRAM ARGV0
+//   [ARG...]
 //
 // The program's environment is the waiter's plus RUN_ENV ("NAME=VALUE", the run's token).
 // FD_LIMIT is the program's soft RLIMIT_NOFILE (sbxd runs with a raised one), or "-".
@@ -81,7 +82,9 @@ inline int format_exit(char* buf, size_t n, int wait_status) {
   return snprintf(buf, n, "exit %d\n", wait_status);
 }
 
-inline int format_relay(char* buf, size_t n, int pid) { return snprintf(buf, n, "relay %d\n", pid); }
+inline int format_relay(char* buf, size_t n, int pid) {
+  return snprintf(buf, n, "relay %d\n", pid);
+}
 
 // Reading them (sbxd): a line with or without its newline.
 inline bool parse_ok(const char* line, int& pid) {

@@ -315,8 +315,7 @@ class SbxTestCase(unittest.TestCase):
         out, err = waiter.communicate(timeout=15)
         self.assertEqual(waiter.returncode, 1, f"stdout={out!r} stderr={err!r}")
         self.assertEqual(out, b"")
-        self.assertTrue(err.startswith(b"sbx: "), err)
-        self.assertEqual(err.rstrip(b"\n").count(b"\n"), 0, err)
+        self.assertEndedTail(err, what)
 
     def track(self, pid: int):
         if isinstance(pid, int) and pid > 1:
@@ -349,6 +348,28 @@ class SbxTestCase(unittest.TestCase):
         self.assertEqual(r.stdout, b"", ctx)
         self.assertTrue(r.stderr.startswith(b"sbx: "), ctx)
         self.assertEqual(r.stderr.rstrip(b"\n").count(b"\n"), 0, "more than one line: " + ctx)
+
+    def assertEndedError(self, r: subprocess.CompletedProcess, code: int, what: str = ""):
+        """A readiness wait that failed because the process ended: exit `code`, nothing on
+        stdout, one `sbx: ...` line on stderr, then the end of the process's output."""
+        ctx = f"{what}: rc={r.returncode} stdout={r.stdout!r} stderr={r.stderr!r}"
+        self.assertEqual(r.returncode, code, ctx)
+        self.assertEqual(r.stdout, b"", ctx)
+        self.assertEndedTail(r.stderr, what)
+
+    def assertEndedTail(self, err: bytes, what: str = ""):
+        """`err` is one `sbx: ...` line, then the end of the process's output: a line that
+        says so and its lines framed by "  | ", or a line that it wrote no output."""
+        first, _, rest = err.partition(b"\n")
+        self.assertTrue(first.startswith(b"sbx: "), f"{what}: {err!r}")
+        head, _, lines = rest.partition(b"\n")
+        if head.endswith(b"wrote no output"):
+            self.assertEqual(lines, b"", f"{what}: {err!r}")
+            return
+        self.assertTrue(head.startswith(b"sbx: the end of its output"), f"{what}: {err!r}")
+        self.assertTrue(lines.endswith(b"\n"), f"{what}: {err!r}")
+        for line in lines[:-1].split(b"\n"):
+            self.assertTrue(line.startswith(b"  | "), f"{what}: {err!r}")
 
     # -- daemon -------------------------------------------------------------
     def raw_connect(self, timeout=5.0) -> socket.socket:

@@ -191,7 +191,7 @@ class ProcessEndsFirst(WaitLogCase):
         i = self.start("--", PY, "-c", "import time\ntime.sleep(0.5)\nraise SystemExit(3)")
         t0 = time.monotonic()
         r = self.run("wait-log", i, "never-printed", "--timeout", "30s")
-        self.assertErrorLine(r, 1, "wait-log of a process that exits")
+        self.assertEndedError(r, 1, "wait-log of a process that exits")
         self.assertLess(time.monotonic() - t0, 5)
 
     def test_ended_process_without_match_returns_at_once(self):
@@ -199,7 +199,7 @@ class ProcessEndsFirst(WaitLogCase):
         self.assertEqual(self.run("wait", i).returncode, 0)
         t0 = time.monotonic()
         r = self.run("wait-log", i, "never-printed")
-        self.assertErrorLine(r, 1, "wait-log of an ended process")
+        self.assertEndedError(r, 1, "wait-log of an ended process")
         self.assertLess(time.monotonic() - t0, 3)
 
     def test_killed_process_ends_the_wait(self):

@@ -155,14 +155,14 @@ class ProcessEndsFirst(WaitPortCase):
         i = self.start("--", PY, "-c", "import time\ntime.sleep(0.5)")
         t0 = time.monotonic()
         r = self.run("wait-port", i, port, "--http", "/", "--timeout", "30s")
-        self.assertErrorLine(r, 1, "wait-port --http of a process that exits")
+        self.assertEndedError(r, 1, "wait-port --http of a process that exits")
         self.assertLess(time.monotonic() - t0, 5)
 
     def test_ended_process_returns_at_once(self):
         i = self.start("--", "true")
         self.assertEqual(self.run("wait", i).returncode, 0)
         t0 = time.monotonic()
-        self.assertErrorLine(self.run("wait-port", i, free_port()), 1, "wait-port of an ended process")
+        self.assertEndedError(self.run("wait-port", i, free_port()), 1, "wait-port of an ended process")
         self.assertLess(time.monotonic() - t0, 3)
 
     def test_killed_while_waiting(self):

@@ -1,7 +1,7 @@
 // FrameReader fed arbitrary bytes in arbitrary splits, and every frame's payload through the
-// JSON readers and the CHUNK decoder. Properties: no crash/UB; frames do not depend on how the bytes were split;
-// a returned frame re-encodes to the bytes it came from; the reader never buffers more than
-// it was fed (it allocates for a frame only as its bytes arrive).
+// JSON readers and the CHUNK decoder. Properties: no crash/UB; frames do not depend on how the
+// bytes were split; a returned frame re-encodes to the bytes it came from; the reader never buffers
+// more than it was fed (it allocates for a frame only as its bytes arrive).
 #include <fuzzer/FuzzedDataProvider.h>
 
 #include <algorithm>

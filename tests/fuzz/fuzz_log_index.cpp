@@ -5,8 +5,8 @@
 //
 // Input: u8 how many 4 KiB blocks to cut | u8 cut by a hole (odd) or a collapse (even) |
 // u16 where the first part ends (mod the size) | the index bytes.
-#include <fuzzer/FuzzedDataProvider.h>
 #include <fcntl.h>
+#include <fuzzer/FuzzedDataProvider.h>
 #include <linux/falloc.h>
 #include <sys/mman.h>
 #include <unistd.h>

@@ -62,7 +62,8 @@ std::uint64_t first_seq(const std::string& path) {
 
 }  // namespace
 
-TEST_CASE("cut_index_file: whole blocks whose bytes are all cut go; a block with a kept byte stays") {
+TEST_CASE(
+    "cut_index_file: whole blocks whose bytes are all cut go; a block with a kept byte stays") {
   TempDir dir;
   std::string path = dir / "a.index";
   write_index(path, 4 * kPerBlock, all_stdout);  // stdout bytes 0 .. 5120
@@ -92,7 +93,7 @@ TEST_CASE("cut_index_file: never the block holding the last entry, even with eve
 TEST_CASE("cut_index_file: an entry of the other stream whose bytes are kept holds its block") {
   TempDir dir;
   std::string path = dir / "a.index";
-  write_index(path, 3 * kPerBlock, err_first);  // the first entry is stderr's bytes 0 .. 10
+  write_index(path, 3 * kPerBlock, err_first);    // the first entry is stderr's bytes 0 .. 10
   auto cut = cut_index_file(path, 1'000'000, 0);  // stdout all cut, stderr all kept
   REQUIRE(cut.ok());
   CHECK(cut->removed == 0);

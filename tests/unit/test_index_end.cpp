@@ -33,7 +33,8 @@ li::Entry entry(std::uint64_t seq, std::uint8_t stream = 1) {
 
 std::vector<unsigned char> bytes_of(const std::vector<li::Entry>& es) {
   std::vector<unsigned char> out(es.size() * li::kEntrySize);
-  for (std::size_t i = 0; i < es.size(); ++i) std::memcpy(out.data() + i * li::kEntrySize, &es[i], li::kEntrySize);
+  for (std::size_t i = 0; i < es.size(); ++i)
+    std::memcpy(out.data() + i * li::kEntrySize, &es[i], li::kEntrySize);
   return out;
 }
 
@@ -46,7 +47,8 @@ UniqueFd file_with(const std::string& path, const std::string& data) {
 
 }  // namespace
 
-TEST_CASE("next_seq_after: one past the highest valid entry; holes and unknown versions are skipped") {
+TEST_CASE(
+    "next_seq_after: one past the highest valid entry; holes and unknown versions are skipped") {
   CHECK(next_seq_after(nullptr, 0) == 1);
   auto b = bytes_of({entry(7), entry(8, 2), entry(9)});
   CHECK(next_seq_after(b.data(), b.size()) == 10);
@@ -59,7 +61,8 @@ TEST_CASE("next_seq_after: one past the highest valid entry; holes and unknown v
   CHECK(next_seq_after(b.data(), b.size() - 1) == 9);  // a torn last entry does not count
 }
 
-TEST_CASE("read_log_ends: logical ends count what caps collapsed; a torn entry is cut off the index") {
+TEST_CASE(
+    "read_log_ends: logical ends count what caps collapsed; a torn entry is cut off the index") {
   TempDir dir;
   auto out = file_with(dir / "a.stdout", "hello");
   auto err = file_with(dir / "a.stderr", "e");
@@ -82,7 +85,8 @@ TEST_CASE("read_log_ends: the last of many blocks gives the seq") {
   std::vector<li::Entry> es;
   for (std::uint64_t s = 1; s <= 1000; ++s) es.push_back(entry(s));
   auto b = bytes_of(es);
-  auto index = file_with(dir / "a.index", std::string(reinterpret_cast<const char*>(b.data()), b.size()));
+  auto index =
+      file_with(dir / "a.index", std::string(reinterpret_cast<const char*>(b.data()), b.size()));
   auto out = file_with(dir / "a.stdout", "");
   auto err = file_with(dir / "a.stderr", "");
   CHECK(read_log_ends(index.get(), out.get(), err.get(), sbx::ProcessRecord{}).next_seq == 1001);

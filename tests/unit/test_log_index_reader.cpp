@@ -42,7 +42,9 @@ struct FakeLogs {
     ::close(err);
     ::close(index);
   }
-  static void put(int fd, std::string_view b) { REQUIRE(::write(fd, b.data(), b.size()) == ssize_t(b.size())); }
+  static void put(int fd, std::string_view b) {
+    REQUIRE(::write(fd, b.data(), b.size()) == ssize_t(b.size()));
+  }
   /// Bytes only, no entry yet (the writer died, or has not written it).
   void bytes(int k, std::string_view b) {
     put(k ? err : out, b);
@@ -58,7 +60,9 @@ struct FakeLogs {
     e.version = li::kVersion;
     return e;
   }
-  void raw_entry(const li::Entry& e) { put(index, std::string_view(reinterpret_cast<const char*>(&e), sizeof e)); }
+  void raw_entry(const li::Entry& e) {
+    put(index, std::string_view(reinterpret_cast<const char*>(&e), sizeof e));
+  }
   /// One read of the shim: its bytes, then its entry.
   void write(int k, std::string_view b, std::int64_t t) {
     bytes(k, b);
@@ -86,23 +90,24 @@ struct Harness {
   std::vector<std::pair<int, std::int64_t>> jumps;  ///< stream, bytes skipped not filtered
   std::shared_ptr<IndexedReader> reader;
 
-  explicit Harness(FakeLogs& l, TimeFilter filter = {}, bool want_out = true, bool want_err = true) : logs(l) {
+  explicit Harness(FakeLogs& l, TimeFilter filter = {}, bool want_out = true, bool want_err = true)
+      : logs(l) {
     std::vector<LogSource> sources;
     if (want_out) sources.push_back(LogSource{logs.reopen("out"), 1, 0});
     if (want_err) sources.push_back(LogSource{logs.reopen("err"), 2, 0});
     auto cut = [this](std::uint8_t s) { return logs.collapsed[s - 1]; };
-    reader = std::make_shared<IndexedReader>(logs.reopen("index"), std::move(sources), filter, cut,
-                                             [this](std::uint8_t s, const std::vector<sbx::proto::ChunkRun>& runs,
-                                                    std::string_view b) {
-                                               std::size_t at = 0;
-                                               for (const auto& r : runs) {
-                                                 got.push_back({s, r.time_ns, std::string(b.substr(at, r.length))});
-                                                 at += r.length;
-                                               }
-                                               CHECK(at == b.size());
-                                               payloads++;
-                                             },
-                                             nullptr, timers);
+    reader = std::make_shared<IndexedReader>(
+        logs.reopen("index"), std::move(sources), filter, cut,
+        [this](std::uint8_t s, const std::vector<sbx::proto::ChunkRun>& runs, std::string_view b) {
+          std::size_t at = 0;
+          for (const auto& r : runs) {
+            got.push_back({s, r.time_ns, std::string(b.substr(at, r.length))});
+            at += r.length;
+          }
+          CHECK(at == b.size());
+          payloads++;
+        },
+        nullptr, timers);
     reader->on_jump([this](std::uint8_t s, std::int64_t at, std::int64_t filtered) {
       jumps.emplace_back(s, at - reader->position(s) - filtered);
     });
@@ -201,9 +206,12 @@ TEST_CASE("IndexedReader: -n counts lines of the merged view") {
   logs.write(1, "e1\n", 2);
   logs.write(0, "o3\n", 3);
   logs.write(1, "e2\n", 4);
-  for (auto [n, want] : std::vector<std::pair<int, std::string>>{
-           {0, ""}, {1, "e2\n"}, {2, "o3\ne2\n"}, {3, "e1\no3\ne2\n"}, {4, "o2\ne1\no3\ne2\n"},
-           {9, "o1\no2\ne1\no3\ne2\n"}}) {
+  for (auto [n, want] : std::vector<std::pair<int, std::string>>{{0, ""},
+                                                                 {1, "e2\n"},
+                                                                 {2, "o3\ne2\n"},
+                                                                 {3, "e1\no3\ne2\n"},
+                                                                 {4, "o2\ne1\no3\ne2\n"},
+                                                                 {9, "o1\no2\ne1\no3\ne2\n"}}) {
     CAPTURE(n);
     Harness h(logs);
     h.reader->start_tail(n);
@@ -254,7 +262,9 @@ TEST_CASE("Cursor: zero entries of a punched hole are skipped, torn ones too") {
   CHECK(!c.next());
 }
 
-TEST_CASE("IndexedReader: a cut of the index and the logs keeps order; what a lagging reader missed is a jump") {
+TEST_CASE(
+    "IndexedReader: a cut of the index and the logs keeps order; what a lagging reader missed is a "
+    "jump") {
   FakeLogs logs;
   std::string line(100, 'a');
   line.back() = '\n';
@@ -268,7 +278,8 @@ TEST_CASE("IndexedReader: a cut of the index and the logs keeps order; what a la
   // The front of the index and of both logs collapsed away (or punched, where collapse
   // is not supported), then more output.
   bool collapsed = ::fallocate(logs.index, FALLOC_FL_COLLAPSE_RANGE, 0, 4096) == 0;
-  if (!collapsed) REQUIRE(::fallocate(logs.index, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, 4096) == 0);
+  if (!collapsed)
+    REQUIRE(::fallocate(logs.index, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, 4096) == 0);
   for (int i = 0; i < 10; ++i) logs.write(i % 2, "new" + std::to_string(i) + "\n", 1000 + i);
   h.reader->finish();
   h.run();

@@ -15,7 +15,9 @@ using Piece = std::tuple<std::string, std::int64_t, bool>;
 struct Collect {
   std::vector<Piece> got;
   LineAssembler::Emit fn() {
-    return [this](std::string_view l, std::int64_t t, bool partial) { got.emplace_back(std::string(l), t, partial); };
+    return [this](std::string_view l, std::int64_t t, bool partial) {
+      got.emplace_back(std::string(l), t, partial);
+    };
   }
 };
 }  // namespace
@@ -26,7 +28,8 @@ TEST_CASE("LineAssembler: whole lines, each with the time of its first byte") {
   a.feed(1, "one\ntw", c.fn());
   a.feed(2, "o\nthree\n", c.fn());
   a.feed(3, "tail", c.fn());
-  CHECK(c.got == std::vector<Piece>{{"one\n", 1, false}, {"two\n", 1, false}, {"three\n", 2, false}});
+  CHECK(c.got ==
+        std::vector<Piece>{{"one\n", 1, false}, {"two\n", 1, false}, {"three\n", 2, false}});
   a.finish(c.fn());
   CHECK(c.got.back() == Piece{"tail", 3, false});
   a.finish(c.fn());
@@ -39,7 +42,8 @@ TEST_CASE("LineAssembler: a line longer than a piece is cut, partial on all piec
   a.feed(1, "abcdefghij\nxy", c.fn());
   a.feed(2, "z", c.fn());
   a.finish(c.fn());
-  CHECK(c.got == std::vector<Piece>{{"abcd", 1, true}, {"efgh", 1, true}, {"ij\n", 1, false}, {"xyz", 1, false}});
+  CHECK(c.got == std::vector<Piece>{
+                     {"abcd", 1, true}, {"efgh", 1, true}, {"ij\n", 1, false}, {"xyz", 1, false}});
   LineAssembler b(4);
   Collect d;
   b.feed(1, "ab", d.fn());

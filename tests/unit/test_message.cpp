@@ -45,7 +45,7 @@ TEST_CASE("ok_payload / decode_reply round trip") {
 
 TEST_CASE("error_payload / decode_reply round trip keeps every code name and the message") {
   for (Errc c : {Errc::failed, Errc::usage, Errc::not_found, Errc::timeout, Errc::conflict,
-                 Errc::protocol, Errc::unavailable}) {
+                 Errc::protocol, Errc::unavailable, Errc::not_started}) {
     CAPTURE(std::string(sbx::error_code_name(c)));
     Error e{c, std::string("no process 'web' \"quoted\"\nline 2 \xE2\x82\xAC")};
     std::string payload = proto::error_payload(e);
@@ -60,12 +60,25 @@ TEST_CASE("error_payload / decode_reply round trip keeps every code name and the
   }
 }
 
+TEST_CASE("error_payload / decode_reply: the id of a process that could not start") {
+  Error e{Errc::not_started, "'7' could not start: no such program 'x' in PATH", "7"};
+  auto back = proto::decode_reply(proto::error_payload(e));
+  REQUIRE_FALSE(back.ok());
+  CHECK(back.error().code == Errc::not_started);
+  CHECK(back.error().id == "7");
+  auto plain = proto::decode_reply(proto::error_payload(Error{Errc::failed, "no"}));
+  REQUIRE_FALSE(plain.ok());
+  CHECK(plain.error().id.empty());
+}
+
 TEST_CASE("error code names on the wire") {
   CHECK(std::string(sbx::error_code_name(Errc::not_found)) == "not_found");
   CHECK(std::string(sbx::error_code_name(Errc::usage)) == "usage");
   CHECK(std::string(sbx::error_code_name(Errc::timeout)) == "timeout");
   CHECK(sbx::error_code_from_name("conflict") == Errc::conflict);
   CHECK(sbx::error_code_from_name("unavailable") == Errc::unavailable);
+  CHECK(std::string(sbx::error_code_name(Errc::not_started)) == "not_started");
+  CHECK(sbx::error_code_from_name("not_started") == Errc::not_started);
   CHECK(sbx::error_code_from_name("some_future_code") == Errc::failed);
 }
 

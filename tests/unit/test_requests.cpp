@@ -142,11 +142,14 @@ TEST_CASE("start request: bytes and defaults round-trip, the daemon's rules") {
   CHECK(tty->tty);
   CHECK(tty->tty_size == "132x50");
   CHECK(with([](StartRequest& r) { r.tty = true; })->tty_size == kDefaultTtySize);
-  CHECK(with([](StartRequest& r) { r.tty_size = "100x30"; }).error().code == Errc::usage);  // no --tty
+  CHECK(with([](StartRequest& r) { r.tty_size = "100x30"; }).error().code ==
+        Errc::usage);  // no --tty
   CHECK(with([](StartRequest& r) {
           r.tty = true;
           r.tty_size = "100by30";
-        }).error().code == Errc::usage);
+        })
+            .error()
+            .code == Errc::usage);
 }
 
 TEST_CASE("parse_tty_size: COLSxROWS, each 1-65535") {
@@ -155,8 +158,8 @@ TEST_CASE("parse_tty_size: COLSxROWS, each 1-65535") {
   CHECK(ok->cols == 80);
   CHECK(ok->rows == 24);
   CHECK(parse_tty_size("65535x1")->cols == 65535);
-  for (const char* bad : {"", "x", "80", "80x", "x24", "0x24", "80x0", "65536x1", "-1x2", "80X24", "8 0x24",
-                          "80x24x1", "123456x2"}) {
+  for (const char* bad : {"", "x", "80", "80x", "x24", "0x24", "80x0", "65536x1", "-1x2", "80X24",
+                          "8 0x24", "80x24x1", "123456x2"}) {
     auto r = parse_tty_size(bad);
     CHECK_MESSAGE(!r, bad);
     if (!r) CHECK(r.error().code == Errc::usage);

@@ -25,10 +25,13 @@ std::uint64_t next_seq_after(const unsigned char* tail, std::size_t n) {
 LogEnds read_log_ends(int index_fd, int stdout_fd, int stderr_fd, const ProcessRecord& r) {
   LogEnds ends;
   struct stat st {};
-  if (::fstat(stdout_fd, &st) == 0) ends.stdout_end = static_cast<std::uint64_t>(r.collapsed_stdout + st.st_size);
-  if (::fstat(stderr_fd, &st) == 0) ends.stderr_end = static_cast<std::uint64_t>(r.collapsed_stderr + st.st_size);
+  if (::fstat(stdout_fd, &st) == 0)
+    ends.stdout_end = static_cast<std::uint64_t>(r.collapsed_stdout + st.st_size);
+  if (::fstat(stderr_fd, &st) == 0)
+    ends.stderr_end = static_cast<std::uint64_t>(r.collapsed_stderr + st.st_size);
   if (::fstat(index_fd, &st) != 0) return ends;
-  off_t whole = st.st_size / static_cast<off_t>(log_index::kEntrySize) * static_cast<off_t>(log_index::kEntrySize);
+  off_t whole = st.st_size / static_cast<off_t>(log_index::kEntrySize) *
+                static_cast<off_t>(log_index::kEntrySize);
   if (whole != st.st_size && ::ftruncate(index_fd, whole) != 0) return ends;
   unsigned char tail[kTailEntries * log_index::kEntrySize];
   off_t from = std::max<off_t>(0, whole - static_cast<off_t>(sizeof tail));

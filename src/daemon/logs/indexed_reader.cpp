@@ -26,7 +26,8 @@ IndexedReader::IndexedReader(UniqueFd index, std::vector<LogSource> sources, Tim
       sink_(std::move(sink)),
       throttle_(std::move(throttle)),
       timers_(timers) {
-  for (std::size_t i = 0; i < sources_.size(); ++i) src_[stream_index(sources_[i].stream)] = static_cast<int>(i);
+  for (std::size_t i = 0; i < sources_.size(); ++i)
+    src_[stream_index(sources_[i].stream)] = static_cast<int>(i);
   refresh_kept();
 }
 
@@ -73,8 +74,8 @@ void IndexedReader::start_tail(std::int64_t lines) {
     bool last_byte = true;
     for (std::int64_t hi = end; hi > lo;) {
       std::int64_t start = std::max(lo, hi - static_cast<std::int64_t>(buf_.size()));
-      ssize_t n = ::pread(sources_[src_[k]].fd.get(), buf_.data(), static_cast<std::size_t>(hi - start),
-                          start - collapsed);
+      ssize_t n = ::pread(sources_[src_[k]].fd.get(), buf_.data(),
+                          static_cast<std::size_t>(hi - start), start - collapsed);
       if (n != hi - start) return false;  // bytes the index promised are gone: nothing older
       for (std::int64_t i = n - 1; i >= 0; --i, last_byte = false) {
         if (buf_[i] != '\n') continue;
@@ -156,7 +157,8 @@ void IndexedReader::flush_unindexed() {
     if (src_[k] < 0) continue;
     struct stat st {};
     if (::fstat(sources_[src_[k]].fd.get(), &st) != 0) continue;
-    std::int64_t mtime = static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
+    std::int64_t mtime =
+        static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
     queue(k, mtime, next_[k], collapsed_(stream_of(k)) + st.st_size);
   }
 }
@@ -185,7 +187,8 @@ bool IndexedReader::wants_more() const {
   if (front_ == pending_.size()) return true;
   const Range& f = pending_[front_];
   const Range& last = pending_.back();
-  return last.k == f.k && !last.skip && last.to - f.from < static_cast<std::int64_t>(proto::kMaxDataPayload) &&
+  return last.k == f.k && !last.skip &&
+         last.to - f.from < static_cast<std::int64_t>(proto::kMaxDataPayload) &&
          pending_.size() - front_ < proto::kMaxChunkRuns;
 }
 
@@ -214,7 +217,8 @@ void IndexedReader::send_front(std::size_t& budget) {
   for (std::size_t j = front_; j < pending_.size() && runs_.size() < proto::kMaxChunkRuns; ++j) {
     const Range& q = pending_[j];
     if (q.k != k || q.skip || q.from != end) break;
-    std::int64_t take = std::min(q.to - q.from, static_cast<std::int64_t>(proto::kMaxDataPayload) - (end - from));
+    std::int64_t take =
+        std::min(q.to - q.from, static_cast<std::int64_t>(proto::kMaxDataPayload) - (end - from));
     if (take <= 0) break;
     runs_.push_back({q.time_ns, static_cast<std::uint32_t>(take)});
     end += take;
@@ -222,7 +226,9 @@ void IndexedReader::send_front(std::size_t& budget) {
   }
   if (buf_.empty()) buf_.resize(proto::kMaxDataPayload);
   off_t at = static_cast<off_t>(from - collapsed_(stream_of(k)));
-  ssize_t n = at < 0 ? 0 : ::pread(sources_[src_[k]].fd.get(), buf_.data(), static_cast<std::size_t>(end - from), at);
+  ssize_t n = at < 0 ? 0
+                     : ::pread(sources_[src_[k]].fd.get(), buf_.data(),
+                               static_cast<std::size_t>(end - from), at);
   if (n < 0 && errno == EINTR) return;
   if (n <= 0) {  // not in the file (it shrank): nothing to send of it
     ++front_;

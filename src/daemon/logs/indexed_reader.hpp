@@ -29,7 +29,9 @@ namespace sbx::daemon {
 struct TimeFilter {
   std::optional<std::int64_t> since_ns;
   std::optional<std::int64_t> until_ns;
-  bool pass(std::int64_t t) const { return (!since_ns || t >= *since_ns) && (!until_ns || t <= *until_ns); }
+  bool pass(std::int64_t t) const {
+    return (!since_ns || t >= *since_ns) && (!until_ns || t <= *until_ns);
+  }
 };
 
 class IndexedReader : public std::enable_shared_from_this<IndexedReader> {
@@ -45,8 +47,8 @@ class IndexedReader : public std::enable_shared_from_this<IndexedReader> {
   using CollapsedFn = std::function<std::int64_t(std::uint8_t stream)>;
 
   /// `sources`: the log files of the wanted streams (their offsets are ignored).
-  IndexedReader(UniqueFd index, std::vector<LogSource> sources, TimeFilter filter, CollapsedFn collapsed,
-                Sink sink, ConnPtr throttle, Timers& timers);
+  IndexedReader(UniqueFd index, std::vector<LogSource> sources, TimeFilter filter,
+                CollapsedFn collapsed, Sink sink, ConnPtr throttle, Timers& timers);
 
   /// Where to begin; call one before the first kick(). Streams without a `from` begin
   /// with their oldest byte kept.

@@ -25,9 +25,8 @@ Result<std::shared_ptr<LogSession>> LogSession::open(Context& ctx, const LogSess
                                                      LogReader::Sink sink, ConnPtr throttle) {
   IndexedReader::Sink timed;
   if (sink) {
-    timed = [sink = std::move(sink)](std::uint8_t s, const std::vector<proto::ChunkRun>&, std::string_view b) {
-      sink(s, b);
-    };
+    timed = [sink = std::move(sink)](std::uint8_t s, const std::vector<proto::ChunkRun>&,
+                                     std::string_view b) { sink(s, b); };
   }
   return open(ctx, spec, std::move(timed), std::move(throttle));
 }
@@ -72,8 +71,9 @@ Result<std::shared_ptr<LogSession>> LogSession::open(Context& ctx, const LogSess
   s->follow_ = spec.follow;
   if (index) {
     auto cut = [&ctx, id = spec.id](std::uint8_t stream) { return collapsed(ctx, id, stream); };
-    s->indexed_ = std::make_shared<IndexedReader>(std::move(index), std::move(sources), spec.filter, cut,
-                                                  std::move(sink), std::move(throttle), ctx.timers);
+    s->indexed_ =
+        std::make_shared<IndexedReader>(std::move(index), std::move(sources), spec.filter, cut,
+                                        std::move(sink), std::move(throttle), ctx.timers);
     if (spec.from[0] || spec.from[1])
       s->indexed_->start_from(spec.from);
     else if (spec.tail)
@@ -87,8 +87,8 @@ Result<std::shared_ptr<LogSession>> LogSession::open(Context& ctx, const LogSess
     runs[0] = {0, static_cast<std::uint32_t>(bytes.size())};  // no write time known
     sink(stream, runs, bytes);
   };
-  s->reader_ = std::make_shared<LogReader>(std::move(sources), std::move(untimed), std::move(throttle),
-                                           ctx.timers);
+  s->reader_ = std::make_shared<LogReader>(std::move(sources), std::move(untimed),
+                                           std::move(throttle), ctx.timers);
   return s;
 }
 

@@ -64,8 +64,8 @@ class LogSession : public std::enable_shared_from_this<LogSession> {
   void kick();
   Context& ctx_;
   std::string id_;
-  std::shared_ptr<LogReader> reader_;          ///< without an index
-  std::shared_ptr<IndexedReader> indexed_;     ///< through the index
+  std::shared_ptr<LogReader> reader_;       ///< without an index
+  std::shared_ptr<IndexedReader> indexed_;  ///< through the index
   std::vector<std::string> paths_;
   std::vector<LogWatch::Id> watches_;
   Supervisor::WatchId end_watch_ = 0;

@@ -1,3 +1,5 @@
+#include <sys/stat.h>
+
 #include <boost/json/array.hpp>
 #include <boost/json/serialize.hpp>
 #include <chrono>
@@ -17,6 +19,28 @@ namespace {
 
 /// At most this often a wait-log tells its client how far it has scanned.
 constexpr Millis kScannedEvery{250};
+
+/// What a timed-out wait-log adds when the process has written nothing to stdout.
+constexpr const char* kBufferedHint =
+    "its stdout may be block-buffered: start it with --tty, or set PYTHONUNBUFFERED=1 / run "
+    "python3 -u";
+
+/// How much a live process has written so far, for a wait-log that timed out: "; 'web' has
+/// written 0 bytes to stdout and 12 to stderr so far", with kBufferedHint when stdout is
+/// searched and empty. Empty once it ended (the end has its own answer).
+std::string written_so_far(Context& ctx, const std::string& id, bool stdout_searched) {
+  const ProcessRecord* r = ctx.supervisor.find(id);
+  if (!r || r->ended()) return "";
+  std::int64_t bytes[2] = {r->collapsed_stdout, r->collapsed_stderr};  // logical = file + cut
+  for (int k = 0; k < 2; ++k) {
+    struct stat st {};
+    if (::stat(ctx.paths.log_path(id, k == 1).c_str(), &st) == 0) bytes[k] += st.st_size;
+  }
+  std::string text = "; '" + id + "' has written " + std::to_string(bytes[0]) +
+                     " bytes to stdout and " + std::to_string(bytes[1]) + " to stderr so far";
+  if (stdout_searched && bytes[0] == 0) text += std::string(": ") + kBufferedHint;
+  return text;
+}
 
 struct WaitLog {
   Context& ctx;
@@ -131,10 +155,12 @@ void op_wait_log(Context& ctx, const proto::WaitLogRequest& req, const ConnPtr& 
   });
   if (auto t = req.deadline.timeout) {
     Millis asked = req.deadline.asked();
-    w->timer = ctx.timers.after(*t, [weak, asked] {
+    bool stdout_searched = spec.want_stdout;
+    w->timer = ctx.timers.after(*t, [weak, asked, stdout_searched] {
       if (auto w = weak.lock()) {
         w->answer(make_error(Errc::timeout, "no line of '" + w->id + "' matched '" + w->pattern +
-                                                "' within " + format_duration(asked)));
+                                                "' within " + format_duration(asked) +
+                                                written_so_far(w->ctx, w->id, stdout_searched)));
       }
     });
   }

@@ -179,7 +179,8 @@ Error Supervisor::fail(const std::shared_ptr<Run>& e, const std::string& reason)
   e->rec.pid.reset();
   e->rec.end_time = now_epoch_ms();
   spdlog::info("{} could not start: {}", e->rec.id, reason);
-  Error err = make_error(Errc::failed, "'" + e->rec.id + "' could not start: " + reason);
+  Error err = make_error(Errc::not_started, "'" + e->rec.id + "' could not start: " + reason);
+  err.id = e->rec.id;
   finalize(e);
   return err;
 }

@@ -136,7 +136,8 @@ void Supervisor::cut_index(const ProcessRecord& r) {
   auto cut = cut_index_file(paths_.index_path(r.id),
                             first_kept_byte(paths_.log_path(r.id, false), r.collapsed_stdout),
                             first_kept_byte(paths_.log_path(r.id, true), r.collapsed_stderr));
-  if (!cut) spdlog::warn("{}: {}; its index keeps entries of what the cap cut", r.id, cut.error().message);
+  if (!cut)
+    spdlog::warn("{}: {}; its index keeps entries of what the cap cut", r.id, cut.error().message);
 }
 
 void Supervisor::uncap_logs(const std::shared_ptr<Run>& e) {
