@@ -4,7 +4,6 @@
 #include <sys/socket.h>
 
 #include <boost/json/array.hpp>
-#include <charconv>
 
 #include "cli/client.hpp"
 #include "cli/command.hpp"
@@ -25,27 +24,6 @@ namespace sbx::cli {
 namespace json = boost::json;
 
 namespace {
-
-Result<std::pair<int, int>> parse_status_range(const std::string& s) {
-  auto bad = [&] {
-    return make_error(Errc::usage,
-                      "bad --status '" + s + "': use a code like 200 or a range like 200-299");
-  };
-  auto num = [](std::string_view t, int& out) {
-    auto [p, ec] = std::from_chars(t.data(), t.data() + t.size(), out);
-    return ec == std::errc() && p == t.data() + t.size() && out >= 100 && out <= 999;
-  };
-  int lo = 0, hi = 0;
-  auto dash = s.find('-');
-  if (dash == std::string::npos) {
-    if (!num(s, lo)) return bad();
-    return std::pair{lo, lo};
-  }
-  if (!num(std::string_view(s).substr(0, dash), lo) ||
-      !num(std::string_view(s).substr(dash + 1), hi) || lo > hi)
-    return bad();
-  return std::pair{lo, hi};
-}
 
 Result<std::vector<std::string>> resolve_host(const std::string& host) {
   std::vector<std::string> out;
@@ -106,7 +84,7 @@ Result<proto::WaitPortRequest> wait_port_request(const WaitPortArgs& a) {
   if (!a.http.empty()) req.http_path = a.http[0] == '/' ? a.http : "/" + a.http;
   if (!a.status.empty()) {
     if (a.http.empty()) return make_error(Errc::usage, "--status goes with --http PATH");
-    auto r = parse_status_range(a.status);
+    auto r = parse_status_range(a.status, "--status");
     if (!r) return r.error();
     req.status_lo = r->first;
     req.status_hi = r->second;

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string_view>
+#include <utility>
 
 #include "common/duration.hpp"
 #include "common/result.hpp"
@@ -33,5 +34,8 @@ Status check_log_max(std::int64_t bytes);
 Status check_port(std::int64_t port);
 /// The streams a log wait may name (--stream).
 Status check_stream(std::string_view stream);
+/// The good HTTP statuses of a port wait: "CODE" or "LO-HI", each 100-999 (LO <= HI).
+/// `what` names the setting in the message ("--status").
+Result<std::pair<int, int>> parse_status_range(std::string_view text, std::string_view what);
 
 }  // namespace sbx

@@ -54,6 +54,9 @@ struct ProcessRecord {
   std::optional<int> max_restarts;  ///< absent: no limit
   int restarts = 0;
   std::int64_t log_max = kDefaultLogMax;  ///< per stream, bytes; 0: unbounded
+  /// What `sbx up` started it from: a digest of its definition in the project file (the
+  /// session is the project). Empty for a process started otherwise.
+  std::string definition;
   std::int64_t dropped_stdout = 0;        ///< oldest bytes dropped to keep within log_max
   std::int64_t dropped_stderr = 0;
   /// Of the dropped bytes, those cut out of the file by collapsing it (internal): the bytes

@@ -37,6 +37,7 @@ json::object record_to_json(const ProcessRecord& r) {
   if (r.max_restarts) o["max_restarts"] = *r.max_restarts;
   o["restarts"] = r.restarts;
   o["log_max"] = r.log_max;
+  if (!r.definition.empty()) o["definition"] = r.definition;
   if (r.dropped_stdout) o["dropped_stdout"] = r.dropped_stdout;
   if (r.dropped_stderr) o["dropped_stderr"] = r.dropped_stderr;
   return o;
@@ -98,6 +99,7 @@ Result<ProcessRecord> record_from_json(const json::value& v) {
   r.restart = get_string(o, "restart").value_or("no");
   r.restarts = static_cast<int>(get_int(o, "restarts").value_or(0));
   r.log_max = get_int(o, "log_max").value_or(kDefaultLogMax);
+  r.definition = get_string(o, "definition").value_or("");
   r.dropped_stdout = get_int(o, "dropped_stdout").value_or(0);
   r.dropped_stderr = get_int(o, "dropped_stderr").value_or(0);
   return r;

@@ -1,5 +1,6 @@
 #include "proto/requests_start.hpp"
 
+#include <algorithm>
 #include <boost/json/array.hpp>
 
 #include "common/command_line.hpp"
@@ -75,6 +76,14 @@ Result<StartRequest> StartRequest::from_json(const json::object& args) {
     if (*m < 0 || *m > 1'000'000) return make_error(Errc::usage, "max_restarts must be 0 or more");
     spec.max_restarts = static_cast<int>(*m);
   }
+  spec.definition = get_opt_string(args, "definition").value_or("");
+  bool plain = std::all_of(spec.definition.begin(), spec.definition.end(), [](char c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z');
+  });
+  if (spec.definition.size() > kMaxDefinitionSize || !plain)
+    return make_error(Errc::protocol, "'definition' must be at most " +
+                                          std::to_string(kMaxDefinitionSize) +
+                                          " lower-case letters and digits");
   return spec;
 }
 
@@ -101,6 +110,7 @@ json::object StartRequest::to_json() const {
   if (log_max != kDefaultLogMax) o["log_max"] = log_max;
   if (max_restarts) o["max_restarts"] = *max_restarts;
   o["session"] = bytes_to_json(session);
+  if (!definition.empty()) o["definition"] = definition;
   return o;
 }
 

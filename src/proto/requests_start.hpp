@@ -16,6 +16,9 @@
 
 namespace sbx::proto {
 
+/// The longest `definition` a start request may carry.
+inline constexpr std::size_t kMaxDefinitionSize = 128;
+
 struct StartRequest {
   static constexpr std::string_view kOp = op::start;
   std::string id;                          ///< empty: the daemon picks one
@@ -30,6 +33,7 @@ struct StartRequest {
   std::string restart = "no";              ///< kRestartPolicies
   std::optional<int> max_restarts;         ///< absent: no limit
   std::int64_t log_max = kDefaultLogMax;   ///< per stream; 0: no cap
+  std::string definition;                  ///< what `sbx up` started it from (a hash); empty: none
 
   boost::json::object to_json() const;
   static Result<StartRequest> from_json(const boost::json::object& o);

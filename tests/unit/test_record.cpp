@@ -501,3 +501,16 @@ TEST_CASE("TOML round trip: log trim counters; collapsed_* stay out of JSON") {
   REQUIRE(old.ok());
   CHECK(old->collapsed_stdout == 0);  // a record from before the key: nothing collapsed is known
 }
+
+using sbx::record_from_json;
+using sbx::record_to_json;
+using sbx::record_to_toml;
+
+TEST_CASE("TOML and JSON: the definition of a project's process round-trips; old records have none") {
+  auto r = full_record();
+  r.definition = "3f2a";
+  CHECK(toml_round_trip(r).definition == "3f2a");
+  CHECK(record_from_json(record_to_json(r))->definition == "3f2a");
+  CHECK(record_to_toml(minimal_record()).find("definition") == std::string::npos);
+  CHECK(toml_round_trip(minimal_record()).definition.empty());
+}

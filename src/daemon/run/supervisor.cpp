@@ -87,6 +87,7 @@ void Supervisor::start(StartSpec spec, StartFn done) {
   r.restart = spec.restart;
   r.max_restarts = spec.max_restarts;
   r.log_max = spec.log_max;
+  r.definition = spec.definition;
 
   // The caller's environment passes through byte for byte, in its order, whatever its
   // names, but for the variables set here (and the run token: each run gets its own).
