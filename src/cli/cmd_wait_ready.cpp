@@ -116,13 +116,14 @@ std::string wait_label(const proto::WaitLogRequest& req) {
 
 namespace {
 
-/// Runs one wait request, resumed by `resume` when it goes to a new daemon.
+/// Runs one wait request, resumed by `resume` when it goes to a new daemon; with `show`, a
+/// progress line while it waits. `gave_up`: no daemon answered in time.
 template <class Request, class Resume>
-int run_ready(const Request& req, std::optional<Client> first, json::value& answer,
-              Client::EventFn on_event, Resume resume) {
+Result<json::value> run_ready(const Request& req, std::optional<Client> first, bool show,
+                              bool& gave_up, Client::EventFn on_event, Resume resume) {
   WaitingCall::Hooks hooks;
-  Progress progress(wait_label(req));
-  hooks.on_tick = progress.ticker();
+  std::optional<Progress> progress;
+  if (show) hooks.on_tick = progress.emplace(wait_label(req)).ticker();
   hooks.on_event = std::move(on_event);
   auto make = [&req, &resume](bool resumed, const proto::Deadline& deadline) {
     auto r = req;
@@ -132,15 +133,13 @@ int run_ready(const Request& req, std::optional<Client> first, json::value& answ
   };
   WaitingCall call(Request::kOp, req.deadline.timeout, make, std::move(hooks));
   auto v = call.run(std::move(first));
-  progress.clear();
-  if (!v) return call.fail(v.error());
-  answer = std::move(*v);
-  return kExitOk;
+  if (progress) progress->clear();
+  gave_up = !v && call.fail_code(v.error()) == kExitNoDaemon;
+  return v;
 }
 
-}  // namespace
-
-int wait_ready(const proto::WaitLogRequest& req, std::optional<Client> first, json::value& answer) {
+Result<json::value> run_log_ready(const proto::WaitLogRequest& req, std::optional<Client> first,
+                                  bool show, bool& gave_up) {
   // wait_log tells in "scanned" events where the line it has not finished scanning starts,
   // per stream (a logical offset: bytes the stream ever held); a new daemon goes on from there.
   proto::StreamOffsets scanned;
@@ -151,13 +150,43 @@ int wait_ready(const proto::WaitLogRequest& req, std::optional<Client> first, js
       if (o->at[k]) scanned.at[k] = o->at[k];
     }
   };
-  return run_ready(req, std::move(first), answer, on_event,
+  return run_ready(req, std::move(first), show, gave_up, on_event,
                    [&scanned](proto::WaitLogRequest& r) { r.from = scanned; });
+}
+
+/// The exit code of a failed wait, its error printed once.
+int failed_wait(const Error& e, bool gave_up) {
+  int code = report(e);
+  return gave_up ? kExitNoDaemon : code;
+}
+
+}  // namespace
+
+int wait_ready(const proto::WaitLogRequest& req, std::optional<Client> first, json::value& answer) {
+  bool gave_up = false;
+  auto v = run_log_ready(req, std::move(first), true, gave_up);
+  if (!v) return failed_wait(v.error(), gave_up);
+  answer = std::move(*v);
+  return kExitOk;
 }
 
 int wait_ready(const proto::WaitPortRequest& req, std::optional<Client> first,
                json::value& answer) {
-  return run_ready(req, std::move(first), answer, nullptr, [](proto::WaitPortRequest&) {});
+  bool gave_up = false;
+  auto v = run_ready(req, std::move(first), true, gave_up, nullptr, [](proto::WaitPortRequest&) {});
+  if (!v) return failed_wait(v.error(), gave_up);
+  answer = std::move(*v);
+  return kExitOk;
+}
+
+Result<json::value> await_ready(const proto::WaitLogRequest& req) {
+  bool gave_up = false;
+  return run_log_ready(req, std::nullopt, false, gave_up);
+}
+
+Result<json::value> await_ready(const proto::WaitPortRequest& req) {
+  bool gave_up = false;
+  return run_ready(req, std::nullopt, false, gave_up, nullptr, [](proto::WaitPortRequest&) {});
 }
 
 namespace {

@@ -166,6 +166,17 @@ TEST_CASE("project file: each error names FILE:LINE and says what to do") {
   CHECK(error_of("project = 'x'\n").starts_with("sbx.toml:1: no processes"));
   CHECK(error_of("project = ''\n[process.a]\ncommand='x'\n").starts_with("sbx.toml:1: project must be"));
   CHECK(error_of("[process.a]\ncommand = 'x\n").starts_with("sbx.toml:2: not valid TOML:"));
+  CHECK(error_of("[process.a]\ncommand = 'x'\nx\xc2\xa1 = 1\n") ==
+        "sbx.toml:3: a non-ASCII character outside a string: put it in quotes");
+  // Non-ASCII text in comments and every kind of string passes to toml++.
+  auto utf8 = parse("# caf\xc3\xa9\n[process.b]\ncommand = \"\xc3\xa9 '\\\" # \"\n"
+                    "env = { A = '\xc3\xa9', B = \"\"\"\xc3\xa9\"\"\", C = '''\n\xc3\xa9''' }\n"
+                    "[process.\"\xc3\xa9\"]\ncommand = 'x'\n");
+  REQUIRE_FALSE(utf8.ok());  // the name is no id: the rest passed
+  CHECK(utf8.error().message.starts_with("sbx.toml:6: process name: bad id"));
+  auto b = parse("[process.b]\ncommand = \"\xc3\xa9 '\\\" # \"\n");
+  REQUIRE(b.ok());
+  CHECK(b->processes[0].shell_line == "\xc3\xa9 '\" # ");
   CHECK(error_of("[process.a]\ncommand = 'x'\n# caf\xe9\n") ==
         "sbx.toml:1: the file is not UTF-8 text: save it as UTF-8");
 }
