@@ -218,8 +218,9 @@ class Up : public std::enable_shared_from_this<Up> {
     abandon();
     std::string msg = n.def->name + ": " + why.message;
     if (!skipped.empty()) msg += "; not started: " + skipped;
+    int code = report(Error{why.code, msg});
     if (lines) print_last_lines(n.def->name);
-    return report(Error{why.code, msg});
+    return code;
   }
 
   int time_out(std::unique_lock<std::mutex>& lock) {

@@ -280,8 +280,7 @@ Result<Project> parse_project_toml(std::string_view text, const std::string& fil
   Reader rd(file, dir);
   // toml++ takes UTF-8 only, and misbehaves on some other bytes (record_toml.cpp).
   if (!is_utf8(text)) return rd.at_line(1, "the file is not UTF-8 text: save it as UTF-8");
-  if (int line = non_ascii_outside_strings(text))
-    return rd.at_line(line, "a non-ASCII character outside a string: put it in quotes");
+  if (auto fault = toml_text_fault(text)) return rd.at_line(fault->line, fault->message);
   toml::table t;
   try {
     t = toml::parse(text, file);

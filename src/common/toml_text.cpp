@@ -2,7 +2,7 @@
 
 namespace sbx {
 
-int non_ascii_outside_strings(std::string_view t) {
+std::optional<TextFault> toml_text_fault(std::string_view t) {
   enum { normal, comment, basic, literal, ml_basic, ml_literal } in = normal;
   int line = 1;
   auto at = [&](std::size_t i, std::string_view s) { return t.substr(i, s.size()) == s; };
@@ -13,9 +13,13 @@ int non_ascii_outside_strings(std::string_view t) {
       if (in == comment || in == basic || in == literal) in = normal;
       continue;
     }
+    auto u = static_cast<unsigned char>(c);
+    if ((u < 0x20 && c != '\t' && c != '\r') || u == 0x7f)
+      return TextFault{line, "a control character (byte " + std::to_string(u) +
+                                 "): TOML text has none; write it as an escape in a string"};
     switch (in) {
       case normal:
-        if (static_cast<unsigned char>(c) >= 0x80) return line;
+        if (u >= 0x80) return TextFault{line, "a non-ASCII character outside a string: put it in quotes"};
         if (c == '#') in = comment;
         if (c == '"') in = at(i, "\"\"\"") ? (i += 2, ml_basic) : basic;
         if (c == '\'') in = at(i, "'''") ? (i += 2, ml_literal) : literal;
@@ -35,7 +39,7 @@ int non_ascii_outside_strings(std::string_view t) {
         break;
     }
   }
-  return 0;
+  return std::nullopt;
 }
 
 

@@ -168,6 +168,9 @@ TEST_CASE("project file: each error names FILE:LINE and says what to do") {
   CHECK(error_of("[process.a]\ncommand = 'x\n").starts_with("sbx.toml:2: not valid TOML:"));
   CHECK(error_of("[process.a]\ncommand = 'x'\nx\xc2\xa1 = 1\n") ==
         "sbx.toml:3: a non-ASCII character outside a string: put it in quotes");
+  CHECK(error_of(std::string("[process.a]\ncommand = 'x\0'\n", 26)) ==
+        "sbx.toml:2: a control character (byte 0): TOML text has none; write it as an escape in a "
+        "string");
   // Non-ASCII text in comments and every kind of string passes to toml++.
   auto utf8 = parse("# caf\xc3\xa9\n[process.b]\ncommand = \"\xc3\xa9 '\\\" # \"\n"
                     "env = { A = '\xc3\xa9', B = \"\"\"\xc3\xa9\"\"\", C = '''\n\xc3\xa9''' }\n"
