@@ -29,6 +29,8 @@ struct UpOptions {
 /// Starts the processes and waits until each is ready: kExitOk, or the exit code after a
 /// message that names what failed (its last lines printed).
 Result<int> up_project(const Project& p, const UpOptions& o);
+/// From now on `up` starts nothing more; returns once a start on its way was answered.
+void stop_starting();
 /// Stops every live process of `session`, the dependents of `p` (if known) first.
 Result<int> down_project(const std::string& session, const Project* p,
                          std::optional<Millis> grace);

@@ -144,6 +144,7 @@ void stop_project_on_signals(const Project& p, std::optional<Millis> grace) {
       if (g_torn_down) return;  // the end came first: its exit code stands
       g_torn_down = true;
       progress_line("sbx: " + signal_name(sig) + ": stopping project " + p.name);
+      stop_starting();
       down_project(p.name, &p, grace);
     }
     std::fflush(nullptr);

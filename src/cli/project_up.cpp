@@ -23,6 +23,11 @@ namespace sbx::cli {
 namespace {
 using Clock = std::chrono::steady_clock;
 
+// A start request, or giving up: once `up` gave up (or a signal stops the project),
+// nothing more starts, and a start on its way is answered first (a `down` after it sees all).
+std::mutex g_gate;
+bool g_abandoned = false;
+
 enum class State { waiting, starting, started, ready, completed, failed };
 
 struct Node {
@@ -145,9 +150,8 @@ class Up : public std::enable_shared_from_this<Up> {
     if (*ex == Existing::unchanged) {
       progress_line(name + ": running (unchanged)");
     } else {
-      // Under the gate: once `up` gave up, nothing more starts (a `down` after it sees all).
-      std::lock_guard gate(gate_);
-      if (abandoned_) return;
+      std::lock_guard gate(g_gate);
+      if (g_abandoned) return;
       if (*ex == Existing::changed) {
         progress_line(name + ": changed: restarting");
         proto::KillRequest kill;
@@ -204,18 +208,12 @@ class Up : public std::enable_shared_from_this<Up> {
     return names;
   }
 
-  /// Nothing starts from now on; a start on its way is answered first.
-  void abandon() {
-    std::lock_guard gate(gate_);
-    abandoned_ = true;
-  }
-
   int fail(Node& n, std::unique_lock<std::mutex>& lock) {
     Error why = n.why;
     bool lines = n.print_lines;
     std::string skipped = not_started(n);
     lock.unlock();
-    abandon();
+    stop_starting();
     std::string msg = n.def->name + ": " + why.message;
     if (!skipped.empty()) msg += "; not started: " + skipped;
     int code = report(Error{why.code, msg});
@@ -235,7 +233,7 @@ class Up : public std::enable_shared_from_this<Up> {
       what += (what.empty() ? "" : ", ") + n.def->name + " (" + how + ")";
     }
     lock.unlock();
-    abandon();
+    stop_starting();
     return report(make_error(Errc::timeout, "not ready after " + format_duration(*timeout_) +
                                                 " (--timeout): " + what));
   }
@@ -246,11 +244,14 @@ class Up : public std::enable_shared_from_this<Up> {
   void (*on_started_)(const std::string&);
   std::mutex m_;  // the states
   std::condition_variable cv_;
-  std::mutex gate_;  // a start request, or giving up
-  bool abandoned_ = false;
 };
 
 }  // namespace
+
+void stop_starting() {
+  std::lock_guard gate(g_gate);
+  g_abandoned = true;
+}
 
 Result<int> up_project(const Project& p, const UpOptions& o) {
   auto order = start_order(p, o.names);

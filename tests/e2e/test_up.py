@@ -465,6 +465,24 @@ class ExitFrom(ProjectCase):
         self.assertEqual(self.record("tests")["status"], "killed")
         self.assertEqual(self.home_processes(), [])
 
+    def test_ctrl_c_while_up_waits_stops_what_it_started(self):
+        self.write("""
+            [process.db]
+            command = "echo starting; exec sleep 60"
+            ready = { log = "never printed" }
+            [process.tests]
+            command = "sleep 60"
+            depends_on = { db = "ready" }
+        """)
+        p = self.spawn("up", "--exit-from", "tests", cwd=self.dir)
+        wait_until(lambda: b"starting" in self.read_log("db"), 10, "db's output")
+        p.send_signal(signal.SIGINT)
+        rc, out, err = self.finish(p, "up --exit-from after SIGINT", timeout=30)
+        self.assertEqual(rc, 130, err)
+        self.assertEqual(self.record("db")["status"], "killed")
+        self.assertIsNone(self.record("tests"))
+        self.assertEqual(self.home_processes(), [])
+
     def test_exit_from_names_a_process_of_the_file(self):
         self.project("true")
         r = self.up("--exit-from", "nope")
