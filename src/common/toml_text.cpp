@@ -27,8 +27,26 @@ std::optional<TextFault> toml_text_fault(std::string_view t) {
       case comment: break;
       case basic:
       case ml_basic:
-        if (c == '\\' && i + 1 < t.size() && t[i + 1] != '\n') ++i;
-        else if (c == '"' && in == basic) in = normal;
+        if (c == '\\') {
+          // toml++ asks whether the byte after a backslash (in a multi-line string, the
+          // first after a line-ending backslash and its whitespace) is whitespace, and
+          // misjudges non-ASCII there as above.
+          auto next = [&](std::size_t j) { return j < t.size() ? t[j] : '\0'; };
+          if (static_cast<unsigned char>(next(i + 1)) >= 0x80)
+            return TextFault{line, "a backslash before a non-ASCII character: not an escape"};
+          if (in == ml_basic && std::string_view(" \t\r\n").find(next(i + 1)) != std::string_view::npos &&
+              next(i + 1) != '\0') {
+            std::size_t j = i + 1;
+            for (; j < t.size() && std::string_view(" \t\r\n").find(t[j]) != std::string_view::npos; ++j)
+              line += t[j] == '\n';
+            if (static_cast<unsigned char>(next(j)) >= 0x80)
+              return TextFault{line, "a non-ASCII character right after a line-ending backslash: "
+                                     "begin the next line with an ASCII one"};
+            i = j - 1;
+          } else if (static_cast<unsigned char>(next(i + 1)) >= 0x20 && next(i + 1) != 0x7f) {
+            ++i;
+          }
+        } else if (c == '"' && in == basic) in = normal;
         else if (c == '"' && at(i, "\"\"\"")) i += 2, in = normal;
         break;
       case literal:

@@ -280,3 +280,20 @@ TEST_CASE("Procfile") {
   CHECK_FALSE(is_procfile_name("/x/sbx.toml"));
   CHECK_FALSE(is_procfile_name("/Procfile/sbx.toml"));
 }
+
+TEST_CASE("project file: text toml++ cannot take is refused with its line") {
+  auto err = [](const std::string& text) {
+    auto p = parse_project_toml(text, "sbx.toml", "/srv/shop");
+    REQUIRE_FALSE(p.ok());
+    return p.error().message;
+  };
+  CHECK(err("[process.a]\ncommand = \"\"\"x\\\xc3\xa9\"\"\"\n") ==
+        "sbx.toml:2: a backslash before a non-ASCII character: not an escape");
+  CHECK(err("[process.a]\ncommand = \"\"\"x\\  \n\n  \xc3\xa9\"\"\"\n") ==
+        "sbx.toml:4: a non-ASCII character right after a line-ending backslash: begin the next line "
+        "with an ASCII one");
+  // A line-ending backslash before ASCII text, and escapes, are TOML as usual.
+  auto p = parse_project_toml("[process.a]\ncommand = \"\"\"x \\\n   y \\\" \xc3\xa9\"\"\"\n", "sbx.toml", "/s");
+  REQUIRE(p.ok());
+  CHECK(p->processes[0].shell_line == "x y \" \xc3\xa9");
+}
