@@ -33,10 +33,6 @@ bool is_procfile_name(std::string_view path) {
 
 namespace {
 
-Error at_line(const std::string& file, int line, const std::string& message) {
-  return make_error(Errc::usage, file + ":" + std::to_string(line) + ": " + message);
-}
-
 std::string_view trim(std::string_view s) {
   auto b = s.find_first_not_of(" \t\r");
   if (b == std::string_view::npos) return {};
@@ -45,6 +41,10 @@ std::string_view trim(std::string_view s) {
 }
 
 }  // namespace
+
+Error file_error(const std::string& file, int line, const std::string& message) {
+  return make_error(Errc::usage, file + ":" + std::to_string(line) + ": " + message);
+}
 
 std::string default_project_name(const std::string& dir) {
   auto slash = dir.find_last_of('/');
@@ -67,15 +67,15 @@ Result<Project> parse_procfile(std::string_view text, const std::string& file,
     auto l = trim(raw);
     if (l.empty() || l[0] == '#') continue;
     if (raw.find('\0') != std::string_view::npos)
-      return at_line(file, line, "a NUL byte: a Procfile is text");
+      return file_error(file, line, "a NUL byte: a Procfile is text");
     auto colon = l.find(':');
     if (colon == std::string_view::npos)
-      return at_line(file, line, "not a 'name: command' line (a comment starts with '#')");
+      return file_error(file, line, "not a 'name: command' line (a comment starts with '#')");
     std::string name(trim(l.substr(0, colon)));
     std::string command(trim(l.substr(colon + 1)));
-    if (auto st = check_id(name); !st) return at_line(file, line, st.error().message);
-    if (command.empty()) return at_line(file, line, "'" + name + "' has no command after ':'");
-    if (p.find(name)) return at_line(file, line, "'" + name + "' is defined twice");
+    if (auto st = check_id(name); !st) return file_error(file, line, st.error().message);
+    if (command.empty()) return file_error(file, line, "'" + name + "' has no command after ':'");
+    if (p.find(name)) return file_error(file, line, "'" + name + "' is defined twice");
     ProcessDef d;
     d.name = std::move(name);
     d.line = line;
@@ -84,7 +84,7 @@ Result<Project> parse_procfile(std::string_view text, const std::string& file,
     p.processes.push_back(std::move(d));
   }
   if (p.processes.empty())
-    return at_line(file, std::max(line, 1), "no processes: add 'name: command' lines");
+    return file_error(file, std::max(line, 1), "no processes: add 'name: command' lines");
   return p;
 }
 
@@ -92,7 +92,7 @@ Status check_dependencies(const Project& p) {
   for (const auto& d : p.processes) {
     for (const auto& dep : d.depends_on) {
       if (!p.find(dep.name)) {
-        return at_line(p.file, dep.line,
+        return file_error(p.file, dep.line,
                        "'" + d.name + "' depends on '" + dep.name +
                            "', which is not a process of this file: define [process." +
                            dep.name + "] or remove it from depends_on");
@@ -114,7 +114,7 @@ Status check_dependencies(const Project& p) {
         std::string cycle;
         for (auto it = from; it != path.end(); ++it) cycle += (*it)->name + " -> ";
         cycle += next->name;
-        return at_line(p.file, dep.line,
+        return file_error(p.file, dep.line,
                        "a dependency cycle: " + cycle + ": remove one of these depends_on");
       }
       if (mark[next->name] == unseen) {

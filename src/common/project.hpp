@@ -78,6 +78,8 @@ Result<Project> parse_project_toml(std::string_view text, const std::string& fil
 /// Parses a Procfile: `name: command` lines, `#` comments, blank lines.
 Result<Project> parse_procfile(std::string_view text, const std::string& file,
                                const std::string& dir);
+/// The usage error "FILE:LINE: message" of a project file.
+Error file_error(const std::string& file, int line, const std::string& message);
 /// The project of a file that names none: the name of its folder.
 std::string default_project_name(const std::string& dir);
 /// True for a file read as a Procfile: its name starts with "Procfile".

@@ -29,6 +29,13 @@ std::string join_keys(std::initializer_list<std::string_view> keys) {
   return out;
 }
 
+/// A string of the document, as written (toml_text.hpp).
+std::optional<std::string> text_of(const toml::node& n) {
+  auto s = n.value_exact<std::string>();
+  if (!s) return std::nullopt;
+  return toml_unshift(*s);
+}
+
 /// Builds the errors of one file: "FILE:LINE: message".
 class Reader {
  public:
@@ -37,9 +44,7 @@ class Reader {
   Error at(const toml::node& n, const std::string& message) const {
     return at_line(static_cast<int>(n.source().begin.line), message);
   }
-  Error at_line(int line, const std::string& message) const {
-    return make_error(Errc::usage, file_ + ":" + std::to_string(line) + ": " + message);
-  }
+  Error at_line(int line, const std::string& message) const { return file_error(file_, line, message); }
 
   /// Every key of `t` must be one of `allowed`.
   Status known_keys(const toml::table& t, const std::string& where,
@@ -53,14 +58,14 @@ class Reader {
   }
 
   Result<std::string> string_of(const toml::node& n, const std::string& key) const {
-    if (auto s = n.value_exact<std::string>()) return *s;
+    if (auto s = text_of(n)) return *s;
     return at(n, key + " must be a string (in quotes)");
   }
 
   /// A duration as `sbx start` takes it: a string ("250ms", "30s") or a number of seconds.
   Result<Millis> duration_of(const toml::node& n, const std::string& key) const {
     std::string text;
-    if (auto s = n.value_exact<std::string>())
+    if (auto s = text_of(n))
       text = *s;
     else if (auto i = n.value_exact<std::int64_t>())
       text = std::to_string(*i);
@@ -79,7 +84,7 @@ class Reader {
   }
 
   Status command(const toml::node& n, const std::string& key, ProcessDef& d) const {
-    if (auto s = n.value_exact<std::string>()) {
+    if (auto s = text_of(n)) {
       if (s->find_first_not_of(" \t\n") == std::string::npos)
         return at(n, key + " is empty: give a shell line or an array of words");
       d.shell_line = *s;
@@ -89,7 +94,7 @@ class Reader {
     if (!a) return at(n, key + " must be a shell line (a string) or an array of words");
     if (a->empty()) return at(n, key + " is an empty array: give the program and its arguments");
     for (const auto& e : *a) {
-      auto s = e.value_exact<std::string>();
+      auto s = text_of(e);
       if (!s) return at(e, key + " must be an array of strings");
       d.argv.push_back(*s);
     }
@@ -103,7 +108,7 @@ class Reader {
     for (const auto& [k, v] : *t) {
       if (!is_env_name(k.str()))
         return at(v, "'" + std::string(k.str()) + "' in " + key + " is not a variable name");
-      auto s = v.value_exact<std::string>();
+      auto s = text_of(v);
       if (!s) return at(v, key + "." + std::string(k.str()) + " must be a string (in quotes)");
       d.env[std::string(k.str())] = *s;
     }
@@ -154,7 +159,7 @@ class Reader {
         std::string text;
         if (auto i = st->value_exact<std::int64_t>())
           text = std::to_string(*i);
-        else if (auto s = st->value_exact<std::string>())
+        else if (auto s = text_of(*st))
           text = *s;
         auto range = parse_status_range(text, key + ".status");
         if (!range) return at(*st, range.error().message);
@@ -184,7 +189,7 @@ class Reader {
     const auto* t = n.as_table();
     if (!t) return at(n, key + " must be a table: depends_on = { db = \"ready\" }");
     for (const auto& [k, v] : *t) {
-      auto s = v.value_exact<std::string>();
+      auto s = text_of(v);
       std::optional<DependsOn> cond;
       for (auto c : {DependsOn::started, DependsOn::ready, DependsOn::completed}) {
         if (s && *s == depends_on_name(c)) cond = c;
@@ -234,7 +239,7 @@ class Reader {
         d.timeout_ms = dur->count();
       } else if (kk == "log_max") {
         std::string text;
-        if (auto s = v.value_exact<std::string>())
+        if (auto s = text_of(v))
           text = *s;
         else if (auto i = v.value_exact<std::int64_t>())
           text = std::to_string(*i);
@@ -273,14 +278,10 @@ class Reader {
   const std::string& dir_;
 };
 
-}  // namespace
-
-Result<Project> parse_project_toml(std::string_view text, const std::string& file,
-                                   const std::string& dir) {
+/// The file, its text shifted as toml_text.hpp says.
+Result<Project> parse_shifted(const std::string& text, const std::string& file,
+                              const std::string& dir) {
   Reader rd(file, dir);
-  // toml++ takes UTF-8 only, and misbehaves on some other bytes (record_toml.cpp).
-  if (!is_utf8(text)) return rd.at_line(1, "the file is not UTF-8 text: save it as UTF-8");
-  if (auto fault = toml_text_fault(text)) return rd.at_line(fault->line, fault->message);
   toml::table t;
   try {
     t = toml::parse(text, file);
@@ -315,6 +316,17 @@ Result<Project> parse_project_toml(std::string_view text, const std::string& fil
   std::stable_sort(p.processes.begin(), p.processes.end(),
                    [](const ProcessDef& a, const ProcessDef& b) { return a.line < b.line; });
   if (auto st = check_dependencies(p); !st) return st.error();
+  return p;
+}
+
+}  // namespace
+
+Result<Project> parse_project_toml(std::string_view text, const std::string& file,
+                                   const std::string& dir) {
+  if (!is_utf8(text)) return file_error(file, 1, "the file is not UTF-8 text: save it as UTF-8");
+  if (auto fault = toml_text_fault(text)) return file_error(file, fault->line, fault->message);
+  auto p = parse_shifted(toml_shifted(text), file, dir);
+  if (!p) return Error{p.error().code, toml_unshift(p.error().message)};
   return p;
 }
 

@@ -167,7 +167,7 @@ TEST_CASE("project file: each error names FILE:LINE and says what to do") {
   CHECK(error_of("project = ''\n[process.a]\ncommand='x'\n").starts_with("sbx.toml:1: project must be"));
   CHECK(error_of("[process.a]\ncommand = 'x\n").starts_with("sbx.toml:2: not valid TOML:"));
   CHECK(error_of("[process.a]\ncommand = 'x'\nx\xc2\xa1 = 1\n") ==
-        "sbx.toml:3: a non-ASCII character outside a string: put it in quotes");
+        "sbx.toml:3: not valid TOML: Error while parsing key-value pair: expected '=', saw '\xc2\xa1'");
   CHECK(error_of(std::string("[process.a]\ncommand = 'x\0'\n", 26)) ==
         "sbx.toml:2: a control character (byte 0): TOML text has none; write it as an escape in a "
         "string");
@@ -281,19 +281,20 @@ TEST_CASE("Procfile") {
   CHECK_FALSE(is_procfile_name("/Procfile/sbx.toml"));
 }
 
-TEST_CASE("project file: text toml++ cannot take is refused with its line") {
-  auto err = [](const std::string& text) {
-    auto p = parse_project_toml(text, "sbx.toml", "/srv/shop");
-    REQUIRE_FALSE(p.ok());
-    return p.error().message;
-  };
-  CHECK(err("[process.a]\ncommand = \"\"\"x\\\xc3\xa9\"\"\"\n") ==
-        "sbx.toml:2: a backslash before a non-ASCII character: not an escape");
-  CHECK(err("[process.a]\ncommand = \"\"\"x\\  \n\n  \xc3\xa9\"\"\"\n") ==
-        "sbx.toml:4: a non-ASCII character right after a line-ending backslash: begin the next line "
-        "with an ASCII one");
-  // A line-ending backslash before ASCII text, and escapes, are TOML as usual.
-  auto p = parse_project_toml("[process.a]\ncommand = \"\"\"x \\\n   y \\\" \xc3\xa9\"\"\"\n", "sbx.toml", "/s");
+TEST_CASE("project file: characters toml++ 3.3 cannot classify reach it shifted and come back") {
+  // U+00A1..U+0499 and U+FBC6..U+FEFE (toml_text.hpp): in strings they are kept, elsewhere
+  // toml++ refuses them (its message shows them as written) instead of undefined behaviour.
+  CHECK(error_of("[process.a]\ncommand = \"\"\"x\\\xc3\xa9\"\"\"\n") ==
+        "sbx.toml:2: not valid TOML: Error while parsing string: unknown escape sequence '\\\xc3\xa9'");
+  CHECK(error_of("[process.a]\ncommand = 0x\xef\xae\x86\n").starts_with("sbx.toml:2: not valid TOML"));
+  auto p = parse("[process.a]\ncommand = \"\"\"x \\\n\n   \xc3\xa9 \xc2\xa1 \xef\xae\x86\"\"\"\n"
+                 "env = { K = '\xd2\x99' }\n");
   REQUIRE(p.ok());
-  CHECK(p->processes[0].shell_line == "x y \" \xc3\xa9");
+  CHECK(p->processes[0].shell_line == "x \xc3\xa9 \xc2\xa1 \xef\xae\x86");
+  CHECK(p->processes[0].env.at("K") == "\xd2\x99");
+  // Plane 15 is what they are shifted into: refused, as written and as an escape.
+  CHECK(error_of("[process.a]\ncommand = '\xf3\xb0\x82\xa1'\n").starts_with(
+      "sbx.toml:2: a character of the private use plane 15"));
+  CHECK(error_of("[process.a]\ncommand = \"\\U000f00A1\"\n").starts_with(
+      "sbx.toml:2: a character of the private use plane 15"));
 }
