@@ -54,7 +54,7 @@ Result<int> run_up(const UpArgs& a) {
   auto up = up_project(*p, o);
   if (!up || *up != kExitOk) {
     // The CI form leaves nothing behind, even when `up` failed.
-    down_project(p->name, &*p, *grace);
+    teardown(*p, *grace);
     return up;
   }
   return run_exit_from(*p, a.exit_from, *grace);

@@ -42,6 +42,10 @@ Result<int> run_exit_from(const Project& p, const std::string& name, std::option
 
 /// From now on SIGINT and SIGTERM stop the project (as down) and end sbx with 128+N.
 void stop_project_on_signals(const Project& p, std::optional<Millis> grace);
+/// A signal is stopping the project: what fails meanwhile is its doing, not to report.
+bool interrupted();
+/// Stops the project as down, once: after a signal did, it waits until sbx ends.
+Result<int> teardown(const Project& p, std::optional<Millis> grace);
 
 /// "NAME: ..." on stderr, one whole line (several threads print).
 void progress_line(const std::string& line);

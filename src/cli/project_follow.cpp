@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
@@ -35,6 +36,7 @@ namespace {
 
 std::mutex g_teardown;  // one teardown: the signal's or the end's
 bool g_torn_down = false;
+std::atomic<bool> g_interrupted{false};
 
 /// How long the followers of the other processes get to print their last output after
 /// the project was stopped.
@@ -110,7 +112,8 @@ void follow(const std::string& id, Followers* f) {
   f->cv.notify_all();
 }
 
-/// Stops the project once, whoever asks first.
+}  // namespace
+
 Result<int> teardown(const Project& p, std::optional<Millis> grace) {
   std::lock_guard lock(g_teardown);
   if (g_torn_down) return kExitOk;
@@ -118,7 +121,7 @@ Result<int> teardown(const Project& p, std::optional<Millis> grace) {
   return down_project(p.name, &p, grace);
 }
 
-}  // namespace
+bool interrupted() { return g_interrupted; }
 
 void follow_output(const std::string& id) {
   {
@@ -139,14 +142,14 @@ void stop_project_on_signals(const Project& p, std::optional<Millis> grace) {
   std::thread([&p, grace, set] {
     int sig = 0;
     if (sigwait(&set, &sig) != 0) return;
-    {
-      std::lock_guard lock(g_teardown);
-      if (g_torn_down) return;  // the end came first: its exit code stands
-      g_torn_down = true;
-      progress_line("sbx: " + signal_name(sig) + ": stopping project " + p.name);
-      stop_starting();
-      down_project(p.name, &p, grace);
-    }
+    g_interrupted = true;
+    // The lock is held until sbx ends: a teardown asked for meanwhile waits for the end.
+    g_teardown.lock();
+    if (g_torn_down) return g_teardown.unlock();  // the end came first: its exit code stands
+    g_torn_down = true;
+    progress_line("sbx: " + signal_name(sig) + ": stopping project " + p.name);
+    stop_starting();
+    down_project(p.name, &p, grace);
     std::fflush(nullptr);
     ::_exit(128 + sig);
   }).detach();

@@ -10,6 +10,7 @@
 #include "cli/client.hpp"
 #include "cli/output.hpp"
 #include "cli/project.hpp"
+#include "cli/progress.hpp"
 #include "cli/project_steps.hpp"
 #include "cli/wait_ready.hpp"
 #include "cli/waiting.hpp"
@@ -23,7 +24,8 @@ namespace json = boost::json;
 
 namespace {
 using Clock = std::chrono::steady_clock;
-std::mutex g_print;  // whole lines from several threads
+std::mutex g_print;  // whole lines from several threads, and the status line
+Progress* g_status = nullptr;
 
 Millis left_until(Clock::time_point t) {
   return std::max(Millis(0), std::chrono::duration_cast<Millis>(t - Clock::now()));
@@ -74,11 +76,27 @@ Status wait_exec(const Project& p, const ProcessDef& d, const proto::StartReques
 
 void progress_line(const std::string& line) {
   std::lock_guard lock(g_print);
+  if (g_status) g_status->clear();
   write_out(2, line + "\n");
+}
+
+void set_status(Progress* status) {
+  std::lock_guard lock(g_print);
+  if (g_status) g_status->clear();
+  g_status = status;
+}
+
+void tick_status(const std::string& waiting_for) {
+  std::lock_guard lock(g_print);
+  if (!g_status) return;
+  if (waiting_for.empty()) return g_status->clear();
+  g_status->set_what(waiting_for);
+  if (auto tick = g_status->ticker()) tick();
 }
 
 void print_output(int fd, const std::string& lines) {
   std::lock_guard lock(g_print);
+  if (g_status) g_status->clear();
   if (!write_out(fd, lines) && errno == EPIPE) exit_as_if_sigpipe();
 }
 

@@ -12,11 +12,18 @@
 
 namespace sbx::cli {
 
+class Progress;
+
 /// The lines of output a failure prints.
 inline constexpr int kFailureLines = 20;
 /// The session of the commands of `ready = { exec = ... }`: PROJECT.ready, apart from the
 /// project's own processes (down, ps --session and the output of --exit-from skip them).
 inline constexpr const char* kProbeSessionSuffix = ".ready";
+
+/// While `status` is set, the live status line of `up` on a terminal: each progress line
+/// erases it, each tick draws it again saying what `up` still waits for.
+void set_status(Progress* status);
+void tick_status(const std::string& waiting_for);
 
 /// The record of `id`, none if there is no such process.
 Result<std::optional<ProcessRecord>> find_record(const std::string& id);

@@ -14,6 +14,7 @@
 
 #include "cli/client.hpp"
 #include "cli/exit_codes.hpp"
+#include "cli/progress.hpp"
 #include "cli/project.hpp"
 #include "cli/project_steps.hpp"
 #include "common/record_json.hpp"
@@ -61,20 +62,46 @@ class Up : public std::enable_shared_from_this<Up> {
       : p_(p), nodes_(std::move(nodes)), timeout_(o.timeout), on_started_(o.on_started) {}
 
   int run() {
+    // On a terminal, a status line says what is still awaited, redrawn every tick.
+    std::optional<Progress> status;
+    if (progress_enabled(2)) set_status(&status.emplace(""));
+    struct Unset {
+      ~Unset() { set_status(nullptr); }
+    } unset;
     auto t0 = Clock::now();
     std::unique_lock lock(m_);
     for (;;) {
       launch_ready_ones();
       if (auto* failed = first_failed()) return fail(*failed, lock);
       if (all_done()) return kExitOk;
-      if (timeout_) {
-        if (cv_.wait_until(lock, t0 + *timeout_) == std::cv_status::timeout && !all_done() &&
-            !first_failed())
-          return time_out(lock);
+      if (status || timeout_) {
+        auto next = status ? Clock::now() + std::chrono::milliseconds(Client::kTickMs) : t0 + *timeout_;
+        if (timeout_) next = std::min(next, t0 + *timeout_);
+        cv_.wait_until(lock, next);
       } else {
         cv_.wait(lock);
       }
+      if (timeout_ && Clock::now() >= t0 + *timeout_ && !all_done() && !first_failed())
+        return time_out(lock);
+      if (status) {
+        std::string what = pending();
+        lock.unlock();
+        tick_status(what);
+        lock.lock();
+      }
     }
+  }
+
+  /// "db (ready), api", what the status line waits for.
+  std::string pending() {
+    std::string what;
+    for (const auto& n : nodes_) {
+      if (n.state == State::completed || (n.state == State::ready && !n.needs_exit)) continue;
+      what += (what.empty() ? "" : ", ") + n.def->name;
+      if (n.state == State::started) what += " (ready)";
+      if (n.state == State::ready) what += " (completed)";
+    }
+    return what;
   }
 
  private:
@@ -214,6 +241,8 @@ class Up : public std::enable_shared_from_this<Up> {
     std::string skipped = not_started(n);
     lock.unlock();
     stop_starting();
+    set_status(nullptr);
+    if (interrupted()) return kExitFailed;
     std::string msg = n.def->name + ": " + why.message;
     if (!skipped.empty()) msg += "; not started: " + skipped;
     int code = report(Error{why.code, msg});
@@ -234,6 +263,8 @@ class Up : public std::enable_shared_from_this<Up> {
     }
     lock.unlock();
     stop_starting();
+    set_status(nullptr);
+    if (interrupted()) return kExitFailed;
     return report(make_error(Errc::timeout, "not ready after " + format_duration(*timeout_) +
                                                 " (--timeout): " + what));
   }

@@ -298,3 +298,15 @@ TEST_CASE("project file: characters toml++ 3.3 cannot classify reach it shifted 
   CHECK(error_of("[process.a]\ncommand = \"\\U000f00A1\"\n").starts_with(
       "sbx.toml:2: a character of the private use plane 15"));
 }
+
+TEST_CASE("project file: the shift covers every code point toml++ 3.3 cannot classify") {
+  // One of each range, outside a string (toml++ refuses it) and inside one (kept).
+  for (const char* c : {"\xc2\xa1", "\xd2\x99", "\xe2\xb1\x9e", "\xe2\xbd\xae", "\xe3\x81\x97",
+                        "\xef\xac\xa6", "\xef\xbb\xbe"}) {
+    CAPTURE(c);
+    CHECK(error_of(std::string("[process.a]\ncommand = 'x'\n") + c + "\n").starts_with("sbx.toml:3: not valid TOML"));
+    auto p = parse(std::string("[process.a]\ncommand = \"") + c + "\"\n");
+    REQUIRE(p.ok());
+    CHECK(p->processes[0].shell_line == c);
+  }
+}
