@@ -53,6 +53,11 @@ Status wait_exec(const Project& p, const ProcessDef& d, const proto::StartReques
     if (!rec) return rec.error();
     auto ended = wait_for_end(rec->id, left_until(until));
     if (!ended && ended.error().code != Errc::timeout) return ended.error();
+    if (!ended) {  // the time is up: the command goes too
+      proto::KillRequest kill;
+      kill.ids = {rec->id};
+      if (auto c = Client::connect()) c->call(proto::KillRequest::kOp, kill.to_json());
+    }
     if (ended) {
       int code = wait_exit_code(*ended);
       if (code == 0) return ok_status();

@@ -243,6 +243,19 @@ class Failures(ProjectCase):
         self.assertIn(b"not started: api", r.stderr)
         self.assertIsNone(self.record("api"))
 
+    def test_an_exec_ready_command_that_hangs_is_stopped_at_the_timeout(self):
+        self.write("""
+            [process.db]
+            command = "exec sleep 60"
+            ready = { exec = "exec sleep 30", timeout = "300ms" }
+        """)
+        r = self.up(timeout=30)
+        self.assertEqual(r.returncode, 124, r.stderr)
+        self.assertIn(b"sbx: db: 'exec sleep 30' did not exit 0 within 300ms (the last one still ran)",
+                      r.stderr)
+        live = json.loads(self.sbx_ok("ps", "--session", "shop.ready", "--status", "live", "--json").stdout)
+        self.assertEqual(live, [])
+
     def test_the_timeout_of_up_is_124_and_names_what_was_not_ready(self):
         self.write("""
             [process.db]
@@ -325,6 +338,22 @@ class Idempotence(ProjectCase):
         self.assertNotEqual(rec["pid"], api)
         self.assertEqual(rec["status"], "running")
         self.assertFalse(pid_alive(api))
+
+    def test_the_definition_outlives_a_daemon_restart(self):
+        self.write(self.PROJECT.format(api="exec sleep 60"))
+        self.assertUp(self.up())
+        db, api = self.record("db")["pid"], self.record("api")["pid"]
+        definition = self.record("api")["definition"]
+        self.assertRegex(definition, r"^[0-9a-f]{16}$")
+        self.sbx_ok("daemon", "restart")
+        self.assertEqual(self.record("api")["definition"], definition)
+        r = self.up()
+        self.assertUp(r)
+        self.assertIn(b"api: running (unchanged)", r.stderr)
+        self.assertEqual((self.record("db")["pid"], self.record("api")["pid"]), (db, api))
+        # A process started by hand has none.
+        self.start("--id", "solo", "--", "sleep", "60")
+        self.assertNotIn("definition", self.record("solo"))
 
     def test_a_live_process_started_by_hand_or_by_another_project_is_an_error(self):
         self.write(self.PROJECT.format(api="exec sleep 60"))
