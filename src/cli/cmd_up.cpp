@@ -47,7 +47,8 @@ Result<int> run_up(const UpArgs& a) {
   if (a.exit_from.empty()) return up_project(*p, o);
 
   if (!p->find(a.exit_from))
-    return make_error(Errc::usage, "--exit-from " + a.exit_from + ": no such process in " + p->file);
+    return make_error(Errc::usage,
+                      "--exit-from " + a.exit_from + ": no such process in " + p->file);
   if (!o.names.empty()) o.names.push_back(a.exit_from);
   stop_project_on_signals(*p, *grace);
   o.on_started = follow_output;
@@ -77,15 +78,17 @@ Result<int> run_down(const DownArgs& a) {
 
 void define_up(CommandDef& parent) {
   auto a = std::make_shared<UpArgs>();
-  auto up = parent.add("up", "Start a project's processes (sbx.toml, Procfile) once what they need is ready",
-                       "sbx up [OPTIONS] [NAME...]",
-                       "sbx up\n  sbx up api --timeout 2m\n  sbx up --exit-from tests    (CI: "
-                       "its exit code, the project stopped)");
+  auto up = parent.add(
+      "up", "Start a project's processes (sbx.toml, Procfile) once what they need is ready",
+      "sbx up [OPTIONS] [NAME...]",
+      "sbx up\n  sbx up api --timeout 2m\n  sbx up --exit-from tests    (CI: "
+      "its exit code, the project stopped)");
   up.runs([a] { return run_up(*a); });
   up.option("names", a->names, "only these processes (and what they depend on)").type_name("NAME");
   up.option("-f,--file", a->file, "the project file (default: ./sbx.toml, else ./Procfile)")
       .type_name("FILE");
-  up.option("--project", a->project, "the project's name, its processes' session (default: the file's)")
+  up.option("--project", a->project,
+            "the project's name, its processes' session (default: the file's)")
       .type_name("NAME");
   up.option("--timeout", a->timeout, "give up once not all are ready after this long (exit 124)")
       .type_name("DURATION");
@@ -93,7 +96,8 @@ void define_up(CommandDef& parent) {
             "then print every process's output until NAME ends; stop the project; exit with "
             "NAME's code")
       .type_name("NAME");
-  up.option("--grace", a->grace, "with --exit-from: time before SIGKILL when stopping (default 10s)")
+  up.option("--grace", a->grace,
+            "with --exit-from: time before SIGKILL when stopping (default 10s)")
       .type_name("DURATION");
 }
 
@@ -104,7 +108,8 @@ void define_down(CommandDef& parent) {
   down.runs([a] { return run_down(*a); });
   down.option("-f,--file", a->file, "the project file (default: ./sbx.toml, else ./Procfile)")
       .type_name("FILE");
-  down.option("--project", a->project, "the project's name (default: the file's)").type_name("NAME");
+  down.option("--project", a->project, "the project's name (default: the file's)")
+      .type_name("NAME");
   down.option("--grace", a->grace, "time before SIGKILL (default 10s)").type_name("DURATION");
 }
 

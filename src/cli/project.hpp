@@ -22,8 +22,8 @@ Result<Project> load_project(const std::string& file, const std::string& name);
 Result<proto::StartRequest> start_request_for(const Project& p, const ProcessDef& d);
 
 struct UpOptions {
-  std::vector<std::string> names;  ///< empty: every process
-  std::optional<Millis> timeout;   ///< --timeout: for the whole of `up`
+  std::vector<std::string> names;                       ///< empty: every process
+  std::optional<Millis> timeout;                        ///< --timeout: for the whole of `up`
   void (*on_started)(const std::string& id) = nullptr;  ///< once each runs (or ran already)
 };
 /// Starts the processes and waits until each is ready: kExitOk, or the exit code after a
@@ -32,8 +32,7 @@ Result<int> up_project(const Project& p, const UpOptions& o);
 /// From now on `up` starts nothing more; returns once a start on its way was answered.
 void stop_starting();
 /// Stops every live process of `session`, the dependents of `p` (if known) first.
-Result<int> down_project(const std::string& session, const Project* p,
-                         std::optional<Millis> grace);
+Result<int> down_project(const std::string& session, const Project* p, std::optional<Millis> grace);
 /// Prints `id`'s output from its start, each line prefixed "ID | " (once per id).
 void follow_output(const std::string& id);
 /// After up: prints every process's output, prefixed, until `name` ends; then down.

@@ -42,7 +42,8 @@ Result<int> down_project(const std::string& session, const Project* p,
     kill.grace = grace.value_or(kStopGrace);
     auto client = Client::connect();
     if (!client) return client.error();
-    if (auto k = client->call(proto::KillRequest::kOp, kill.to_json()); !k && k.error().code != Errc::not_found)
+    if (auto k = client->call(proto::KillRequest::kOp, kill.to_json());
+        !k && k.error().code != Errc::not_found)
       return k.error();
   }
   auto found = live_of(session);

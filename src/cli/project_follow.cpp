@@ -155,8 +155,7 @@ void stop_project_on_signals(const Project& p, std::optional<Millis> grace) {
   }).detach();
 }
 
-Result<int> run_exit_from(const Project& p, const std::string& name,
-                          std::optional<Millis> grace) {
+Result<int> run_exit_from(const Project& p, const std::string& name, std::optional<Millis> grace) {
   auto client = Client::connect();
   if (!client) return client.error();
   proto::PsRequest ps;

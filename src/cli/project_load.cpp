@@ -80,8 +80,8 @@ Result<proto::StartRequest> start_request_for(const Project& p, const ProcessDef
   if (!d.env_file.empty()) {
     auto text = read_file(d.env_file);
     if (!text)
-      return make_error(Errc::usage, p.file + ":" + std::to_string(d.line) + ": process." +
-                                         d.name + ".env_file: cannot read " + d.env_file + ": " +
+      return make_error(Errc::usage, p.file + ":" + std::to_string(d.line) + ": process." + d.name +
+                                         ".env_file: cannot read " + d.env_file + ": " +
                                          text.error().message);
     if (auto bad = parse_env_file(*text, req.env))
       return make_error(Errc::usage,

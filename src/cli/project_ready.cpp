@@ -9,8 +9,8 @@
 
 #include "cli/client.hpp"
 #include "cli/output.hpp"
-#include "cli/project.hpp"
 #include "cli/progress.hpp"
+#include "cli/project.hpp"
 #include "cli/project_steps.hpp"
 #include "cli/wait_ready.hpp"
 #include "cli/waiting.hpp"
@@ -67,8 +67,8 @@ Status wait_exec(const Project& p, const ProcessDef& d, const proto::StartReques
     }
     auto self = find_record(d.name);
     if (self && *self && (*self)->ended())
-      return make_error(Errc::failed, "'" + d.name + "' ended (" + ended_how(**self) +
-                                          ") before it was ready");
+      return make_error(Errc::failed,
+                        "'" + d.name + "' ended (" + ended_how(**self) + ") before it was ready");
     if (left_until(until) <= Millis(0)) break;
     std::this_thread::sleep_for(std::min(d.ready.interval, left_until(until)));
     if (left_until(until) <= Millis(0)) break;
@@ -171,7 +171,8 @@ Status wait_until_ready(const Project& p, const ProcessDef& d, const proto::Star
                         Millis limit) {
   const ReadySpec& r = d.ready;
   switch (r.kind) {
-    case ReadySpec::Kind::none: return ok_status();
+    case ReadySpec::Kind::none:
+      return ok_status();
     case ReadySpec::Kind::log: {
       proto::WaitLogRequest w;
       w.id = d.name;
@@ -195,7 +196,8 @@ Status wait_until_ready(const Project& p, const ProcessDef& d, const proto::Star
       if (!v) return v.error();
       return ok_status();
     }
-    case ReadySpec::Kind::exec: return wait_exec(p, d, req, limit);
+    case ReadySpec::Kind::exec:
+      return wait_exec(p, d, req, limit);
   }
   return ok_status();
 }

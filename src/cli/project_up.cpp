@@ -36,15 +36,18 @@ struct Node {
   proto::StartRequest req;
   bool needs_exit = false;  ///< a dependent waits for it to complete
   State state = State::waiting;
-  Error why;                ///< when failed
+  Error why;                 ///< when failed
   bool print_lines = false;  ///< when failed: its output tells why
 };
 
 bool holds(State s, DependsOn c) {
   switch (c) {
-    case DependsOn::started: return s == State::started || s == State::ready || s == State::completed;
-    case DependsOn::ready: return s == State::ready || s == State::completed;
-    case DependsOn::completed: return s == State::completed;
+    case DependsOn::started:
+      return s == State::started || s == State::ready || s == State::completed;
+    case DependsOn::ready:
+      return s == State::ready || s == State::completed;
+    case DependsOn::completed:
+      return s == State::completed;
   }
   return false;
 }
@@ -75,7 +78,8 @@ class Up : public std::enable_shared_from_this<Up> {
       if (auto* failed = first_failed()) return fail(*failed, lock);
       if (all_done()) return kExitOk;
       if (status || timeout_) {
-        auto next = status ? Clock::now() + std::chrono::milliseconds(Client::kTickMs) : t0 + *timeout_;
+        auto next =
+            status ? Clock::now() + std::chrono::milliseconds(Client::kTickMs) : t0 + *timeout_;
         if (timeout_) next = std::min(next, t0 + *timeout_);
         cv_.wait_until(lock, next);
       } else {
@@ -116,7 +120,8 @@ class Up : public std::enable_shared_from_this<Up> {
     for (auto& n : nodes_) {
       if (n.state != State::waiting) continue;
       bool go = true;
-      for (const auto& dep : n.def->depends_on) go = go && holds(node(dep.name)->state, dep.condition);
+      for (const auto& dep : n.def->depends_on)
+        go = go && holds(node(dep.name)->state, dep.condition);
       if (!go) continue;
       n.state = State::starting;
       // Detached: a failure elsewhere ends `up` without waiting for this one (main _exits).
@@ -133,7 +138,8 @@ class Up : public std::enable_shared_from_this<Up> {
 
   bool all_done() {
     for (const auto& n : nodes_) {
-      if (n.state != (n.needs_exit ? State::completed : State::ready) && n.state != State::completed)
+      if (n.state != (n.needs_exit ? State::completed : State::ready) &&
+          n.state != State::completed)
         return false;
     }
     return true;
@@ -191,7 +197,8 @@ class Up : public std::enable_shared_from_this<Up> {
       auto client = Client::connect();  // one request a connection
       if (!client) return failed(n, client.error(), false);
       auto v = client->call(proto::StartRequest::kOp, n.req.to_json());
-      if (!v) return failed(n, make_error(v.error().code, "cannot start: " + v.error().message), false);
+      if (!v)
+        return failed(n, make_error(v.error().code, "cannot start: " + v.error().message), false);
       progress_line(name + ": started");
     }
     if (on_started_) on_started_(name);
@@ -207,8 +214,9 @@ class Up : public std::enable_shared_from_this<Up> {
     auto end = wait_for_end(name, std::nullopt);
     if (!end) return failed(n, end.error(), false);
     if (wait_exit_code(*end) != 0)
-      return failed(n, make_error(Errc::failed, "'" + name + "' did not complete: it ended (" +
-                                                    ended_how(*end) + ")"),
+      return failed(n,
+                    make_error(Errc::failed, "'" + name + "' did not complete: it ended (" +
+                                                 ended_how(*end) + ")"),
                     true);
     progress_line(name + ": completed in " + seconds(Clock::now() - t0));
     set(n, State::completed);
@@ -220,7 +228,8 @@ class Up : public std::enable_shared_from_this<Up> {
     for (bool more = true; more;) {
       more = false;
       for (const auto& n : nodes_) {
-        if (n.state != State::waiting || std::find(out.begin(), out.end(), n.def->name) != out.end())
+        if (n.state != State::waiting ||
+            std::find(out.begin(), out.end(), n.def->name) != out.end())
           continue;
         for (const auto& dep : n.def->depends_on) {
           if (std::find(out.begin(), out.end(), dep.name) == out.end()) continue;
@@ -265,8 +274,8 @@ class Up : public std::enable_shared_from_this<Up> {
     stop_starting();
     set_status(nullptr);
     if (interrupted()) return kExitFailed;
-    return report(make_error(Errc::timeout, "not ready after " + format_duration(*timeout_) +
-                                                " (--timeout): " + what));
+    return report(make_error(
+        Errc::timeout, "not ready after " + format_duration(*timeout_) + " (--timeout): " + what));
   }
 
   const Project& p_;

@@ -11,9 +11,12 @@ namespace sbx {
 
 const char* depends_on_name(DependsOn d) {
   switch (d) {
-    case DependsOn::started: return "started";
-    case DependsOn::ready: return "ready";
-    case DependsOn::completed: return "completed";
+    case DependsOn::started:
+      return "started";
+    case DependsOn::ready:
+      return "ready";
+    case DependsOn::completed:
+      return "completed";
   }
   return "started";
 }
@@ -93,9 +96,9 @@ Status check_dependencies(const Project& p) {
     for (const auto& dep : d.depends_on) {
       if (!p.find(dep.name)) {
         return file_error(p.file, dep.line,
-                       "'" + d.name + "' depends on '" + dep.name +
-                           "', which is not a process of this file: define [process." +
-                           dep.name + "] or remove it from depends_on");
+                          "'" + d.name + "' depends on '" + dep.name +
+                              "', which is not a process of this file: define [process." +
+                              dep.name + "] or remove it from depends_on");
       }
     }
   }
@@ -115,7 +118,7 @@ Status check_dependencies(const Project& p) {
         for (auto it = from; it != path.end(); ++it) cycle += (*it)->name + " -> ";
         cycle += next->name;
         return file_error(p.file, dep.line,
-                       "a dependency cycle: " + cycle + ": remove one of these depends_on");
+                          "a dependency cycle: " + cycle + ": remove one of these depends_on");
       }
       if (mark[next->name] == unseen) {
         if (auto e = visit(*next)) return e;
@@ -141,7 +144,8 @@ Result<std::vector<const ProcessDef*>> start_order(const Project& p,
     if (!d) {
       std::string known;
       for (const auto& e : p.processes) known += (known.empty() ? "" : ", ") + e.name;
-      return make_error(Errc::usage, "no process '" + n + "' in " + p.file + " (it has: " + known + ")");
+      return make_error(Errc::usage,
+                        "no process '" + n + "' in " + p.file + " (it has: " + known + ")");
     }
     todo.push_back(d);
   }

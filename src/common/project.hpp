@@ -46,8 +46,8 @@ struct Dependency {
 };
 
 struct ProcessDef {
-  std::string name;  ///< also its process id
-  int line = 0;      ///< where its table starts in the file
+  std::string name;               ///< also its process id
+  int line = 0;                   ///< where its table starts in the file
   std::vector<std::string> argv;  ///< the argv form, or
   std::string shell_line;         ///< one shell line (argv empty)
   std::string cwd;                ///< absolute
@@ -63,9 +63,9 @@ struct ProcessDef {
 };
 
 struct Project {
-  std::string name;  ///< the session of its processes
-  std::string file;  ///< as given (for messages)
-  std::string dir;   ///< absolute: the base of cwd and env_file
+  std::string name;                   ///< the session of its processes
+  std::string file;                   ///< as given (for messages)
+  std::string dir;                    ///< absolute: the base of cwd and env_file
   std::vector<ProcessDef> processes;  ///< in file order
 
   const ProcessDef* find(std::string_view name) const;

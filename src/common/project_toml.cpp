@@ -44,15 +44,17 @@ class Reader {
   Error at(const toml::node& n, const std::string& message) const {
     return at_line(static_cast<int>(n.source().begin.line), message);
   }
-  Error at_line(int line, const std::string& message) const { return file_error(file_, line, message); }
+  Error at_line(int line, const std::string& message) const {
+    return file_error(file_, line, message);
+  }
 
   /// Every key of `t` must be one of `allowed`.
   Status known_keys(const toml::table& t, const std::string& where,
                     std::initializer_list<std::string_view> allowed) const {
     for (const auto& [k, v] : t) {
       if (std::find(allowed.begin(), allowed.end(), k.str()) != allowed.end()) continue;
-      return at(v, "unknown key '" + std::string(k.str()) + "' in " + where + " (known: " +
-                       join_keys(allowed) + ")");
+      return at(v, "unknown key '" + std::string(k.str()) + "' in " + where +
+                       " (known: " + join_keys(allowed) + ")");
     }
     return ok_status();
   }
@@ -197,7 +199,8 @@ class Reader {
       if (!cond)
         return at(v, key + "." + std::string(k.str()) +
                          " must be \"started\", \"ready\" or \"completed\"");
-      d.depends_on.push_back({std::string(k.str()), *cond, static_cast<int>(v.source().begin.line)});
+      d.depends_on.push_back(
+          {std::string(k.str()), *cond, static_cast<int>(v.source().begin.line)});
     }
     return ok_status();
   }
@@ -260,8 +263,8 @@ class Reader {
       } else {
         std::string known;
         for (auto p : kProcessKeys) known += (known.empty() ? "" : ", ") + std::string(p);
-        return at(v, "unknown key '" + std::string(kk) + "' in [" + where + "] (known: " + known +
-                         ")");
+        return at(
+            v, "unknown key '" + std::string(kk) + "' in [" + where + "] (known: " + known + ")");
       }
       if (!st) return st;
     }

@@ -54,9 +54,6 @@ struct ProcessRecord {
   std::optional<int> max_restarts;  ///< absent: no limit
   int restarts = 0;
   std::int64_t log_max = kDefaultLogMax;  ///< per stream, bytes; 0: unbounded
-  /// What `sbx up` started it from: a digest of its definition in the project file (the
-  /// session is the project). Empty for a process started otherwise.
-  std::string definition;
   std::int64_t dropped_stdout = 0;        ///< oldest bytes dropped to keep within log_max
   std::int64_t dropped_stderr = 0;
   /// Of the dropped bytes, those cut out of the file by collapsing it (internal): the bytes
@@ -65,6 +62,9 @@ struct ProcessRecord {
   /// their offsets and are not counted here.
   std::int64_t collapsed_stdout = 0;
   std::int64_t collapsed_stderr = 0;
+  /// What `sbx up` started it from: a digest of its definition in the project file (the
+  /// session is the project). Empty for a process started otherwise.
+  std::string definition;
 
   bool ended() const { return is_ended(status); }
 };

@@ -63,8 +63,9 @@ std::optional<TextFault> toml_text_fault(std::string_view t) {
                                  "): TOML text has none; write it as an escape in a string"};
     bool escaped = c == '\\' && (t.substr(i + 1, 5) == "U000F" || t.substr(i + 1, 5) == "U000f");
     if ((c >= kShift && c < kShift + 0x10000) || escaped)
-      return TextFault{line, "a character of the private use plane 15 (U+F0000-U+FFFFF), which a "
-                             "project file cannot hold: remove it"};
+      return TextFault{line,
+                       "a character of the private use plane 15 (U+F0000-U+FFFFF), which a "
+                       "project file cannot hold: remove it"};
   }
   return std::nullopt;
 }
@@ -74,7 +75,8 @@ std::string toml_shifted(std::string_view text) {
 }
 
 std::string toml_unshift(std::string_view s) {
-  return remap(s, [](char32_t c) { return c > kShift && unclassifiable(c - kShift) ? c - kShift : c; });
+  return remap(
+      s, [](char32_t c) { return c > kShift && unclassifiable(c - kShift) ? c - kShift : c; });
 }
 
 }  // namespace sbx

@@ -4,9 +4,9 @@
 // toml++ 3.3 reaches __builtin_unreachable (undefined behaviour) when it asks whether a
 // code point of U+00A1..U+0499, U+2C5E..U+3057 (but U+3000) or U+FB26..U+FEFE is white
 // space, which it does outside strings, after a backslash in a multi-line string and while
-// reading some values (upstream #190). The text it parses has each such code point moved up by kShift, into
-// the private use plane 15, where the question has an answer; every string taken from the
-// document (and every message) is moved back with toml_unshift.
+// reading some values (upstream #190). The text it parses has each such code point moved up by
+// kShift, into the private use plane 15, where the question has an answer; every string taken from
+// the document (and every message) is moved back with toml_unshift.
 
 #include <optional>
 #include <string>

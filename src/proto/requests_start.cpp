@@ -77,9 +77,8 @@ Result<StartRequest> StartRequest::from_json(const json::object& args) {
     spec.max_restarts = static_cast<int>(*m);
   }
   spec.definition = get_opt_string(args, "definition").value_or("");
-  bool plain = std::all_of(spec.definition.begin(), spec.definition.end(), [](char c) {
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z');
-  });
+  bool plain = std::all_of(spec.definition.begin(), spec.definition.end(),
+                           [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z'); });
   if (spec.definition.size() > kMaxDefinitionSize || !plain)
     return make_error(Errc::protocol, "'definition' must be at most " +
                                           std::to_string(kMaxDefinitionSize) +

@@ -136,18 +136,21 @@ TEST_CASE("project file: each error names FILE:LINE and says what to do") {
   CHECK(error_of("name = 'x'\n").starts_with("sbx.toml:1: unknown key 'name' in the file"));
   CHECK(error_of("[process.a]\ncwd = 'x'\n") ==
         "sbx.toml:1: [process.a] has no command: add command = \"...\"");
-  CHECK(error_of("[process.a]\ncommand = '  '\n").starts_with("sbx.toml:2: process.a.command is empty"));
-  CHECK(error_of("[process.a]\ncommand = []\n").starts_with("sbx.toml:2: process.a.command is an empty array"));
+  CHECK(error_of("[process.a]\ncommand = '  '\n")
+            .starts_with("sbx.toml:2: process.a.command is empty"));
+  CHECK(error_of("[process.a]\ncommand = []\n")
+            .starts_with("sbx.toml:2: process.a.command is an empty array"));
   CHECK(error_of("[process.a]\ncommand = ['x', 1]\n").starts_with("sbx.toml:2:"));
-  CHECK(error_of("[process.a]\ncommand = 5\n").starts_with("sbx.toml:2: process.a.command must be"));
+  CHECK(
+      error_of("[process.a]\ncommand = 5\n").starts_with("sbx.toml:2: process.a.command must be"));
   CHECK(error_of("[process.a]\ncommand = 'x'\nrestart = 'sometimes'\n") ==
         "sbx.toml:3: process.a.restart: bad --restart 'sometimes': use no, on-failure or always");
-  CHECK(error_of("[process.a]\ncommand = 'x'\ntimeout = 'soon'\n").starts_with(
-      "sbx.toml:3: process.a.timeout: bad duration 'soon'"));
+  CHECK(error_of("[process.a]\ncommand = 'x'\ntimeout = 'soon'\n")
+            .starts_with("sbx.toml:3: process.a.timeout: bad duration 'soon'"));
   CHECK(error_of("[process.a]\ncommand = 'x'\ntimeout = '0s'\n") ==
         "sbx.toml:3: process.a.timeout must be more than 0");
-  CHECK(error_of("[process.a]\ncommand = 'x'\nlog_max = 'lots'\n").starts_with(
-      "sbx.toml:3: process.a.log_max: bad size 'lots'"));
+  CHECK(error_of("[process.a]\ncommand = 'x'\nlog_max = 'lots'\n")
+            .starts_with("sbx.toml:3: process.a.log_max: bad size 'lots'"));
   CHECK(error_of("[process.a]\ncommand = 'x'\nlog_max = '1K'\n") ==
         "sbx.toml:3: process.a.log_max: --log-max must be 0 (no cap) or at least 64K");
   CHECK(error_of("[process.a]\ncommand = 'x'\nmax_restarts = 2\n") ==
@@ -156,25 +159,30 @@ TEST_CASE("project file: each error names FILE:LINE and says what to do") {
         "sbx.toml:4: process.a.max_restarts must be a number, 0 or more");
   CHECK(error_of("[process.a]\ncommand = 'x'\ntty = 'yes'\n") ==
         "sbx.toml:3: process.a.tty must be true or false");
-  CHECK(error_of("[process.a]\ncommand = 'x'\nenv = { 1X = 'v' }\n").starts_with(
-      "sbx.toml:3: '1X' in process.a.env is not a variable name"));
+  CHECK(error_of("[process.a]\ncommand = 'x'\nenv = { 1X = 'v' }\n")
+            .starts_with("sbx.toml:3: '1X' in process.a.env is not a variable name"));
   CHECK(error_of("[process.a]\ncommand = 'x'\nenv = { X = 5 }\n") ==
         "sbx.toml:3: process.a.env.X must be a string (in quotes)");
-  CHECK(error_of("[process.a]\ncommand = 'x'\ncwd = ''\n").starts_with("sbx.toml:3: process.a.cwd is empty"));
-  CHECK(error_of("[process.'a b']\ncommand = 'x'\n").starts_with("sbx.toml:1: process name: bad id 'a b'"));
+  CHECK(error_of("[process.a]\ncommand = 'x'\ncwd = ''\n")
+            .starts_with("sbx.toml:3: process.a.cwd is empty"));
+  CHECK(error_of("[process.'a b']\ncommand = 'x'\n")
+            .starts_with("sbx.toml:1: process name: bad id 'a b'"));
   CHECK(error_of("process = 3\n").starts_with("sbx.toml:1: process must hold tables"));
   CHECK(error_of("project = 'x'\n").starts_with("sbx.toml:1: no processes"));
-  CHECK(error_of("project = ''\n[process.a]\ncommand='x'\n").starts_with("sbx.toml:1: project must be"));
+  CHECK(error_of("project = ''\n[process.a]\ncommand='x'\n")
+            .starts_with("sbx.toml:1: project must be"));
   CHECK(error_of("[process.a]\ncommand = 'x\n").starts_with("sbx.toml:2: not valid TOML:"));
   CHECK(error_of("[process.a]\ncommand = 'x'\nx\xc2\xa1 = 1\n") ==
-        "sbx.toml:3: not valid TOML: Error while parsing key-value pair: expected '=', saw '\xc2\xa1'");
+        "sbx.toml:3: not valid TOML: Error while parsing key-value pair: expected '=', saw "
+        "'\xc2\xa1'");
   CHECK(error_of(std::string("[process.a]\ncommand = 'x\0'\n", 26)) ==
         "sbx.toml:2: a control character (byte 0): TOML text has none; write it as an escape in a "
         "string");
   // Non-ASCII text in comments and every kind of string passes to toml++.
-  auto utf8 = parse("# caf\xc3\xa9\n[process.b]\ncommand = \"\xc3\xa9 '\\\" # \"\n"
-                    "env = { A = '\xc3\xa9', B = \"\"\"\xc3\xa9\"\"\", C = '''\n\xc3\xa9''' }\n"
-                    "[process.\"\xc3\xa9\"]\ncommand = 'x'\n");
+  auto utf8 = parse(
+      "# caf\xc3\xa9\n[process.b]\ncommand = \"\xc3\xa9 '\\\" # \"\n"
+      "env = { A = '\xc3\xa9', B = \"\"\"\xc3\xa9\"\"\", C = '''\n\xc3\xa9''' }\n"
+      "[process.\"\xc3\xa9\"]\ncommand = 'x'\n");
   REQUIRE_FALSE(utf8.ok());  // the name is no id: the rest passed
   CHECK(utf8.error().message.starts_with("sbx.toml:6: process name: bad id"));
   auto b = parse("[process.b]\ncommand = \"\xc3\xa9 '\\\" # \"\n");
@@ -189,23 +197,33 @@ TEST_CASE("project file: ready errors") {
     return error_of("[process.a]\ncommand = 'x'\nready = " + ready + "\n");
   };
   CHECK(err("'x'").starts_with("sbx.toml:3: process.a.ready must be a table"));
-  CHECK(err("{ timeout = '1s' }") == "sbx.toml:3: process.a.ready takes exactly one of log, port or exec");
-  CHECK(err("{ log = 'a', port = 1 }") == "sbx.toml:3: process.a.ready takes exactly one of log, port or exec");
+  CHECK(err("{ timeout = '1s' }") ==
+        "sbx.toml:3: process.a.ready takes exactly one of log, port or exec");
+  CHECK(err("{ log = 'a', port = 1 }") ==
+        "sbx.toml:3: process.a.ready takes exactly one of log, port or exec");
   CHECK(err("{ log = '' }").starts_with("sbx.toml:3: process.a.ready.log is empty"));
-  CHECK(err("{ log = 'a', http = '/' }").starts_with("sbx.toml:3: unknown key 'http' in process.a.ready"));
-  CHECK(err("{ log = 'a', regex = 'yes' }") == "sbx.toml:3: process.a.ready.regex must be true or false");
+  CHECK(err("{ log = 'a', http = '/' }")
+            .starts_with("sbx.toml:3: unknown key 'http' in process.a.ready"));
+  CHECK(err("{ log = 'a', regex = 'yes' }") ==
+        "sbx.toml:3: process.a.ready.regex must be true or false");
   CHECK(err("{ port = 0 }") == "sbx.toml:3: process.a.ready.port: the port must be 1-65535");
   CHECK(err("{ port = '80' }") == "sbx.toml:3: process.a.ready.port must be a number");
-  CHECK(err("{ port = 80, status = 200 }") == "sbx.toml:3: process.a.ready.status goes with http = \"/PATH\"");
+  CHECK(err("{ port = 80, status = 200 }") ==
+        "sbx.toml:3: process.a.ready.status goes with http = \"/PATH\"");
   CHECK(err("{ port = 80, http = '/', status = '299-200' }") ==
-        "sbx.toml:3: bad process.a.ready.status '299-200': use a code like 200 or a range like 200-299");
-  CHECK(err("{ port = 80, http = '/', status = 99 }").starts_with("sbx.toml:3: bad process.a.ready.status '99'"));
+        "sbx.toml:3: bad process.a.ready.status '299-200': use a code like 200 or a range like "
+        "200-299");
+  CHECK(err("{ port = 80, http = '/', status = 99 }")
+            .starts_with("sbx.toml:3: bad process.a.ready.status '99'"));
   CHECK(err("{ exec = ' ' }").starts_with("sbx.toml:3: process.a.ready.exec is empty"));
-  CHECK(err("{ exec = 'true', interval = '0ms' }") == "sbx.toml:3: process.a.ready.interval must be more than 0");
-  CHECK(err("{ exec = 'true', timeout = 'x' }").starts_with("sbx.toml:3: process.a.ready.timeout: bad duration"));
+  CHECK(err("{ exec = 'true', interval = '0ms' }") ==
+        "sbx.toml:3: process.a.ready.interval must be more than 0");
+  CHECK(err("{ exec = 'true', timeout = 'x' }")
+            .starts_with("sbx.toml:3: process.a.ready.timeout: bad duration"));
   CHECK(err("{ exec = 'true', regex = true }").starts_with("sbx.toml:3: unknown key 'regex'"));
   // A status given as a number, a timeout as seconds.
-  auto p = parse("[process.a]\ncommand='x'\nready = { port = 80, http = '/', status = 204, timeout = 2 }\n");
+  auto p = parse(
+      "[process.a]\ncommand='x'\nready = { port = 80, http = '/', status = 204, timeout = 2 }\n");
   REQUIRE(p.ok());
   CHECK(p->processes[0].ready.status_lo == 204);
   CHECK(p->processes[0].ready.status_hi == 204);
@@ -213,9 +231,10 @@ TEST_CASE("project file: ready errors") {
 }
 
 TEST_CASE("project file: dependencies") {
-  CHECK(error_of("[process.a]\ncommand='x'\ndepends_on = ['b']\n").starts_with(
-      "sbx.toml:3: process.a.depends_on must be a table"));
-  CHECK(error_of("[process.a]\ncommand='x'\n[process.b]\ncommand='x'\ndepends_on = { a = 'done' }\n") ==
+  CHECK(error_of("[process.a]\ncommand='x'\ndepends_on = ['b']\n")
+            .starts_with("sbx.toml:3: process.a.depends_on must be a table"));
+  CHECK(error_of(
+            "[process.a]\ncommand='x'\n[process.b]\ncommand='x'\ndepends_on = { a = 'done' }\n") ==
         "sbx.toml:5: process.b.depends_on.a must be \"started\", \"ready\" or \"completed\"");
   CHECK(error_of("[process.a]\ncommand='x'\ndepends_on = { nope = 'ready' }\n") ==
         "sbx.toml:3: 'a' depends on 'nope', which is not a process of this file: define "
@@ -229,11 +248,12 @@ TEST_CASE("project file: dependencies") {
 }
 
 TEST_CASE("start order: dependencies first, file order among equals, closure of names") {
-  auto p = parse("[process.api]\ncommand='x'\ndepends_on = { db = 'ready', cache = 'started' }\n"
-                 "[process.web]\ncommand='x'\ndepends_on = { api = 'ready' }\n"
-                 "[process.db]\ncommand='x'\n"
-                 "[process.cache]\ncommand='x'\n"
-                 "[process.other]\ncommand='x'\n");
+  auto p = parse(
+      "[process.api]\ncommand='x'\ndepends_on = { db = 'ready', cache = 'started' }\n"
+      "[process.web]\ncommand='x'\ndepends_on = { api = 'ready' }\n"
+      "[process.db]\ncommand='x'\n"
+      "[process.cache]\ncommand='x'\n"
+      "[process.other]\ncommand='x'\n");
   REQUIRE(p.ok());
   auto all = start_order(*p, {});
   REQUIRE(all.ok());
@@ -247,12 +267,14 @@ TEST_CASE("start order: dependencies first, file order among equals, closure of 
   auto bad = start_order(*p, {"nope"});
   REQUIRE_FALSE(bad.ok());
   CHECK(bad.error().code == Errc::usage);
-  CHECK(bad.error().message == "no process 'nope' in sbx.toml (it has: api, web, db, cache, other)");
+  CHECK(bad.error().message ==
+        "no process 'nope' in sbx.toml (it has: api, web, db, cache, other)");
 }
 
 TEST_CASE("Procfile") {
-  auto p = parse_procfile("# the app\nweb: python3 -m http.server 8000\n\n  worker :  ./work --fast  \n",
-                          "Procfile", "/srv/app");
+  auto p =
+      parse_procfile("# the app\nweb: python3 -m http.server 8000\n\n  worker :  ./work --fast  \n",
+                     "Procfile", "/srv/app");
   REQUIRE(p.ok());
   CHECK(p->name == "app");
   REQUIRE(p->processes.size() == 2);
@@ -285,18 +307,21 @@ TEST_CASE("project file: characters toml++ 3.3 cannot classify reach it shifted 
   // U+00A1..U+0499 and U+FBC6..U+FEFE (toml_text.hpp): in strings they are kept, elsewhere
   // toml++ refuses them (its message shows them as written) instead of undefined behaviour.
   CHECK(error_of("[process.a]\ncommand = \"\"\"x\\\xc3\xa9\"\"\"\n") ==
-        "sbx.toml:2: not valid TOML: Error while parsing string: unknown escape sequence '\\\xc3\xa9'");
-  CHECK(error_of("[process.a]\ncommand = 0x\xef\xae\x86\n").starts_with("sbx.toml:2: not valid TOML"));
-  auto p = parse("[process.a]\ncommand = \"\"\"x \\\n\n   \xc3\xa9 \xc2\xa1 \xef\xae\x86\"\"\"\n"
-                 "env = { K = '\xd2\x99' }\n");
+        "sbx.toml:2: not valid TOML: Error while parsing string: unknown escape sequence "
+        "'\\\xc3\xa9'");
+  CHECK(error_of("[process.a]\ncommand = 0x\xef\xae\x86\n")
+            .starts_with("sbx.toml:2: not valid TOML"));
+  auto p = parse(
+      "[process.a]\ncommand = \"\"\"x \\\n\n   \xc3\xa9 \xc2\xa1 \xef\xae\x86\"\"\"\n"
+      "env = { K = '\xd2\x99' }\n");
   REQUIRE(p.ok());
   CHECK(p->processes[0].shell_line == "x \xc3\xa9 \xc2\xa1 \xef\xae\x86");
   CHECK(p->processes[0].env.at("K") == "\xd2\x99");
   // Plane 15 is what they are shifted into: refused, as written and as an escape.
-  CHECK(error_of("[process.a]\ncommand = '\xf3\xb0\x82\xa1'\n").starts_with(
-      "sbx.toml:2: a character of the private use plane 15"));
-  CHECK(error_of("[process.a]\ncommand = \"\\U000f00A1\"\n").starts_with(
-      "sbx.toml:2: a character of the private use plane 15"));
+  CHECK(error_of("[process.a]\ncommand = '\xf3\xb0\x82\xa1'\n")
+            .starts_with("sbx.toml:2: a character of the private use plane 15"));
+  CHECK(error_of("[process.a]\ncommand = \"\\U000f00A1\"\n")
+            .starts_with("sbx.toml:2: a character of the private use plane 15"));
 }
 
 TEST_CASE("project file: the shift covers every code point toml++ 3.3 cannot classify") {
@@ -304,7 +329,8 @@ TEST_CASE("project file: the shift covers every code point toml++ 3.3 cannot cla
   for (const char* c : {"\xc2\xa1", "\xd2\x99", "\xe2\xb1\x9e", "\xe2\xbd\xae", "\xe3\x81\x97",
                         "\xef\xac\xa6", "\xef\xbb\xbe"}) {
     CAPTURE(c);
-    CHECK(error_of(std::string("[process.a]\ncommand = 'x'\n") + c + "\n").starts_with("sbx.toml:3: not valid TOML"));
+    CHECK(error_of(std::string("[process.a]\ncommand = 'x'\n") + c + "\n")
+              .starts_with("sbx.toml:3: not valid TOML"));
     auto p = parse(std::string("[process.a]\ncommand = \"") + c + "\"\n");
     REQUIRE(p.ok());
     CHECK(p->processes[0].shell_line == c);

@@ -506,7 +506,8 @@ using sbx::record_from_json;
 using sbx::record_to_json;
 using sbx::record_to_toml;
 
-TEST_CASE("TOML and JSON: the definition of a project's process round-trips; old records have none") {
+TEST_CASE(
+    "TOML and JSON: the definition of a project's process round-trips; old records have none") {
   auto r = full_record();
   r.definition = "3f2a";
   CHECK(toml_round_trip(r).definition == "3f2a");
