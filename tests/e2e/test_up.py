@@ -4,6 +4,7 @@
 completed dependencies, idempotence and restarts, --project, down's order."""
 import json
 import os
+import pty
 import signal
 import sys
 import textwrap
@@ -172,6 +173,40 @@ class Readiness(ProjectCase):
         # The probes are gone: removed once they ended, in a session of their own.
         ps = json.loads(self.sbx_ok("ps", "--json").stdout)
         self.assertEqual(sorted(r["id"] for r in ps), ["api", "db"])
+
+    def test_on_a_terminal_a_status_line_says_what_is_awaited(self):
+        self.write("""
+            [process.db]
+            command = "sleep 1.5; echo ready; exec sleep 60"
+            ready = { log = "ready" }
+            [process.api]
+            command = "exec sleep 60"
+            depends_on = { db = "ready" }
+        """)
+        master, slave = pty.openpty()
+        try:
+            p = self.spawn("up", cwd=self.dir, stderr=slave, env_extra={"TERM": "xterm"})
+            os.close(slave)
+            slave = -1
+            got = b""
+            while True:
+                try:
+                    chunk = os.read(master, 4096)
+                except OSError:  # EIO: every writer is gone
+                    break
+                if not chunk:
+                    break
+                got += chunk
+            rc, _, _ = self.finish(p, "up on a terminal")
+        finally:
+            os.close(master)
+            if slave >= 0:
+                os.close(slave)
+        self.assertEqual(rc, 0, got)
+        self.assertIn(b" waiting for db (ready), api ", got)
+        self.assertIn(b"db: ready in", got)
+        # Each progress line starts on a clean line: the status line is erased first.
+        self.assertIn(b"\r\x1b[Kdb: ready in", got)
 
     def test_a_process_without_ready_is_up_once_started(self):
         self.write("""
