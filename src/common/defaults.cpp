@@ -18,6 +18,11 @@ Status check_log_max(std::int64_t bytes) {
   return make_error(Errc::usage, "--log-max must be 0 (no cap) or at least 64K");
 }
 
+Status check_max_restarts(std::int64_t n) {
+  if (n >= 0 && n <= 1'000'000) return ok_status();
+  return make_error(Errc::usage, "max_restarts must be 0 or more");
+}
+
 Status check_port(std::int64_t port) {
   if (port >= kMinPort && port <= kMaxPort) return ok_status();
   return make_error(Errc::usage, "the port must be 1-65535");

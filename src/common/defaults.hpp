@@ -30,6 +30,8 @@ inline constexpr std::string_view kRestartPolicies[] = {"no", "on-failure", "alw
 Status check_restart_policy(std::string_view policy);
 /// --log-max: 0 (no cap) or at least kMinLogMax.
 Status check_log_max(std::int64_t bytes);
+/// --max-restarts: 0 or more (at most a million).
+Status check_max_restarts(std::int64_t n);
 /// --port of the waits: kMinPort..kMaxPort.
 Status check_port(std::int64_t port);
 /// The streams a log wait may name (--stream).

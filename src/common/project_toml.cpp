@@ -233,7 +233,8 @@ class Reader {
         d.restart = *s;
       } else if (kk == "max_restarts") {
         auto i = v.value_exact<std::int64_t>();
-        if (!i || *i < 0 || *i > 1'000'000) return at(v, key + " must be a number, 0 or more");
+        if (!i) return at(v, key + " must be a number, 0 or more");
+        if (auto c = check_max_restarts(*i); !c) return at(v, key + ": " + c.error().message);
         d.max_restarts = static_cast<int>(*i);
       } else if (kk == "timeout") {
         auto dur = duration_of(v, key);

@@ -73,7 +73,7 @@ Result<StartRequest> StartRequest::from_json(const json::object& args) {
     spec.log_max = *m;
   }
   if (auto m = get_opt_int(args, "max_restarts")) {
-    if (*m < 0 || *m > 1'000'000) return make_error(Errc::usage, "max_restarts must be 0 or more");
+    if (auto st = check_max_restarts(*m); !st) return st.error();
     spec.max_restarts = static_cast<int>(*m);
   }
   spec.definition = get_opt_string(args, "definition").value_or("");

@@ -156,6 +156,8 @@ TEST_CASE("project file: each error names FILE:LINE and says what to do") {
   CHECK(error_of("[process.a]\ncommand = 'x'\nmax_restarts = 2\n") ==
         "sbx.toml:3: process.a.max_restarts goes with restart = \"on-failure\" or \"always\"");
   CHECK(error_of("[process.a]\ncommand = 'x'\nrestart='always'\nmax_restarts = -1\n") ==
+        "sbx.toml:4: process.a.max_restarts: max_restarts must be 0 or more");
+  CHECK(error_of("[process.a]\ncommand = 'x'\nrestart='always'\nmax_restarts = '2'\n") ==
         "sbx.toml:4: process.a.max_restarts must be a number, 0 or more");
   CHECK(error_of("[process.a]\ncommand = 'x'\ntty = 'yes'\n") ==
         "sbx.toml:3: process.a.tty must be true or false");
