@@ -13,7 +13,7 @@ secs=${1:-60}
 # run, so CI's verdict on a commit does not depend on luck; set FUZZ_SEED=0 to explore.
 jobs=${JOBS:-2}
 bdir=build-fuzz
-targets=(fuzz_frame fuzz_record fuzz_line_matcher fuzz_log_index)
+targets=(fuzz_frame fuzz_record fuzz_project fuzz_line_matcher fuzz_log_index)
 
 if [ ! -f "$bdir/build.ninja" ]; then
   CC=clang CXX=clang++ meson setup "$bdir" -Dfuzz=true -Dtests=disabled --buildtype=debugoptimized

@@ -60,7 +60,17 @@ _sbx() {
             "sbx kill:-s"|\
             "sbx kill:--signal"|\
             "sbx kill:--grace"|\
-            "sbx kill:--session")
+            "sbx kill:--session"|\
+            "sbx up:-f"|\
+            "sbx up:--file"|\
+            "sbx up:--project"|\
+            "sbx up:--timeout"|\
+            "sbx up:--exit-from"|\
+            "sbx up:--grace"|\
+            "sbx down:-f"|\
+            "sbx down:--file"|\
+            "sbx down:--project"|\
+            "sbx down:--grace")
                 (( i++ ))
                 [[ ${COMP_WORDS[i]} == = && i+1 -lt COMP_CWORD ]] && (( i++ ))
                 continue ;;
@@ -82,6 +92,8 @@ _sbx() {
             "sbx:kill"|\
             "sbx:rm"|\
             "sbx:prune"|\
+            "sbx:up"|\
+            "sbx:down"|\
             "sbx:daemon"|\
             "sbx:completion"|\
             "sbx:help"|\
@@ -135,7 +147,13 @@ _sbx() {
         "sbx wait-port:--interval"|\
         "sbx wait-port:--timeout"|\
         "sbx kill:--grace"|\
-        "sbx kill:--session")
+        "sbx kill:--session"|\
+        "sbx up:--project"|\
+        "sbx up:--timeout"|\
+        "sbx up:--exit-from"|\
+        "sbx up:--grace"|\
+        "sbx down:--project"|\
+        "sbx down:--grace")
             COMPREPLY=()  # free text
             return 0 ;;
         "sbx start:--cwd"|\
@@ -143,7 +161,11 @@ _sbx() {
             compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -d -- "$cur"))
             return 0 ;;
         "sbx start:--env-file"|\
-        "sbx run:--env-file")
+        "sbx run:--env-file"|\
+        "sbx up:-f"|\
+        "sbx up:--file"|\
+        "sbx down:-f"|\
+        "sbx down:--file")
             compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur"))
             return 0 ;;
         "sbx start:--restart"|\
@@ -177,6 +199,8 @@ _sbx() {
             "sbx kill") COMPREPLY=($(compgen -W "-h --help -s --signal --grace --no-wait --all -q --quiet --session" -- "$cur")) ;;
             "sbx rm") COMPREPLY=($(compgen -W "-h --help -f --force" -- "$cur")) ;;
             "sbx prune") COMPREPLY=($(compgen -W "-h --help" -- "$cur")) ;;
+            "sbx up") COMPREPLY=($(compgen -W "-h --help -f --file --project --timeout --exit-from --grace" -- "$cur")) ;;
+            "sbx down") COMPREPLY=($(compgen -W "-h --help -f --file --project --grace" -- "$cur")) ;;
             "sbx daemon") COMPREPLY=($(compgen -W "-h --help" -- "$cur")) ;;
             "sbx daemon status") COMPREPLY=($(compgen -W "-h --help --json" -- "$cur")) ;;
             "sbx daemon stop") COMPREPLY=($(compgen -W "-h --help -q --quiet" -- "$cur")) ;;
@@ -189,7 +213,7 @@ _sbx() {
     fi
 
     case $path in
-        "sbx") COMPREPLY=($(compgen -W "start run ps status show logs wait wait-log wait-port kill rm prune daemon completion help version" -- "$cur")) ;;
+        "sbx") COMPREPLY=($(compgen -W "start run ps status show logs wait wait-log wait-port kill rm prune up down daemon completion help version" -- "$cur")) ;;
         "sbx start") COMPREPLY=($(compgen -c -- "$cur")) ;;
         "sbx run") COMPREPLY=($(compgen -c -- "$cur")) ;;
         "sbx status")
@@ -246,6 +270,12 @@ _sbx() {
                     COMPREPLY=($(compgen -W "$(_sbx_ids)" -- "$cur"))
                     ;;
             esac ;;
+        "sbx up")
+            case $npos in
+                *)
+                    COMPREPLY=()  # free text
+                    ;;
+            esac ;;
         "sbx daemon") COMPREPLY=($(compgen -W "status stop restart" -- "$cur")) ;;
         "sbx completion")
             case $npos in
@@ -256,7 +286,7 @@ _sbx() {
         "sbx help")
             case $npos in
                 *)
-                    COMPREPLY=($(compgen -W "start run ps status show logs wait wait-log wait-port kill rm prune daemon completion help version" -- "$cur"))
+                    COMPREPLY=($(compgen -W "start run ps status show logs wait wait-log wait-port kill rm prune up down daemon completion help version" -- "$cur"))
                     ;;
             esac ;;
     esac

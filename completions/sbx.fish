@@ -25,7 +25,7 @@ function __sbx_state
             continue
         end
         switch "$path:$w"
-            case 'sbx start:--id' 'sbx start:--cwd' 'sbx start:-e' 'sbx start:--env' 'sbx start:--env-file' 'sbx start:--session' 'sbx start:--timeout' 'sbx start:--restart' 'sbx start:--max-restarts' 'sbx start:--log-max' 'sbx start:--tty-size' 'sbx start:--wait-port' 'sbx start:--http' 'sbx start:--wait-log' 'sbx start:--wait-timeout' 'sbx run:--id' 'sbx run:--cwd' 'sbx run:-e' 'sbx run:--env' 'sbx run:--env-file' 'sbx run:--session' 'sbx run:--timeout' 'sbx run:--restart' 'sbx run:--max-restarts' 'sbx run:--log-max' 'sbx run:--tty-size' 'sbx ps:--session' 'sbx ps:--status' 'sbx logs:-n' 'sbx logs:--lines' 'sbx logs:--since' 'sbx logs:--until' 'sbx wait:--timeout' 'sbx wait-log:--stream' 'sbx wait-log:--timeout' 'sbx wait-port:--host' 'sbx wait-port:--http' 'sbx wait-port:--status' 'sbx wait-port:--interval' 'sbx wait-port:--timeout' 'sbx kill:-s' 'sbx kill:--signal' 'sbx kill:--grace' 'sbx kill:--session'
+            case 'sbx start:--id' 'sbx start:--cwd' 'sbx start:-e' 'sbx start:--env' 'sbx start:--env-file' 'sbx start:--session' 'sbx start:--timeout' 'sbx start:--restart' 'sbx start:--max-restarts' 'sbx start:--log-max' 'sbx start:--tty-size' 'sbx start:--wait-port' 'sbx start:--http' 'sbx start:--wait-log' 'sbx start:--wait-timeout' 'sbx run:--id' 'sbx run:--cwd' 'sbx run:-e' 'sbx run:--env' 'sbx run:--env-file' 'sbx run:--session' 'sbx run:--timeout' 'sbx run:--restart' 'sbx run:--max-restarts' 'sbx run:--log-max' 'sbx run:--tty-size' 'sbx ps:--session' 'sbx ps:--status' 'sbx logs:-n' 'sbx logs:--lines' 'sbx logs:--since' 'sbx logs:--until' 'sbx wait:--timeout' 'sbx wait-log:--stream' 'sbx wait-log:--timeout' 'sbx wait-port:--host' 'sbx wait-port:--http' 'sbx wait-port:--status' 'sbx wait-port:--interval' 'sbx wait-port:--timeout' 'sbx kill:-s' 'sbx kill:--signal' 'sbx kill:--grace' 'sbx kill:--session' 'sbx up:-f' 'sbx up:--file' 'sbx up:--project' 'sbx up:--timeout' 'sbx up:--exit-from' 'sbx up:--grace' 'sbx down:-f' 'sbx down:--file' 'sbx down:--project' 'sbx down:--grace'
                 set value 1
                 continue
         end
@@ -37,7 +37,7 @@ function __sbx_state
                 continue
         end
         switch "$path:$w"
-            case 'sbx:start' 'sbx:run' 'sbx:ps' 'sbx:status' 'sbx:show' 'sbx:logs' 'sbx:wait' 'sbx:wait-log' 'sbx:wait-port' 'sbx:kill' 'sbx:rm' 'sbx:prune' 'sbx:daemon' 'sbx:completion' 'sbx:help' 'sbx:version' 'sbx daemon:status' 'sbx daemon:stop' 'sbx daemon:restart'
+            case 'sbx:start' 'sbx:run' 'sbx:ps' 'sbx:status' 'sbx:show' 'sbx:logs' 'sbx:wait' 'sbx:wait-log' 'sbx:wait-port' 'sbx:kill' 'sbx:rm' 'sbx:prune' 'sbx:up' 'sbx:down' 'sbx:daemon' 'sbx:completion' 'sbx:help' 'sbx:version' 'sbx daemon:status' 'sbx daemon:stop' 'sbx daemon:restart'
                 set path "$path $w"
                 set npos 0
                 continue
@@ -87,6 +87,8 @@ complete -c sbx -n "__sbx_at 'sbx' 0" -a wait-port -d 'Wait until a port accepts
 complete -c sbx -n "__sbx_at 'sbx' 0" -a kill -d 'Stop processes: TERM to the tree, KILL after the grace'
 complete -c sbx -n "__sbx_at 'sbx' 0" -a rm -d 'Forget ended processes: their records and logs'
 complete -c sbx -n "__sbx_at 'sbx' 0" -a prune -d 'Forget every ended process; print the ids removed'
+complete -c sbx -n "__sbx_at 'sbx' 0" -a up -d 'Start a project\'s processes (sbx.toml, Procfile) once what they need is ready'
+complete -c sbx -n "__sbx_at 'sbx' 0" -a down -d 'Stop a project\'s processes, dependents first'
 complete -c sbx -n "__sbx_at 'sbx' 0" -a daemon -d 'About the daemon: status, stop, restart'
 complete -c sbx -n "__sbx_at 'sbx' 0" -a completion -d 'Print a completion script for bash, zsh or fish'
 complete -c sbx -n "__sbx_at 'sbx' 0" -a help -d 'Print the help of sbx or of a command'
@@ -199,6 +201,20 @@ complete -c sbx -n "__sbx_at 'sbx rm' 0+" -a '(__sbx_ids)' -d 'process ids'
 # sbx prune
 complete -c sbx -n "__sbx_at 'sbx prune'" -s h -l help -d 'Print this help message and exit'
 
+# sbx up
+complete -c sbx -n "__sbx_at 'sbx up'" -s h -l help -d 'Print this help message and exit'
+complete -c sbx -n "__sbx_at 'sbx up'" -s f -l file -r -F -d 'the project file (default: ./sbx.toml, else ./Procfile)'
+complete -c sbx -n "__sbx_at 'sbx up'" -l project -x -d 'the project\'s name, its processes\' session (default: the file\'s)'
+complete -c sbx -n "__sbx_at 'sbx up'" -l timeout -x -d 'give up once not all are ready after this long (exit 124)'
+complete -c sbx -n "__sbx_at 'sbx up'" -l exit-from -x -d 'then print every process\'s output until NAME ends; stop the project; exit with NAME\'s code'
+complete -c sbx -n "__sbx_at 'sbx up'" -l grace -x -d 'with --exit-from: time before SIGKILL when stopping (default 10s)'
+
+# sbx down
+complete -c sbx -n "__sbx_at 'sbx down'" -s h -l help -d 'Print this help message and exit'
+complete -c sbx -n "__sbx_at 'sbx down'" -s f -l file -r -F -d 'the project file (default: ./sbx.toml, else ./Procfile)'
+complete -c sbx -n "__sbx_at 'sbx down'" -l project -x -d 'the project\'s name (default: the file\'s)'
+complete -c sbx -n "__sbx_at 'sbx down'" -l grace -x -d 'time before SIGKILL (default 10s)'
+
 # sbx daemon
 complete -c sbx -n "__sbx_at 'sbx daemon'" -s h -l help -d 'Print this help message and exit'
 complete -c sbx -n "__sbx_at 'sbx daemon' 0" -a status -d 'Show the daemon\'s pid, uptime, socket and counts'
@@ -222,7 +238,7 @@ complete -c sbx -n "__sbx_at 'sbx completion' 0" -a 'bash zsh fish' -d 'bash, zs
 
 # sbx help
 complete -c sbx -n "__sbx_at 'sbx help'" -s h -l help -d 'Print this help message and exit'
-complete -c sbx -n "__sbx_at 'sbx help' 0+" -a 'start run ps status show logs wait wait-log wait-port kill rm prune daemon completion help version' -d 'a command, and its subcommand'
+complete -c sbx -n "__sbx_at 'sbx help' 0+" -a 'start run ps status show logs wait wait-log wait-port kill rm prune up down daemon completion help version' -d 'a command, and its subcommand'
 
 # sbx version
 complete -c sbx -n "__sbx_at 'sbx version'" -s h -l help -d 'Print this help message and exit'

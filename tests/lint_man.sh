@@ -35,7 +35,7 @@ lint() {
   fi
 }
 
-for name in sbx.1 sbxd.8; do
+for name in sbx.1 sbx.toml.5 sbxd.8; do
   page=$dir/$name
   if [ ! -f "$page" ]; then
     echo "lint_man: $page is missing"

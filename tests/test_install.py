@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """`meson install --destdir` puts binaries, man pages and completions where a Debian package
-would: PREFIX/bin, PREFIX/share/man/man{1,8}, and the shells' vendor completion folders.
+would: PREFIX/bin, PREFIX/share/man/man{1,5,8}, and the shells' vendor completion folders.
 
   test_install.py BUILD_DIR PREFIX
 """
@@ -12,7 +12,7 @@ import tempfile
 build, prefix = sys.argv[1], sys.argv[2].lstrip("/")
 expected = [
     "bin/sbx", "bin/sbxd", "bin/sbx-shim",
-    "share/man/man1/sbx.1", "share/man/man8/sbxd.8",
+    "share/man/man1/sbx.1", "share/man/man5/sbx.toml.5", "share/man/man8/sbxd.8",
     "share/bash-completion/completions/sbx",
     "share/zsh/vendor-completions/_sbx",
     "share/fish/vendor_completions.d/sbx.fish",

@@ -4,7 +4,6 @@
 #include <sys/socket.h>
 
 #include <boost/json/array.hpp>
-#include <charconv>
 
 #include "cli/client.hpp"
 #include "cli/command.hpp"
@@ -26,27 +25,6 @@ namespace sbx::cli {
 namespace json = boost::json;
 
 namespace {
-
-Result<std::pair<int, int>> parse_status_range(const std::string& s) {
-  auto bad = [&] {
-    return make_error(Errc::usage,
-                      "bad --status '" + s + "': use a code like 200 or a range like 200-299");
-  };
-  auto num = [](std::string_view t, int& out) {
-    auto [p, ec] = std::from_chars(t.data(), t.data() + t.size(), out);
-    return ec == std::errc() && p == t.data() + t.size() && out >= 100 && out <= 999;
-  };
-  int lo = 0, hi = 0;
-  auto dash = s.find('-');
-  if (dash == std::string::npos) {
-    if (!num(s, lo)) return bad();
-    return std::pair{lo, lo};
-  }
-  if (!num(std::string_view(s).substr(0, dash), lo) ||
-      !num(std::string_view(s).substr(dash + 1), hi) || lo > hi)
-    return bad();
-  return std::pair{lo, hi};
-}
 
 Result<std::vector<std::string>> resolve_host(const std::string& host) {
   std::vector<std::string> out;
@@ -107,7 +85,7 @@ Result<proto::WaitPortRequest> wait_port_request(const WaitPortArgs& a) {
   if (!a.http.empty()) req.http_path = a.http[0] == '/' ? a.http : "/" + a.http;
   if (!a.status.empty()) {
     if (a.http.empty()) return make_error(Errc::usage, "--status goes with --http PATH");
-    auto r = parse_status_range(a.status);
+    auto r = parse_status_range(a.status, "--status");
     if (!r) return r.error();
     req.status_lo = r->first;
     req.status_hi = r->second;
@@ -139,13 +117,14 @@ std::string wait_label(const proto::WaitLogRequest& req) {
 
 namespace {
 
-/// Runs one wait request, resumed by `resume` when it goes to a new daemon.
+/// Runs one wait request, resumed by `resume` when it goes to a new daemon; with `show`, a
+/// progress line while it waits. `gave_up`: no daemon answered in time.
 template <class Request, class Resume>
-int run_ready(const Request& req, std::optional<Client> first, json::value& answer,
-              Client::EventFn on_event, Resume resume) {
+Result<json::value> run_ready(const Request& req, std::optional<Client> first, bool show,
+                              bool& gave_up, Client::EventFn on_event, Resume resume) {
   WaitingCall::Hooks hooks;
-  Progress progress(wait_label(req));
-  hooks.on_tick = progress.ticker();
+  std::optional<Progress> progress;
+  if (show) hooks.on_tick = progress.emplace(wait_label(req)).ticker();
   hooks.on_event = std::move(on_event);
   auto make = [&req, &resume](bool resumed, const proto::Deadline& deadline) {
     auto r = req;
@@ -155,19 +134,13 @@ int run_ready(const Request& req, std::optional<Client> first, json::value& answ
   };
   WaitingCall call(Request::kOp, req.deadline.timeout, make, std::move(hooks));
   auto v = call.run(std::move(first));
-  progress.clear();
-  if (!v) {
-    int rc = call.fail(v.error());
-    if (v.error().code == Errc::failed && rc != kExitNoDaemon) print_last_lines(req.id);
-    return rc;
-  }
-  answer = std::move(*v);
-  return kExitOk;
+  if (progress) progress->clear();
+  gave_up = !v && call.fail_code(v.error()) == kExitNoDaemon;
+  return v;
 }
 
-}  // namespace
-
-int wait_ready(const proto::WaitLogRequest& req, std::optional<Client> first, json::value& answer) {
+Result<json::value> run_log_ready(const proto::WaitLogRequest& req, std::optional<Client> first,
+                                  bool show, bool& gave_up) {
   // wait_log tells in "scanned" events where the line it has not finished scanning starts,
   // per stream (a logical offset: bytes the stream ever held); a new daemon goes on from there.
   proto::StreamOffsets scanned;
@@ -178,13 +151,46 @@ int wait_ready(const proto::WaitLogRequest& req, std::optional<Client> first, js
       if (o->at[k]) scanned.at[k] = o->at[k];
     }
   };
-  return run_ready(req, std::move(first), answer, on_event,
+  return run_ready(req, std::move(first), show, gave_up, on_event,
                    [&scanned](proto::WaitLogRequest& r) { r.from = scanned; });
+}
+
+/// The exit code of a failed wait, its error printed once; when the process ended first,
+/// the end of its output after it.
+int failed_wait(const Error& e, bool gave_up, const std::string& id) {
+  int code = report(e);
+  if (gave_up) return kExitNoDaemon;
+  if (e.code == Errc::failed) print_last_lines(id);
+  return code;
+}
+
+}  // namespace
+
+int wait_ready(const proto::WaitLogRequest& req, std::optional<Client> first, json::value& answer) {
+  bool gave_up = false;
+  auto v = run_log_ready(req, std::move(first), true, gave_up);
+  if (!v) return failed_wait(v.error(), gave_up, req.id);
+  answer = std::move(*v);
+  return kExitOk;
 }
 
 int wait_ready(const proto::WaitPortRequest& req, std::optional<Client> first,
                json::value& answer) {
-  return run_ready(req, std::move(first), answer, nullptr, [](proto::WaitPortRequest&) {});
+  bool gave_up = false;
+  auto v = run_ready(req, std::move(first), true, gave_up, nullptr, [](proto::WaitPortRequest&) {});
+  if (!v) return failed_wait(v.error(), gave_up, req.id);
+  answer = std::move(*v);
+  return kExitOk;
+}
+
+Result<json::value> await_ready(const proto::WaitLogRequest& req) {
+  bool gave_up = false;
+  return run_log_ready(req, std::nullopt, false, gave_up);
+}
+
+Result<json::value> await_ready(const proto::WaitPortRequest& req) {
+  bool gave_up = false;
+  return run_ready(req, std::nullopt, false, gave_up, nullptr, [](proto::WaitPortRequest&) {});
 }
 
 namespace {

@@ -8,6 +8,8 @@ namespace sbx::cli {
 
 void define_start(CommandDef&);
 void define_run(CommandDef&);
+void define_up(CommandDef&);
+void define_down(CommandDef&);
 void define_ps(CommandDef&);
 void define_status(CommandDef&);
 void define_show(CommandDef&);
@@ -38,6 +40,8 @@ const std::array kCommands{
     CommandEntry{"kill", &define_kill},
     CommandEntry{"rm", &define_rm},
     CommandEntry{"prune", &define_prune},
+    CommandEntry{"up", &define_up},
+    CommandEntry{"down", &define_down},
     CommandEntry{"daemon", &define_daemon},
     CommandEntry{"completion", &define_completion},
     CommandEntry{"help", &define_help},

@@ -25,6 +25,8 @@ class Progress {
   Client::TickFn ticker();
   /// Erases the line if it was drawn; later ticks draw it again.
   void clear();
+  /// What the next ticks say they wait for.
+  void set_what(std::string what) { what_ = std::move(what); }
 
  private:
   void draw();

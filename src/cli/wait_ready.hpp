@@ -38,5 +38,9 @@ int wait_ready(const proto::WaitLogRequest& request, std::optional<Client> first
                boost::json::value& answer);
 int wait_ready(const proto::WaitPortRequest& request, std::optional<Client> first,
                boost::json::value& answer);
+/// The same over a new connection, printing nothing: the answer or the error (unavailable
+/// when no daemon answered in time).
+Result<boost::json::value> await_ready(const proto::WaitLogRequest& request);
+Result<boost::json::value> await_ready(const proto::WaitPortRequest& request);
 
 }  // namespace sbx::cli

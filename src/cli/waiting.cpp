@@ -103,4 +103,8 @@ int WaitingCall::fail(const Error& e) const {
   return gave_up_ ? kExitNoDaemon : code;
 }
 
+int WaitingCall::fail_code(const Error& e) const {
+  return gave_up_ ? kExitNoDaemon : exit_code_for(e.code);
+}
+
 }  // namespace sbx::cli

@@ -44,6 +44,8 @@ class WaitingCall {
   /// Prints the error of a failed run() as "sbx: ..." and returns the exit code:
   /// kExitNoDaemon when it gave up for want of a daemon.
   int fail(const Error& e) const;
+  /// The exit code fail() would return, printing nothing.
+  int fail_code(const Error& e) const;
 
  private:
   void pause(int ms) const;

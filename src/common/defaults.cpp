@@ -1,5 +1,6 @@
 #include "common/defaults.hpp"
 
+#include <charconv>
 #include <string>
 
 namespace sbx {
@@ -38,6 +39,11 @@ Result<TtySize> parse_tty_size(std::string_view text) {
   return size;
 }
 
+Status check_max_restarts(std::int64_t n) {
+  if (n >= 0 && n <= 1'000'000) return ok_status();
+  return make_error(Errc::usage, "max_restarts must be 0 or more");
+}
+
 Status check_port(std::int64_t port) {
   if (port >= kMinPort && port <= kMaxPort) return ok_status();
   return make_error(Errc::usage, "the port must be 1-65535");
@@ -46,6 +52,25 @@ Status check_port(std::int64_t port) {
 Status check_stream(std::string_view stream) {
   if (stream == "stdout" || stream == "stderr") return ok_status();
   return make_error(Errc::usage, "--stream takes stdout or stderr");
+}
+
+Result<std::pair<int, int>> parse_status_range(std::string_view s, std::string_view what) {
+  auto bad = [&] {
+    return make_error(Errc::usage, "bad " + std::string(what) + " '" + std::string(s) +
+                                       "': use a code like 200 or a range like 200-299");
+  };
+  auto num = [](std::string_view t, int& out) {
+    auto [p, ec] = std::from_chars(t.data(), t.data() + t.size(), out);
+    return ec == std::errc() && p == t.data() + t.size() && out >= 100 && out <= 999;
+  };
+  int lo = 0, hi = 0;
+  auto dash = s.find('-');
+  if (dash == std::string_view::npos) {
+    if (!num(s, lo)) return bad();
+    return std::pair{lo, lo};
+  }
+  if (!num(s.substr(0, dash), lo) || !num(s.substr(dash + 1), hi) || lo > hi) return bad();
+  return std::pair{lo, hi};
 }
 
 }  // namespace sbx

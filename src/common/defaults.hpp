@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string_view>
+#include <utility>
 
 #include "common/duration.hpp"
 #include "common/result.hpp"
@@ -38,9 +39,14 @@ inline constexpr std::string_view kRestartPolicies[] = {"no", "on-failure", "alw
 Status check_restart_policy(std::string_view policy);
 /// --log-max: 0 (no cap) or at least kMinLogMax.
 Status check_log_max(std::int64_t bytes);
+/// --max-restarts: 0 or more (at most a million).
+Status check_max_restarts(std::int64_t n);
 /// --port of the waits: kMinPort..kMaxPort.
 Status check_port(std::int64_t port);
 /// The streams a log wait may name (--stream).
 Status check_stream(std::string_view stream);
+/// The good HTTP statuses of a port wait: "CODE" or "LO-HI", each 100-999 (LO <= HI).
+/// `what` names the setting in the message ("--status").
+Result<std::pair<int, int>> parse_status_range(std::string_view text, std::string_view what);
 
 }  // namespace sbx

@@ -68,6 +68,9 @@ struct ProcessRecord {
   std::int64_t collapsed_stderr = 0;
   bool tty = false;      ///< its stdout is a pseudo-terminal (--tty)
   std::string tty_size;  ///< with tty: the window, "COLSxROWS"
+  /// What `sbx up` started it from: a digest of its definition in the project file (the
+  /// session is the project). Empty for a process started otherwise.
+  std::string definition;
 
   bool ended() const { return is_ended(status); }
 };

@@ -41,6 +41,7 @@ json::object record_to_json(const ProcessRecord& r) {
     o["tty"] = true;
     o["tty_size"] = r.tty_size;
   }
+  if (!r.definition.empty()) o["definition"] = r.definition;
   if (r.dropped_stdout) o["dropped_stdout"] = r.dropped_stdout;
   if (r.dropped_stderr) o["dropped_stderr"] = r.dropped_stderr;
   return o;
@@ -104,6 +105,7 @@ Result<ProcessRecord> record_from_json(const json::value& v) {
   r.log_max = get_int(o, "log_max").value_or(kDefaultLogMax);
   if (auto* b = o.if_contains("tty"); b && b->is_bool()) r.tty = b->get_bool();
   if (r.tty) r.tty_size = get_string(o, "tty_size").value_or(std::string(kDefaultTtySize));
+  r.definition = get_string(o, "definition").value_or("");
   r.dropped_stdout = get_int(o, "dropped_stdout").value_or(0);
   r.dropped_stderr = get_int(o, "dropped_stderr").value_or(0);
   return r;

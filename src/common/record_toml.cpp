@@ -175,6 +175,7 @@ std::string record_to_toml(const ProcessRecord& r, TomlView view) {
   if (r.max_restarts) put("max_restarts", *r.max_restarts);
   put("restarts", r.restarts);
   put("log_max", r.log_max);
+  if (!r.definition.empty()) put("definition", r.definition);
   if (r.dropped_stdout) put("dropped_stdout", r.dropped_stdout);
   if (r.dropped_stderr) put("dropped_stderr", r.dropped_stderr);
   if (r.collapsed_stdout) put("collapsed_stdout", r.collapsed_stdout);
@@ -265,6 +266,7 @@ Result<ProcessRecord> record_from_toml(std::string_view text) {
   r.restart = t["restart"].value_or(std::string("no"));
   r.restarts = static_cast<int>(int_at(t, "restarts").value_or(0));
   r.log_max = int_at(t, "log_max").value_or(kDefaultLogMax);
+  r.definition = t["definition"].value_or(std::string());
   r.dropped_stdout = int_at(t, "dropped_stdout").value_or(0);
   r.dropped_stderr = int_at(t, "dropped_stderr").value_or(0);
   r.collapsed_stdout = int_at(t, "collapsed_stdout").value_or(0);

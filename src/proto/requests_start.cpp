@@ -1,5 +1,6 @@
 #include "proto/requests_start.hpp"
 
+#include <algorithm>
 #include <boost/json/array.hpp>
 
 #include "common/command_line.hpp"
@@ -78,9 +79,16 @@ Result<StartRequest> StartRequest::from_json(const json::object& args) {
     spec.tty_size = *size;
   }
   if (auto m = get_opt_int(args, "max_restarts")) {
-    if (*m < 0 || *m > 1'000'000) return make_error(Errc::usage, "max_restarts must be 0 or more");
+    if (auto st = check_max_restarts(*m); !st) return st.error();
     spec.max_restarts = static_cast<int>(*m);
   }
+  spec.definition = get_opt_string(args, "definition").value_or("");
+  bool plain = std::all_of(spec.definition.begin(), spec.definition.end(),
+                           [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z'); });
+  if (spec.definition.size() > kMaxDefinitionSize || !plain)
+    return make_error(Errc::protocol, "'definition' must be at most " +
+                                          std::to_string(kMaxDefinitionSize) +
+                                          " lower-case letters and digits");
   return spec;
 }
 
@@ -109,6 +117,7 @@ json::object StartRequest::to_json() const {
   if (tty) o["tty"] = true;
   if (tty_size != kDefaultTtySize) o["tty_size"] = tty_size;
   o["session"] = bytes_to_json(session);
+  if (!definition.empty()) o["definition"] = definition;
   return o;
 }
 

@@ -16,6 +16,9 @@
 
 namespace sbx::proto {
 
+/// The longest `definition` a start request may carry.
+inline constexpr std::size_t kMaxDefinitionSize = 128;
+
 struct StartRequest {
   static constexpr std::string_view kOp = op::start;
   std::string id;                          ///< empty: the daemon picks one
@@ -32,6 +35,7 @@ struct StartRequest {
   std::int64_t log_max = kDefaultLogMax;   ///< per stream; 0: no cap
   bool tty = false;                        ///< stdout is a pseudo-terminal
   std::string tty_size{kDefaultTtySize};   ///< its window, "COLSxROWS" (parse_tty_size)
+  std::string definition;                  ///< what `sbx up` started it from (a hash); empty: none
 
   boost::json::object to_json() const;
   static Result<StartRequest> from_json(const boost::json::object& o);

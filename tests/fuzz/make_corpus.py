@@ -132,6 +132,45 @@ write("fuzz_record", "record.json", json.dumps({
     "start_time": "2026-11-26T10:31:02.123Z", "end_time": "2026-11-26T10:31:03.000Z",
     "exit_code": 3, "auto_cleanup": True, "restart": "always", "restarts": 18446744073709551615}))
 
+# fuzz_project: sbx.toml files with every key, and Procfiles.
+write("fuzz_project", "full.toml", """project = "shop"
+
+[process.db]
+command = "postgres -D data"
+cwd = "db"
+env = { PGPORT = "5433" }
+env_file = ".env"
+restart = "on-failure"
+max_restarts = 3
+timeout = "30m"
+log_max = "64M"
+tty = false
+ready = { log = "ready to accept connections", timeout = "60s" }
+
+[process.api]
+command = ["./api", "--port", "8000"]
+depends_on = { db = "ready" }
+ready = { port = 8000, http = "/health", status = "200-299" }
+
+[process.migrate]
+command = "./migrate"
+depends_on = { db = "started" }
+ready = { exec = "pg_isready -p 5433", interval = "250ms" }
+
+[process.tests]
+command = "make test"
+depends_on = { api = "ready", migrate = "completed" }
+ready = { log = 'listening on (\\d+)', regex = true }
+""")
+write("fuzz_project", "cycle.toml", """[process.a]
+command = "x"
+depends_on = { b = "ready" }
+[process.b]
+command = "y"
+depends_on = { a = "completed" }
+""")
+write("fuzz_project", "Procfile", "# app\nweb: python3 -m http.server 8000\nworker: ./work --fast\n")
+
 # fuzz_line_matcher: pattern (terminated by backslash + 'n', FuzzedDataProvider's
 # ConsumeRandomLengthString convention), stream; selectors: regex?, fixed-regex index.
 lines = {

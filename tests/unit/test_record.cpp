@@ -529,3 +529,17 @@ TEST_CASE("TOML round trip: the stragglers' relay of the last run; internal, not
   CHECK_FALSE(sbx::record_to_json(r).contains("relay_pid"));
   CHECK_FALSE(toml_round_trip(minimal_record()).relay_pid.has_value());
 }
+
+using sbx::record_from_json;
+using sbx::record_to_json;
+using sbx::record_to_toml;
+
+TEST_CASE(
+    "TOML and JSON: the definition of a project's process round-trips; old records have none") {
+  auto r = full_record();
+  r.definition = "3f2a";
+  CHECK(toml_round_trip(r).definition == "3f2a");
+  CHECK(record_from_json(record_to_json(r))->definition == "3f2a");
+  CHECK(record_to_toml(minimal_record()).find("definition") == std::string::npos);
+  CHECK(toml_round_trip(minimal_record()).definition.empty());
+}

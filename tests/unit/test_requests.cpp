@@ -165,3 +165,19 @@ TEST_CASE("parse_tty_size: COLSxROWS, each 1-65535") {
     if (!r) CHECK(r.error().code == Errc::usage);
   }
 }
+
+TEST_CASE("start request: the definition of a project's process travels, checked") {
+  StartRequest s;
+  s.argv = {"true"};
+  s.cwd = "/tmp";
+  CHECK_FALSE(s.to_json().contains("definition"));
+  CHECK(StartRequest::from_json(s.to_json())->definition.empty());
+  s.definition = "0123456789abcdef";
+  auto back = StartRequest::from_json(s.to_json());
+  REQUIRE(back);
+  CHECK(back->definition == "0123456789abcdef");
+  s.definition = "Not/Plain";
+  CHECK(StartRequest::from_json(s.to_json()).error().code == Errc::protocol);
+  s.definition = std::string(kMaxDefinitionSize + 1, 'a');
+  CHECK(StartRequest::from_json(s.to_json()).error().code == Errc::protocol);
+}
