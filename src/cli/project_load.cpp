@@ -67,11 +67,6 @@ Result<Project> load_project(const std::string& file, const std::string& name) {
 }
 
 Result<proto::StartRequest> start_request_for(const Project& p, const ProcessDef& d) {
-  if (d.tty) {
-    return make_error(Errc::usage, p.file + ":" + std::to_string(d.line) + ": process." + d.name +
-                                       ".tty = true: this sbx cannot give a process a terminal; "
-                                       "remove the key");
-  }
   proto::StartRequest req;
   req.id = d.name;
   req.argv = d.argv;
@@ -93,6 +88,7 @@ Result<proto::StartRequest> start_request_for(const Project& p, const ProcessDef
   req.restart = d.restart;
   req.max_restarts = d.max_restarts;
   req.log_max = d.log_max;
+  req.tty = d.tty;  // the window: kDefaultTtySize
   // The digest covers what the process is started with from the file, not the caller's
   // environment: `up` from another shell leaves an unchanged process alone.
   req.definition = digest(boost::json::serialize(req.to_json()));

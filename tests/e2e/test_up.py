@@ -208,6 +208,19 @@ class Readiness(ProjectCase):
         # Each progress line starts on a clean line: the status line is erased first.
         self.assertIn(b"\r\x1b[Kdb: ready in", got)
 
+    def test_tty_gives_the_process_a_terminal_so_an_unflushed_line_is_seen(self):
+        # Without a terminal Python block-buffers its stdout and `ready` would never be seen.
+        self.write(f"""
+            [process.web]
+            command = ["{PY}", "-c", "import os, sys, time; print('tty', os.isatty(1)); print('ready'); time.sleep(60)"]
+            tty = true
+            ready = {{ log = "ready", timeout = "10s" }}
+        """)
+        r = self.run("up", cwd=self.dir, env_remove=("PYTHONUNBUFFERED",))
+        self.assertUp(r)
+        self.assertEqual(self.record("web")["tty"], True)
+        self.assertIn(b"tty True\n", self.sbx_ok("logs", "web").stdout)
+
     def test_a_process_without_ready_is_up_once_started(self):
         self.write("""
             [process.a]
