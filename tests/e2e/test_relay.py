@@ -170,11 +170,18 @@ class Relay(RelayCase):
         self.assert_tiles(i)
 
     def test_a_log_cap_cuts_the_index_but_keeps_every_entry_of_a_kept_byte(self):
-        code = ("import os\n"
-                "for n in range(20000): os.write(1, b'%08d ' % n + b'x' * 91)\n"
-                "os.write(2, b'done')\n"
-                "for n in range(100): os.write(1, b'%08d ' % n + b'y' * 91)\n")
-        i = self.run_py(code, start_args=("--log-max", "256K"))
+        # Each write waits until the relay has read it (the pipe is empty again), so that
+        # every write is an entry however loaded the machine is (a relay that lags reads many
+        # writes at once: one entry).
+        code = ("import fcntl, os, struct, termios, time\n"
+                "def put(fd, data):\n"
+                "    os.write(fd, data)\n"
+                "    while struct.unpack('i', fcntl.ioctl(fd, termios.FIONREAD, b'0000'))[0]:\n"
+                "        time.sleep(.0005)\n"
+                "for n in range(600): put(1, b'%08d ' % n + b'x' * 991)\n"
+                "put(2, b'done')\n"
+                "for n in range(100): put(1, b'%08d ' % n + b'y' * 991)\n")
+        i = self.run_py(code, start_args=("--log-max", "64K"))
         self.sbx_ok("wait", i)
         rec = self.record(i)
         self.assertGreater(rec.get("dropped_stdout", 0), 0, "the cap cut stdout")
