@@ -212,11 +212,12 @@ int main(int argc, char** argv) {
   for (int sig : kIgnored) ::signal(sig, SIG_IGN);
 
   int err_pipe[2], out_pipe[2], errout_pipe[2];
-  relay.buf = static_cast<char*>(malloc(kChunkMax));
-  if (!relay.buf || ::pipe2(err_pipe, O_CLOEXEC) != 0 ||
+  static char relay_buf[kChunkMax];  // untouched pages cost nothing
+  relay.buf = relay_buf;
+  if (::pipe2(err_pipe, O_CLOEXEC) != 0 ||
       !(use_tty ? open_terminal(tty, out_pipe) : open_relay_pipe(out_pipe)) ||
       !open_relay_pipe(errout_pipe)) {
-    format_err(line, sizeof line, Stage::exec, relay.buf ? errno : ENOMEM);
+    format_err(line, sizeof line, Stage::exec, errno);
     report(line);
     free(child_env);
     return 1;
