@@ -105,6 +105,8 @@ std::optional<EpochNs> parse_rfc3339_ns(std::string_view s) {
   if (i != str.size()) return std::nullopt;
   year_month_day ymd{year(y), month(static_cast<unsigned>(mo)), day(static_cast<unsigned>(d))};
   if (!ymd.ok() || h > 23 || mi > 59 || sec > 60) return std::nullopt;
+  // Nanoseconds since the epoch fit in 64 bits from 1678 to 2261 (with any offset).
+  if (y < 1678 || y > 2261) return std::nullopt;
   EpochNs base = duration_cast<milliseconds>(sys_days(ymd).time_since_epoch()).count();
   return ((base + ((h * 60LL + mi) * 60 + sec) * 1000 - offset_ms) * 1'000'000) + frac_ns;
 }

@@ -16,7 +16,7 @@ EpochMs now_epoch_ms();
 /// RFC 3339, UTC, millisecond precision: "2026-11-26T10:31:02.123Z".
 std::string format_rfc3339(EpochMs t);
 
-/// Inverse of format_rfc3339; accepts any offset and 0-9 fraction digits.
+/// Inverse of format_rfc3339; accepts any offset and 0-9 fraction digits, years 1678-2261.
 std::optional<EpochMs> parse_rfc3339(std::string_view text);
 
 /// Wall-clock time in nanoseconds since the Unix epoch (UTC), as log chunks carry it.

@@ -27,6 +27,15 @@ TEST_CASE("parse_rfc3339: known values") {
   CHECK(parse_rfc3339("2000-02-29T00:00:00Z") == std::optional<EpochMs>(951'782'400'000));
 }
 
+TEST_CASE("parse_rfc3339: years whose nanoseconds do not fit in 64 bits are refused") {
+  CHECK(parse_rfc3339("1678-01-01T00:00:00Z").has_value());
+  CHECK(parse_rfc3339("2261-12-31T23:59:59.999999999Z").has_value());
+  CHECK_FALSE(parse_rfc3339("1677-12-31T23:59:59Z").has_value());
+  CHECK_FALSE(parse_rfc3339("2262-01-01T00:00:00Z").has_value());
+  CHECK_FALSE(parse_rfc3339("0001-01-01T00:00:00Z").has_value());
+  CHECK_FALSE(sbx::parse_rfc3339_ns("9999-12-31T23:59:59+23:59").has_value());
+}
+
 TEST_CASE("parse_rfc3339: fraction digits") {
   CHECK(parse_rfc3339("2023-11-14T22:13:20.1Z") == std::optional<EpochMs>(1700000000100));
   CHECK(parse_rfc3339("2023-11-14T22:13:20.12Z") == std::optional<EpochMs>(1700000000120));
