@@ -7,6 +7,7 @@
 // kMaxDataPayload is printed in pieces, each on a line of its own, and an unterminated last
 // line when its process's output is over.
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -33,6 +34,8 @@ class ManyPrinter {
   ManyPrinter(ManyPrintOptions opts, Out out) : opts_(opts), out_(std::move(out)) {}
   /// A process to print, known by its index from 0 in the order added.
   void add(std::string id);
+  /// Pads the ids to at least `width`.
+  void widen(std::size_t width) { width_ = std::max(width_, width); }
   void run(std::size_t source, std::uint8_t stream, std::int64_t time_ns, std::string_view bytes);
   /// The source's output is over: its unterminated lines are printed.
   void end(std::size_t source);

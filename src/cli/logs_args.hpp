@@ -2,6 +2,7 @@
 // The options of sbx logs, shared by its one-process and several-process forms.
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -27,7 +28,15 @@ struct LogsArgs {
   bool many() const { return all || !session.empty() || ids.size() > 1; }
 };
 
+/// For sbx up --exit-from, which prints among its progress lines and waits for one id.
+struct ManyHooks {
+  std::function<void(int fd, std::string_view bytes)> out;  ///< where lines go; default: emit
+  std::function<void(const std::string& id)> on_end;  ///< all of its output was printed
+  std::size_t width = 0;  ///< pad the ids to at least this (the names to come)
+};
+
 /// sbx logs of several processes: `base` is the request of each, but for its id.
-Result<int> run_logs_many(const LogsArgs& a, const proto::LogsRequest& base);
+Result<int> run_logs_many(const LogsArgs& a, const proto::LogsRequest& base,
+                          const ManyHooks& hooks = {});
 
 }  // namespace sbx::cli

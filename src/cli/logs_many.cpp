@@ -167,7 +167,8 @@ json::object exit_event(const std::string& id, const ProcessRecord& r) {
 
 }  // namespace
 
-Result<int> run_logs_many(const LogsArgs& a, const proto::LogsRequest& base) {
+Result<int> run_logs_many(const LogsArgs& a, const proto::LogsRequest& base,
+                          const ManyHooks& hooks) {
   if ((!a.ids.empty()) + !a.session.empty() + a.all > 1)
     return make_error(Errc::usage, "give ids, --session or --all: one of them");
   std::optional<std::string> session;
@@ -181,7 +182,8 @@ Result<int> run_logs_many(const LogsArgs& a, const proto::LogsRequest& base) {
     return kExitOk;
   }
   ManyPrinter printer({a.json, a.timestamps, a.only_stdout || a.only_stderr, many_color_for(1)},
-                      [](int fd, std::string_view bytes) { emit(fd, bytes); });
+                      hooks.out ? hooks.out : [](int fd, std::string_view bytes) { emit(fd, bytes); });
+  printer.widen(hooks.width);
   std::size_t printed_sources = 0;
   Shared sh;
   std::unique_lock lock(sh.m);
@@ -214,6 +216,7 @@ Result<int> run_logs_many(const LogsArgs& a, const proto::LogsRequest& base) {
       } else {
         printer.end(r->source);
         if (a.json && end) emit(1, json::serialize(exit_event(id, *end)) + "\n");
+        if (hooks.on_end) hooks.on_end(id);
       }
       lock.lock();
       continue;
