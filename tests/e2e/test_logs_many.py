@@ -118,6 +118,27 @@ class LogsMany(SbxTestCase):
         self.assertEqual((rc, err), (0, b""))
         self.assertEqual(out, b"quick | q\nslow  | waiting\nslow  | done\n")
 
+    def test_follow_merges_what_was_written_before_in_write_order(self):
+        flag = os.path.join(self.home, "go")
+        t0 = "%.3f" % (time.time() + 0.5)
+        wait_flag = "import os,time\nwhile not os.path.exists(%r): time.sleep(0.02)\n" % flag
+        for i, stream, ks in (("a", "stdout", "024"), ("worker", "stderr", "135")):
+            self.start("--id", i, "--", PY, "-c", AT_TIMES + wait_flag, t0, stream, *ks)
+        wait_until(lambda: b"L5" in self.read_log("worker", "stderr"), 10, "the last line written")
+        with tempfile.TemporaryFile() as out:
+            p = self.spawn("logs", "-f", "a", "worker", stdout=out, stderr=subprocess.STDOUT)
+            want = b"".join(b"%s | L%d\n" % (b"a     " if k % 2 == 0 else b"worker", k)
+                            for k in range(6))
+
+            def printed():
+                out.seek(0)
+                return out.read()
+            wait_until(lambda: len(printed()) >= len(want), 10, "what was written before")
+            self.assertStillWaiting(p, "logs -f of running processes")
+            open(flag, "w").close()
+            rc, _, _ = self.finish(p, "logs -f a worker")
+            self.assertEqual((rc, printed()), (0, want))
+
     def on_pty(self, *args, env_extra=None) -> bytes:
         master, slave = pty.openpty()
         self.addCleanup(os.close, master)
