@@ -1,5 +1,7 @@
 #include "cli/log_merge.hpp"
 
+#include <algorithm>
+
 namespace sbx::cli {
 
 std::size_t LogMerge::add_source() {
@@ -25,15 +27,20 @@ void LogMerge::done(std::size_t source) {
   s.items.push_back(MergedRun{source, true, 0, s.last_time, {}});
 }
 
-std::optional<MergedRun> LogMerge::pop() {
-  Source* best = nullptr;
-  for (auto& s : sources_) {
+const LogMerge::Source* LogMerge::next() const {
+  const Source* best = nullptr;
+  for (const auto& s : sources_) {
     if (s.items.empty()) {
-      if (!s.done && !s.caught_up) return std::nullopt;  // what it sends next may be earlier
+      if (!s.done && !s.caught_up) return nullptr;  // what it sends next may be earlier
       continue;
     }
     if (!best || s.items.front().time_ns < best->items.front().time_ns) best = &s;
   }
+  return best;
+}
+
+std::optional<MergedRun> LogMerge::pop() {
+  auto* best = const_cast<Source*>(next());
   if (!best) return std::nullopt;
   MergedRun r = std::move(best->items.front());
   best->items.pop_front();

@@ -35,6 +35,8 @@ class LogMerge {
   void done(std::size_t source);
   /// The next item to print, when one may go now.
   std::optional<MergedRun> pop();
+  /// pop() would give one.
+  bool ready() const { return next() != nullptr; }
   /// Every source ended and its items were popped.
   bool drained() const;
   /// Bytes queued for the source (a follower pauses while it has many).
@@ -49,6 +51,8 @@ class LogMerge {
     bool done = false;
     std::int64_t last_time = 0;
   };
+  /// The source whose head goes next; null when none may go now.
+  const Source* next() const;
   std::vector<Source> sources_;
 };
 

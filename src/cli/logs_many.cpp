@@ -157,6 +157,28 @@ Result<std::vector<std::string>> check_ids(const std::vector<std::string>& ids) 
   return ids;
 }
 
+/// Printed lines, written together while they go to one fd: one write(2) for many lines,
+/// and the order across fd 1 and fd 2 kept (2>&1 sees them as they were merged).
+class Batch {
+ public:
+  explicit Batch(ManyPrinter::Out out) : out_(std::move(out)) {}
+  void put(int fd, std::string_view bytes) {
+    if (fd != fd_ || buf_.size() >= kFlushAt) flush();
+    fd_ = fd;
+    buf_.append(bytes);
+  }
+  void flush() {
+    if (!buf_.empty()) out_(fd_, buf_);
+    buf_.clear();
+  }
+
+ private:
+  static constexpr std::size_t kFlushAt = 64 << 10;
+  ManyPrinter::Out out_;
+  int fd_ = 1;
+  std::string buf_;
+};
+
 json::object exit_event(const std::string& id, const ProcessRecord& r) {
   json::object ev{{"type", "exit"}, {"id", id}, {"status", status_name(r.status)}};
   if (r.exit_code) ev["exit_code"] = *r.exit_code;
@@ -181,8 +203,11 @@ Result<int> run_logs_many(const LogsArgs& a, const proto::LogsRequest& base,
                     : std::string("sbx: no process\n"));
     return kExitOk;
   }
+  ManyPrinter::Out out = hooks.out;
+  if (!out) out = [](int fd, std::string_view bytes) { emit(fd, bytes); };
+  Batch batch(out);
   ManyPrinter printer({a.json, a.timestamps, a.only_stdout || a.only_stderr, many_color_for(1)},
-                      hooks.out ? hooks.out : [](int fd, std::string_view bytes) { emit(fd, bytes); });
+                      [&batch](int fd, std::string_view bytes) { batch.put(fd, bytes); });
   printer.widen(hooks.width);
   std::size_t printed_sources = 0;
   Shared sh;
@@ -215,13 +240,15 @@ Result<int> run_logs_many(const LogsArgs& a, const proto::LogsRequest& base,
         printer.run(r->source, r->stream, r->time_ns, r->bytes);
       } else {
         printer.end(r->source);
-        if (a.json && end) emit(1, json::serialize(exit_event(id, *end)) + "\n");
+        if (a.json && end) batch.put(1, json::serialize(exit_event(id, *end)) + "\n");
+        batch.flush();  // all of its output is out
         if (hooks.on_end) hooks.on_end(id);
       }
       lock.lock();
       continue;
     }
     if (sh.merge.drained()) {
+      batch.flush();
       if (!last_look) {
         sh.stop = true;  // under the lock: the watcher adds none from now on
         break;
@@ -234,7 +261,10 @@ Result<int> run_logs_many(const LogsArgs& a, const proto::LogsRequest& base,
       if (now) add_ids(sh, *now, base, a.json);
       continue;
     }
-    sh.cv.wait(lock);
+    lock.unlock();
+    batch.flush();  // nothing more to print for now
+    lock.lock();
+    if (!sh.merge.drained() && !sh.merge.ready()) sh.cv.wait(lock);
   }
   sh.cv.notify_all();
   lock.unlock();

@@ -27,7 +27,9 @@ TEST_CASE("merge: the earliest head goes first, across sources") {
   m.push(a, kOut, 10, "a1");
   m.push(a, kOut, 30, "a2");
   CHECK(drain(m).empty());  // b's first output may still be earlier
+  CHECK_FALSE(m.ready());
   m.push(b, kErr, 20, "b1");
+  CHECK(m.ready());
   m.push(b, kOut, 40, "b2");
   CHECK(drain(m) == "0:a1 1:b1 0:a2 ");  // b2 waits: a may still write before 40
   m.done(a);
