@@ -45,6 +45,7 @@ _sbx() {
             "sbx run:--tty-size"|\
             "sbx ps:--session"|\
             "sbx ps:--status"|\
+            "sbx logs:--session"|\
             "sbx logs:-n"|\
             "sbx logs:--lines"|\
             "sbx logs:--since"|\
@@ -135,6 +136,7 @@ _sbx() {
         "sbx run:--log-max"|\
         "sbx run:--tty-size"|\
         "sbx ps:--session"|\
+        "sbx logs:--session"|\
         "sbx logs:-n"|\
         "sbx logs:--lines"|\
         "sbx logs:--since"|\
@@ -192,7 +194,7 @@ _sbx() {
             "sbx ps") COMPREPLY=($(compgen -W "-h --help --session --status -q --quiet --json" -- "$cur")) ;;
             "sbx status") COMPREPLY=($(compgen -W "-h --help" -- "$cur")) ;;
             "sbx show") COMPREPLY=($(compgen -W "-h --help --json" -- "$cur")) ;;
-            "sbx logs") COMPREPLY=($(compgen -W "-h --help --stdout --stderr -n --lines -f --follow -t --timestamps --since --until --json" -- "$cur")) ;;
+            "sbx logs") COMPREPLY=($(compgen -W "-h --help --session --all --stdout --stderr -n --lines -f --follow -t --timestamps --since --until --json" -- "$cur")) ;;
             "sbx wait") COMPREPLY=($(compgen -W "-h --help --timeout" -- "$cur")) ;;
             "sbx wait-log") COMPREPLY=($(compgen -W "-h --help -E --regex --stream --timeout --json" -- "$cur")) ;;
             "sbx wait-port") COMPREPLY=($(compgen -W "-h --help --host --http --status --interval --timeout" -- "$cur")) ;;
@@ -230,7 +232,7 @@ _sbx() {
             esac ;;
         "sbx logs")
             case $npos in
-                0)
+                *)
                     COMPREPLY=($(compgen -W "$(_sbx_ids)" -- "$cur"))
                     ;;
             esac ;;

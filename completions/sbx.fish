@@ -25,7 +25,7 @@ function __sbx_state
             continue
         end
         switch "$path:$w"
-            case 'sbx start:--id' 'sbx start:--cwd' 'sbx start:-e' 'sbx start:--env' 'sbx start:--env-file' 'sbx start:--session' 'sbx start:--timeout' 'sbx start:--restart' 'sbx start:--max-restarts' 'sbx start:--log-max' 'sbx start:--tty-size' 'sbx start:--wait-port' 'sbx start:--http' 'sbx start:--wait-log' 'sbx start:--wait-timeout' 'sbx run:--id' 'sbx run:--cwd' 'sbx run:-e' 'sbx run:--env' 'sbx run:--env-file' 'sbx run:--session' 'sbx run:--timeout' 'sbx run:--restart' 'sbx run:--max-restarts' 'sbx run:--log-max' 'sbx run:--tty-size' 'sbx ps:--session' 'sbx ps:--status' 'sbx logs:-n' 'sbx logs:--lines' 'sbx logs:--since' 'sbx logs:--until' 'sbx wait:--timeout' 'sbx wait-log:--stream' 'sbx wait-log:--timeout' 'sbx wait-port:--host' 'sbx wait-port:--http' 'sbx wait-port:--status' 'sbx wait-port:--interval' 'sbx wait-port:--timeout' 'sbx kill:-s' 'sbx kill:--signal' 'sbx kill:--grace' 'sbx kill:--session' 'sbx up:-f' 'sbx up:--file' 'sbx up:--project' 'sbx up:--timeout' 'sbx up:--exit-from' 'sbx up:--grace' 'sbx down:-f' 'sbx down:--file' 'sbx down:--project' 'sbx down:--grace'
+            case 'sbx start:--id' 'sbx start:--cwd' 'sbx start:-e' 'sbx start:--env' 'sbx start:--env-file' 'sbx start:--session' 'sbx start:--timeout' 'sbx start:--restart' 'sbx start:--max-restarts' 'sbx start:--log-max' 'sbx start:--tty-size' 'sbx start:--wait-port' 'sbx start:--http' 'sbx start:--wait-log' 'sbx start:--wait-timeout' 'sbx run:--id' 'sbx run:--cwd' 'sbx run:-e' 'sbx run:--env' 'sbx run:--env-file' 'sbx run:--session' 'sbx run:--timeout' 'sbx run:--restart' 'sbx run:--max-restarts' 'sbx run:--log-max' 'sbx run:--tty-size' 'sbx ps:--session' 'sbx ps:--status' 'sbx logs:--session' 'sbx logs:-n' 'sbx logs:--lines' 'sbx logs:--since' 'sbx logs:--until' 'sbx wait:--timeout' 'sbx wait-log:--stream' 'sbx wait-log:--timeout' 'sbx wait-port:--host' 'sbx wait-port:--http' 'sbx wait-port:--status' 'sbx wait-port:--interval' 'sbx wait-port:--timeout' 'sbx kill:-s' 'sbx kill:--signal' 'sbx kill:--grace' 'sbx kill:--session' 'sbx up:-f' 'sbx up:--file' 'sbx up:--project' 'sbx up:--timeout' 'sbx up:--exit-from' 'sbx up:--grace' 'sbx down:-f' 'sbx down:--file' 'sbx down:--project' 'sbx down:--grace'
                 set value 1
                 continue
         end
@@ -80,7 +80,7 @@ complete -c sbx -n "__sbx_at 'sbx' 0" -a run -d 'Run a command: print its output
 complete -c sbx -n "__sbx_at 'sbx' 0" -a ps -d 'List processes, live and ended'
 complete -c sbx -n "__sbx_at 'sbx' 0" -a status -d 'Print a process\'s status word'
 complete -c sbx -n "__sbx_at 'sbx' 0" -a show -d 'Print a process\'s whole record'
-complete -c sbx -n "__sbx_at 'sbx' 0" -a logs -d 'Print captured output in write order (stdout to stdout, stderr to stderr; one stream alone to stdout)'
+complete -c sbx -n "__sbx_at 'sbx' 0" -a logs -d 'Print captured output in write order (stdout to stdout, stderr to stderr; one stream alone to stdout); of several processes, merged in time order, each line after its id'
 complete -c sbx -n "__sbx_at 'sbx' 0" -a wait -d 'Wait for a process to end; exit with its exit code'
 complete -c sbx -n "__sbx_at 'sbx' 0" -a wait-log -d 'Wait until a line of output contains a pattern; print it'
 complete -c sbx -n "__sbx_at 'sbx' 0" -a wait-port -d 'Wait until a port accepts connections (or answers HTTP)'
@@ -151,15 +151,17 @@ complete -c sbx -n "__sbx_at 'sbx show' 0" -a '(__sbx_ids)' -d 'process id'
 
 # sbx logs
 complete -c sbx -n "__sbx_at 'sbx logs'" -s h -l help -d 'Print this help message and exit'
+complete -c sbx -n "__sbx_at 'sbx logs'" -l session -x -d 'every process of this session'
+complete -c sbx -n "__sbx_at 'sbx logs'" -l all -d 'every process'
 complete -c sbx -n "__sbx_at 'sbx logs'" -l stdout -d 'only stdout'
 complete -c sbx -n "__sbx_at 'sbx logs'" -l stderr -d 'only stderr (printed on stdout)'
-complete -c sbx -n "__sbx_at 'sbx logs'" -s n -l lines -x -d 'only the last N lines (of the streams together)'
-complete -c sbx -n "__sbx_at 'sbx logs'" -s f -l follow -d 'keep printing new output until the process ends'
+complete -c sbx -n "__sbx_at 'sbx logs'" -s n -l lines -x -d 'only the last N lines (of the streams together; of each process)'
+complete -c sbx -n "__sbx_at 'sbx logs'" -s f -l follow -d 'keep printing new output until the process ends (every one of them)'
 complete -c sbx -n "__sbx_at 'sbx logs'" -s t -l timestamps -d 'put each line\'s write time (RFC 3339, UTC) before it'
 complete -c sbx -n "__sbx_at 'sbx logs'" -l since -x -d 'only output written since T: an RFC 3339 time or how long ago (10m)'
 complete -c sbx -n "__sbx_at 'sbx logs'" -l until -x -d 'only output written until T: an RFC 3339 time or how long ago'
 complete -c sbx -n "__sbx_at 'sbx logs'" -l json -d 'print JSON events, one per line of output'
-complete -c sbx -n "__sbx_at 'sbx logs' 0" -a '(__sbx_ids)' -d 'process id'
+complete -c sbx -n "__sbx_at 'sbx logs' 0+" -a '(__sbx_ids)' -d 'process ids'
 
 # sbx wait
 complete -c sbx -n "__sbx_at 'sbx wait'" -s h -l help -d 'Print this help message and exit'

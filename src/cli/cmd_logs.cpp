@@ -9,6 +9,7 @@
 #include "cli/exit_codes.hpp"
 #include "cli/log_position.hpp"
 #include "cli/log_printer.hpp"
+#include "cli/logs_args.hpp"
 #include "cli/output.hpp"
 #include "cli/waiting.hpp"
 #include "common/clock.hpp"
@@ -24,26 +25,17 @@ namespace json = boost::json;
 
 namespace {
 
-struct LogsArgs {
-  std::string id;
-  bool only_stdout = false;
-  bool only_stderr = false;
-  std::optional<std::int64_t> tail;
-  bool follow = false;
-  bool json = false;
-  bool timestamps = false;
-  std::string since;  ///< empty: not given
-  std::string until;
-};
-
 Result<int> run_logs(const LogsArgs& a) {
-  if (auto st = check_id(a.id); !st) return st.error();
+  if (a.ids.empty() && a.session.empty() && !a.all)
+    return make_error(Errc::usage, "give a process id (or several, or --session S, or --all)");
+  if (!a.many()) {
+    if (auto st = check_id(a.ids[0]); !st) return st.error();
+  }
   if (a.only_stdout && a.only_stderr)
     return make_error(Errc::usage, "give --stdout or --stderr, not both");
   if (a.tail && *a.tail < 0)
     return make_error(Errc::usage, "-n takes a number of lines, 0 or more");
   proto::LogsRequest req;
-  req.id = a.id;
   req.want_stdout = !a.only_stderr;
   req.want_stderr = !a.only_stdout;
   req.tail = a.tail;
@@ -60,6 +52,8 @@ Result<int> run_logs(const LogsArgs& a) {
     if (!t) return t.error();
     req.until_ns = *t + 999;  // to the end of its microsecond: a time -t printed takes its line in
   }
+  if (a.many()) return run_logs_many(a, req);
+  req.id = a.ids[0];
 
   auto client = Client::connect();
   if (!client) return client.error();
@@ -90,7 +84,7 @@ Result<int> run_logs(const LogsArgs& a) {
           drop["time"] = format_rfc3339(now_epoch_ms());
           return emit(1, json::serialize(drop) + "\n");
         }
-        emit(2, dropped_line(a.id, stream, bytes));
+        emit(2, dropped_line(req.id, stream, bytes));
       });
     };
     hooks.watch_fd = 1;
@@ -135,15 +129,19 @@ void define_logs(CommandDef& parent) {
   auto a = std::make_shared<LogsArgs>();
   auto logs = parent.add("logs",
                          "Print captured output in write order (stdout to stdout, stderr to "
-                         "stderr; one stream alone to stdout)",
-                         "sbx logs [OPTIONS] ID", "sbx logs web --stderr -n 20");
+                         "stderr; one stream alone to stdout); of several processes, merged "
+                         "in time order, each line after its id",
+                         "sbx logs [OPTIONS] ID [ID...] | --session S | --all",
+                         "sbx logs web --stderr -n 20");
   logs.runs([a] { return run_logs(*a); });
-  logs.option("id", a->id, "process id").required().type_name("ID");
+  logs.option("ids", a->ids, "process ids").type_name("ID");
+  logs.option("--session", a->session, "every process of this session").type_name("SESSION");
+  logs.flag("--all", a->all, "every process");
   logs.flag("--stdout", a->only_stdout, "only stdout");
   logs.flag("--stderr", a->only_stderr, "only stderr (printed on stdout)");
-  logs.option("-n,--lines", a->tail, "only the last N lines (of the streams together)")
+  logs.option("-n,--lines", a->tail, "only the last N lines (of the streams together; of each process)")
       .type_name("N");
-  logs.flag("-f,--follow", a->follow, "keep printing new output until the process ends");
+  logs.flag("-f,--follow", a->follow, "keep printing new output until the process ends (every one of them)");
   logs.flag("-t,--timestamps", a->timestamps,
             "put each line's write time (RFC 3339, UTC) before it");
   logs.option("--since", a->since,

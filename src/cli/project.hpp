@@ -4,6 +4,7 @@
 // daemon's own requests (start, wait-log, wait-port, wait, logs, kill), so the daemon
 // needs nothing of projects but the definition digest a record keeps.
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -24,7 +25,7 @@ Result<proto::StartRequest> start_request_for(const Project& p, const ProcessDef
 struct UpOptions {
   std::vector<std::string> names;                       ///< empty: every process
   std::optional<Millis> timeout;                        ///< --timeout: for the whole of `up`
-  void (*on_started)(const std::string& id) = nullptr;  ///< once each runs (or ran already)
+  std::function<void(const std::string& id)> on_started;  ///< once each runs (or ran already)
 };
 /// Starts the processes and waits until each is ready: kExitOk, or the exit code after a
 /// message that names what failed (its last lines printed).
@@ -33,8 +34,10 @@ Result<int> up_project(const Project& p, const UpOptions& o);
 void stop_starting();
 /// Stops every live process of `session`, the dependents of `p` (if known) first.
 Result<int> down_project(const std::string& session, const Project* p, std::optional<Millis> grace);
-/// Prints `id`'s output from its start, each line prefixed "ID | " (once per id).
-void follow_output(const std::string& id);
+/// Prints the output of every process of the project from its start, as `sbx logs -f
+/// --session` does (merged in write order, each line after its id, padded to the longest
+/// name), until every one ended; started once, the first call.
+void follow_output(const Project& p);
 /// After up: prints every process's output, prefixed, until `name` ends; then down.
 /// Returns `name`'s exit code (130 on SIGINT or SIGTERM, after down).
 Result<int> run_exit_from(const Project& p, const std::string& name, std::optional<Millis> grace);

@@ -1,13 +1,12 @@
-// sbx up --exit-from NAME: the output of every process of the project, each line prefixed
-// "NAME | ", until NAME ends; then the project is stopped as by down. One follower per
-// process: lines of different processes appear in the order their bytes reach sbx (each
-// process's own lines in their order), which for lines written within a few milliseconds
-// of each other need not be the order they were written in.
+// sbx up --exit-from NAME: the output of every process of the project, as `sbx logs -f
+// --session PROJECT` prints it (in write order, each line after its id), until NAME ends;
+// then the project is stopped as by down.
 
 #include <pthread.h>
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -19,6 +18,7 @@
 
 #include "cli/client.hpp"
 #include "cli/exit_codes.hpp"
+#include "cli/logs_args.hpp"
 #include "cli/output.hpp"
 #include "cli/project.hpp"
 #include "cli/project_steps.hpp"
@@ -42,75 +42,16 @@ std::atomic<bool> g_interrupted{false};
 /// the project was stopped.
 constexpr auto kDrain = std::chrono::seconds(5);
 
-/// Lines of one process, prefixed; a last line without its newline is printed at the end.
-class Prefixer {
- public:
-  explicit Prefixer(std::string name) : prefix_(std::move(name) + " | ") {}
-  void feed(int k, std::string_view bytes) {
-    pending_[k].append(bytes);
-    std::string out;
-    std::size_t start = 0;
-    for (std::size_t nl; (nl = pending_[k].find('\n', start)) != std::string::npos; start = nl + 1)
-      out += prefix_ + pending_[k].substr(start, nl + 1 - start);
-    pending_[k].erase(0, start);
-    if (!out.empty()) print_output(k == 1 ? 2 : 1, out);
-  }
-  void finish() {
-    for (int k = 0; k < 2; ++k) {
-      if (!pending_[k].empty()) print_output(k == 1 ? 2 : 1, prefix_ + pending_[k] + "\n");
-      pending_[k].clear();
-    }
-  }
-
- private:
-  std::string prefix_;
-  std::string pending_[2];
-};
-
-struct Followers {
+/// The one follower of the project's output: which processes' output it printed to the
+/// end, and whether it returned.
+struct Follower {
   std::mutex m;
   std::condition_variable cv;
-  std::set<std::string> running;
-  std::set<std::string> seen;
+  bool started = false;
+  bool over = false;
+  std::set<std::string> printed;
 };
-Followers g_followers;
-
-void follow(const std::string& id, Followers* f) {
-  Prefixer out(id);
-  proto::LogsRequest req;
-  req.id = id;
-  req.follow = true;
-  std::int64_t at[2] = {0, 0};
-  bool known = false;
-  WaitingCall::Hooks hooks;
-  hooks.on_data = [&](std::uint8_t stream, std::string_view bytes) {
-    int k = stream == proto::kStreamStderr ? 1 : 0;
-    at[k] += static_cast<std::int64_t>(bytes.size());
-    out.feed(k, bytes);
-  };
-  hooks.on_event = [&](const json::value& ev) {
-    auto o = proto::read_offsets_event(ev, proto::kOffsetsEvent);
-    if (!o) return;
-    for (int k = 0; k < 2; ++k) {
-      if (o->at[k]) at[k] = *o->at[k];
-    }
-    known = true;
-  };
-  auto make = [&](bool resumed, const proto::Deadline&) {
-    auto r = req;
-    if (resumed && known) {
-      r.from.at[0] = at[0];
-      r.from.at[1] = at[1];
-    }
-    return r.to_json();
-  };
-  WaitingCall call(proto::LogsRequest::kOp, std::nullopt, make, std::move(hooks));
-  call.run();
-  out.finish();
-  std::lock_guard lock(f->m);
-  f->running.erase(id);
-  f->cv.notify_all();
-}
+Follower g_follower;
 
 }  // namespace
 
@@ -123,13 +64,35 @@ Result<int> teardown(const Project& p, std::optional<Millis> grace) {
 
 bool interrupted() { return g_interrupted; }
 
-void follow_output(const std::string& id) {
+void follow_output(const Project& p) {
+  Follower* f = &g_follower;
+  std::size_t width = 0;
+  for (const auto& def : p.processes) width = std::max(width, def.name.size());
   {
-    std::lock_guard lock(g_followers.m);
-    if (!g_followers.seen.insert(id).second) return;
-    g_followers.running.insert(id);
+    std::lock_guard lock(f->m);
+    if (f->started) return;
+    f->started = true;
   }
-  std::thread([id] { follow(id, &g_followers); }).detach();
+  std::thread([f, session = p.name, width] {
+    LogsArgs a;
+    a.session = session;
+    a.follow = true;
+    proto::LogsRequest req;
+    req.follow = true;
+    req.timed = true;
+    ManyHooks hooks;
+    hooks.width = width;
+    hooks.out = [](int fd, std::string_view bytes) { print_output(fd, std::string(bytes)); };
+    hooks.on_end = [f](const std::string& id) {
+      std::lock_guard lock(f->m);
+      f->printed.insert(id);
+      f->cv.notify_all();
+    };
+    run_logs_many(a, req, hooks);
+    std::lock_guard lock(f->m);
+    f->over = true;
+    f->cv.notify_all();
+  }).detach();
 }
 
 void stop_project_on_signals(const Project& p, std::optional<Millis> grace) {
@@ -163,13 +126,8 @@ Result<int> run_exit_from(const Project& p, const std::string& name, std::option
   ps.brief = true;
   auto v = client->call(proto::PsRequest::kOp, ps.to_json());
   if (!v) return v.error();
-  // Those `up` started are followed since; any other of the project from now on.
-  if (v->is_array()) {
-    for (const auto& r : v->get_array()) {
-      if (auto rec = record_from_json(r)) follow_output(rec->id);
-    }
-  }
-  Followers* f = &g_followers;
+  if (v->is_array() && !v->get_array().empty()) follow_output(p);  // if up started none
+  Follower* f = &g_follower;
   auto end = wait_for_end(name, std::nullopt);
   if (!end) {
     teardown(p, grace);
@@ -179,12 +137,12 @@ Result<int> run_exit_from(const Project& p, const std::string& name, std::option
   {
     // NAME's output first, whole; then the others stop and say their last.
     std::unique_lock lock(f->m);
-    f->cv.wait_for(lock, kDrain, [&] { return !f->running.count(name); });
+    f->cv.wait_for(lock, kDrain, [&] { return f->over || f->printed.count(name); });
   }
   auto down = teardown(p, grace);
   {
     std::unique_lock lock(f->m);
-    f->cv.wait_for(lock, kDrain, [&] { return f->running.empty(); });
+    f->cv.wait_for(lock, kDrain, [&] { return f->over; });
   }
   progress_line(name + ": ended (" + ended_how(*end) + "); exit " + std::to_string(code));
   if (!down) return down.error();

@@ -282,7 +282,7 @@ class Up : public std::enable_shared_from_this<Up> {
   const Project& p_;
   std::vector<Node> nodes_;
   std::optional<Millis> timeout_;
-  void (*on_started_)(const std::string&);
+  std::function<void(const std::string&)> on_started_;
   std::mutex m_;  // the states
   std::condition_variable cv_;
 };

@@ -14,6 +14,8 @@
 //           logs -f  {"type":"offsets","stdout":N,"stderr":N} where each stream's next DATA
 //                    byte lies, as a logical offset (bytes the stream ever held, trims
 //                    included); sent first, and again for a stream that skips ahead
+//                    {"type":"caught_up"} once, when all the process had written so far
+//                    was sent (sbx logs of several processes merges what came before)
 //           wait_log {"type":"scanned","stdout":N,"stderr":N} where the line it has not
 //                    finished scanning starts (logical offsets), a few times a second at most
 //           A client that lost its daemon sends the request again to the next one with

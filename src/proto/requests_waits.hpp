@@ -106,6 +106,9 @@ inline constexpr std::string_view kOffsetsEvent = "offsets";
 /// In an offsets event of logs, with a stream's jump: how many of the bytes skipped were
 /// left out by --since/--until (the rest were cut by the log cap).
 inline constexpr std::string_view kFilteredKey[2] = {"filtered_stdout", "filtered_stderr"};
+/// The EVENT a follower of logs gets once, when it has been sent all the process had
+/// written so far: from then on its chunks come as they are written.
+inline constexpr std::string_view kCaughtUpEvent = "caught_up";
 /// The EVENT a wait_log sends: where the line it has not finished scanning starts.
 inline constexpr std::string_view kScannedEvent = "scanned";
 boost::json::object offsets_event(std::string_view type, const StreamOffsets& at);

@@ -495,9 +495,10 @@ class ExitFrom(ProjectCase):
         r = self.up("--exit-from", "tests", timeout=30)
         self.assertEqual(r.returncode, code, r.stderr)
         out = r.stdout.decode()
-        self.assertIn("db | db ready\n", out)
+        # As sbx logs -f --session prints them: in write order, the ids padded to the widest.
+        self.assertIn("db    | db ready\n", out)
         self.assertIn("tests | running the tests\n", out)
-        self.assertLess(out.index("db | db ready"), out.index("tests | running"))
+        self.assertLess(out.index("db    | db ready"), out.index("tests | running"))
         for n in ("db", "tests"):
             self.assertNotIn(self.record(n)["status"], ("running", "starting"))
         self.assertEqual(self.record("db")["status"], "killed")

@@ -169,7 +169,14 @@ void LogSession::tell_offsets(std::initializer_list<std::uint8_t> streams) {
 }
 
 void LogSession::at_end() {
-  if (stopped_ || (follow_ && !ended_)) return;
+  if (stopped_) return;
+  if (follow_ && !ended_) {
+    if (auto fn = std::move(on_caught_up_)) {
+      on_caught_up_ = nullptr;
+      fn();
+    }
+    return;
+  }
   auto done = std::move(done_);
   const ProcessRecord* r = ctx_.supervisor.find(id_);
   ProcessRecord rec = r ? *r : ProcessRecord{};

@@ -52,6 +52,8 @@ class LogSession : public std::enable_shared_from_this<LogSession> {
   };
   using OffsetFn = std::function<void(const Offsets&)>;
   void on_offset(OffsetFn fn) { on_offset_ = std::move(fn); }
+  /// Following: told once, the first time all the process had written was read.
+  void on_caught_up(std::function<void()> fn) { on_caught_up_ = std::move(fn); }
   void start(DoneFn done);
   /// Stops reading and watching; no more callbacks. Idempotent.
   void stop();
@@ -76,6 +78,7 @@ class LogSession : public std::enable_shared_from_this<LogSession> {
   std::shared_ptr<void> hold_;  ///< keeps an --rm process until we are done
   DoneFn done_;
   OffsetFn on_offset_;
+  std::function<void()> on_caught_up_;
 };
 
 }  // namespace sbx::daemon

@@ -49,6 +49,11 @@ void op_logs(Context& ctx, const proto::LogsRequest& req, const ConnPtr& conn) {
       }
       c->send(proto::FrameKind::event, 0, json::serialize(ev));
     });
+    s->on_caught_up([weak_conn] {
+      json::object ev;
+      ev["type"] = proto::kCaughtUpEvent;
+      if (auto c = weak_conn.lock()) c->send(proto::FrameKind::event, 0, json::serialize(ev));
+    });
   }
   s->start([weak_conn](const ProcessRecord& rec) {
     if (auto c = weak_conn.lock()) c->end(json::value(record_to_json(rec)));
