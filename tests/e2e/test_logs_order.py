@@ -8,9 +8,10 @@ import subprocess
 import tempfile
 from datetime import datetime, timezone
 
-from harness import PY, SbxTestCase, main, pid_alive, wait_until
+from harness import PY, SbxTestCase, main, pid_alive, prog, wait_until
 
-ORDER_SH = "echo o1; sleep .1; echo e1 >&2; sleep .1; echo o2; sleep .1; echo e2 >&2"
+# o1 e1 o2 e2, alternating stdout and stderr, each written once the relay read the last.
+ORDER = ["o:o1", "e:e1", "o:o2", "e:e2"]
 # Numbered lines, alternating stdout and stderr, flushed one by one: argv[1] lines, a pause
 # of argv[2] seconds between them.
 ALTERNATE = ("import sys,time\n"
@@ -63,7 +64,7 @@ class LogsOrder(SbxTestCase):
         return lines
 
     def test_true_order_with_2_to_1(self):
-        i, _ = self.ended("--", "sh", "-c", ORDER_SH)
+        i, _ = self.ended("--", *prog("in_order"), *ORDER)
         self.assertEqual(self.merged(i), b"o1\ne1\no2\ne2\n")
         # Each stream still goes to its own fd, and alone to stdout.
         r = self.sbx_ok("logs", i)
@@ -73,8 +74,7 @@ class LogsOrder(SbxTestCase):
     def test_follow_prints_in_true_order(self):
         # What was written before the follower came, then what is written while it follows.
         go = os.path.join(self.home, "go")
-        i = self.start("--", "sh", "-c", f"{ORDER_SH}; while [ ! -e {go} ]; do sleep .02; done; "
-                       "echo o3; sleep .1; echo e3 >&2; sleep .1; echo o4")
+        i = self.start("--", *prog("in_order"), *ORDER, f"wait:{go}", "o:o3", "e:e3", "o:o4")
         wait_until(lambda: self.read_log(i, "stderr") == b"e1\ne2\n", 10, "the first lines written")
         with tempfile.TemporaryFile() as out:
             p = self.spawn("logs", "-f", i, stdout=out, stderr=subprocess.STDOUT)
@@ -85,7 +85,7 @@ class LogsOrder(SbxTestCase):
             self.assertEqual((rc, out.read()), (0, b"o1\ne1\no2\ne2\no3\ne3\no4\n"))
 
     def test_tail_is_of_the_merged_view(self):
-        i, _ = self.ended("--", "sh", "-c", ORDER_SH)
+        i, _ = self.ended("--", *prog("in_order"), *ORDER)
         self.assertEqual(self.merged("-n", "2", i), b"o2\ne2\n")
         self.assertEqual(self.merged("-n", "3", i), b"e1\no2\ne2\n")
         self.assertEqual(self.merged("-n", "0", i), b"")
@@ -200,7 +200,7 @@ class LogsOrder(SbxTestCase):
 
     def test_a_record_without_an_index_reads_as_before(self):
         # A run logged before ID.index existed: both streams whole, no made-up times.
-        i, _ = self.ended("--", "sh", "-c", ORDER_SH)
+        i, _ = self.ended("--", *prog("in_order"), *ORDER)
         os.unlink(os.path.join(os.path.dirname(self.logfile(i, "stdout")), f"{i}.index"))
         r = self.sbx_ok("logs", i)
         self.assertEqual((r.stdout, r.stderr), (b"o1\no2\n", b"e1\ne2\n"))
