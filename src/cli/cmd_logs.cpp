@@ -139,9 +139,11 @@ void define_logs(CommandDef& parent) {
   logs.flag("--all", a->all, "every process");
   logs.flag("--stdout", a->only_stdout, "only stdout");
   logs.flag("--stderr", a->only_stderr, "only stderr (printed on stdout)");
-  logs.option("-n,--lines", a->tail, "only the last N lines (of the streams together; of each process)")
+  logs.option("-n,--lines", a->tail,
+              "only the last N lines (of the streams together; of each process)")
       .type_name("N");
-  logs.flag("-f,--follow", a->follow, "keep printing new output until the process ends (every one of them)");
+  logs.flag("-f,--follow", a->follow,
+            "keep printing new output until the process ends (every one of them)");
   logs.flag("-t,--timestamps", a->timestamps,
             "put each line's write time (RFC 3339, UTC) before it");
   logs.option("--since", a->since,

@@ -53,9 +53,8 @@ void ManyPrinter::run(std::size_t source, std::uint8_t stream, std::int64_t time
 
 void ManyPrinter::end(std::size_t source) {
   for (int k = 0; k < 2; ++k) {
-    sources_[source].lines[k]->finish([&](std::string_view l, std::int64_t t, bool p) {
-      line(source, k, l, t, p);
-    });
+    sources_[source].lines[k]->finish(
+        [&](std::string_view l, std::int64_t t, bool p) { line(source, k, l, t, p); });
   }
 }
 

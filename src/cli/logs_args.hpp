@@ -31,7 +31,7 @@ struct LogsArgs {
 /// For sbx up --exit-from, which prints among its progress lines and waits for one id.
 struct ManyHooks {
   std::function<void(int fd, std::string_view bytes)> out;  ///< where lines go; default: emit
-  std::function<void(const std::string& id)> on_end;  ///< all of its output was printed
+  std::function<void(const std::string& id)> on_end;        ///< all of its output was printed
   std::size_t width = 0;  ///< pad the ids to at least this (the names to come)
 };
 

@@ -13,8 +13,8 @@
 
 #include "cli/client.hpp"
 #include "cli/exit_codes.hpp"
-#include "cli/log_merge.hpp"
 #include "cli/log_many_printer.hpp"
+#include "cli/log_merge.hpp"
 #include "cli/log_position.hpp"
 #include "cli/log_printer.hpp"
 #include "cli/logs_args.hpp"
@@ -82,7 +82,10 @@ void follow_one(Shared& sh, std::size_t src, proto::LogsRequest req, bool json_o
       pos.on_event(ev, [&](int k, std::int64_t bytes) {
         const char* stream = k == 1 ? "stderr" : "stdout";
         if (!json_out) return emit(2, dropped_line(req.id, stream, bytes));
-        json::object drop{{"type", "dropped"}, {"id", req.id}, {"stream", stream}, {"bytes", bytes},
+        json::object drop{{"type", "dropped"},
+                          {"id", req.id},
+                          {"stream", stream},
+                          {"bytes", bytes},
                           {"time", format_rfc3339(now_epoch_ms())}};
         emit(1, json::serialize(drop) + "\n");
       });

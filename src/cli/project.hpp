@@ -23,8 +23,8 @@ Result<Project> load_project(const std::string& file, const std::string& name);
 Result<proto::StartRequest> start_request_for(const Project& p, const ProcessDef& d);
 
 struct UpOptions {
-  std::vector<std::string> names;                       ///< empty: every process
-  std::optional<Millis> timeout;                        ///< --timeout: for the whole of `up`
+  std::vector<std::string> names;                         ///< empty: every process
+  std::optional<Millis> timeout;                          ///< --timeout: for the whole of `up`
   std::function<void(const std::string& id)> on_started;  ///< once each runs (or ran already)
 };
 /// Starts the processes and waits until each is ready: kExitOk, or the exit code after a

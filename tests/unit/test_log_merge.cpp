@@ -130,6 +130,8 @@ TEST_CASE("many printer: colours, -t, --stdout on fd 1, --json with ids") {
   pj.run(0, kErr, 2'000'000'000, "a\nb");
   pj.end(0);
   CHECK(j.out[1] ==
-        "{\"type\":\"stderr\",\"id\":\"x\",\"data\":\"a\\n\",\"time\":\"1970-01-01T00:00:02.000000Z\"}\n"
-        "{\"type\":\"stderr\",\"id\":\"x\",\"data\":\"b\",\"time\":\"1970-01-01T00:00:02.000000Z\"}\n");
+        "{\"type\":\"stderr\",\"id\":\"x\",\"data\":\"a\\n\",\"time\":\"1970-01-01T00:00:02."
+        "000000Z\"}\n"
+        "{\"type\":\"stderr\",\"id\":\"x\",\"data\":\"b\",\"time\":\"1970-01-01T00:00:02.000000Z\"}"
+        "\n");
 }
