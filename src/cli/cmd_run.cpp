@@ -114,11 +114,6 @@ int run_exit_code(const ProcessRecord& r) {
   return wait_exit_code(r);
 }
 
-/// Writes all of `bytes`; a reader that has gone ends sbx run as SIGPIPE would.
-void emit(int fd, std::string_view bytes) {
-  if (!write_out(fd, bytes) && errno == EPIPE) exit_as_if_sigpipe();
-}
-
 Result<int> run_run(const RunArgs& a) {
   // sbx run removes the record itself once it printed the end: the daemon's --rm could
   // remove a quick process, and its logs, before the follow below reaches them.

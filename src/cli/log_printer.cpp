@@ -12,10 +12,6 @@
 namespace sbx::cli {
 namespace json = boost::json;
 
-void emit(int fd, std::string_view bytes) {
-  if (!write_out(fd, bytes) && errno == EPIPE) exit_as_if_sigpipe();
-}
-
 LogPrinter::LogPrinter(LogPrintOptions opts)
     : opts_(opts),
       lines_{LineAssembler(proto::kMaxDataPayload), LineAssembler(proto::kMaxDataPayload)} {}

@@ -39,7 +39,4 @@ class LogPrinter {
   std::string prefix_;
 };
 
-/// Writes all of `bytes`; a reader that has gone ends sbx as SIGPIPE would.
-void emit(int fd, std::string_view bytes);
-
 }  // namespace sbx::cli

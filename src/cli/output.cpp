@@ -43,6 +43,10 @@ std::function<void()>& sigpipe_hook() {
 
 void before_sigpipe_exit(std::function<void()> fn) { sigpipe_hook() = std::move(fn); }
 
+void emit(int fd, std::string_view bytes) {
+  if (!write_out(fd, bytes) && errno == EPIPE) exit_as_if_sigpipe();
+}
+
 void exit_as_if_sigpipe() {
   if (auto hook = std::exchange(sigpipe_hook(), nullptr)) hook();
   ::signal(SIGPIPE, SIG_DFL);

@@ -20,6 +20,8 @@ bool write_out(int fd, std::string_view bytes);
 [[noreturn]] void exit_as_if_sigpipe();
 /// Runs `fn` once before exit_as_if_sigpipe ends sbx (run: stop the process it runs).
 void before_sigpipe_exit(std::function<void()> fn);
+/// Writes all of `bytes`; a reader that has gone ends sbx as SIGPIPE would.
+void emit(int fd, std::string_view bytes);
 /// How the ps table looks: plain for pipes and files; on a terminal, coloured status
 /// words and STARTED as "5s ago".
 struct TableStyle {

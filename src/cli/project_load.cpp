@@ -7,6 +7,7 @@
 #include <cstdio>
 
 #include "cli/project.hpp"
+#include "cli/start_request.hpp"
 #include "common/atomic_file.hpp"
 #include "common/command_line.hpp"
 
@@ -17,12 +18,6 @@ namespace {
 
 constexpr const char* kProjectFile = "sbx.toml";
 constexpr const char* kProcfile = "Procfile";
-
-std::string current_dir() {
-  char buf[4096];
-  if (::getcwd(buf, sizeof buf)) return buf;
-  return "/";
-}
 
 bool exists(const std::string& path) {
   struct stat st {};

@@ -102,7 +102,7 @@ void tick_status(const std::string& waiting_for) {
 void print_output(int fd, const std::string& lines) {
   std::lock_guard lock(g_print);
   if (g_status) g_status->clear();
-  if (!write_out(fd, lines) && errno == EPIPE) exit_as_if_sigpipe();
+  emit(fd, lines);
 }
 
 Result<std::optional<ProcessRecord>> find_record(const std::string& id) {

@@ -21,15 +21,11 @@ extern char** environ;
 namespace sbx::cli {
 namespace json = boost::json;
 
-namespace {
-
 std::string current_dir() {
   char buf[4096];
   if (::getcwd(buf, sizeof buf)) return buf;
   return "/";
 }
-
-}  // namespace
 
 void define_process_options(CommandDef& cmd, ProcessArgs& a, const char* rm_help) {
   cmd.option("--id", a.id, "a custom id: letters, digits, '.', '_', '-' (max 64)")

@@ -31,6 +31,9 @@ struct ProcessArgs {
   bool argv_form = false;            ///< the words came after `--`
 };
 
+/// The folder sbx runs in ("/" when it cannot be named): the base of --cwd and of -f FILE.
+std::string current_dir();
+
 /// Declares the options of ProcessArgs on `cmd` (start, run); `rm_help` says what --rm does.
 void define_process_options(CommandDef& cmd, ProcessArgs& a, const char* rm_help);
 
