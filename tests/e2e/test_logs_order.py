@@ -101,6 +101,14 @@ class LogsOrder(SbxTestCase):
             self.assertLessEqual(t, end + 0.001, text)
         self.assertGreaterEqual(lines[1][0] - lines[0][0], 0.9, "written 1 s apart")
 
+    def test_no_run_starts_after_its_first_output(self):
+        # A program that writes as soon as it runs: its start time is taken before it can.
+        for k in range(12):
+            i, rec = self.ended("--", "echo", f"at-once-{k}")
+            [(t, text)] = self.stamped(i)
+            self.assertEqual(text, f"at-once-{k}")
+            self.assertGreaterEqual(t, ts(rec["start_time"]), f"run {k}: {rec['start_time']}")
+
     def test_a_line_split_over_writes_takes_the_time_of_its_first_byte(self):
         code = "import sys,time\nsys.stdout.write('be');sys.stdout.flush();time.sleep(1);print('gun')\n"
         i, _ = self.ended("--", PY, "-c", code)

@@ -31,6 +31,7 @@ struct Launcher::Pending::State : std::enable_shared_from_this<State> {
   Timers::Timer time_limit;
   std::string line;
   Done done;
+  EpochMs released = 0;
 
   State(std::unordered_set<pid_t>& w, ProcessRecord& r, std::vector<std::string> e, Done d)
       : waiter_pids(w), rec(r), envp(std::move(e)), done(std::move(d)) {}
@@ -86,7 +87,7 @@ struct Launcher::Pending::State : std::enable_shared_from_this<State> {
       rec.waiter_start_ticks.reset();
       return fn(make_error(Errc::failed, pid.error().message));
     }
-    fn(Exec{*pid, std::move(fd), std::move(seen)});
+    fn(Exec{*pid, std::move(fd), std::move(seen), released});
   }
 };
 
@@ -179,9 +180,11 @@ Status Launcher::launch(ProcessRecord& r, const std::string& program,
   ::unlink(req.exit_file.c_str());
   // The waiter is our child from now on: the SIGCHLD sweep must leave it to us.
   waiter_pids_.insert(waiter);
+  EpochMs released = now_epoch_ms();      // before the program can write its first byte
   release_waiter(spawned->report.get());  // a waiter already gone says so: its report ends at once
 
   auto s = std::make_shared<Pending::State>(waiter_pids_, r, envp, std::move(done));
+  s->released = released;
   s->report = std::make_unique<asio::posix::stream_descriptor>(io_, spawned->report.release());
   std::weak_ptr<Pending::State> weak = s;
   s->time_limit = timers_.start(kLaunchReportLimit, [weak] {

@@ -41,6 +41,7 @@ class Launcher {
     pid_t pid = -1;
     UniqueFd report;          ///< the rest of the report socket: "exit STATUS" comes there
     std::string report_seen;  ///< what was read past the first line
+    EpochMs released = 0;     ///< when the waiter was let go: the program cannot start before
   };
   using Done = std::function<void(Result<Exec>)>;
   /// A launch waiting for the waiter's first line; dropping it drops the socket, and `done`

@@ -84,7 +84,7 @@ void Supervisor::launch_reported(const std::shared_ptr<Run>& e, Result<Launcher:
   programs_[exec->pid] = e;
   e->asked_signals.clear();
   r.status = ProcStatus::running;
-  r.start_time = now_epoch_ms();
+  r.start_time = exec->released;  // the record never says it started after its first output
   r.end_time.reset();
   e->run_started = Clock::now();
   watch_exit(e, Watched::own_waiter);
