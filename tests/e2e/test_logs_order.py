@@ -103,7 +103,7 @@ class LogsOrder(SbxTestCase):
 
     def test_no_run_starts_after_its_first_output(self):
         # A program that writes as soon as it runs: its start time is taken before it can.
-        for k in range(12):
+        for k in range(30):
             i, rec = self.ended("--", "echo", f"at-once-{k}")
             [(t, text)] = self.stamped(i)
             self.assertEqual(text, f"at-once-{k}")
