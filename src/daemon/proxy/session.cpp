@@ -237,8 +237,7 @@ class Session : public std::enable_shared_from_this<Session> {
       http::async_write(out, sr,
                         [this, self, &p, &sr, &in, &in_buf, &out, done](error_code ec, std::size_t) {
                           if (ec == http::error::need_buffer) ec = {};
-                          if (ec) return done(ec, false);
-                          if (p.is_done() && sr.is_done()) return done(ec, false);
+                          if (ec || sr.is_done()) return done(ec, false);
                           relay_body(p, sr, in, in_buf, out, done);
                         });
     };
@@ -258,7 +257,8 @@ class Session : public std::enable_shared_from_this<Session> {
                             if (ec) return done(ec, true);
                             auto& body = p.get().body();
                             body.size = chunk_.size() - body.size;
-                            body.data = chunk_.data();
+                            // No bytes is no chunk: an empty one would end a chunked body.
+                            body.data = body.size ? chunk_.data() : nullptr;
                             body.more = !p.is_done();
                             write();
                           });
