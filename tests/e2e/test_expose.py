@@ -178,6 +178,21 @@ class Routing(ProxyCase):
             self.assertEqual(res.read(), b"hello from " + (b"a" if "alpha" in host.lower() else b"b") + b"\n")
         c.close()
 
+    def test_upstream_connection_kept_and_renewed(self):
+        port = self.upstream("web")
+        self.expose("web", port, "--name", "app")
+        c = http.client.HTTPConnection("127.0.0.1", self.proxy_port, timeout=30)
+        first = self.request("app", "/conn", conn=c)[2]
+        self.assertEqual(self.request("app", "/conn", conn=c)[2], first, "a kept-alive client's "
+                         "requests go on one upstream connection")
+        # the upstream closes it after an answer (a keep-alive timeout): the next request
+        # goes on a new one, with no error
+        self.assertEqual(self.request("app", "/bye", conn=c)[:1], (200,))
+        after = self.request("app", "/conn", conn=c)
+        self.assertEqual(after[0], 200)
+        self.assertNotEqual(after[2], first)
+        c.close()
+
     def test_forwarded_headers(self):
         port = self.upstream("web")
         self.expose("web", port, "--name", "app")

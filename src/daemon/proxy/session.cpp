@@ -1,6 +1,6 @@
 // One client connection of the preview proxy: read a request head (bounded in size and
-// time), route it by Host, relay it to a fresh upstream connection (127.0.0.1, then ::1)
-// and the response back, bodies streamed through one buffer each way; after a 101 the
+// time), route it by Host, relay it to the exposed port (upstream.hpp) and the response
+// back, bodies streamed through one buffer each way; after a 101 the
 // two connections become a tunnel.
 
 #include "daemon/proxy/session.hpp"
@@ -25,6 +25,7 @@
 
 #include "daemon/proxy/limits.hpp"
 #include "daemon/proxy/tunnel.hpp"
+#include "daemon/proxy/upstream.hpp"
 
 namespace sbx::daemon::proxy {
 namespace asio = boost::asio;
@@ -53,9 +54,8 @@ class Session : public std::enable_shared_from_this<Session> {
   Session(tcp::socket sock, std::shared_ptr<SharedState> state)
       : state_(std::move(state)),
         client_(std::move(sock)),
-        upstream_(client_.get_executor()),
-        client_buf_(kHeadLimit + kBodyChunk),
-        up_buf_(kHeadLimit + kBodyChunk) {
+        up_(client_.get_executor()),
+        client_buf_(kHeadLimit + kBodyChunk) {
     ++state_->sessions;
   }
   ~Session() { --state_->sessions; }
@@ -64,6 +64,9 @@ class Session : public std::enable_shared_from_this<Session> {
     error_code ec;
     auto peer = client_.socket().remote_endpoint(ec);
     client_ip_ = ec ? "unknown" : peer.address().to_string();
+    // A head and its body go out in separate writes: Nagle's wait for the ACK of the
+    // first would add the peer's delayed-ACK time (~40 ms) to every small response.
+    client_.socket().set_option(tcp::no_delay(true), ec);
     read_head();
   }
 
@@ -95,55 +98,41 @@ class Session : public std::enable_shared_from_this<Session> {
     keep_alive_ = req.keep_alive();
     upgrade_ = req_->upgrade();
     head_only_ = req.method() == http::verb::head;
+    no_body_ = req_->is_done();
     host_ = std::string(req[http::field::host]);
     const Exposure* e = state_->routes.route(host_);
     if (!e) return fail(http::status::not_found, listing(*state_, host_));
     target_ = *e;
-    connect_errors_.clear();
-    connect(0);
-  }
-
-  void connect(int attempt) {
-    static const asio::ip::address kHosts[] = {asio::ip::address_v4::loopback(),
-                                               asio::ip::address_v6::loopback()};
-    if (attempt == 2) {
-      return fail(http::status::bad_gateway, "sbx: '" + target_.id + "' is not listening on port " +
-                                                 std::to_string(target_.port) + " (" +
-                                                 connect_errors_ + ")\n");
-    }
-    tcp::endpoint ep(kHosts[attempt], static_cast<unsigned short>(target_.port));
-    error_code ec;
-    upstream_.socket().close(ec);
-    int fd = ::socket(ep.protocol().family(), SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    if (fd >= 0) upstream_.socket().assign(ep.protocol(), fd, ec);
-    if (fd < 0 || ec) return next_host(attempt, ep, fd < 0 ? "no socket" : ec.message());
-    upstream_.expires_after(kConnectTimeout);
-    upstream_.async_connect(ep, [self = shared_from_this(), attempt, ep](error_code ec) {
-      if (ec) return self->next_host(attempt, ep, ec.message());
-      self->send_head();
-    });
-  }
-
-  void next_host(int attempt, const tcp::endpoint& ep, const std::string& why) {
-    if (!connect_errors_.empty()) connect_errors_ += "; ";
-    connect_errors_ += ep.address().to_string() + ": " + why;
-    connect(attempt + 1);
-  }
-
-  void send_head() {
-    auto& req = req_->get();
     std::string forwarded(req["X-Forwarded-For"]);
     req.set("X-Forwarded-For", forwarded.empty() ? client_ip_ : forwarded + ", " + client_ip_);
     req.set("X-Forwarded-Proto", "http");
     req.set("X-Forwarded-Host", host_);
-    if (!upgrade_) req.keep_alive(false);  // one request per upstream connection
+    if (!upgrade_) req.keep_alive(true);  // the upstream connection is kept for the next
     // The proxy answers "100 Continue" itself: the upstream sees a plain request.
-    bool expect = beast::iequals(req[http::field::expect], "100-continue");
-    if (expect) req.erase(http::field::expect);
-    req_sr_.emplace(req);
-    upstream_.expires_after(kIdleTimeout);
+    expect_ = beast::iequals(req[http::field::expect], "100-continue");
+    if (expect_) req.erase(http::field::expect);
+    open_upstream(false);
+  }
+
+  /// `fresh`: a new connection even if one is kept (a kept one just failed).
+  void open_upstream(bool fresh) {
+    if (fresh) up_.close();
+    up_.open(target_, [self = shared_from_this()](bool ok, bool reused, const std::string& why) {
+      if (!ok) {
+        return self->fail(http::status::bad_gateway,
+                          "sbx: '" + self->target_.id + "' is not listening on port " +
+                              std::to_string(self->target_.port) + " (" + why + ")\n");
+      }
+      self->reused_ = reused;
+      self->send_head();
+    });
+  }
+
+  void send_head() {
+    req_sr_.emplace(req_->get());
+    upstream_().expires_after(kIdleTimeout);
     http::async_write_header(
-        upstream_, *req_sr_, [self = shared_from_this(), expect](error_code ec, std::size_t) {
+        upstream_(), *req_sr_, [self = shared_from_this(), expect = expect_](error_code ec, std::size_t) {
           if (ec) return self->upstream_failed(ec);
           if (!expect) return self->relay_request();
           self->client_.expires_after(kIdleTimeout);
@@ -155,7 +144,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void relay_request() {
-    relay_body(*req_, *req_sr_, client_, client_buf_, upstream_, [this](error_code ec, bool reading) {
+    relay_body(*req_, *req_sr_, client_, client_buf_, upstream_(), [this](error_code ec, bool reading) {
       if (!ec) return read_response();
       if (!reading) upstream_failed(ec);  // else the client went away: nothing to answer
     });
@@ -166,8 +155,8 @@ class Session : public std::enable_shared_from_this<Session> {
     res_->header_limit(kHeadLimit);
     res_->body_limit(boost::none);
     if (head_only_) res_->skip(true);
-    upstream_.expires_after(kIdleTimeout);
-    http::async_read_header(upstream_, up_buf_, *res_,
+    upstream_().expires_after(kIdleTimeout);
+    http::async_read_header(upstream_(), up_.buffer(), *res_,
                             [self = shared_from_this()](error_code ec, std::size_t) {
                               self->on_response(ec);
                             });
@@ -179,6 +168,7 @@ class Session : public std::enable_shared_from_this<Session> {
     unsigned status = res.result_int();
     if (status == 101 && upgrade_) return send_response_head(true);
     if (status >= 100 && status < 200) return read_response();  // 1xx: dropped
+    up_reusable_ = !res.need_eof();  // as the upstream framed it
     bool bodiless = head_only_ || status == 204 || status == 304;
     if (!bodiless && !res.has_content_length() && !res.chunked()) {
       // The upstream ends its body by closing: chunked lets the client's connection stay.
@@ -205,10 +195,9 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void relay_response() {
-    relay_body(*res_, *res_sr_, upstream_, up_buf_, client_, [this](error_code ec, bool) {
+    relay_body(*res_, *res_sr_, upstream_(), up_.buffer(), client_, [this](error_code ec, bool) {
       if (ec || !keep_alive_) return close_client();
-      error_code ignored;
-      upstream_.socket().close(ignored);
+      up_.release(up_reusable_);
       req_sr_.reset();
       res_sr_.reset();
       res_.reset();
@@ -218,10 +207,10 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void become_tunnel() {
     std::string to_upstream = beast::buffers_to_string(client_buf_.data());
-    std::string to_client = beast::buffers_to_string(up_buf_.data());
+    std::string to_client = beast::buffers_to_string(up_.buffer().data());
     client_.expires_never();
-    upstream_.expires_never();
-    start_tunnel(client_.release_socket(), std::move(to_upstream), upstream_.release_socket(),
+    upstream_().expires_never();
+    start_tunnel(client_.release_socket(), std::move(to_upstream), upstream_().release_socket(),
                  std::move(to_client), shared_from_this());
   }
 
@@ -265,14 +254,19 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void upstream_failed(error_code ec) {
+    // A kept connection the upstream closed meanwhile: a request without a body is sent
+    // again on a new one (one with a body may have been consumed).
+    if (reused_ && !responded_ && no_body_ && !upgrade_) {
+      reused_ = false;
+      return open_upstream(true);
+    }
     fail(http::status::bad_gateway, "sbx: port " + std::to_string(target_.port) + " of '" +
                                         target_.id + "' failed: " + ec.message() + "\n");
   }
 
   /// Answers with an error and closes; once a response began, only closes.
   void fail(http::status status, std::string text) {
-    error_code ignored;
-    upstream_.socket().close(ignored);
+    up_.close();
     if (responded_ || !client_.socket().is_open()) return close_client();
     responded_ = true;
     auto res = std::make_shared<http::response<http::string_body>>(status, version_);
@@ -290,14 +284,15 @@ class Session : public std::enable_shared_from_this<Session> {
     error_code ignored;
     client_.socket().shutdown(tcp::socket::shutdown_send, ignored);
     client_.socket().close(ignored);
-    upstream_.socket().close(ignored);
+    up_.close();
   }
+
+  beast::tcp_stream& upstream_() { return up_.stream(); }
 
   std::shared_ptr<SharedState> state_;
   beast::tcp_stream client_;
-  beast::tcp_stream upstream_;
+  Upstream up_;
   beast::flat_buffer client_buf_;
-  beast::flat_buffer up_buf_;
   std::array<char, kBodyChunk> chunk_{};
   std::optional<http::request_parser<http::buffer_body>> req_;
   std::optional<http::request_serializer<http::buffer_body>> req_sr_;
@@ -305,13 +300,16 @@ class Session : public std::enable_shared_from_this<Session> {
   std::optional<http::response_serializer<http::buffer_body>> res_sr_;
   std::string client_ip_;
   std::string host_;
-  std::string connect_errors_;
   Exposure target_;
   unsigned version_ = 11;
   bool keep_alive_ = false;
   bool upgrade_ = false;
   bool head_only_ = false;
   bool responded_ = false;  ///< a response head went to the client
+  bool expect_ = false;     ///< the client waits for "100 Continue"
+  bool reused_ = false;     ///< this request went on a kept upstream connection
+  bool no_body_ = false;    ///< the request has none (so it can be sent again)
+  bool up_reusable_ = false;
 };
 
 }  // namespace

@@ -1,6 +1,9 @@
 """A small HTTP/1.1 server for proxy tests and benches: python3 http_upstream.py PORT
 [HOST [NAME]] (HOST 127.0.0.1 by default; PORT 0 picks one). Prints "listening PORT".
   GET  /hello        200 "hello from NAME\n" (keep-alive, Content-Length)
+  GET  /conn         200, the number of the connection it came on (1, 2, ... in accept order)
+  GET  /bye          200 with Content-Length, then the server closes the connection (as a
+                     keep-alive timeout would)
   GET  /headers      200, the request head as JSON: {"method", "target", "headers": {lower: value}}
   POST /sha          200, {"length": N, "sha256": HEX} of the body (Content-Length or chunked)
   GET  /big?n=N      N bytes of "x", no length, then close (the proxy must frame it)
@@ -83,7 +86,7 @@ def tunnel(conn, rest):
         conn.sendall(chunk.upper())
 
 
-def serve(conn):
+def serve(conn, number):
     buf = b""
     with conn:
         while True:
@@ -103,6 +106,11 @@ def serve(conn):
                 buf = read_body(conn, headers, buf, sink)
                 reply(conn, "200 OK", json.dumps({"length": n[0], "sha256": h.hexdigest()}).encode(),
                       "application/json")
+            elif path == "/conn":
+                reply(conn, "200 OK", b"%d" % number)
+            elif path == "/bye":
+                reply(conn, "200 OK", b"bye\n")
+                return
             elif path == "/headers":
                 buf = read_body(conn, headers, buf, lambda b: None)
                 reply(conn, "200 OK", json.dumps({"method": method, "target": target,
@@ -133,7 +141,9 @@ s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind((host, port))
 s.listen(128)
 print("listening", s.getsockname()[1], flush=True)
+accepted = 0
 while True:
     c, _ = s.accept()
+    accepted += 1
     c.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    threading.Thread(target=serve, args=(c,), daemon=True).start()
+    threading.Thread(target=serve, args=(c, accepted), daemon=True).start()
