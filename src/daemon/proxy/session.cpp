@@ -128,19 +128,15 @@ class Session : public std::enable_shared_from_this<Session> {
     });
   }
 
+  /// The head goes out with the body's first bytes (or alone, without a body): one write.
   void send_head() {
     req_sr_.emplace(req_->get());
-    upstream_().expires_after(kIdleTimeout);
-    http::async_write_header(
-        upstream_(), *req_sr_, [self = shared_from_this(), expect = expect_](error_code ec, std::size_t) {
-          if (ec) return self->upstream_failed(ec);
-          if (!expect) return self->relay_request();
-          self->client_.expires_after(kIdleTimeout);
-          asio::async_write(self->client_, asio::buffer(kContinue.data(), kContinue.size()),
-                            [self](error_code ec, std::size_t) {
-                              if (!ec) self->relay_request();
-                            });
-        });
+    if (!expect_) return relay_request();
+    client_.expires_after(kIdleTimeout);
+    asio::async_write(client_, asio::buffer(kContinue.data(), kContinue.size()),
+                      [self = shared_from_this()](error_code ec, std::size_t) {
+                        if (!ec) self->relay_request();
+                      });
   }
 
   void relay_request() {
@@ -182,9 +178,12 @@ class Session : public std::enable_shared_from_this<Session> {
     send_response_head(false);
   }
 
+  /// A response whose first body bytes (or its end) came with its head is written with
+  /// them, in one write; else the head goes first (a stream of events may wait long).
   void send_response_head(bool tunnel) {
     responded_ = true;
     res_sr_.emplace(res_->get());
+    if (!tunnel && (res_->is_done() || up_.buffer().size() > 0)) return relay_response();
     client_.expires_after(kIdleTimeout);
     http::async_write_header(client_, *res_sr_,
                              [self = shared_from_this(), tunnel](error_code ec, std::size_t) {
