@@ -93,12 +93,12 @@ Result<int> run_unexpose(const UnexposeArgs& a) {
 
 void define_expose(CommandDef& parent) {
   auto a = std::make_shared<ExposeArgs>();
-  auto expose = parent.add(
-      "expose", "Serve a process's port at a preview URL: http://NAME.localhost:PROXY/",
-      "sbx expose [OPTIONS] ID PORT\n  sbx expose --list [--json]",
-      "sbx expose web 5173              (prints http://5173-web.localhost:7780/)\n"
-      "  sbx expose web 5173 --name app   (http://app.localhost:7780/)\n"
-      "  curl -H 'Host: 5173-web.localhost' http://127.0.0.1:7780/");
+  auto expose =
+      parent.add("expose", "Serve a process's port at a preview URL: http://NAME.localhost:PROXY/",
+                 "sbx expose [OPTIONS] ID PORT\n  sbx expose --list [--json]",
+                 "sbx expose web 5173              (prints http://5173-web.localhost:7780/)\n"
+                 "  sbx expose web 5173 --name app   (http://app.localhost:7780/)\n"
+                 "  curl -H 'Host: 5173-web.localhost' http://127.0.0.1:7780/");
   expose.runs([a] { return run_expose(*a); });
   expose.option("id", a->id, "process id").type_name("ID");
   expose.option("port", a->port, "its TCP port (1024-65535)").type_name("PORT");

@@ -20,7 +20,8 @@ json::value DaemonStatusReply::to_json() const {
   counts["total"] = total;
   counts["running"] = running;
   o["processes"] = std::move(counts);
-  o["proxy"] = json::object{{"port", proxy_port}, {"listening", proxy_listening}, {"exposed", exposed}};
+  o["proxy"] =
+      json::object{{"port", proxy_port}, {"listening", proxy_listening}, {"exposed", exposed}};
   return o;
 }
 

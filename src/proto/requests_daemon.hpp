@@ -28,7 +28,8 @@ struct DaemonStatusReply {
   std::int64_t protocol = 0;
   std::int64_t total = 0;    ///< records
   std::int64_t running = 0;  ///< live ones
-  std::int64_t proxy_port = 0;  ///< of the preview proxy (0: not known before it listens)
+  /// The preview proxy's port (0: not known before it first listens).
+  std::int64_t proxy_port = 0;
   bool proxy_listening = false;
   std::int64_t exposed = 0;
 

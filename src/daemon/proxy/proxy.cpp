@@ -38,8 +38,9 @@ Result<tcp::acceptor> listen_on(asio::io_context& io, const tcp::endpoint& ep,
   if (!ec) a.listen(asio::socket_base::max_listen_connections, ec);
   why = ec;
   if (ec) {
-    return make_error(Errc::failed, "cannot listen on " + where() + ": " + ec.message() +
-                                        "; choose another port with SBX_PROXY_PORT (sbxd --proxy-port)");
+    return make_error(Errc::failed,
+                      "cannot listen on " + where() + ": " + ec.message() +
+                          "; choose another port with SBX_PROXY_PORT (sbxd --proxy-port)");
   }
   return a;
 }

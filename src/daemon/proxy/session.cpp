@@ -77,10 +77,9 @@ class Session : public std::enable_shared_from_this<Session> {
     req_->body_limit(boost::none);  // streamed, never held
     responded_ = false;
     client_.expires_after(kHeadTimeout);  // the whole head, however slowly it trickles
-    http::async_read_header(client_, client_buf_, *req_,
-                            [self = shared_from_this()](error_code ec, std::size_t) {
-                              self->on_head(ec);
-                            });
+    http::async_read_header(
+        client_, client_buf_, *req_,
+        [self = shared_from_this()](error_code ec, std::size_t) { self->on_head(ec); });
   }
 
   void on_head(error_code ec) {
@@ -89,8 +88,8 @@ class Session : public std::enable_shared_from_this<Session> {
                   "sbx: the request head is over " + std::to_string(kHeadLimit >> 10) + " KiB\n");
     }
     // A timeout closed the socket already; the peer's end or reset needs no answer.
-    if (ec == beast::error::timeout || ec == http::error::end_of_stream ||
-        ec == asio::error::eof || ec == asio::error::connection_reset)
+    if (ec == beast::error::timeout || ec == http::error::end_of_stream || ec == asio::error::eof ||
+        ec == asio::error::connection_reset)
       return;
     if (ec) return fail(http::status::bad_request, "sbx: bad request: " + ec.message() + "\n");
     auto& req = req_->get();
@@ -140,10 +139,11 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void relay_request() {
-    relay_body(*req_, *req_sr_, client_, client_buf_, upstream_(), [this](error_code ec, bool reading) {
-      if (!ec) return read_response();
-      if (!reading) upstream_failed(ec);  // else the client went away: nothing to answer
-    });
+    relay_body(*req_, *req_sr_, client_, client_buf_, upstream_(),
+               [this](error_code ec, bool reading) {
+                 if (!ec) return read_response();
+                 if (!reading) upstream_failed(ec);  // else the client went away: nothing to answer
+               });
   }
 
   void read_response() {
@@ -152,10 +152,9 @@ class Session : public std::enable_shared_from_this<Session> {
     res_->body_limit(boost::none);
     if (head_only_) res_->skip(true);
     upstream_().expires_after(kIdleTimeout);
-    http::async_read_header(upstream_(), up_.buffer(), *res_,
-                            [self = shared_from_this()](error_code ec, std::size_t) {
-                              self->on_response(ec);
-                            });
+    http::async_read_header(
+        upstream_(), up_.buffer(), *res_,
+        [self = shared_from_this()](error_code ec, std::size_t) { self->on_response(ec); });
   }
 
   void on_response(error_code ec) {
@@ -164,7 +163,7 @@ class Session : public std::enable_shared_from_this<Session> {
     unsigned status = res.result_int();
     if (status == 101 && upgrade_) return send_response_head(true);
     if (status >= 100 && status < 200) return read_response();  // 1xx: dropped
-    up_reusable_ = !res.need_eof();  // as the upstream framed it
+    up_reusable_ = !res.need_eof();                             // as the upstream framed it
     bool bodiless = head_only_ || status == 204 || status == 304;
     if (!bodiless && !res.has_content_length() && !res.chunked()) {
       // The upstream ends its body by closing: chunked lets the client's connection stay.
@@ -222,12 +221,12 @@ class Session : public std::enable_shared_from_this<Session> {
     auto self = shared_from_this();
     auto write = [this, self, &p, &sr, &in, &in_buf, &out, done] {
       out.expires_after(kIdleTimeout);
-      http::async_write(out, sr,
-                        [this, self, &p, &sr, &in, &in_buf, &out, done](error_code ec, std::size_t) {
-                          if (ec == http::error::need_buffer) ec = {};
-                          if (ec || sr.is_done()) return done(ec, false);
-                          relay_body(p, sr, in, in_buf, out, done);
-                        });
+      http::async_write(
+          out, sr, [this, self, &p, &sr, &in, &in_buf, &out, done](error_code ec, std::size_t) {
+            if (ec == http::error::need_buffer) ec = {};
+            if (ec || sr.is_done()) return done(ec, false);
+            relay_body(p, sr, in, in_buf, out, done);
+          });
     };
     auto& body = p.get().body();
     if (p.is_done()) {
@@ -239,17 +238,16 @@ class Session : public std::enable_shared_from_this<Session> {
     body.data = chunk_.data();
     body.size = chunk_.size();
     in.expires_after(kIdleTimeout);
-    http::async_read_some(in, in_buf, p,
-                          [this, self, &p, write, done](error_code ec, std::size_t) {
-                            if (ec == http::error::need_buffer) ec = {};
-                            if (ec) return done(ec, true);
-                            auto& body = p.get().body();
-                            body.size = chunk_.size() - body.size;
-                            // No bytes is no chunk: an empty one would end a chunked body.
-                            body.data = body.size ? chunk_.data() : nullptr;
-                            body.more = !p.is_done();
-                            write();
-                          });
+    http::async_read_some(in, in_buf, p, [this, self, &p, write, done](error_code ec, std::size_t) {
+      if (ec == http::error::need_buffer) ec = {};
+      if (ec) return done(ec, true);
+      auto& body = p.get().body();
+      body.size = chunk_.size() - body.size;
+      // No bytes is no chunk: an empty one would end a chunked body.
+      body.data = body.size ? chunk_.data() : nullptr;
+      body.more = !p.is_done();
+      write();
+    });
   }
 
   void upstream_failed(error_code ec) {

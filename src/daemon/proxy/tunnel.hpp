@@ -10,7 +10,7 @@ namespace sbx::daemon::proxy {
 
 /// `a_to_b`, `b_to_a`: bytes already read past the heads, sent first. `keep` is held
 /// as long as the tunnel runs (it counts as its session).
-void start_tunnel(boost::asio::ip::tcp::socket a, std::string a_to_b, boost::asio::ip::tcp::socket b,
-                  std::string b_to_a, std::shared_ptr<void> keep);
+void start_tunnel(boost::asio::ip::tcp::socket a, std::string a_to_b,
+                  boost::asio::ip::tcp::socket b, std::string b_to_a, std::shared_ptr<void> keep);
 
 }  // namespace sbx::daemon::proxy
