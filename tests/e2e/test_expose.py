@@ -140,6 +140,20 @@ class Errors(ProxyCase):
         self.assertEqual(self.listing(), [])
         self.assertFalse(can_connect(self.proxy_port))
 
+    def test_proxy_port_taken(self):
+        port = self.upstream("web")
+        holder = socket.socket()
+        self.addCleanup(holder.close)
+        holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        holder.bind(("127.0.0.1", self.proxy_port))
+        holder.listen(1)
+        r = self.run("expose", "web", port)
+        self.assertErrorLine(r, 1, "the proxy's port is taken")
+        self.assertIn(b"SBX_PROXY_PORT", r.stderr)
+        self.assertEqual(self.listing(), [])
+        holder.close()
+        self.assertEqual(self.expose("web", port), f"http://{port}-web.localhost:{self.proxy_port}/")
+
     def test_404_lists_names_and_502_says_not_listening(self):
         port = self.upstream("web")
         dead = free_port()
