@@ -71,7 +71,8 @@ _sbx() {
             "sbx down:-f"|\
             "sbx down:--file"|\
             "sbx down:--project"|\
-            "sbx down:--grace")
+            "sbx down:--grace"|\
+            "sbx expose:--name")
                 (( i++ ))
                 [[ ${COMP_WORDS[i]} == = && i+1 -lt COMP_CWORD ]] && (( i++ ))
                 continue ;;
@@ -95,6 +96,8 @@ _sbx() {
             "sbx:prune"|\
             "sbx:up"|\
             "sbx:down"|\
+            "sbx:expose"|\
+            "sbx:unexpose"|\
             "sbx:daemon"|\
             "sbx:completion"|\
             "sbx:help"|\
@@ -155,7 +158,8 @@ _sbx() {
         "sbx up:--exit-from"|\
         "sbx up:--grace"|\
         "sbx down:--project"|\
-        "sbx down:--grace")
+        "sbx down:--grace"|\
+        "sbx expose:--name")
             COMPREPLY=()  # free text
             return 0 ;;
         "sbx start:--cwd"|\
@@ -203,6 +207,8 @@ _sbx() {
             "sbx prune") COMPREPLY=($(compgen -W "-h --help" -- "$cur")) ;;
             "sbx up") COMPREPLY=($(compgen -W "-h --help -f --file --project --timeout --exit-from --grace" -- "$cur")) ;;
             "sbx down") COMPREPLY=($(compgen -W "-h --help -f --file --project --grace" -- "$cur")) ;;
+            "sbx expose") COMPREPLY=($(compgen -W "-h --help --name --list --json" -- "$cur")) ;;
+            "sbx unexpose") COMPREPLY=($(compgen -W "-h --help" -- "$cur")) ;;
             "sbx daemon") COMPREPLY=($(compgen -W "-h --help" -- "$cur")) ;;
             "sbx daemon status") COMPREPLY=($(compgen -W "-h --help --json" -- "$cur")) ;;
             "sbx daemon stop") COMPREPLY=($(compgen -W "-h --help -q --quiet" -- "$cur")) ;;
@@ -215,7 +221,7 @@ _sbx() {
     fi
 
     case $path in
-        "sbx") COMPREPLY=($(compgen -W "start run ps status show logs wait wait-log wait-port kill rm prune up down daemon completion help version" -- "$cur")) ;;
+        "sbx") COMPREPLY=($(compgen -W "start run ps status show logs wait wait-log wait-port kill rm prune up down expose unexpose daemon completion help version" -- "$cur")) ;;
         "sbx start") COMPREPLY=($(compgen -c -- "$cur")) ;;
         "sbx run") COMPREPLY=($(compgen -c -- "$cur")) ;;
         "sbx status")
@@ -278,6 +284,24 @@ _sbx() {
                     COMPREPLY=()  # free text
                     ;;
             esac ;;
+        "sbx expose")
+            case $npos in
+                0)
+                    COMPREPLY=($(compgen -W "$(_sbx_ids)" -- "$cur"))
+                    ;;
+                1)
+                    COMPREPLY=()  # free text
+                    ;;
+            esac ;;
+        "sbx unexpose")
+            case $npos in
+                0)
+                    COMPREPLY=($(compgen -W "$(_sbx_ids)" -- "$cur"))
+                    ;;
+                1)
+                    COMPREPLY=()  # free text
+                    ;;
+            esac ;;
         "sbx daemon") COMPREPLY=($(compgen -W "status stop restart" -- "$cur")) ;;
         "sbx completion")
             case $npos in
@@ -288,7 +312,7 @@ _sbx() {
         "sbx help")
             case $npos in
                 *)
-                    COMPREPLY=($(compgen -W "start run ps status show logs wait wait-log wait-port kill rm prune up down daemon completion help version" -- "$cur"))
+                    COMPREPLY=($(compgen -W "start run ps status show logs wait wait-log wait-port kill rm prune up down expose unexpose daemon completion help version" -- "$cur"))
                     ;;
             esac ;;
     esac

@@ -25,7 +25,7 @@ function __sbx_state
             continue
         end
         switch "$path:$w"
-            case 'sbx start:--id' 'sbx start:--cwd' 'sbx start:-e' 'sbx start:--env' 'sbx start:--env-file' 'sbx start:--session' 'sbx start:--timeout' 'sbx start:--restart' 'sbx start:--max-restarts' 'sbx start:--log-max' 'sbx start:--tty-size' 'sbx start:--wait-port' 'sbx start:--http' 'sbx start:--wait-log' 'sbx start:--wait-timeout' 'sbx run:--id' 'sbx run:--cwd' 'sbx run:-e' 'sbx run:--env' 'sbx run:--env-file' 'sbx run:--session' 'sbx run:--timeout' 'sbx run:--restart' 'sbx run:--max-restarts' 'sbx run:--log-max' 'sbx run:--tty-size' 'sbx ps:--session' 'sbx ps:--status' 'sbx logs:--session' 'sbx logs:-n' 'sbx logs:--lines' 'sbx logs:--since' 'sbx logs:--until' 'sbx wait:--timeout' 'sbx wait-log:--stream' 'sbx wait-log:--timeout' 'sbx wait-port:--host' 'sbx wait-port:--http' 'sbx wait-port:--status' 'sbx wait-port:--interval' 'sbx wait-port:--timeout' 'sbx kill:-s' 'sbx kill:--signal' 'sbx kill:--grace' 'sbx kill:--session' 'sbx up:-f' 'sbx up:--file' 'sbx up:--project' 'sbx up:--timeout' 'sbx up:--exit-from' 'sbx up:--grace' 'sbx down:-f' 'sbx down:--file' 'sbx down:--project' 'sbx down:--grace'
+            case 'sbx start:--id' 'sbx start:--cwd' 'sbx start:-e' 'sbx start:--env' 'sbx start:--env-file' 'sbx start:--session' 'sbx start:--timeout' 'sbx start:--restart' 'sbx start:--max-restarts' 'sbx start:--log-max' 'sbx start:--tty-size' 'sbx start:--wait-port' 'sbx start:--http' 'sbx start:--wait-log' 'sbx start:--wait-timeout' 'sbx run:--id' 'sbx run:--cwd' 'sbx run:-e' 'sbx run:--env' 'sbx run:--env-file' 'sbx run:--session' 'sbx run:--timeout' 'sbx run:--restart' 'sbx run:--max-restarts' 'sbx run:--log-max' 'sbx run:--tty-size' 'sbx ps:--session' 'sbx ps:--status' 'sbx logs:--session' 'sbx logs:-n' 'sbx logs:--lines' 'sbx logs:--since' 'sbx logs:--until' 'sbx wait:--timeout' 'sbx wait-log:--stream' 'sbx wait-log:--timeout' 'sbx wait-port:--host' 'sbx wait-port:--http' 'sbx wait-port:--status' 'sbx wait-port:--interval' 'sbx wait-port:--timeout' 'sbx kill:-s' 'sbx kill:--signal' 'sbx kill:--grace' 'sbx kill:--session' 'sbx up:-f' 'sbx up:--file' 'sbx up:--project' 'sbx up:--timeout' 'sbx up:--exit-from' 'sbx up:--grace' 'sbx down:-f' 'sbx down:--file' 'sbx down:--project' 'sbx down:--grace' 'sbx expose:--name'
                 set value 1
                 continue
         end
@@ -37,7 +37,7 @@ function __sbx_state
                 continue
         end
         switch "$path:$w"
-            case 'sbx:start' 'sbx:run' 'sbx:ps' 'sbx:status' 'sbx:show' 'sbx:logs' 'sbx:wait' 'sbx:wait-log' 'sbx:wait-port' 'sbx:kill' 'sbx:rm' 'sbx:prune' 'sbx:up' 'sbx:down' 'sbx:daemon' 'sbx:completion' 'sbx:help' 'sbx:version' 'sbx daemon:status' 'sbx daemon:stop' 'sbx daemon:restart'
+            case 'sbx:start' 'sbx:run' 'sbx:ps' 'sbx:status' 'sbx:show' 'sbx:logs' 'sbx:wait' 'sbx:wait-log' 'sbx:wait-port' 'sbx:kill' 'sbx:rm' 'sbx:prune' 'sbx:up' 'sbx:down' 'sbx:expose' 'sbx:unexpose' 'sbx:daemon' 'sbx:completion' 'sbx:help' 'sbx:version' 'sbx daemon:status' 'sbx daemon:stop' 'sbx daemon:restart'
                 set path "$path $w"
                 set npos 0
                 continue
@@ -89,6 +89,8 @@ complete -c sbx -n "__sbx_at 'sbx' 0" -a rm -d 'Forget ended processes: their re
 complete -c sbx -n "__sbx_at 'sbx' 0" -a prune -d 'Forget every ended process; print the ids removed'
 complete -c sbx -n "__sbx_at 'sbx' 0" -a up -d 'Start a project\'s processes (sbx.toml, Procfile) once what they need is ready'
 complete -c sbx -n "__sbx_at 'sbx' 0" -a down -d 'Stop a project\'s processes, dependents first'
+complete -c sbx -n "__sbx_at 'sbx' 0" -a expose -d 'Serve a process\'s port at a preview URL: http://NAME.localhost:PROXY/'
+complete -c sbx -n "__sbx_at 'sbx' 0" -a unexpose -d 'End a process\'s exposures (of PORT only, when given); nothing exposed is no error'
 complete -c sbx -n "__sbx_at 'sbx' 0" -a daemon -d 'About the daemon: status, stop, restart'
 complete -c sbx -n "__sbx_at 'sbx' 0" -a completion -d 'Print a completion script for bash, zsh or fish'
 complete -c sbx -n "__sbx_at 'sbx' 0" -a help -d 'Print the help of sbx or of a command'
@@ -217,6 +219,17 @@ complete -c sbx -n "__sbx_at 'sbx down'" -s f -l file -r -F -d 'the project file
 complete -c sbx -n "__sbx_at 'sbx down'" -l project -x -d 'the project\'s name (default: the file\'s)'
 complete -c sbx -n "__sbx_at 'sbx down'" -l grace -x -d 'time before SIGKILL (default 10s)'
 
+# sbx expose
+complete -c sbx -n "__sbx_at 'sbx expose'" -s h -l help -d 'Print this help message and exit'
+complete -c sbx -n "__sbx_at 'sbx expose'" -l name -x -d 'the host\'s first label (default PORT-ID)'
+complete -c sbx -n "__sbx_at 'sbx expose'" -l list -d 'list the exposures: NAME, ID, PORT, URL'
+complete -c sbx -n "__sbx_at 'sbx expose'" -l json -d 'print JSON'
+complete -c sbx -n "__sbx_at 'sbx expose' 0" -a '(__sbx_ids)' -d 'process id'
+
+# sbx unexpose
+complete -c sbx -n "__sbx_at 'sbx unexpose'" -s h -l help -d 'Print this help message and exit'
+complete -c sbx -n "__sbx_at 'sbx unexpose' 0" -a '(__sbx_ids)' -d 'process id'
+
 # sbx daemon
 complete -c sbx -n "__sbx_at 'sbx daemon'" -s h -l help -d 'Print this help message and exit'
 complete -c sbx -n "__sbx_at 'sbx daemon' 0" -a status -d 'Show the daemon\'s pid, uptime, socket and counts'
@@ -240,7 +253,7 @@ complete -c sbx -n "__sbx_at 'sbx completion' 0" -a 'bash zsh fish' -d 'bash, zs
 
 # sbx help
 complete -c sbx -n "__sbx_at 'sbx help'" -s h -l help -d 'Print this help message and exit'
-complete -c sbx -n "__sbx_at 'sbx help' 0+" -a 'start run ps status show logs wait wait-log wait-port kill rm prune up down daemon completion help version' -d 'a command, and its subcommand'
+complete -c sbx -n "__sbx_at 'sbx help' 0+" -a 'start run ps status show logs wait wait-log wait-port kill rm prune up down expose unexpose daemon completion help version' -d 'a command, and its subcommand'
 
 # sbx version
 complete -c sbx -n "__sbx_at 'sbx version'" -s h -l help -d 'Print this help message and exit'

@@ -43,6 +43,11 @@ Result<int> run_daemon_status(const DaemonArgs& a) {
   out += "state:      " + o.state_dir + "\n";
   out +=
       "processes:  " + std::to_string(o.total) + " (" + std::to_string(o.running) + " running)\n";
+  out += "proxy:      " +
+         (o.proxy_listening ? "port " + std::to_string(o.proxy_port) + ", " +
+                                  std::to_string(o.exposed) + " exposed"
+                            : "not listening (nothing exposed)") +
+         "\n";
   write_out(1, out);
   return kExitOk;
 }

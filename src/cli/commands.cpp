@@ -20,6 +20,8 @@ void define_wait_port(CommandDef&);
 void define_kill(CommandDef&);
 void define_rm(CommandDef&);
 void define_prune(CommandDef&);
+void define_expose(CommandDef&);
+void define_unexpose(CommandDef&);
 void define_daemon(CommandDef&);
 void define_completion(CommandDef&);
 void define_help(CommandDef&);
@@ -42,6 +44,8 @@ const std::array kCommands{
     CommandEntry{"prune", &define_prune},
     CommandEntry{"up", &define_up},
     CommandEntry{"down", &define_down},
+    CommandEntry{"expose", &define_expose},
+    CommandEntry{"unexpose", &define_unexpose},
     CommandEntry{"daemon", &define_daemon},
     CommandEntry{"completion", &define_completion},
     CommandEntry{"help", &define_help},

@@ -24,6 +24,11 @@ inline constexpr Millis kStopGrace{10'000};
 /// TCP ports a wait probes.
 inline constexpr int kMinPort = 1;
 inline constexpr int kMaxPort = 65535;
+/// The port of the preview proxy of `sbx expose` (SBX_PROXY_PORT, sbxd --proxy-port;
+/// 0: a free port).
+inline constexpr int kDefaultProxyPort = 7780;
+/// The ports an exposure may name start here: those below are reserved (with the proxy's own).
+inline constexpr int kMinExposePort = 1024;
 
 /// --tty-size COLSxROWS: the window of a --tty process's terminal.
 inline constexpr std::string_view kDefaultTtySize = "80x24";

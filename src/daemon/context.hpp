@@ -17,6 +17,8 @@ class io_context;
 
 namespace sbx::daemon {
 
+class Proxy;
+
 struct Context {
   boost::asio::io_context& io;
   Paths paths;
@@ -30,6 +32,8 @@ struct Context {
   std::function<void(ConnPtr conn)> shutdown;
   /// Exits without stopping any process (they are adopted by the next sbxd).
   std::function<void(ConnPtr conn)> detach;
+  /// The preview proxy of `sbx expose` (daemon/proxy/proxy.hpp).
+  Proxy* proxy = nullptr;
 };
 
 }  // namespace sbx::daemon

@@ -15,6 +15,7 @@
 #include "daemon/context.hpp"
 #include "daemon/fd_limit.hpp"
 #include "daemon/logs/watch.hpp"
+#include "daemon/proxy/proxy.hpp"
 #include "daemon/run/supervisor.hpp"
 #include "daemon/server.hpp"
 #include "daemon/timers.hpp"
@@ -69,6 +70,8 @@ int run_daemon(const DaemonOptions& opts) {
   Supervisor supervisor(io, opts.paths, timers, log_watch);
   Context ctx{io,    opts.paths, supervisor, timers, log_watch, now_epoch_ms(),
               false, nullptr,    nullptr};
+  Proxy proxy(io, supervisor, opts.proxy_port);
+  ctx.proxy = &proxy;
   Server server(io, ctx);
 
   std::vector<ConnPtr> stop_waiters;
@@ -81,6 +84,7 @@ int run_daemon(const DaemonOptions& opts) {
   };
   auto finish_shutdown = [&] {
     server.close();
+    proxy.close();
     for (auto& c : stop_waiters) {
       c->reply(stopped_reply.to_json());
     }
@@ -120,6 +124,7 @@ int run_daemon(const DaemonOptions& opts) {
   ctx.detach = [&](ConnPtr conn) {
     ctx.stopping = true;
     server.close();
+    proxy.close();
     // Runs being launched get their pid (and their record) first: the next sbxd adopts
     // them by it.
     supervisor.freeze([&, conn] {

@@ -1,4 +1,5 @@
 #pragma once
+#include "common/defaults.hpp"
 #include "common/paths.hpp"
 
 namespace sbx::daemon {
@@ -8,6 +9,8 @@ struct DaemonOptions {
   int ready_fd = -1;  ///< written "\n" and closed once the socket listens
   bool foreground = false;
   int listen_fd = -1;  ///< a listening socket passed by systemd (LISTEN_FDS), or -1
+  /// The preview proxy's port (0: a free port).
+  int proxy_port = kDefaultProxyPort;
 };
 
 /// Runs the daemon's event loop until it is told to stop (daemon stop, SIGTERM, SIGINT).

@@ -13,6 +13,7 @@
 #include <optional>
 #include <string>
 
+#include "common/defaults.hpp"
 #include "common/fd.hpp"
 #include "common/paths.hpp"
 #include "daemon/daemon.hpp"
@@ -21,12 +22,14 @@
 namespace {
 
 constexpr const char* kUsage =
-    "usage: sbxd [--foreground] [--home DIR]\n"
+    "usage: sbxd [--foreground] [--home DIR] [--proxy-port PORT]\n"
     "\n"
     "The sbx daemon. sbx starts it on first use; run it by hand to watch its log\n"
     "(--foreground logs to stderr) or under a service manager.\n"
     "  --foreground   stay attached to the terminal, log to stderr\n"
     "  --home DIR     keep the socket and state under DIR (as SBX_HOME does)\n"
+    "  --proxy-port PORT  the preview proxy's port (as SBX_PROXY_PORT does; default 7780,\n"
+    "                 0: a free one)\n"
     "  --version      print the version\n";
 
 int die(const std::string& msg) {
@@ -70,12 +73,26 @@ void setup_logging() {
   spdlog::set_default_logger(logger);
 }
 
+/// A --proxy-port or SBX_PROXY_PORT value: 0-65535.
+std::optional<int> parse_proxy_port(const std::string& text) {
+  if (text.empty() || text.size() > 5) return std::nullopt;
+  int n = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return std::nullopt;
+    n = n * 10 + (c - '0');
+  }
+  if (n > 65535) return std::nullopt;
+  return n;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   bool foreground = false;
   int ready_fd = -1;
   std::optional<std::string> home;
+  std::optional<std::string> proxy_port;
+  if (const char* env = std::getenv("SBX_PROXY_PORT"); env && *env) proxy_port = env;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--foreground" || a == "-f")
@@ -84,6 +101,10 @@ int main(int argc, char** argv) {
       home = argv[++i];
     else if (a.starts_with("--home="))
       home = a.substr(7);
+    else if (a == "--proxy-port" && i + 1 < argc)
+      proxy_port = argv[++i];
+    else if (a.starts_with("--proxy-port="))
+      proxy_port = a.substr(13);
     else if (a.starts_with("--ready-fd="))
       ready_fd = std::atoi(a.c_str() + 11);
     else if (a == "--version")
@@ -94,6 +115,16 @@ int main(int argc, char** argv) {
       return std::fprintf(stderr, "sbxd: unknown argument '%s'\n%s", a.c_str(), kUsage), 2;
   }
   if (ready_fd >= 0) ::fcntl(ready_fd, F_SETFD, FD_CLOEXEC);
+  int proxy = sbx::kDefaultProxyPort;
+  if (proxy_port) {
+    auto n = parse_proxy_port(*proxy_port);
+    if (!n) {
+      std::fprintf(stderr, "sbxd: bad proxy port '%s': use 0-65535 (0: a free port)\n",
+                   proxy_port->c_str());
+      return 2;
+    }
+    proxy = *n;
+  }
   // Socket activation (sd_listen_fds(3) protocol): the listening socket is fd 3.
   int listen_fd = -1;
   if (const char* pid = std::getenv("LISTEN_PID"); pid && std::atol(pid) == ::getpid()) {
@@ -148,7 +179,7 @@ int main(int argc, char** argv) {
   write_pid(lock.get());
   write_pid(state_lock.get());
   setup_logging();
-  sbx::daemon::DaemonOptions opts{*paths, ready_fd, foreground, listen_fd};
+  sbx::daemon::DaemonOptions opts{*paths, ready_fd, foreground, listen_fd, proxy};
   int rc = sbx::daemon::run_daemon(opts);
   // Emptied, not removed: removing it would let a starting daemon lock a file that the
   // next one no longer sees.

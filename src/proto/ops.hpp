@@ -22,6 +22,9 @@ inline constexpr std::string_view prune = "prune";
 inline constexpr std::string_view daemon_status = "daemon_status";
 inline constexpr std::string_view daemon_stop = "daemon_stop";
 inline constexpr std::string_view daemon_detach = "daemon_detach";
+inline constexpr std::string_view expose = "expose";
+inline constexpr std::string_view unexpose = "unexpose";
+inline constexpr std::string_view expose_list = "expose_list";
 
 }  // namespace sbx::proto::op
 

@@ -20,6 +20,8 @@ json::value DaemonStatusReply::to_json() const {
   counts["total"] = total;
   counts["running"] = running;
   o["processes"] = std::move(counts);
+  o["proxy"] =
+      json::object{{"port", proxy_port}, {"listening", proxy_listening}, {"exposed", exposed}};
   return o;
 }
 
@@ -42,6 +44,11 @@ DaemonStatusReply DaemonStatusReply::from_json(const json::value& v) {
   const auto& c = counts && counts->is_object() ? counts->get_object() : none;
   r.total = num(c, "total");
   r.running = num(c, "running");
+  const auto* proxy = o.if_contains("proxy");
+  const auto& p = proxy && proxy->is_object() ? proxy->get_object() : none;
+  r.proxy_port = num(p, "port");
+  r.proxy_listening = get_bool(p, "listening");
+  r.exposed = num(p, "exposed");
   return r;
 }
 

@@ -28,6 +28,10 @@ struct DaemonStatusReply {
   std::int64_t protocol = 0;
   std::int64_t total = 0;    ///< records
   std::int64_t running = 0;  ///< live ones
+  /// The preview proxy's port (0: not known before it first listens).
+  std::int64_t proxy_port = 0;
+  bool proxy_listening = false;
+  std::int64_t exposed = 0;
 
   boost::json::value to_json() const;
   /// What is missing reads as 0 or "?".

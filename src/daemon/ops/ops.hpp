@@ -9,6 +9,7 @@
 #include "daemon/connection.hpp"
 #include "daemon/context.hpp"
 #include "proto/requests_daemon.hpp"
+#include "proto/requests_expose.hpp"
 #include "proto/requests_records.hpp"
 #include "proto/requests_start.hpp"
 #include "proto/requests_waits.hpp"
@@ -65,5 +66,8 @@ void op_prune(Context&, const proto::PruneRequest&, const ConnPtr&);
 void op_daemon_status(Context&, const proto::DaemonStatusRequest&, const ConnPtr&);
 void op_daemon_stop(Context&, const proto::DaemonStopRequest&, const ConnPtr&);
 void op_daemon_detach(Context&, const proto::DaemonDetachRequest&, const ConnPtr&);
+void op_expose(Context&, const proto::ExposeRequest&, const ConnPtr&);
+void op_unexpose(Context&, const proto::UnexposeRequest&, const ConnPtr&);
+void op_expose_list(Context&, const proto::ExposeListRequest&, const ConnPtr&);
 
 }  // namespace sbx::daemon

@@ -8,6 +8,7 @@
 #include "common/ids.hpp"
 #include "common/record_json.hpp"
 #include "daemon/ops/ops.hpp"
+#include "daemon/proxy/proxy.hpp"
 #include "proto/bytes.hpp"
 #include "proto/message.hpp"
 #include "proto/protocol.hpp"
@@ -72,6 +73,9 @@ void op_daemon_status(Context& ctx, const proto::DaemonStatusRequest&, const Con
   o.protocol = proto::kProtocolVersion;
   o.total = static_cast<std::int64_t>(ctx.supervisor.all().size());
   o.running = static_cast<std::int64_t>(ctx.supervisor.live_count());
+  o.proxy_port = ctx.proxy->port();
+  o.proxy_listening = ctx.proxy->listening();
+  o.exposed = static_cast<std::int64_t>(ctx.proxy->exposures().size());
   conn->reply(o.to_json());
 }
 

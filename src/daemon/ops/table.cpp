@@ -19,6 +19,9 @@ constexpr OpEntry kOps[] = {
     typed_op<proto::DaemonStatusRequest, &op_daemon_status>(),
     typed_op<proto::DaemonStopRequest, &op_daemon_stop>(),
     typed_op<proto::DaemonDetachRequest, &op_daemon_detach>(),
+    typed_op<proto::ExposeRequest, &op_expose>(),
+    typed_op<proto::UnexposeRequest, &op_unexpose>(),
+    typed_op<proto::ExposeListRequest, &op_expose_list>(),
 };
 }  // namespace
 
