@@ -154,6 +154,24 @@ std::optional<pid_t> child_with_env(pid_t parent, std::string_view name, const s
   return found;
 }
 
+std::string process_command(pid_t pid) {
+  std::string base = "/proc/" + std::to_string(pid);
+  UniqueFd fd(::open((base + "/cmdline").c_str(), O_RDONLY | O_CLOEXEC));
+  std::string out;
+  char buf[4096];
+  ssize_t n = fd ? ::read(fd.get(), buf, sizeof buf) : -1;
+  if (n > 0) out.assign(buf, static_cast<size_t>(n));
+  while (!out.empty() && out.back() == '\0') out.pop_back();
+  for (char& c : out) c = c == '\0' ? ' ' : c;
+  if (!out.empty()) return out;
+  UniqueFd comm(::open((base + "/comm").c_str(), O_RDONLY | O_CLOEXEC));
+  n = comm ? ::read(comm.get(), buf, sizeof buf) : -1;
+  if (n <= 0) return out;
+  std::string name(buf, static_cast<size_t>(n));
+  if (name.back() == '\n') name.pop_back();
+  return "[" + name + "]";
+}
+
 std::string read_boot_id() {
   UniqueFd fd(::open("/proc/sys/kernel/random/boot_id", O_RDONLY | O_CLOEXEC));
   char buf[64];

@@ -8,6 +8,7 @@
 #include "common/ids.hpp"
 #include "common/record_json.hpp"
 #include "daemon/ops/ops.hpp"
+#include "daemon/ops/tree_ports.hpp"
 #include "proto/bytes.hpp"
 #include "proto/message.hpp"
 #include "proto/protocol.hpp"
@@ -28,13 +29,18 @@ void op_ps(Context& ctx, const proto::PsRequest& req, const ConnPtr& conn) {
   // thousands of records fast on both ends.
   bool brief = req.brief;
   auto records = ctx.supervisor.all();
+  ListenerScan listeners(true);
   json::array out;
   out.reserve(records.size());
   for (const ProcessRecord* r : records) {
     if (session && r->session != *session) continue;
     if (!matches(r->status)) continue;
     if (!brief) {
-      out.emplace_back(record_to_json(*r));
+      json::object o = record_to_json(*r);
+      json::array ports;
+      for (const auto& e : tree_ports(ctx.supervisor, *r, listeners)) ports.emplace_back(e.to_json());
+      o["ports"] = std::move(ports);
+      out.emplace_back(std::move(o));
       continue;
     }
     json::object o;

@@ -43,6 +43,16 @@ void RunTree::signal(const ProcessRecord& r, int sig) {
   }
 }
 
+std::vector<pid_t> RunTree::pids(const ProcessRecord& r) {
+  std::vector<pid_t> out;
+  pid_t leader = r.ended() ? 0 : r.pid.value_or(0);
+  if (leader > 1 && process_alive(leader)) out.push_back(leader);
+  for (pid_t p : processes(r)) {
+    if (p != leader) out.push_back(p);
+  }
+  return out;
+}
+
 bool RunTree::alive(const ProcessRecord& r) {
   // The group answers cheaply while it has members; only an empty group needs the scan
   // for members that left it.

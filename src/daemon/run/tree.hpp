@@ -22,6 +22,8 @@ class RunTree {
   void signal(const ProcessRecord& r, int sig);
   /// True while any process of the run is left.
   bool alive(const ProcessRecord& r);
+  /// The live processes of the run as signal() finds them, the leader first.
+  std::vector<pid_t> pids(const ProcessRecord& r);
 
  private:
   /// The processes of a run (by SBX_RUN_TOKEN), its waiter left out. /proc is scanned at
