@@ -15,13 +15,6 @@ namespace json = boost::json;
 
 namespace {
 
-/// A command line as one table cell: its control characters (newlines of a -c script) as spaces.
-std::string one_line(const std::string& bytes) {
-  std::string out = escape_non_utf8(bytes);
-  for (char& c : out) c = static_cast<unsigned char>(c) < 0x20 ? ' ' : c;
-  return out;
-}
-
 struct PortsArgs {
   std::string id;
   bool json = false;

@@ -10,6 +10,8 @@ namespace sbx::daemon {
 
 namespace {
 
+constexpr std::size_t kHolderCommandMax = 80;  // of a one-line error message
+
 std::vector<std::string> reaching(const std::vector<HeldListener>& held, int port,
                                   const std::vector<std::string>& hosts) {
   std::vector<std::string> out;
@@ -77,7 +79,7 @@ OwnedPort find_owned_port(const std::vector<pid_t>& tree, int port,
 std::string describe_holder(const std::vector<std::uint64_t>& others) {
   auto pid = find_socket_holder(others);
   if (!pid) return "a process sbx cannot inspect";
-  std::string command = escape_non_utf8(process_command(*pid));
+  std::string command = one_line(process_command(*pid), kHolderCommandMax);
   return "pid " + std::to_string(*pid) + (command.empty() ? "" : " (" + command + ")");
 }
 
