@@ -13,6 +13,7 @@
 #include <tuple>
 
 #include "common/fd.hpp"
+#include "common/sock_diag.hpp"
 
 namespace sbx {
 namespace {
@@ -123,6 +124,13 @@ std::vector<Listener> parse_net_table(std::string_view text, std::string_view pr
 }
 
 std::vector<Listener> read_listeners(pid_t pid, bool with_udp) {
+  if (pid <= 0 || net_namespace(pid) == net_namespace(0)) {
+    if (auto fast = diag_listeners(with_udp)) return std::move(*fast);
+  }
+  return read_proc_listeners(pid, with_udp);
+}
+
+std::vector<Listener> read_proc_listeners(pid_t pid, bool with_udp) {
   std::vector<Listener> out;
   std::string net = proc_dir(pid) + "/net/";
   for (std::string_view proto : {"tcp", "udp"}) {

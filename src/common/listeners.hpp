@@ -1,6 +1,7 @@
 #pragma once
 // Listening sockets from /proc: the tables of a network namespace (/proc/PID/net/{tcp,tcp6,
-// udp,udp6}) and the socket:[INODE] descriptors of processes, joined by inode. A TCP socket
+// udp,udp6}, or sock_diag for our own) and the socket:[INODE] descriptors of processes,
+// joined by inode. A TCP socket
 // listens in state LISTEN; a UDP socket "listens" when it is bound to a port and connected
 // to no peer. Sockets of processes whose /proc/PID/fd cannot be read (another user's) are
 // not seen.
@@ -28,8 +29,11 @@ struct Listener {
 std::vector<Listener> parse_net_table(std::string_view text, std::string_view proto, bool v6);
 
 /// The listening sockets of pid's network namespace (pid 0: this process's); TCP only
-/// unless `with_udp`.
+/// unless `with_udp`. This process's own namespace is asked through sock_diag
+/// (common/sock_diag.hpp), another's, or where that fails, read from /proc.
 std::vector<Listener> read_listeners(pid_t pid, bool with_udp);
+/// The same, always from /proc/PID/net/{tcp,tcp6,udp,udp6}.
+std::vector<Listener> read_proc_listeners(pid_t pid, bool with_udp);
 
 /// The inodes of the sockets among pid's open descriptors (empty when unreadable).
 std::vector<std::uint64_t> socket_inodes(pid_t pid);

@@ -10,6 +10,7 @@
 
 #include "common/fd.hpp"
 #include "common/listeners.hpp"
+#include "common/sock_diag.hpp"
 
 using namespace sbx;
 
@@ -113,4 +114,30 @@ TEST_CASE("a socket this process listens on is found among its own descriptors")
   auto it = std::find_if(table.begin(), table.end(), [&](const Listener& l) { return l.port == port; });
   REQUIRE(it != table.end());
   CHECK(find_socket_holder({it->inode}) == ::getpid());
+  // sock_diag and /proc/net agree on it
+  auto slow = read_proc_listeners(0, false);
+  auto same = [&](const Listener& l) {
+    return l.port == port && l.inode == it->inode && l.address == "127.0.0.1" && l.proto == "tcp";
+  };
+  CHECK(std::any_of(slow.begin(), slow.end(), same));
+  if (auto fast = diag_listeners(false)) CHECK(std::any_of(fast->begin(), fast->end(), same));
+}
+
+TEST_CASE("a bound UDP socket is seen by sock_diag and /proc/net alike") {
+  UniqueFd s(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  REQUIRE(s);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(::bind(s.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+  socklen_t len = sizeof a;
+  REQUIRE(::getsockname(s.get(), reinterpret_cast<sockaddr*>(&a), &len) == 0);
+  int port = ntohs(a.sin_port);
+  auto has = [&](const std::vector<Listener>& t) {
+    return std::any_of(t.begin(), t.end(), [&](const Listener& l) { return l.port == port && l.proto == "udp"; });
+  };
+  CHECK(has(read_proc_listeners(0, true)));
+  CHECK_FALSE(has(read_proc_listeners(0, false)));
+  if (auto fast = diag_listeners(true)) CHECK(has(*fast));
+  CHECK(has(read_listeners(0, true)));
 }
