@@ -9,11 +9,9 @@
 namespace sbx::daemon {
 namespace json = boost::json;
 
-std::vector<proto::PortEntry> tree_ports(Supervisor& supervisor, const ProcessRecord& r,
-                                         ListenerScan& scan) {
+std::vector<proto::PortEntry> tree_ports(const std::vector<pid_t>& tree, ListenerScan& scan) {
   std::vector<proto::PortEntry> out;
-  if (r.ended()) return out;
-  for (const auto& h : scan.of(supervisor.tree_pids(r))) {
+  for (const auto& h : scan.of(tree)) {
     out.push_back(proto::PortEntry{h.listener.port, h.listener.proto, h.listener.address, h.pid,
                                    process_command(h.pid)});
   }
@@ -25,7 +23,7 @@ void op_ports(Context& ctx, const proto::PortsRequest& req, const ConnPtr& conn)
   if (!found) return conn->reply(found.error());
   ListenerScan scan(true);
   json::array out;
-  for (const auto& e : tree_ports(ctx.supervisor, **found, scan)) out.emplace_back(e.to_json());
+  for (const auto& e : tree_ports(ctx.supervisor.tree_pids(**found), scan)) out.emplace_back(e.to_json());
   conn->reply(json::value(std::move(out)));
 }
 

@@ -19,6 +19,33 @@
 namespace sbx::daemon {
 namespace json = boost::json;
 
+namespace {
+
+/// The records whole, each with the ports its tree listens on: every live tree from one
+/// look at /proc, and each network namespace's listeners read once.
+json::array full_records(Context& ctx, const std::vector<const ProcessRecord*>& records) {
+  std::vector<const ProcessRecord*> live;
+  for (const ProcessRecord* r : records) {
+    if (!r->ended()) live.push_back(r);
+  }
+  auto trees = ctx.supervisor.tree_pids(live);
+  ListenerScan listeners(true);
+  json::array out;
+  out.reserve(records.size());
+  for (std::size_t i = 0, k = 0; i < records.size(); ++i) {
+    json::object o = record_to_json(*records[i]);
+    json::array ports;
+    if (!records[i]->ended()) {
+      for (const auto& e : tree_ports(trees[k++], listeners)) ports.emplace_back(e.to_json());
+    }
+    o["ports"] = std::move(ports);
+    out.emplace_back(std::move(o));
+  }
+  return out;
+}
+
+}  // namespace
+
 void op_ps(Context& ctx, const proto::PsRequest& req, const ConnPtr& conn) {
   const auto& session = req.session;
   auto wanted = req.statuses();
@@ -29,20 +56,13 @@ void op_ps(Context& ctx, const proto::PsRequest& req, const ConnPtr& conn) {
   // thousands of records fast on both ends.
   bool brief = req.brief;
   auto records = ctx.supervisor.all();
-  ListenerScan listeners(true);
+  std::erase_if(records, [&](const ProcessRecord* r) {
+    return (session && r->session != *session) || !matches(r->status);
+  });
+  if (!brief) return conn->reply(json::value(full_records(ctx, records)));
   json::array out;
   out.reserve(records.size());
   for (const ProcessRecord* r : records) {
-    if (session && r->session != *session) continue;
-    if (!matches(r->status)) continue;
-    if (!brief) {
-      json::object o = record_to_json(*r);
-      json::array ports;
-      for (const auto& e : tree_ports(ctx.supervisor, *r, listeners)) ports.emplace_back(e.to_json());
-      o["ports"] = std::move(ports);
-      out.emplace_back(std::move(o));
-      continue;
-    }
     json::object o;
     o["id"] = r->id;
     o["status"] = status_name(r->status);

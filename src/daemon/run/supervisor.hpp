@@ -89,6 +89,9 @@ class Supervisor {
 
   /// The live processes of r's tree, as signal() finds them.
   std::vector<pid_t> tree_pids(const ProcessRecord& r) { return tree_.pids(r); }
+  std::vector<std::vector<pid_t>> tree_pids(const std::vector<const ProcessRecord*>& runs) {
+    return tree_.pids(runs);
+  }
 
   /// Reaps children that are no waiter of ours (orphans we adopted as subreaper).
   void reap_orphans();
