@@ -105,6 +105,8 @@ class Ports(PortsCase):
         records = {r["id"]: r for r in json.loads(self.sbx_ok("ps", "--json").stdout)}
         self.assertEqual([(e["port"], e["proto"]) for e in records[i]["ports"]], [(port, "tcp")])
         self.assertEqual(records[quiet]["ports"], [])
+        self.assertEqual(self.show(i)["ports"], records[i]["ports"])
+        self.assertEqual(self.show(quiet)["ports"], [])
 
 
 class WaitPortWithoutPort(PortsCase):

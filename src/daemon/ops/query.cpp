@@ -84,6 +84,7 @@ void op_show(Context& ctx, const proto::ShowRequest& req, const ConnPtr& conn) {
     // The daemon renders TOML so that the CLI needs no TOML library (a faster start).
     return conn->reply(json::value(json::object{{"toml", record_to_toml(*r, TomlView::display)}}));
   }
+  if (req.ports) return conn->reply(json::value(full_records(ctx, {r}).at(0)));
   conn->reply(json::value(record_to_json(*r)));
 }
 
