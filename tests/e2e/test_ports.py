@@ -43,7 +43,7 @@ class PortsCase(SbxTestCase):
         return json.loads(r.stdout)
 
     def ready_ports(self, i: str) -> list[int]:
-        line = wait_until(lambda: self.read_log(i).startswith(b"ready"), 10, f"{i} ready")
+        wait_until(lambda: self.read_log(i).startswith(b"ready") and b"\n" in self.read_log(i), 10, f"{i} ready")
         line = self.read_log(i).split(b"\n")[0]
         return [int(p) for p in line.split()[1:]]
 
