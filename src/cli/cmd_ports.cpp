@@ -33,8 +33,8 @@ Result<int> run_ports(const PortsArgs& a) {
   }
   std::vector<std::vector<std::string>> rows{{"PORT", "PROTO", "ADDRESS", "PID", "COMMAND"}};
   for (const auto& e : proto::port_entries_from_json(*v)) {
-    rows.push_back({std::to_string(e.port), e.proto, e.address, std::to_string(e.pid),
-                    one_line(e.command)});
+    rows.push_back(
+        {std::to_string(e.port), e.proto, e.address, std::to_string(e.pid), one_line(e.command)});
   }
   write_out(1, format_columns(rows));
   return kExitOk;
@@ -44,8 +44,9 @@ Result<int> run_ports(const PortsArgs& a) {
 
 void define_ports(CommandDef& parent) {
   auto a = std::make_shared<PortsArgs>();
-  auto ports = parent.add("ports", "List the TCP and UDP ports a process and its children listen on",
-                          "sbx ports [OPTIONS] ID", "sbx ports web\n  sbx ports web --json");
+  auto ports =
+      parent.add("ports", "List the TCP and UDP ports a process and its children listen on",
+                 "sbx ports [OPTIONS] ID", "sbx ports web\n  sbx ports web --json");
   ports.runs([a] { return run_ports(*a); });
   ports.option("id", a->id, "process id").required().type_name("ID");
   ports.flag("--json", a->json,

@@ -37,8 +37,10 @@ std::optional<std::uint32_t> hex32(std::string_view s) {
   if (s.empty() || s.size() > 8) return std::nullopt;
   std::uint32_t v = 0;
   for (char c : s) {
-    int d = c >= '0' && c <= '9' ? c - '0' : c >= 'A' && c <= 'F' ? c - 'A' + 10
-                                           : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+    int d = c >= '0' && c <= '9'   ? c - '0'
+            : c >= 'A' && c <= 'F' ? c - 'A' + 10
+            : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                                   : -1;
     if (d < 0) return std::nullopt;
     v = v << 4 | static_cast<std::uint32_t>(d);
   }
@@ -137,7 +139,8 @@ std::vector<Listener> read_proc_listeners(pid_t pid, bool with_udp) {
     if (proto == "udp" && !with_udp) break;
     for (bool v6 : {false, true}) {
       auto part = parse_net_table(read_all(net + std::string(proto) + (v6 ? "6" : "")), proto, v6);
-      out.insert(out.end(), std::make_move_iterator(part.begin()), std::make_move_iterator(part.end()));
+      out.insert(out.end(), std::make_move_iterator(part.begin()),
+                 std::make_move_iterator(part.end()));
     }
   }
   return out;
@@ -155,7 +158,8 @@ std::vector<std::uint64_t> socket_inodes(pid_t pid) {
     if (n <= 0) continue;
     link[n] = '\0';
     constexpr std::string_view kPrefix = "socket:[";
-    if (std::string_view(link, static_cast<size_t>(n)).substr(0, kPrefix.size()) != kPrefix) continue;
+    if (std::string_view(link, static_cast<size_t>(n)).substr(0, kPrefix.size()) != kPrefix)
+      continue;
     unsigned long long inode = std::strtoull(link + kPrefix.size(), nullptr, 10);
     if (inode) out.push_back(inode);
   }
@@ -178,7 +182,8 @@ bool address_covers(const std::string& address, const std::string& host) {
   return a && h && std::memcmp(a->s6_addr, h->s6_addr, 16) == 0;
 }
 
-std::vector<HeldListener> held_by(const std::vector<pid_t>& pids, const std::vector<Listener>& table) {
+std::vector<HeldListener> held_by(const std::vector<pid_t>& pids,
+                                  const std::vector<Listener>& table) {
   std::vector<HeldListener> out;
   if (table.empty()) return out;
   std::set<std::uint64_t> seen;
@@ -206,7 +211,8 @@ std::vector<HeldListener> ListenerScan::of(const std::vector<pid_t>& pids) {
   std::vector<HeldListener> out;
   for (const auto& [ns, members] : by_ns) {
     auto it = tables_.find(ns);
-    if (it == tables_.end()) it = tables_.emplace(ns, read_listeners(members.front(), with_udp_)).first;
+    if (it == tables_.end())
+      it = tables_.emplace(ns, read_listeners(members.front(), with_udp_)).first;
     auto part = held_by(members, it->second);
     out.insert(out.end(), part.begin(), part.end());
   }
@@ -226,7 +232,8 @@ std::optional<pid_t> find_socket_holder(const std::vector<std::uint64_t>& inodes
     long pid = std::strtol(ent->d_name, &end, 10);
     if (*end != '\0' || pid <= 0) continue;
     for (std::uint64_t inode : socket_inodes(static_cast<pid_t>(pid))) {
-      if (std::find(inodes.begin(), inodes.end(), inode) != inodes.end()) found = static_cast<pid_t>(pid);
+      if (std::find(inodes.begin(), inodes.end(), inode) != inodes.end())
+        found = static_cast<pid_t>(pid);
     }
     if (found) break;
   }

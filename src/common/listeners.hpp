@@ -53,7 +53,8 @@ struct HeldListener {
 
 /// The listeners among `table` that `pids` hold, each socket once, ordered by port,
 /// protocol and address.
-std::vector<HeldListener> held_by(const std::vector<pid_t>& pids, const std::vector<Listener>& table);
+std::vector<HeldListener> held_by(const std::vector<pid_t>& pids,
+                                  const std::vector<Listener>& table);
 
 /// The listeners of a set of processes, each read in its own network namespace; the
 /// tables are read once per namespace for the life of this object.

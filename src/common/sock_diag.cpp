@@ -39,7 +39,9 @@ bool dump(int fd, int family, int protocol, unsigned state, std::vector<Listener
     for (auto* h = reinterpret_cast<nlmsghdr*>(buf); NLMSG_OK(h, len); h = NLMSG_NEXT(h, len)) {
       if (h->nlmsg_type == NLMSG_DONE) return true;
       if (h->nlmsg_type == NLMSG_ERROR) return false;
-      if (h->nlmsg_type != SOCK_DIAG_BY_FAMILY || h->nlmsg_len < NLMSG_LENGTH(sizeof(inet_diag_msg))) continue;
+      if (h->nlmsg_type != SOCK_DIAG_BY_FAMILY ||
+          h->nlmsg_len < NLMSG_LENGTH(sizeof(inet_diag_msg)))
+        continue;
       const auto* d = static_cast<const inet_diag_msg*>(NLMSG_DATA(h));
       int port = ntohs(d->id.idiag_sport);
       if (port == 0 || d->id.idiag_dport != 0 || d->idiag_inode == 0) continue;

@@ -144,7 +144,8 @@ Result<WaitPortRequest> WaitPortRequest::from_json(const json::object& o) {
   r.port = static_cast<int>(*port);
   if (const auto* a = o.if_contains("any_owner"); a && a->is_bool()) r.any_owner = a->get_bool();
   if (r.any_owner && r.port == 0)
-    return make_error(Errc::usage, "--any-owner goes with a PORT: without one, the port is the tree's");
+    return make_error(Errc::usage,
+                      "--any-owner goes with a PORT: without one, the port is the tree's");
   if (auto* hosts = o.if_contains("hosts"); hosts && hosts->is_array()) {
     for (const auto& h : hosts->get_array()) {
       if (h.is_string()) r.hosts.emplace_back(h.get_string());

@@ -10,7 +10,7 @@ import socket
 import subprocess
 import time
 
-from harness import PY, SbxTestCase, can_connect, free_port, main, pid_alive, wait_until
+from harness import PY, SbxTestCase, can_connect, free_port, main, pid_alive, proc_stat, wait_until
 
 # Binds every "PROTO:HOST:PORT" of argv (port 0: any), TCP ones listening, prints
 # "ready P1 P2 ..." with the ports it got, then sleeps.
@@ -73,6 +73,21 @@ class Ports(PortsCase):
         self.assertEqual(lines[0].split(), ["PORT", "PROTO", "ADDRESS", "PID", "COMMAND"])
         self.assertEqual(len(lines), 2, lines)  # the -c script's newlines stay in one row
         self.assertEqual(lines[1].split()[:4], [str(port), "tcp", "127.0.0.1", str(e["pid"])])
+
+    def test_process_that_left_the_tree_by_double_fork(self):
+        # setsid in a subshell that exits: the listener is no child of the leader any more,
+        # but it is of the run (as kill finds it), for ports and for wait-port
+        i = self.start("--", "sh", "-c", '( setsid "$0" -c "$1" tcp:127.0.0.1:0 & ); exec sleep 300', PY, LISTENER)
+        port, = self.ready_ports(i)
+        leader = self.show(i)["pid"]
+        entries = self.ports(i)
+        self.assertEqual([(e["port"], e["proto"]) for e in entries], [(port, "tcp")])
+        holder = entries[0]["pid"]
+        self.track(holder)
+        self.assertNotEqual(proc_stat(holder)[1], str(leader), "the listener is still the leader's child")
+        r = self.run("wait-port", i, "--timeout", "10s")
+        self.assertEqual((r.returncode, r.stdout), (0, f"{port}\n".encode()), r.stderr)
+        self.assertEqual(self.run("wait-port", i, str(port), "--timeout", "10s").returncode, 0)
 
     def test_ipv4_ipv6_and_udp(self):
         specs = ["tcp:127.0.0.1:0", "udp:127.0.0.1:0"] + (["tcp:::1:0", "udp:::1:0"] if ipv6_loopback() else [])

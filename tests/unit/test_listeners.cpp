@@ -2,14 +2,18 @@
 
 #include "doctest.hpp"
 
-#include <sys/socket.h>
+#include <fcntl.h>
 #include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 
 #include "common/fd.hpp"
 #include "common/listeners.hpp"
+#include "common/proc.hpp"
 #include "common/sock_diag.hpp"
 
 using namespace sbx;
@@ -17,12 +21,16 @@ using namespace sbx;
 namespace {
 
 constexpr const char* kTcp =
-    "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n"
-    "   0: 0100007F:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000  1000        0 4242 1 "
+    "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout "
+    "inode\n"
+    "   0: 0100007F:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000  1000        0 "
+    "4242 1 "
     "0000000000000000 100 0 0 10 0\n"
-    "   1: 00000000:0016 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 17 1\n"
+    "   1: 00000000:0016 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 17 "
+    "1\n"
     // an established connection is no listener
-    "   2: 0100007F:1F90 0100007F:C350 01 00000000:00000000 00:00000000 00000000  1000        0 99 1\n"
+    "   2: 0100007F:1F90 0100007F:C350 01 00000000:00000000 00:00000000 00000000  1000        0 99 "
+    "1\n"
     "   3: garbage\n"
     "   4: 0100007F:1F91 00000000:0000 0A 00000000:00000000 00:00000000 00000000  1000        0";
 
@@ -36,11 +44,15 @@ constexpr const char* kTcp6 =
     "00000000:00000000 00:00000000 00000000  1000        0 779 1\n";
 
 constexpr const char* kUdp =
-    "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref\n"
-    "  10: 00000000:14E9 00000000:0000 07 00000000:00000000 00:00000000 00000000  1000        0 55 2\n"
+    "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout "
+    "inode ref\n"
+    "  10: 00000000:14E9 00000000:0000 07 00000000:00000000 00:00000000 00000000  1000        0 55 "
+    "2\n"
     // connected to a peer: no listener; port 0: not bound
-    "  11: 0100007F:A000 0100007F:0035 01 00000000:00000000 00:00000000 00000000  1000        0 56 2\n"
-    "  12: 00000000:0000 00000000:0000 07 00000000:00000000 00:00000000 00000000  1000        0 57 2\n";
+    "  11: 0100007F:A000 0100007F:0035 01 00000000:00000000 00:00000000 00000000  1000        0 56 "
+    "2\n"
+    "  12: 00000000:0000 00000000:0000 07 00000000:00000000 00:00000000 00000000  1000        0 57 "
+    "2\n";
 
 }  // namespace
 
@@ -111,7 +123,8 @@ TEST_CASE("a socket this process listens on is found among its own descriptors")
   REQUIRE(::listen(s.get(), 1) == 0);
   CHECK(mine());
   auto table = read_listeners(0, false);
-  auto it = std::find_if(table.begin(), table.end(), [&](const Listener& l) { return l.port == port; });
+  auto it =
+      std::find_if(table.begin(), table.end(), [&](const Listener& l) { return l.port == port; });
   REQUIRE(it != table.end());
   CHECK(find_socket_holder({it->inode}) == ::getpid());
   // sock_diag and /proc/net agree on it
@@ -134,10 +147,40 @@ TEST_CASE("a bound UDP socket is seen by sock_diag and /proc/net alike") {
   REQUIRE(::getsockname(s.get(), reinterpret_cast<sockaddr*>(&a), &len) == 0);
   int port = ntohs(a.sin_port);
   auto has = [&](const std::vector<Listener>& t) {
-    return std::any_of(t.begin(), t.end(), [&](const Listener& l) { return l.port == port && l.proto == "udp"; });
+    return std::any_of(t.begin(), t.end(),
+                       [&](const Listener& l) { return l.port == port && l.proto == "udp"; });
   };
   CHECK(has(read_proc_listeners(0, true)));
   CHECK_FALSE(has(read_proc_listeners(0, false)));
   if (auto fast = diag_listeners(true)) CHECK(has(*fast));
   CHECK(has(read_listeners(0, true)));
+}
+
+TEST_CASE("descendants: a child and its child, found through the children files") {
+  int ready[2];
+  REQUIRE(::pipe2(ready, O_CLOEXEC) == 0);
+  pid_t child = ::fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {  // forks a grandchild, says so, and waits to be killed
+    pid_t grandchild = ::fork();
+    if (grandchild == 0) {
+      ::pause();
+      ::_exit(0);
+    }
+    (void)!::write(ready[1], &grandchild, sizeof grandchild);
+    ::pause();
+    ::_exit(0);
+  }
+  ::close(ready[1]);
+  pid_t grandchild = 0;
+  REQUIRE(::read(ready[0], &grandchild, sizeof grandchild) == sizeof grandchild);
+  ::close(ready[0]);
+  auto all = descendants(::getpid());
+  CHECK(all.front() == ::getpid());
+  CHECK(std::find(all.begin(), all.end(), child) != all.end());
+  CHECK(std::find(all.begin(), all.end(), grandchild) != all.end());
+  CHECK(descendants(0).empty());
+  ::kill(grandchild, SIGKILL);
+  ::kill(child, SIGKILL);
+  ::waitpid(child, nullptr, 0);
 }

@@ -4,8 +4,8 @@
 
 #include "common/utf8.hpp"
 
-using sbx::Utf8Sanitizer;
 using sbx::one_line;
+using sbx::Utf8Sanitizer;
 
 namespace {
 

@@ -32,7 +32,7 @@ std::string addresses_of(const std::vector<HeldListener>& held) {
 
 }  // namespace
 
-OwnedPort find_owned_port(const std::vector<pid_t>& tree, int port,
+OwnedPort find_owned_port(const std::function<std::vector<pid_t>()>& tree, int port,
                           const std::vector<std::string>& hosts, const std::string& who) {
   OwnedPort out;
   auto table = read_listeners(0, false);
@@ -43,7 +43,8 @@ OwnedPort find_owned_port(const std::vector<pid_t>& tree, int port,
       return out;
     }
   }
-  auto held = held_by(tree, table);
+  out.asked_tree = true;
+  auto held = held_by(tree(), table);
   if (port == 0) {
     // The oldest socket first: inodes are handed out in order.
     std::sort(held.begin(), held.end(), [](const HeldListener& a, const HeldListener& b) {

@@ -5,22 +5,25 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
 namespace sbx::daemon {
 
 struct OwnedPort {
-  int port = 0;                    ///< 0: the tree serves nothing that fits
-  std::vector<std::string> hosts;  ///< the asked hosts that reach the tree's listener
-  std::string detail;              ///< why not, when port is 0
+  int port = 0;                       ///< 0: the tree serves nothing that fits
+  std::vector<std::string> hosts;     ///< the asked hosts that reach the tree's listener
+  std::string detail;                 ///< why not, when port is 0
   std::vector<std::uint64_t> others;  ///< sockets of other processes that listen on the port
+  bool asked_tree = false;            ///< false: nothing listens on the port, tree not needed
 };
 
 /// Looks at the TCP listeners of this process's network namespace, and at those among them
-/// that `tree` holds. `port` 0: the first port the tree listened on (its oldest socket)
-/// that one of `hosts` reaches. `who` names the process in the details.
-OwnedPort find_owned_port(const std::vector<pid_t>& tree, int port,
+/// that the processes `tree()` gives hold (asked only when something listens on the port).
+/// `port` 0: the first port the tree listened on (its oldest socket) that one of `hosts`
+/// reaches. `who` names the process in the details.
+OwnedPort find_owned_port(const std::function<std::vector<pid_t>()>& tree, int port,
                           const std::vector<std::string>& hosts, const std::string& who);
 
 /// "pid 123 (python3 -m http.server 8000)", the holder of one of the sockets `others`;

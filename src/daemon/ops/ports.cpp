@@ -23,7 +23,8 @@ void op_ports(Context& ctx, const proto::PortsRequest& req, const ConnPtr& conn)
   if (!found) return conn->reply(found.error());
   ListenerScan scan(true);
   json::array out;
-  for (const auto& e : tree_ports(ctx.supervisor.tree_pids(**found), scan)) out.emplace_back(e.to_json());
+  for (const auto& e : tree_ports(ctx.supervisor.tree_pids(**found), scan))
+    out.emplace_back(e.to_json());
   conn->reply(json::value(std::move(out)));
 }
 

@@ -1,9 +1,11 @@
 #include <boost/asio/ip/address.hpp>
 #include <boost/json/array.hpp>
+#include <chrono>
 
 #include "common/defaults.hpp"
 #include "common/duration.hpp"
 #include "common/ids.hpp"
+#include "common/proc.hpp"
 #include "daemon/ops/ops.hpp"
 #include "daemon/ops/port_owner.hpp"
 #include "daemon/ops/port_probe.hpp"
@@ -14,15 +16,18 @@ namespace json = boost::json;
 
 namespace {
 
+constexpr Millis kWholeTreeEvery{250};
+
 struct WaitPort {
   Context& ctx;
   ConnPtr conn;
   std::string id;
   ProbeSpec spec;
-  int port = 0;          ///< as asked: 0 for the tree's first
+  int port = 0;  ///< as asked: 0 for the tree's first
   bool any_owner = false;
-  std::vector<std::string> hosts;  ///< as asked; the probe gets those that reach the tree
+  std::vector<std::string> hosts;     ///< as asked; the probe gets those that reach the tree
   std::vector<std::uint64_t> others;  ///< other processes' sockets on the port, last seen
+  std::chrono::steady_clock::time_point whole_tree_at{};
   Millis interval{10};
   std::shared_ptr<PortProbe> probe{};
   Supervisor::WatchId end_watch = 0;
@@ -74,7 +79,15 @@ bool aim_at_tree(WaitPort& w) {
   if (w.any_owner) return true;
   const ProcessRecord* r = w.ctx.supervisor.find(w.id);
   if (!r) return false;
-  auto owned = find_owned_port(w.ctx.supervisor.tree_pids(*r), w.port, w.hosts, w.id);
+  // The leader's descendants answer cheaply; the whole tree (with what left it, found by a
+  // scan of /proc that costs milliseconds) is asked at most every kWholeTreeEvery.
+  pid_t leader = r->ended() ? 0 : r->pid.value_or(0);
+  auto owned = find_owned_port([leader] { return descendants(leader); }, w.port, w.hosts, w.id);
+  auto now = std::chrono::steady_clock::now();
+  if (!owned.port && owned.asked_tree && now - w.whole_tree_at >= kWholeTreeEvery) {
+    w.whole_tree_at = now;
+    owned = find_owned_port([&] { return w.ctx.supervisor.tree_pids(*r); }, w.port, w.hosts, w.id);
+  }
   if (!owned.port) {
     w.last_detail = std::move(owned.detail);
     w.others = std::move(owned.others);
@@ -124,7 +137,8 @@ void op_wait_port(Context& ctx, const proto::WaitPortRequest& req, const ConnPtr
   spec.status_lo = req.status_lo;
   spec.status_hi = req.status_hi;
 
-  auto w = std::make_shared<WaitPort>(WaitPort{ctx, conn, *id, spec, req.port, req.any_owner, spec.hosts, {}});
+  auto w = std::make_shared<WaitPort>(
+      WaitPort{ctx, conn, *id, spec, req.port, req.any_owner, spec.hosts, {}});
   if (req.interval) w->interval = *req.interval;
   w->spec.deadline = std::max(Millis(1000), w->interval);
   std::weak_ptr<WaitPort> weak = w;

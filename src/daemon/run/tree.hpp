@@ -31,7 +31,7 @@ class RunTree {
   /// The processes of a run (by SBX_RUN_TOKEN), its waiter left out. /proc is scanned at
   /// most once per kTokenScanTtl, so stopping a thousand processes costs a few scans.
   std::vector<pid_t> processes(const ProcessRecord& r);
-  void refresh_scan();                                      ///< unless the last is recent
+  void refresh_scan();                                       ///< unless the last is recent
   std::vector<pid_t> scanned(const ProcessRecord& r) const;  ///< from the last scan
   std::vector<std::pair<pid_t, std::string>> token_scan_;
   std::chrono::steady_clock::time_point token_scan_at_{};
