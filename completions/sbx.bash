@@ -91,6 +91,7 @@ _sbx() {
             "sbx:wait"|\
             "sbx:wait-log"|\
             "sbx:wait-port"|\
+            "sbx:ports"|\
             "sbx:kill"|\
             "sbx:rm"|\
             "sbx:prune"|\
@@ -201,7 +202,8 @@ _sbx() {
             "sbx logs") COMPREPLY=($(compgen -W "-h --help --session --all --stdout --stderr -n --lines -f --follow -t --timestamps --since --until --json" -- "$cur")) ;;
             "sbx wait") COMPREPLY=($(compgen -W "-h --help --timeout" -- "$cur")) ;;
             "sbx wait-log") COMPREPLY=($(compgen -W "-h --help -E --regex --stream --timeout --json" -- "$cur")) ;;
-            "sbx wait-port") COMPREPLY=($(compgen -W "-h --help --host --http --status --interval --timeout" -- "$cur")) ;;
+            "sbx wait-port") COMPREPLY=($(compgen -W "-h --help --any-owner --host --http --status --interval --timeout" -- "$cur")) ;;
+            "sbx ports") COMPREPLY=($(compgen -W "-h --help --json" -- "$cur")) ;;
             "sbx kill") COMPREPLY=($(compgen -W "-h --help -s --signal --grace --no-wait --all -q --quiet --session" -- "$cur")) ;;
             "sbx rm") COMPREPLY=($(compgen -W "-h --help -f --force" -- "$cur")) ;;
             "sbx prune") COMPREPLY=($(compgen -W "-h --help" -- "$cur")) ;;
@@ -221,7 +223,7 @@ _sbx() {
     fi
 
     case $path in
-        "sbx") COMPREPLY=($(compgen -W "start run ps status show logs wait wait-log wait-port kill rm prune up down expose unexpose daemon completion help version" -- "$cur")) ;;
+        "sbx") COMPREPLY=($(compgen -W "start run ps status show logs wait wait-log wait-port ports kill rm prune up down expose unexpose daemon completion help version" -- "$cur")) ;;
         "sbx start") COMPREPLY=($(compgen -c -- "$cur")) ;;
         "sbx run") COMPREPLY=($(compgen -c -- "$cur")) ;;
         "sbx status")
@@ -264,6 +266,12 @@ _sbx() {
                     ;;
                 1)
                     COMPREPLY=()  # free text
+                    ;;
+            esac ;;
+        "sbx ports")
+            case $npos in
+                0)
+                    COMPREPLY=($(compgen -W "$(_sbx_ids)" -- "$cur"))
                     ;;
             esac ;;
         "sbx kill")
@@ -312,7 +320,7 @@ _sbx() {
         "sbx help")
             case $npos in
                 *)
-                    COMPREPLY=($(compgen -W "start run ps status show logs wait wait-log wait-port kill rm prune up down expose unexpose daemon completion help version" -- "$cur"))
+                    COMPREPLY=($(compgen -W "start run ps status show logs wait wait-log wait-port ports kill rm prune up down expose unexpose daemon completion help version" -- "$cur"))
                     ;;
             esac ;;
     esac

@@ -37,7 +37,7 @@ function __sbx_state
                 continue
         end
         switch "$path:$w"
-            case 'sbx:start' 'sbx:run' 'sbx:ps' 'sbx:status' 'sbx:show' 'sbx:logs' 'sbx:wait' 'sbx:wait-log' 'sbx:wait-port' 'sbx:kill' 'sbx:rm' 'sbx:prune' 'sbx:up' 'sbx:down' 'sbx:expose' 'sbx:unexpose' 'sbx:daemon' 'sbx:completion' 'sbx:help' 'sbx:version' 'sbx daemon:status' 'sbx daemon:stop' 'sbx daemon:restart'
+            case 'sbx:start' 'sbx:run' 'sbx:ps' 'sbx:status' 'sbx:show' 'sbx:logs' 'sbx:wait' 'sbx:wait-log' 'sbx:wait-port' 'sbx:ports' 'sbx:kill' 'sbx:rm' 'sbx:prune' 'sbx:up' 'sbx:down' 'sbx:expose' 'sbx:unexpose' 'sbx:daemon' 'sbx:completion' 'sbx:help' 'sbx:version' 'sbx daemon:status' 'sbx daemon:stop' 'sbx daemon:restart'
                 set path "$path $w"
                 set npos 0
                 continue
@@ -83,7 +83,8 @@ complete -c sbx -n "__sbx_at 'sbx' 0" -a show -d 'Print a process\'s whole recor
 complete -c sbx -n "__sbx_at 'sbx' 0" -a logs -d 'Print captured output in write order (stdout to stdout, stderr to stderr; one stream alone to stdout); of several processes, merged in time order, each line after its id'
 complete -c sbx -n "__sbx_at 'sbx' 0" -a wait -d 'Wait for a process to end; exit with its exit code'
 complete -c sbx -n "__sbx_at 'sbx' 0" -a wait-log -d 'Wait until a line of output contains a pattern; print it'
-complete -c sbx -n "__sbx_at 'sbx' 0" -a wait-port -d 'Wait until a port accepts connections (or answers HTTP)'
+complete -c sbx -n "__sbx_at 'sbx' 0" -a wait-port -d 'Wait until the process serves a port (or answers HTTP); no PORT: print it'
+complete -c sbx -n "__sbx_at 'sbx' 0" -a ports -d 'List the TCP and UDP ports a process and its children listen on'
 complete -c sbx -n "__sbx_at 'sbx' 0" -a kill -d 'Stop processes: TERM to the tree, KILL after the grace'
 complete -c sbx -n "__sbx_at 'sbx' 0" -a rm -d 'Forget ended processes: their records and logs'
 complete -c sbx -n "__sbx_at 'sbx' 0" -a prune -d 'Forget every ended process; print the ids removed'
@@ -180,12 +181,18 @@ complete -c sbx -n "__sbx_at 'sbx wait-log' 0" -a '(__sbx_ids)' -d 'process id'
 
 # sbx wait-port
 complete -c sbx -n "__sbx_at 'sbx wait-port'" -s h -l help -d 'Print this help message and exit'
+complete -c sbx -n "__sbx_at 'sbx wait-port'" -l any-owner -d 'ready once anything accepts on PORT, not only this process'
 complete -c sbx -n "__sbx_at 'sbx wait-port'" -l host -x -d 'host to probe (default 127.0.0.1 and ::1)'
 complete -c sbx -n "__sbx_at 'sbx wait-port'" -l http -x -d 'send GET PATH and wait for a good status'
 complete -c sbx -n "__sbx_at 'sbx wait-port'" -l status -x -d 'good statuses: CODE or LO-HI (default 200-399)'
 complete -c sbx -n "__sbx_at 'sbx wait-port'" -l interval -x -d 'time between probes (default 10ms)'
 complete -c sbx -n "__sbx_at 'sbx wait-port'" -l timeout -x -d 'give up after this long (exit 124)'
 complete -c sbx -n "__sbx_at 'sbx wait-port' 0" -a '(__sbx_ids)' -d 'process id'
+
+# sbx ports
+complete -c sbx -n "__sbx_at 'sbx ports'" -s h -l help -d 'Print this help message and exit'
+complete -c sbx -n "__sbx_at 'sbx ports'" -l json -d 'print a list of {"port","proto","address","pid","command"}'
+complete -c sbx -n "__sbx_at 'sbx ports' 0" -a '(__sbx_ids)' -d 'process id'
 
 # sbx kill
 complete -c sbx -n "__sbx_at 'sbx kill'" -s h -l help -d 'Print this help message and exit'
@@ -253,7 +260,7 @@ complete -c sbx -n "__sbx_at 'sbx completion' 0" -a 'bash zsh fish' -d 'bash, zs
 
 # sbx help
 complete -c sbx -n "__sbx_at 'sbx help'" -s h -l help -d 'Print this help message and exit'
-complete -c sbx -n "__sbx_at 'sbx help' 0+" -a 'start run ps status show logs wait wait-log wait-port kill rm prune up down expose unexpose daemon completion help version' -d 'a command, and its subcommand'
+complete -c sbx -n "__sbx_at 'sbx help' 0+" -a 'start run ps status show logs wait wait-log wait-port ports kill rm prune up down expose unexpose daemon completion help version' -d 'a command, and its subcommand'
 
 # sbx version
 complete -c sbx -n "__sbx_at 'sbx version'" -s h -l help -d 'Print this help message and exit'

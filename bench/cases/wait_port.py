@@ -1,4 +1,6 @@
-"""wait-port: lag from listen() to `sbx wait-port` returning."""
+"""wait-port: lag from listen() to `sbx wait-port` returning: with the owner check (the
+port must be the tree's, the default), with --any-owner (anything that accepts), and
+without a PORT (the first the tree listens on)."""
 import os
 import socket
 import time
@@ -33,7 +35,12 @@ def run(ctx):
                 time.sleep(0.01)
             return None
 
-        lags, early = ready_lag(h, "wait-port", cmd, lambda i: ["wait-port", i, str(ports["next"])], stamp, reps)
-        lag_line("wait-port: listen() -> returned", lags, early, 25e-3, "25 ms")
+        variants = (("wait-port: listen() -> returned", lambda i: ["wait-port", i, str(ports["next"])]),
+                    ("wait-port --any-owner: listen() -> returned",
+                     lambda i: ["wait-port", i, str(ports["next"]), "--any-owner"]),
+                    ("wait-port, no PORT: listen() -> returned", lambda i: ["wait-port", i]))
+        for label, args in variants:
+            lags, early = ready_lag(h, "wait-port", cmd, args, stamp, reps)
+            lag_line(label, lags, early, 25e-3, "25 ms")
         status_reference(ctx, h)        # unless wait-log printed it already
         h.kill_all()

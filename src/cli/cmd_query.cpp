@@ -29,13 +29,18 @@ struct ShowArgs {
   bool json = false;
 };
 
-Result<ProcessRecord> fetch_record(const std::string& id) {
-  auto args = proto::checked_json(proto::ShowRequest{id});
+/// The record of `id` as sbxd sends it; with `ports`, with the ports of its tree.
+Result<boost::json::value> fetch_record_json(const std::string& id, bool ports) {
+  auto args = proto::checked_json(proto::ShowRequest{id, false, ports});
   if (!args) return args.error();
   if (auto st = check_id(id); !st) return st.error();
   auto client = Client::connect();
   if (!client) return client.error();
-  auto v = client->call(proto::ShowRequest::kOp, std::move(*args));
+  return client->call(proto::ShowRequest::kOp, std::move(*args));
+}
+
+Result<ProcessRecord> fetch_record(const std::string& id) {
+  auto v = fetch_record_json(id, false);
   if (!v) return v.error();
   return record_from_json(*v);
 }
@@ -84,9 +89,14 @@ Result<int> run_status(const ShowArgs& a) {
 
 Result<int> run_show(const ShowArgs& a) {
   if (a.json) {
-    auto r = fetch_record(a.id);
+    auto v = fetch_record_json(a.id, true);
+    if (!v) return v.error();
+    auto r = record_from_json(*v);
     if (!r) return r.error();
-    print_json(record_to_json(*r));
+    auto o = record_to_json(*r);
+    const auto* ports = v->is_object() ? v->get_object().if_contains("ports") : nullptr;
+    o["ports"] = ports ? *ports : boost::json::array();
+    print_json(o);
     return kExitOk;
   }
   auto args = proto::checked_json(proto::ShowRequest{a.id, true});

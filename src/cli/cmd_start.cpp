@@ -39,7 +39,7 @@ Result<int> run_start(const StartArgs& a) {
   if (a.wait_port) {
     WaitPortArgs w;
     w.id = given_id.empty() ? "0" : given_id;
-    w.port = *a.wait_port;
+    w.port = a.wait_port;
     w.http = a.wait_http;
     w.timeout = a.wait_timeout;
     auto r = wait_port_request(w);

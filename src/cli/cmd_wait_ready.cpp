@@ -75,10 +75,16 @@ Result<proto::WaitLogRequest> wait_log_request(const std::string& id, const std:
 
 Result<proto::WaitPortRequest> wait_port_request(const WaitPortArgs& a) {
   if (auto st = check_id(a.id); !st) return st.error();
-  if (auto st = check_port(a.port); !st) return st.error();
+  if (a.port) {
+    if (auto st = check_port(*a.port); !st) return st.error();
+  } else if (a.any_owner) {
+    return make_error(Errc::usage,
+                      "--any-owner goes with a PORT: without one, the port is the tree's");
+  }
   proto::WaitPortRequest req;
   req.id = a.id;
-  req.port = a.port;
+  req.port = a.port.value_or(0);
+  req.any_owner = a.any_owner;
   auto hosts = resolve_host(a.host);
   if (!hosts) return hosts.error();
   req.hosts = std::move(*hosts);
@@ -101,7 +107,8 @@ Result<proto::WaitPortRequest> wait_port_request(const WaitPortArgs& a) {
 }
 
 std::string wait_label(const proto::WaitPortRequest& req) {
-  std::string label = escape_non_utf8(req.id) + ": port " + std::to_string(req.port);
+  std::string label = escape_non_utf8(req.id) + ": " +
+                      (req.port ? "port " + std::to_string(req.port) : std::string("a TCP port"));
   if (req.http_path && !req.http_path->empty())
     label += " (GET " + escape_non_utf8(*req.http_path) + ")";
   return label;
@@ -227,7 +234,14 @@ Result<int> run_wait_port(const WaitPortArgs& a) {
   auto client = Client::connect();
   if (!client) return client.error();
   json::value v;
-  return wait_ready(*args, std::move(*client), v);
+  if (int rc = wait_ready(*args, std::move(*client), v); rc != kExitOk) return rc;
+  if (args->port == 0) {  // the port it found is the answer
+    const auto* port = v.is_object() ? v.get_object().if_contains("port") : nullptr;
+    if (!port || !port->is_int64())
+      return Error{Errc::protocol, "wait-port: unexpected reply from sbxd"};
+    write_out(1, std::to_string(port->get_int64()) + "\n");
+  }
+  return kExitOk;
 }
 
 }  // namespace
@@ -251,12 +265,17 @@ void define_wait_log(CommandDef& parent) {
 
 void define_wait_port(CommandDef& parent) {
   auto a = std::make_shared<WaitPortArgs>();
-  auto wport = parent.add("wait-port", "Wait until a port accepts connections (or answers HTTP)",
-                          "sbx wait-port [OPTIONS] ID PORT",
-                          "sbx wait-port web 8000 --http /health --timeout 30s");
+  auto wport = parent.add(
+      "wait-port", "Wait until the process serves a port (or answers HTTP); no PORT: print it",
+      "sbx wait-port [OPTIONS] ID [PORT]",
+      "sbx wait-port web 8000 --http /health --timeout 30s\n"
+      "  port=$(sbx wait-port web --timeout 30s)");
   wport.runs([a] { return run_wait_port(*a); });
   wport.option("id", a->id, "process id").required().type_name("ID");
-  wport.option("port", a->port, "TCP port").required().type_name("PORT");
+  wport.option("port", a->port, "TCP port (none: the first the process listens on)")
+      .type_name("PORT");
+  wport.flag("--any-owner", a->any_owner,
+             "ready once anything accepts on PORT, not only this process");
   wport.option("--host", a->host, "host to probe (default 127.0.0.1 and ::1)").type_name("HOST");
   wport.option("--http", a->http, "send GET PATH and wait for a good status").type_name("PATH");
   wport.option("--status", a->status, "good statuses: CODE or LO-HI (default 200-399)")

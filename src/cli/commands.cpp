@@ -17,6 +17,7 @@ void define_logs(CommandDef&);
 void define_wait(CommandDef&);
 void define_wait_log(CommandDef&);
 void define_wait_port(CommandDef&);
+void define_ports(CommandDef&);
 void define_kill(CommandDef&);
 void define_rm(CommandDef&);
 void define_prune(CommandDef&);
@@ -39,6 +40,7 @@ const std::array kCommands{
     CommandEntry{"wait", &define_wait},
     CommandEntry{"wait-log", &define_wait_log},
     CommandEntry{"wait-port", &define_wait_port},
+    CommandEntry{"ports", &define_ports},
     CommandEntry{"kill", &define_kill},
     CommandEntry{"rm", &define_rm},
     CommandEntry{"prune", &define_prune},

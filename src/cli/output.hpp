@@ -42,4 +42,7 @@ std::string format_ago(EpochMs then, EpochMs now);
 std::string format_ps_table(const std::vector<ProcessRecord>& records,
                             const TableStyle& style = {});
 
+/// Rows of cells aligned in columns two spaces apart, the last column unpadded.
+std::string format_columns(const std::vector<std::vector<std::string>>& rows);
+
 }  // namespace sbx::cli

@@ -14,10 +14,11 @@ namespace sbx::cli {
 
 struct WaitPortArgs {
   std::string id;
-  int port = 0;
-  std::string host;    ///< empty: 127.0.0.1 and ::1
-  std::string http;    ///< empty: plain TCP
-  std::string status;  ///< CODE or LO-HI; default 200-399
+  std::optional<int> port;  ///< none: the first TCP port the tree listens on
+  bool any_owner = false;   ///< ready once anything accepts, not only the tree
+  std::string host;         ///< empty: 127.0.0.1 and ::1
+  std::string http;         ///< empty: plain TCP
+  std::string status;       ///< CODE or LO-HI; default 200-399
   std::string interval;
   std::string timeout;
 };

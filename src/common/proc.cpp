@@ -154,6 +154,59 @@ std::optional<pid_t> child_with_env(pid_t parent, std::string_view name, const s
   return found;
 }
 
+namespace {
+
+/// Appends the children of pid (of every thread of it) to out.
+void append_children(pid_t pid, std::vector<pid_t>& out) {
+  std::string tasks = "/proc/" + std::to_string(pid) + "/task";
+  DIR* dir = ::opendir(tasks.c_str());
+  if (!dir) return;
+  while (auto* ent = ::readdir(dir)) {
+    if (ent->d_name[0] == '.') continue;
+    UniqueFd fd(::open((tasks + "/" + ent->d_name + "/children").c_str(), O_RDONLY | O_CLOEXEC));
+    std::string text;
+    char buf[4096];
+    for (ssize_t n; fd && (n = ::read(fd.get(), buf, sizeof buf)) > 0;)
+      text.append(buf, static_cast<size_t>(n));
+    for (const char* p = text.c_str(); *p;) {
+      char* end = nullptr;
+      long child = std::strtol(p, &end, 10);
+      if (end == p) break;
+      p = end;
+      if (child > 1) out.push_back(static_cast<pid_t>(child));
+    }
+  }
+  ::closedir(dir);
+}
+
+}  // namespace
+
+std::vector<pid_t> descendants(pid_t root) {
+  std::vector<pid_t> out;
+  if (root <= 1 || !process_alive(root)) return out;
+  out.push_back(root);
+  for (size_t i = 0; i < out.size() && out.size() < 100000; ++i) append_children(out[i], out);
+  return out;
+}
+
+std::string process_command(pid_t pid) {
+  std::string base = "/proc/" + std::to_string(pid);
+  UniqueFd fd(::open((base + "/cmdline").c_str(), O_RDONLY | O_CLOEXEC));
+  std::string out;
+  char buf[4096];
+  ssize_t n = fd ? ::read(fd.get(), buf, sizeof buf) : -1;
+  if (n > 0) out.assign(buf, static_cast<size_t>(n));
+  while (!out.empty() && out.back() == '\0') out.pop_back();
+  for (char& c : out) c = c == '\0' ? ' ' : c;
+  if (!out.empty()) return out;
+  UniqueFd comm(::open((base + "/comm").c_str(), O_RDONLY | O_CLOEXEC));
+  n = comm ? ::read(comm.get(), buf, sizeof buf) : -1;
+  if (n <= 0) return out;
+  std::string name(buf, static_cast<size_t>(n));
+  if (name.back() == '\n') name.pop_back();
+  return "[" + name + "]";
+}
+
 std::string read_boot_id() {
   UniqueFd fd(::open("/proc/sys/kernel/random/boot_id", O_RDONLY | O_CLOEXEC));
   char buf[64];

@@ -37,6 +37,13 @@ std::vector<std::pair<pid_t, std::string>> scan_run_tokens();
 /// A child of `parent` (any of its threads') whose environment has name=value, if any.
 std::optional<pid_t> child_with_env(pid_t parent, std::string_view name, const std::string& value);
 
+/// `root` and every live descendant of it (by parent, through each thread's children).
+std::vector<pid_t> descendants(pid_t root);
+
+/// What pid runs, for people: its argv joined by spaces (its name in brackets, as ps(1)
+/// shows it, when it has none), "" once it is gone.
+std::string process_command(pid_t pid);
+
 /// This boot's id (/proc/sys/kernel/random/boot_id), or "" when it cannot be read. Start
 /// ticks count from boot: a pid and its start ticks name a process within one boot only.
 std::string read_boot_id();

@@ -104,4 +104,12 @@ std::string Utf8Sanitizer::flush() {
   return out;
 }
 
+std::string one_line(std::string_view bytes, std::size_t max) {
+  std::string out = escape_non_utf8(bytes);
+  for (char& c : out) c = static_cast<unsigned char>(c) < 0x20 || c == 0x7f ? ' ' : c;
+  if (out.size() <= max) return out;
+  std::size_t cut = utf8_valid_prefix(std::string_view(out).substr(0, max));
+  return out.substr(0, cut) + "...";
+}
+
 }  // namespace sbx

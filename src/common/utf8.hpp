@@ -14,6 +14,11 @@ bool is_utf8(std::string_view bytes);
 /// as systemd and `ls -b` show them.
 std::string escape_non_utf8(std::string_view bytes);
 
+/// `bytes` on one line for a reader (a table cell, a message): escaped as escape_non_utf8,
+/// each control character (the newlines of a -c script) as a space, and past `max` bytes
+/// cut at a character boundary and ended with "...".
+std::string one_line(std::string_view bytes, std::size_t max = std::string::npos);
+
 /// Turns a byte stream into valid UTF-8 chunk by chunk: each invalid byte becomes U+FFFD,
 /// and a sequence split across two chunks is carried over, not replaced.
 class Utf8Sanitizer {

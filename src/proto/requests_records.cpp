@@ -76,6 +76,7 @@ json::object ShowRequest::to_json() const {
   json::object o;
   o["id"] = id;
   if (toml) o["format"] = "toml";
+  if (ports) o["ports"] = true;
   return o;
 }
 
@@ -85,6 +86,7 @@ Result<ShowRequest> ShowRequest::from_json(const json::object& o) {
   if (!id) return id.error();
   r.id = std::move(*id);
   r.toml = get_opt_string(o, "format") == std::string("toml");
+  if (const auto* p = o.if_contains("ports"); p && p->is_bool()) r.ports = p->get_bool();
   return r;
 }
 

@@ -33,7 +33,8 @@ struct PsRequest {
 struct ShowRequest {
   static constexpr std::string_view kOp = op::show;
   std::string id;
-  bool toml = false;  ///< the record rendered as TOML (the CLI needs no TOML library)
+  bool toml = false;   ///< the record rendered as TOML (the CLI needs no TOML library)
+  bool ports = false;  ///< with "ports", as ps records (costs a look at the tree in /proc)
 
   boost::json::object to_json() const;
   static Result<ShowRequest> from_json(const boost::json::object& o);

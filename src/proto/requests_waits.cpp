@@ -117,6 +117,7 @@ json::object WaitPortRequest::to_json() const {
   json::object o;
   o["id"] = id;
   o["port"] = port;
+  if (any_owner) o["any_owner"] = true;
   json::array h;
   for (const auto& s : hosts) h.emplace_back(s);
   o["hosts"] = std::move(h);
@@ -136,8 +137,15 @@ Result<WaitPortRequest> WaitPortRequest::from_json(const json::object& o) {
   if (!id) return id.error();
   r.id = std::move(*id);
   auto port = get_opt_int(o, "port");
-  if (auto st = check_port(port.value_or(0)); !st) return st.error();
+  if (!port) return make_error(Errc::protocol, "wait_port needs 'port' (0: any)");
+  if (*port != 0) {
+    if (auto st = check_port(*port); !st) return st.error();
+  }
   r.port = static_cast<int>(*port);
+  if (const auto* a = o.if_contains("any_owner"); a && a->is_bool()) r.any_owner = a->get_bool();
+  if (r.any_owner && r.port == 0)
+    return make_error(Errc::usage,
+                      "--any-owner goes with a PORT: without one, the port is the tree's");
   if (auto* hosts = o.if_contains("hosts"); hosts && hosts->is_array()) {
     for (const auto& h : hosts->get_array()) {
       if (h.is_string()) r.hosts.emplace_back(h.get_string());

@@ -78,7 +78,9 @@ struct WaitLogRequest {
 struct WaitPortRequest {
   static constexpr std::string_view kOp = op::wait_port;
   std::string id;
-  int port = 0;
+  int port = 0;  ///< 0: the first TCP port the tree listens on (the answer says which)
+  /// Ready as soon as anything accepts; otherwise only when the tree serves the port.
+  bool any_owner = false;
   std::vector<std::string> hosts;  ///< IP addresses; empty: kDefaultProbeHosts
   std::optional<std::string> http_path;
   int status_lo = 200;

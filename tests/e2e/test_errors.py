@@ -123,7 +123,7 @@ class Usage(SbxTestCase):
     def test_usage_lines_show_the_whole_form(self):
         out = self.sbx_ok("start", "--help").stdout.decode()
         self.assertIn("Usage: sbx start [OPTIONS] -- CMD [ARG...]", out)
-        self.assertIn("Usage: sbx wait-port [OPTIONS] ID PORT", self.sbx_ok("wait-port", "--help").stdout.decode())
+        self.assertIn("Usage: sbx wait-port [OPTIONS] ID [PORT]", self.sbx_ok("wait-port", "--help").stdout.decode())
         self.assertNotIn("Excludes", self.sbx_ok("logs", "--help").stdout.decode())
 
     def test_help(self):

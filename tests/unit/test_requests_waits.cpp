@@ -5,6 +5,7 @@
 #include <boost/json.hpp>
 
 #include "proto/requests_daemon.hpp"
+#include "proto/requests_ports.hpp"
 #include "proto/requests_waits.hpp"
 
 using namespace sbx;
@@ -60,8 +61,17 @@ TEST_CASE("wait_port request: default hosts and statuses, port checked") {
   CHECK(r->status_lo == 200);
   CHECK(r->status_hi == 399);
   CHECK_FALSE(r->interval);
-  CHECK(WaitPortRequest::from_json(json::object{{"id", "a"}, {"port", 0}}).error().code ==
+  CHECK_FALSE(r->any_owner);
+  CHECK(WaitPortRequest::from_json(json::object{{"id", "a"}, {"port", 70000}}).error().code ==
         Errc::usage);
+  CHECK(WaitPortRequest::from_json(json::object{{"id", "a"}}).error().code == Errc::protocol);
+  // port 0: whichever the tree listens on; any owner needs a port of its own
+  auto any = WaitPortRequest::from_json(json::object{{"id", "a"}, {"port", 0}});
+  REQUIRE(any);
+  CHECK(any->port == 0);
+  CHECK(WaitPortRequest::from_json(json::object{{"id", "a"}, {"port", 0}, {"any_owner", true}})
+            .error()
+            .code == Errc::usage);
 
   WaitPortRequest p;
   p.id = "a";
@@ -69,8 +79,10 @@ TEST_CASE("wait_port request: default hosts and statuses, port checked") {
   p.http_path = "/health";
   p.status_lo = p.status_hi = 204;
   p.interval = Millis(0);
+  p.any_owner = true;
   auto back = WaitPortRequest::from_json(p.to_json());
   REQUIRE(back);
+  CHECK(back->any_owner);
   CHECK(back->http_path == std::string("/health"));
   CHECK(back->status_lo == 204);
   CHECK(back->interval == Millis(1));  // at least 1 ms between probes
@@ -120,4 +132,22 @@ TEST_CASE("wait_log reply: the line and groups as bytes") {
   CHECK(back->match == r.match);
   CHECK(back->stream == "stderr");
   CHECK_FALSE(WaitLogReply::from_json(json::object{{"match", json::array{}}}));
+}
+
+TEST_CASE("ports request and its entries round-trip; command bytes that are not UTF-8 survive") {
+  auto r = PortsRequest::from_json(PortsRequest{"web"}.to_json());
+  REQUIRE(r);
+  CHECK(r->id == "web");
+  CHECK(PortsRequest::from_json(json::object{}).error().code == Errc::protocol);
+
+  PortEntry e{5173, "tcp", "::", 42, std::string("node \xff", 6)};
+  json::array list{e.to_json(), json::value(7)};
+  auto back = port_entries_from_json(json::value(list));
+  REQUIRE(back.size() == 1);
+  CHECK(back[0].port == 5173);
+  CHECK(back[0].proto == "tcp");
+  CHECK(back[0].address == "::");
+  CHECK(back[0].pid == 42);
+  CHECK(back[0].command == e.command);
+  CHECK(port_entries_from_json(json::value(1)).empty());
 }

@@ -4,6 +4,7 @@
 
 #include "common/utf8.hpp"
 
+using sbx::one_line;
 using sbx::Utf8Sanitizer;
 
 namespace {
@@ -189,4 +190,12 @@ TEST_CASE("escape_non_utf8: other bytes as \\xNN, text as it is") {
     CHECK(sbx::is_utf8(sbx::escape_non_utf8(one)));
     CHECK(sbx::escape_non_utf8(one).size() == 4);
   }
+}
+
+TEST_CASE("one_line: control characters as spaces, cut at a character boundary") {
+  CHECK(one_line("python3 -c 'a\nb\tc'") == "python3 -c 'a b c'");
+  CHECK(one_line("\xff") == "\\xFF");
+  CHECK(one_line("abcdef", 3) == "abc...");
+  CHECK(one_line("ab\xc3\xa9z", 3) == "ab...");  // é is not split
+  CHECK(one_line("abc", 3) == "abc");
 }

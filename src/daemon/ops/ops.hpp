@@ -10,6 +10,7 @@
 #include "daemon/context.hpp"
 #include "proto/requests_daemon.hpp"
 #include "proto/requests_expose.hpp"
+#include "proto/requests_ports.hpp"
 #include "proto/requests_records.hpp"
 #include "proto/requests_start.hpp"
 #include "proto/requests_waits.hpp"
@@ -63,6 +64,7 @@ void op_wait_port(Context&, const proto::WaitPortRequest&, const ConnPtr&);
 void op_kill(Context&, const proto::KillRequest&, const ConnPtr&);
 void op_rm(Context&, const proto::RmRequest&, const ConnPtr&);
 void op_prune(Context&, const proto::PruneRequest&, const ConnPtr&);
+void op_ports(Context&, const proto::PortsRequest&, const ConnPtr&);
 void op_daemon_status(Context&, const proto::DaemonStatusRequest&, const ConnPtr&);
 void op_daemon_stop(Context&, const proto::DaemonStopRequest&, const ConnPtr&);
 void op_daemon_detach(Context&, const proto::DaemonDetachRequest&, const ConnPtr&);

@@ -8,6 +8,7 @@
 #include "common/ids.hpp"
 #include "common/record_json.hpp"
 #include "daemon/ops/ops.hpp"
+#include "daemon/ops/tree_ports.hpp"
 #include "daemon/proxy/proxy.hpp"
 #include "proto/bytes.hpp"
 #include "proto/message.hpp"
@@ -19,6 +20,33 @@
 namespace sbx::daemon {
 namespace json = boost::json;
 
+namespace {
+
+/// The records whole, each with the ports its tree listens on: every live tree from one
+/// look at /proc, and each network namespace's listeners read once.
+json::array full_records(Context& ctx, const std::vector<const ProcessRecord*>& records) {
+  std::vector<const ProcessRecord*> live;
+  for (const ProcessRecord* r : records) {
+    if (!r->ended()) live.push_back(r);
+  }
+  auto trees = ctx.supervisor.tree_pids(live);
+  ListenerScan listeners(true);
+  json::array out;
+  out.reserve(records.size());
+  for (std::size_t i = 0, k = 0; i < records.size(); ++i) {
+    json::object o = record_to_json(*records[i]);
+    json::array ports;
+    if (!records[i]->ended()) {
+      for (const auto& e : tree_ports(trees[k++], listeners)) ports.emplace_back(e.to_json());
+    }
+    o["ports"] = std::move(ports);
+    out.emplace_back(std::move(o));
+  }
+  return out;
+}
+
+}  // namespace
+
 void op_ps(Context& ctx, const proto::PsRequest& req, const ConnPtr& conn) {
   const auto& session = req.session;
   auto wanted = req.statuses();
@@ -29,15 +57,13 @@ void op_ps(Context& ctx, const proto::PsRequest& req, const ConnPtr& conn) {
   // thousands of records fast on both ends.
   bool brief = req.brief;
   auto records = ctx.supervisor.all();
+  std::erase_if(records, [&](const ProcessRecord* r) {
+    return (session && r->session != *session) || !matches(r->status);
+  });
+  if (!brief) return conn->reply(json::value(full_records(ctx, records)));
   json::array out;
   out.reserve(records.size());
   for (const ProcessRecord* r : records) {
-    if (session && r->session != *session) continue;
-    if (!matches(r->status)) continue;
-    if (!brief) {
-      out.emplace_back(record_to_json(*r));
-      continue;
-    }
     json::object o;
     o["id"] = r->id;
     o["status"] = status_name(r->status);
@@ -59,6 +85,7 @@ void op_show(Context& ctx, const proto::ShowRequest& req, const ConnPtr& conn) {
     // The daemon renders TOML so that the CLI needs no TOML library (a faster start).
     return conn->reply(json::value(json::object{{"toml", record_to_toml(*r, TomlView::display)}}));
   }
+  if (req.ports) return conn->reply(json::value(full_records(ctx, {r}).at(0)));
   conn->reply(json::value(record_to_json(*r)));
 }
 

@@ -1,10 +1,13 @@
 #include <boost/asio/ip/address.hpp>
 #include <boost/json/array.hpp>
+#include <chrono>
 
 #include "common/defaults.hpp"
 #include "common/duration.hpp"
 #include "common/ids.hpp"
+#include "common/proc.hpp"
 #include "daemon/ops/ops.hpp"
+#include "daemon/ops/port_owner.hpp"
 #include "daemon/ops/port_probe.hpp"
 #include "proto/requests_waits.hpp"
 
@@ -13,11 +16,18 @@ namespace json = boost::json;
 
 namespace {
 
+constexpr Millis kWholeTreeEvery{250};
+
 struct WaitPort {
   Context& ctx;
   ConnPtr conn;
   std::string id;
   ProbeSpec spec;
+  int port = 0;  ///< as asked: 0 for the tree's first
+  bool any_owner = false;
+  std::vector<std::string> hosts;     ///< as asked; the probe gets those that reach the tree
+  std::vector<std::uint64_t> others;  ///< other processes' sockets on the port, last seen
+  std::chrono::steady_clock::time_point whole_tree_at{};
   Millis interval{10};
   std::shared_ptr<PortProbe> probe{};
   Supervisor::WatchId end_watch = 0;
@@ -25,6 +35,13 @@ struct WaitPort {
   Timers::Id next = 0;
   bool answered = false;
   std::string last_detail = "no probe finished yet";
+
+  /// The last reason it was not ready; a port served by another process names its holder.
+  std::string why_not() const {
+    if (others.empty()) return last_detail;
+    return "it is served by " + describe_holder(others) + ", not by '" + id +
+           "' (--any-owner accepts any server)";
+  }
 
   void answer(const Result<json::value>& r) { answer_once(*this, r); }
 
@@ -38,12 +55,52 @@ struct WaitPort {
   }
 };
 
-std::string what(const ProbeSpec& s) {
-  return "port " + std::to_string(s.port) + (s.http_path ? " (GET " + *s.http_path + ")" : "");
+std::string what(const WaitPort& w) {
+  std::string port = w.port ? "port " + std::to_string(w.port) : std::string("a TCP port");
+  return port + (w.spec.http_path ? " (GET " + *w.spec.http_path + ")" : "");
+}
+
+void probe_once(const std::shared_ptr<WaitPort>& w);
+
+void poll_later(const std::shared_ptr<WaitPort>& w) {
+  std::weak_ptr<WaitPort> weak = w;
+  w->next = w->ctx.timers.after(w->interval, [weak] {
+    if (auto w = weak.lock(); w && !w->answered) {
+      w->next = 0;
+      probe_once(w);
+    }
+  });
+}
+
+/// Unless any owner will do, the probe goes only to a port the tree listens on, and only
+/// to the hosts that reach the tree's listener. False: not yet (last_detail says why).
+bool aim_at_tree(WaitPort& w) {
+  w.others.clear();
+  if (w.any_owner) return true;
+  const ProcessRecord* r = w.ctx.supervisor.find(w.id);
+  if (!r) return false;
+  // The leader's descendants answer cheaply; the whole tree (with what left it, found by a
+  // scan of /proc that costs milliseconds) is asked at most every kWholeTreeEvery.
+  pid_t leader = r->ended() ? 0 : r->pid.value_or(0);
+  auto owned = find_owned_port([leader] { return descendants(leader); }, w.port, w.hosts, w.id);
+  auto now = std::chrono::steady_clock::now();
+  if (!owned.port && owned.asked_tree && now - w.whole_tree_at >= kWholeTreeEvery) {
+    w.whole_tree_at = now;
+    owned = find_owned_port([&] { return w.ctx.supervisor.tree_pids(*r); }, w.port, w.hosts, w.id);
+  }
+  if (!owned.port) {
+    w.last_detail = std::move(owned.detail);
+    w.others = std::move(owned.others);
+    return false;
+  }
+  w.spec.port = owned.port;
+  w.spec.hosts = std::move(owned.hosts);
+  return true;
 }
 
 void probe_once(const std::shared_ptr<WaitPort>& w) {
   std::weak_ptr<WaitPort> weak = w;
+  if (!aim_at_tree(*w)) return poll_later(w);
   w->probe = std::make_shared<PortProbe>(w->ctx.io, w->spec);
   w->probe->run([weak](ProbeResult r) {
     auto w = weak.lock();
@@ -56,12 +113,7 @@ void probe_once(const std::shared_ptr<WaitPort>& w) {
       return w->answer(json::value(std::move(o)));
     }
     w->last_detail = r.detail;
-    w->next = w->ctx.timers.after(w->interval, [weak] {
-      if (auto w = weak.lock(); w && !w->answered) {
-        w->next = 0;
-        probe_once(w);
-      }
-    });
+    poll_later(w);
   });
 }
 
@@ -85,7 +137,8 @@ void op_wait_port(Context& ctx, const proto::WaitPortRequest& req, const ConnPtr
   spec.status_lo = req.status_lo;
   spec.status_hi = req.status_hi;
 
-  auto w = std::make_shared<WaitPort>(WaitPort{ctx, conn, *id, spec});
+  auto w = std::make_shared<WaitPort>(
+      WaitPort{ctx, conn, *id, spec, req.port, req.any_owner, spec.hosts, {}});
   if (req.interval) w->interval = *req.interval;
   w->spec.deadline = std::max(Millis(1000), w->interval);
   std::weak_ptr<WaitPort> weak = w;
@@ -95,22 +148,22 @@ void op_wait_port(Context& ctx, const proto::WaitPortRequest& req, const ConnPtr
   if (r->ended()) {
     return w->answer(make_error(Errc::failed, "'" + *id + "' has already ended (" +
                                                   status_name(r->status) + ") and never opened " +
-                                                  what(spec)));
+                                                  what(*w)));
   }
   w->end_watch = ctx.supervisor.watch_end(*id, [weak](const ProcessRecord& rec) {
     if (auto w = weak.lock()) {
       w->end_watch = 0;
       w->answer(make_error(Errc::failed, "'" + w->id + "' ended (" + status_name(rec.status) +
-                                             ") before " + what(w->spec) +
-                                             " was ready: " + w->last_detail));
+                                             ") before " + what(*w) +
+                                             " was ready: " + w->why_not()));
     }
   });
   if (auto t = req.deadline.timeout) {
     Millis asked = req.deadline.asked();
     w->deadline = ctx.timers.after(*t, [weak, asked] {
       if (auto w = weak.lock()) {
-        w->answer(make_error(Errc::timeout, what(w->spec) + " of '" + w->id + "' not ready after " +
-                                                format_duration(asked) + ": " + w->last_detail));
+        w->answer(make_error(Errc::timeout, what(*w) + " of '" + w->id + "' not ready after " +
+                                                format_duration(asked) + ": " + w->why_not()));
       }
     });
   }

@@ -87,6 +87,12 @@ class Supervisor {
   Status stop(const std::string& id, int sig, Millis grace, const std::string& reason,
               std::function<void()> done);
 
+  /// The live processes of r's tree, as signal() finds them.
+  std::vector<pid_t> tree_pids(const ProcessRecord& r) { return tree_.pids(r); }
+  std::vector<std::vector<pid_t>> tree_pids(const std::vector<const ProcessRecord*>& runs) {
+    return tree_.pids(runs);
+  }
+
   /// Reaps children that are no waiter of ours (orphans we adopted as subreaper).
   void reap_orphans();
 

@@ -20,14 +20,23 @@ void kill_group(pid_t pgid, int sig) {
 
 }  // namespace
 
-std::vector<pid_t> RunTree::processes(const ProcessRecord& r) {
+void RunTree::refresh_scan() {
   using Clock = std::chrono::steady_clock;
-  std::vector<pid_t> out;
-  if (r.run_token.empty()) return out;
   if (Clock::now() - token_scan_at_ > kTokenScanTtl) {
     token_scan_ = scan_run_tokens();
     token_scan_at_ = Clock::now();  // after the scan: a slow scan must not expire at once
   }
+}
+
+std::vector<pid_t> RunTree::processes(const ProcessRecord& r) {
+  if (r.run_token.empty()) return {};
+  refresh_scan();
+  return scanned(r);
+}
+
+std::vector<pid_t> RunTree::scanned(const ProcessRecord& r) const {
+  std::vector<pid_t> out;
+  if (r.run_token.empty()) return out;
   for (const auto& [pid, token] : token_scan_) {
     if (token == r.run_token && pid != r.waiter_pid.value_or(0)) out.push_back(pid);
   }
@@ -41,6 +50,23 @@ void RunTree::signal(const ProcessRecord& r, int sig) {
   for (pid_t p : processes(r)) {
     if (p > 1 && !(leader_live && ::getpgid(p) == pgid)) ::kill(p, sig);
   }
+}
+
+std::vector<pid_t> RunTree::pids(const ProcessRecord& r) { return pids(std::vector{&r}).front(); }
+
+std::vector<std::vector<pid_t>> RunTree::pids(const std::vector<const ProcessRecord*>& runs) {
+  if (!runs.empty()) refresh_scan();
+  std::vector<std::vector<pid_t>> out;
+  out.reserve(runs.size());
+  for (const ProcessRecord* r : runs) {
+    auto& one = out.emplace_back();
+    pid_t leader = r->ended() ? 0 : r->pid.value_or(0);
+    if (leader > 1 && process_alive(leader)) one.push_back(leader);
+    for (pid_t p : scanned(*r)) {
+      if (p != leader) one.push_back(p);
+    }
+  }
+  return out;
 }
 
 bool RunTree::alive(const ProcessRecord& r) {

@@ -22,11 +22,17 @@ class RunTree {
   void signal(const ProcessRecord& r, int sig);
   /// True while any process of the run is left.
   bool alive(const ProcessRecord& r);
+  /// The live processes of the run as signal() finds them, the leader first.
+  std::vector<pid_t> pids(const ProcessRecord& r);
+  /// The same for many runs from one look at /proc (ps of a thousand runs).
+  std::vector<std::vector<pid_t>> pids(const std::vector<const ProcessRecord*>& runs);
 
  private:
   /// The processes of a run (by SBX_RUN_TOKEN), its waiter left out. /proc is scanned at
   /// most once per kTokenScanTtl, so stopping a thousand processes costs a few scans.
   std::vector<pid_t> processes(const ProcessRecord& r);
+  void refresh_scan();                                       ///< unless the last is recent
+  std::vector<pid_t> scanned(const ProcessRecord& r) const;  ///< from the last scan
   std::vector<std::pair<pid_t, std::string>> token_scan_;
   std::chrono::steady_clock::time_point token_scan_at_{};
 };
