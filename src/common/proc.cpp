@@ -64,6 +64,24 @@ bool group_alive(pid_t pgid) {
   return ::kill(-pgid, 0) == 0 || errno == EPERM;
 }
 
+std::vector<pid_t> group_members(pid_t pgid) {
+  std::vector<pid_t> out;
+  if (!group_alive(pgid)) return out;  // the common case once a run ended: no scan
+  DIR* dir = ::opendir("/proc");
+  if (!dir) return out;
+  while (auto* ent = ::readdir(dir)) {
+    char* end = nullptr;
+    long pid = std::strtol(ent->d_name, &end, 10);
+    if (*end != '\0' || pid <= 1) continue;
+    auto tail = stat_tail(static_cast<pid_t>(pid));  // "S PPID PGRP ..."
+    long group = 0;
+    if (tail && std::sscanf(tail->c_str(), "%*c %*d %ld", &group) == 1 && group == pgid)
+      out.push_back(static_cast<pid_t>(pid));
+  }
+  ::closedir(dir);
+  return out;
+}
+
 namespace {
 
 /// The value of `name` in /proc/PID/environ, or "" when absent or unreadable.

@@ -23,6 +23,9 @@ bool process_alive(pid_t pid, std::optional<std::uint64_t> start_ticks = std::nu
 /// True while any process is left in process group `pgid` (> 1); zombies count.
 bool group_alive(pid_t pgid);
 
+/// The processes of process group `pgid` (> 1), zombies among them, read from /proc.
+std::vector<pid_t> group_members(pid_t pgid);
+
 /// The environment variable that marks every process of one run: SBX_RUN_TOKEN=<token>.
 /// A token is random and never reused, so a match is that run's process, whichever
 /// daemon started it and whoever its parent is now (a double fork, setsid, or an sbxd

@@ -70,6 +70,8 @@ class Supervisor {
     return make_error(Errc::not_found, "no process '" + id + "': see 'sbx ps'");
   }
   std::vector<const ProcessRecord*> all() const;  ///< ordered by start time
+  /// The processes of the run's tree now (RunTree::pids).
+  std::vector<pid_t> tree_pids(const ProcessRecord& r) { return tree_.pids(r); }
   std::size_t live_count() const;
 
   /// Calls `fn` once when the live process `id` ends (with its final record).

@@ -3,6 +3,8 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
+
 #include "common/duration.hpp"
 #include "common/proc.hpp"
 
@@ -48,6 +50,18 @@ bool RunTree::alive(const ProcessRecord& r) {
   // for members that left it.
   if (group_alive(r.pid.value_or(0))) return true;
   return !processes(r).empty();
+}
+
+std::vector<pid_t> RunTree::pids(const ProcessRecord& r) {
+  std::vector<pid_t> out = processes(r);
+  if (!r.ended()) {
+    for (pid_t p : group_members(r.pid.value_or(0))) {
+      if (p != r.waiter_pid.value_or(0) && std::find(out.begin(), out.end(), p) == out.end())
+        out.push_back(p);
+    }
+  }
+  std::sort(out.begin(), out.end());
+  return out;
 }
 
 }  // namespace sbx::daemon

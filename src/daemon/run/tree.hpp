@@ -22,6 +22,9 @@ class RunTree {
   void signal(const ProcessRecord& r, int sig);
   /// True while any process of the run is left.
   bool alive(const ProcessRecord& r);
+  /// Every process of the run now: its process group while the leader lives, and what
+  /// carries its token; the waiter left out. Zombies may be among them.
+  std::vector<pid_t> pids(const ProcessRecord& r);
 
  private:
   /// The processes of a run (by SBX_RUN_TOKEN), its waiter left out. /proc is scanned at
