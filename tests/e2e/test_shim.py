@@ -30,7 +30,7 @@ class ShimCase(SbxTestCase):
         if wrap:  # LeakSanitizer (a sanitizer build) cannot run under a tracer
             env["ASAN_OPTIONS"] = (env.get("ASAN_OPTIONS", "") + ":detect_leaks=0").lstrip(":")
         p = subprocess.run([*wrap, SHIM, exit_file, self.home, "SBX_RUN_TOKEN=t" + os.path.basename(self.home),
-                            "-", "1", "0", "0", "-", program_argv[0], *program_argv],
+                            "-", "1", "0", "0", "-", "-", program_argv[0], *program_argv],
                            preexec_fn=lambda: os.dup2(fd, 3), pass_fds=(fd, 3), stdin=subprocess.DEVNULL,
                            capture_output=True, timeout=30, env=env)
         theirs.close()

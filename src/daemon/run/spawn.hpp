@@ -29,6 +29,7 @@ struct SpawnRequest {
   int index_fd = -1;
   LogEnds log_ends;                  ///< where this run goes on in them
   std::string tty = waiter::kNoTty;  ///< "COLSxROWS": stdout is a pseudo-terminal
+  std::string user = waiter::kSameUser;  ///< "UID:GID:GROUPS": who the program runs as
 };
 
 // What sbxd and the waiter say to each other: shim/protocol.hpp.
