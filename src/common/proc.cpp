@@ -64,9 +64,8 @@ bool group_alive(pid_t pgid) {
   return ::kill(-pgid, 0) == 0 || errno == EPERM;
 }
 
-std::vector<pid_t> group_members(pid_t pgid) {
-  std::vector<pid_t> out;
-  if (!group_alive(pgid)) return out;  // the common case once a run ended: no scan
+std::vector<std::pair<pid_t, pid_t>> scan_process_groups() {
+  std::vector<std::pair<pid_t, pid_t>> out;
   DIR* dir = ::opendir("/proc");
   if (!dir) return out;
   while (auto* ent = ::readdir(dir)) {
@@ -75,8 +74,8 @@ std::vector<pid_t> group_members(pid_t pgid) {
     if (*end != '\0' || pid <= 1) continue;
     auto tail = stat_tail(static_cast<pid_t>(pid));  // "S PPID PGRP ..."
     long group = 0;
-    if (tail && std::sscanf(tail->c_str(), "%*c %*d %ld", &group) == 1 && group == pgid)
-      out.push_back(static_cast<pid_t>(pid));
+    if (tail && std::sscanf(tail->c_str(), "%*c %*d %ld", &group) == 1)
+      out.emplace_back(static_cast<pid_t>(pid), static_cast<pid_t>(group));
   }
   ::closedir(dir);
   return out;

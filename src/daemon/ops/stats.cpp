@@ -19,25 +19,24 @@ std::int64_t monotonic_us() {
   return duration_cast<microseconds>(steady_clock::now().time_since_epoch()).count();
 }
 
-json::object usage_row(Supervisor& supervisor, const ProcessRecord& r) {
+struct Sample {
+  Usage usage;
+  std::int64_t at_us = 0;  ///< when it was read
+  bool from_cgroup = false;
+};
+
+json::object usage_row(const ProcessRecord& r, const Sample& s) {
   json::object o;
   o["id"] = r.id;
   o["status"] = status_name(r.status);
   if (r.pid) o["pid"] = *r.pid;
-  Usage u;
-  const char* tree = "token";
-  o["sampled_us"] = monotonic_us();
-  if (!r.ended()) {
-    std::optional<Usage> from_cgroup;
-    if (!r.cgroup.empty()) from_cgroup = cgroup_usage(r.cgroup);
-    if (from_cgroup) tree = "cgroup";
-    u = from_cgroup ? *from_cgroup : proc_usage(supervisor.tree_pids(r));
-    if (r.start_time) o["uptime_ms"] = std::max<EpochMs>(0, now_epoch_ms() - *r.start_time);
-  }
-  o["tree"] = tree;
-  o["cpu_usec"] = u.cpu_usec;
-  o["memory_bytes"] = u.memory_bytes;
-  o["pids"] = u.pids;
+  o["sampled_us"] = s.at_us;
+  if (!r.ended() && r.start_time)
+    o["uptime_ms"] = std::max<EpochMs>(0, now_epoch_ms() - *r.start_time);
+  o["tree"] = s.from_cgroup ? "cgroup" : "token";
+  o["cpu_usec"] = s.usage.cpu_usec;
+  o["memory_bytes"] = s.usage.memory_bytes;
+  o["pids"] = s.usage.pids;
   return o;
 }
 
@@ -56,9 +55,34 @@ void op_stats(Context& ctx, const proto::StatsRequest& req, const ConnPtr& conn)
   }
   json::object reply;
   reply["sampled_us"] = monotonic_us();  // before every row's
+  std::vector<Sample> samples(records.size());
+  // From its cgroup where a run has one that answers; the trees of the others are found
+  // in one pass over /proc for all of them.
+  std::vector<const ProcessRecord*> scanned;
+  std::vector<std::size_t> scanned_at;
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    const ProcessRecord& r = *records[i];
+    samples[i].at_us = monotonic_us();
+    if (r.ended()) continue;  // it uses nothing
+    std::optional<Usage> u;
+    if (!r.cgroup.empty()) u = cgroup_usage(r.cgroup);
+    if (u) {
+      samples[i].usage = *u;
+      samples[i].from_cgroup = true;
+    } else {
+      scanned.push_back(&r);
+      scanned_at.push_back(i);
+    }
+  }
+  auto trees = ctx.supervisor.tree_pids(scanned);
+  for (std::size_t k = 0; k < scanned.size(); ++k) {
+    Sample& s = samples[scanned_at[k]];
+    s.at_us = monotonic_us();
+    s.usage = proc_usage(trees[k]);
+  }
   json::array rows;
   rows.reserve(records.size());
-  for (const ProcessRecord* r : records) rows.emplace_back(usage_row(ctx.supervisor, *r));
+  for (std::size_t i = 0; i < records.size(); ++i) rows.emplace_back(usage_row(*records[i], samples[i]));
   reply["processes"] = std::move(rows);
   conn->reply(json::value(std::move(reply)));
 }

@@ -70,8 +70,10 @@ class Supervisor {
     return make_error(Errc::not_found, "no process '" + id + "': see 'sbx ps'");
   }
   std::vector<const ProcessRecord*> all() const;  ///< ordered by start time
-  /// The processes of the run's tree now (RunTree::pids).
-  std::vector<pid_t> tree_pids(const ProcessRecord& r) { return tree_.pids(r); }
+  /// The processes of each run's tree now, from one pass over /proc (RunTree::pids).
+  std::vector<std::vector<pid_t>> tree_pids(const std::vector<const ProcessRecord*>& runs) {
+    return tree_.pids(runs);
+  }
   std::size_t live_count() const;
 
   /// Calls `fn` once when the live process `id` ends (with its final record).

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <unordered_map>
 
 #include "common/duration.hpp"
 #include "common/proc.hpp"
@@ -52,15 +53,34 @@ bool RunTree::alive(const ProcessRecord& r) {
   return !processes(r).empty();
 }
 
-std::vector<pid_t> RunTree::pids(const ProcessRecord& r) {
-  std::vector<pid_t> out = processes(r);
-  if (!r.ended()) {
-    for (pid_t p : group_members(r.pid.value_or(0))) {
-      if (p != r.waiter_pid.value_or(0) && std::find(out.begin(), out.end(), p) == out.end())
-        out.push_back(p);
+std::vector<pid_t> RunTree::pids(const ProcessRecord& r) { return pids({&r}).front(); }
+
+std::vector<std::vector<pid_t>> RunTree::pids(const std::vector<const ProcessRecord*>& runs) {
+  std::vector<std::vector<pid_t>> out(runs.size());
+  std::unordered_map<std::string, std::size_t> by_token;
+  std::unordered_map<pid_t, std::size_t> by_group;  // of the runs whose leader lives
+  for (std::size_t i = 0; i < runs.size(); ++i) {
+    const ProcessRecord& r = *runs[i];
+    if (!r.run_token.empty()) by_token.emplace(r.run_token, i);
+    if (!r.ended() && group_alive(r.pid.value_or(0))) by_group.emplace(*r.pid, i);
+  }
+  auto add = [&](std::size_t i, pid_t p) {
+    if (p != runs[i]->waiter_pid.value_or(0) && std::find(out[i].begin(), out[i].end(), p) == out[i].end())
+      out[i].push_back(p);
+  };
+  if (!by_token.empty()) {
+    token_scan_ = scan_run_tokens();
+    token_scan_at_ = std::chrono::steady_clock::now();
+    for (const auto& [p, token] : token_scan_) {
+      if (auto it = by_token.find(token); it != by_token.end()) add(it->second, p);
     }
   }
-  std::sort(out.begin(), out.end());
+  if (!by_group.empty()) {  // no live group, no scan
+    for (const auto& [p, group] : scan_process_groups()) {
+      if (auto it = by_group.find(group); it != by_group.end()) add(it->second, p);
+    }
+  }
+  for (auto& v : out) std::sort(v.begin(), v.end());
   return out;
 }
 

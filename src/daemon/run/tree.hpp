@@ -25,6 +25,8 @@ class RunTree {
   /// Every process of the run now: its process group while the leader lives, and what
   /// carries its token; the waiter left out. Zombies may be among them.
   std::vector<pid_t> pids(const ProcessRecord& r);
+  /// pids() of each of `runs`, from one fresh pass over /proc for all of them.
+  std::vector<std::vector<pid_t>> pids(const std::vector<const ProcessRecord*>& runs);
 
  private:
   /// The processes of a run (by SBX_RUN_TOKEN), its waiter left out. /proc is scanned at
