@@ -41,7 +41,8 @@ void sleep_until(std::chrono::steady_clock::time_point t) {
   auto left = t - std::chrono::steady_clock::now();
   if (left <= left.zero()) return;
   auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(left).count();
-  struct timespec ts = {static_cast<time_t>(ns / 1'000'000'000), static_cast<long>(ns % 1'000'000'000)};
+  struct timespec ts = {static_cast<time_t>(ns / 1'000'000'000),
+                        static_cast<long>(ns % 1'000'000'000)};
   while (::nanosleep(&ts, &ts) != 0) {
   }
 }

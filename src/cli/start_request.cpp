@@ -53,7 +53,8 @@ void define_process_options(CommandDef& cmd, ProcessArgs& a, const char* rm_help
   cmd.flag("--tty", a.tty, "its stdout is a terminal (line-buffered, colours); stderr stays apart");
   cmd.option("--tty-size", a.tty_size, "with --tty: the window size (default 80x24)")
       .type_name("COLSxROWS");
-  cmd.option("--user", a.user, "run it as this user (and group), names or numbers; sbxd must be root")
+  cmd.option("--user", a.user,
+             "run it as this user (and group), names or numbers; sbxd must be root")
       .type_name("USER[:GROUP]");
 }
 

@@ -36,7 +36,8 @@ bool live(const StatsSample::Process& p) { return p.status == "running" || p.sta
 Result<StatsSample> parse_stats_reply(const json::value& v) {
   const auto* o = v.if_object();
   const auto* list = o ? o->if_contains("processes") : nullptr;
-  if (!list || !list->is_array()) return make_error(Errc::protocol, "stats: unexpected reply from sbxd");
+  if (!list || !list->is_array())
+    return make_error(Errc::protocol, "stats: unexpected reply from sbxd");
   StatsSample s;
   s.sampled_us = int_at(*o, "sampled_us").value_or(0);
   for (const auto& e : list->get_array()) {
@@ -69,7 +70,8 @@ std::vector<StatsRow> stats_between(const StatsSample& before, const StatsSample
     std::int64_t from_us = same_run ? was->sampled_us : before.sampled_us;
     std::int64_t span = now.sampled_us - from_us;
     if (live(now) && span > 0 && now.cpu_usec > from_cpu) {
-      double share = 100.0 * static_cast<double>(now.cpu_usec - from_cpu) / static_cast<double>(span);
+      double share =
+          100.0 * static_cast<double>(now.cpu_usec - from_cpu) / static_cast<double>(span);
       row.cpu_percent = std::round(share * 10) / 10;
     }
     rows.push_back(std::move(row));
@@ -120,7 +122,8 @@ std::string format_stats_table(const std::vector<StatsRow>& rows) {
       up = whole_s > 0 ? format_duration(Millis(whole_s)) : "0s";
     }
     lines.push_back({r.now.id, r.now.status, shown ? cpu : "-",
-                     shown ? format_memory(r.now.memory_bytes) : "-", std::to_string(r.now.pids), up});
+                     shown ? format_memory(r.now.memory_bytes) : "-", std::to_string(r.now.pids),
+                     up});
   }
   std::array<std::size_t, 6> width{};
   for (const auto& l : lines)

@@ -21,7 +21,7 @@ namespace {
 
 constexpr std::string_view kProcessKeys[] = {"command", "cwd",     "env",          "env_file",
                                              "restart", "timeout", "max_restarts", "log_max",
-                                             "tty",     "user",    "ready",   "depends_on"};
+                                             "tty",     "user",    "ready",        "depends_on"};
 
 std::string join_keys(std::initializer_list<std::string_view> keys) {
   std::string out;

@@ -215,8 +215,8 @@ int main(int argc, char** argv) {
     gid_t* groups = static_cast<gid_t*>(calloc(max_groups + 1, sizeof(gid_t)));
     unsigned uid = 0, gid = 0;
     static_assert(sizeof(gid_t) == sizeof(unsigned));
-    if (!groups || !parse_user(user, uid, gid, reinterpret_cast<unsigned*>(groups), max_groups,
-                               as.ngroups)) {
+    if (!groups ||
+        !parse_user(user, uid, gid, reinterpret_cast<unsigned*>(groups), max_groups, as.ngroups)) {
       format_err(line, sizeof line, Stage::user, groups ? EINVAL : ENOMEM);
       report(line);
       free(child_env);

@@ -100,8 +100,8 @@ TEST_CASE("--user: what the waiter is told, as it reads it") {
   CHECK(n == 0);
   CHECK(waiter::user_group_count("1:2:") == 0);
   CHECK_FALSE(waiter::parse_user("1:2:3", uid, gid, groups, 0, n));  // more than it has room for
-  for (const char* bad : {"", "-", "1", "1:2", "x:2:", "1:x:", "1:2:3,", "1:2:,3", "1:2:3x",
-                          "4294967295:0:"})
+  for (const char* bad :
+       {"", "-", "1", "1:2", "x:2:", "1:x:", "1:2:3,", "1:2:,3", "1:2:3x", "4294967295:0:"})
     CHECK_FALSE_MESSAGE(waiter::parse_user(bad, uid, gid, groups, 8, n), bad);
 }
 

@@ -60,7 +60,8 @@ TEST_CASE("stats rows: the CPU share between two samples, of one core") {
   auto json_rows = stats_json(rows);
   REQUIRE(json_rows.size() == 3);
   const auto& first = json_rows[0].as_object();
-  for (const char* key : {"id", "cpu_percent", "memory_bytes", "pids", "uptime_ms", "status", "tree"})
+  for (const char* key :
+       {"id", "cpu_percent", "memory_bytes", "pids", "uptime_ms", "status", "tree"})
     CHECK_MESSAGE(first.contains(key), key);
   CHECK_FALSE(json_rows[2].as_object().contains("uptime_ms"));
 }

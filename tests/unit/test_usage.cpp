@@ -13,9 +13,7 @@ using namespace sbx::daemon;
 
 namespace {
 
-void write(const std::string& path, const std::string& text) {
-  std::ofstream(path) << text;
-}
+void write(const std::string& path, const std::string& text) { std::ofstream(path) << text; }
 
 // /proc/PID/stat of a process whose comm holds a ')' and a space: fields 14-17 are 100,
 // 20, 7 and 3 ticks, field 24 (rss) 2048 pages.

@@ -82,7 +82,8 @@ void op_stats(Context& ctx, const proto::StatsRequest& req, const ConnPtr& conn)
   }
   json::array rows;
   rows.reserve(records.size());
-  for (std::size_t i = 0; i < records.size(); ++i) rows.emplace_back(usage_row(*records[i], samples[i]));
+  for (std::size_t i = 0; i < records.size(); ++i)
+    rows.emplace_back(usage_row(*records[i], samples[i]));
   reply["processes"] = std::move(rows);
   conn->reply(json::value(std::move(reply)));
 }

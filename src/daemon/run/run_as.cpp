@@ -65,8 +65,7 @@ std::string self_name(uid_t uid) {
 
 }  // namespace
 
-Result<std::optional<RunAs>> resolve_run_as(std::string_view spec, uid_t self_uid,
-                                            gid_t self_gid) {
+Result<std::optional<RunAs>> resolve_run_as(std::string_view spec, uid_t self_uid, gid_t self_gid) {
   if (spec.empty()) return std::optional<RunAs>();
   auto colon = spec.find(':');
   auto user = find_user(spec.substr(0, colon));
@@ -91,8 +90,8 @@ Result<std::optional<RunAs>> resolve_run_as(std::string_view spec, uid_t self_ui
   if (self_uid != 0) {
     return make_error(Errc::failed, "sbxd runs as " + self_name(self_uid) +
                                         ", not as root: it starts processes only as itself, "
-                                        "not as '" + std::string(spec) +
-                                        "' (run sbxd as root for --user)");
+                                        "not as '" +
+                                        std::string(spec) + "' (run sbxd as root for --user)");
   }
   // The user's groups (initgroups(3)), its group among them; only the group for a uid
   // without an entry.

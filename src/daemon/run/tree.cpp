@@ -65,7 +65,8 @@ std::vector<std::vector<pid_t>> RunTree::pids(const std::vector<const ProcessRec
     if (!r.ended() && group_alive(r.pid.value_or(0))) by_group.emplace(*r.pid, i);
   }
   auto add = [&](std::size_t i, pid_t p) {
-    if (p != runs[i]->waiter_pid.value_or(0) && std::find(out[i].begin(), out[i].end(), p) == out[i].end())
+    if (p != runs[i]->waiter_pid.value_or(0) &&
+        std::find(out[i].begin(), out[i].end(), p) == out[i].end())
       out[i].push_back(p);
   };
   if (!by_token.empty()) {
