@@ -2,6 +2,7 @@
 """sbx stats: the CPU share, memory, processes and uptime of each live process's tree."""
 import json
 import os
+import pty
 import select
 import subprocess
 import time
@@ -186,6 +187,31 @@ class Watch(StatsCase):
         self.assertNotIn(b"\033", b"".join(lines), "no terminal codes into a pipe")
         p.kill()
         p.wait()
+
+    def test_on_a_terminal_each_table_is_drawn_over_the_last(self):
+        self.start("--id", "a", "--", "sleep", "300")
+        master, slave = pty.openpty()
+        try:
+            p = self.spawn("stats", "-w", stdout=slave, env_extra={"TERM": "xterm"})
+            os.close(slave)
+            slave = -1
+            got = b""
+            deadline = time.monotonic() + 30
+            while got.count(b"\033[H\033[J") < 2:
+                left = deadline - time.monotonic()
+                self.assertGreater(left, 0, f"two tables within 30s: {got!r}")
+                if select.select([master], [], [], left)[0]:
+                    got += os.read(master, 65536)
+            p.kill()
+            p.wait()
+        finally:
+            os.close(master)
+            if slave >= 0:
+                os.close(slave)
+        tables = got.split(b"\033[H\033[J")
+        self.assertEqual(tables[0], b"", "home and clear come first")
+        self.assertTrue(tables[1].startswith(b"ID "), tables)
+        self.assertIn(b"\na ", tables[1].replace(b"\r\n", b"\n"))
 
 
 if __name__ == "__main__":
