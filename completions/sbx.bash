@@ -28,6 +28,7 @@ _sbx() {
             "sbx start:--max-restarts"|\
             "sbx start:--log-max"|\
             "sbx start:--tty-size"|\
+            "sbx start:--user"|\
             "sbx start:--wait-port"|\
             "sbx start:--http"|\
             "sbx start:--wait-log"|\
@@ -43,6 +44,7 @@ _sbx() {
             "sbx run:--max-restarts"|\
             "sbx run:--log-max"|\
             "sbx run:--tty-size"|\
+            "sbx run:--user"|\
             "sbx ps:--session"|\
             "sbx ps:--status"|\
             "sbx logs:--session"|\
@@ -87,6 +89,7 @@ _sbx() {
             "sbx:ps"|\
             "sbx:status"|\
             "sbx:show"|\
+            "sbx:stats"|\
             "sbx:logs"|\
             "sbx:wait"|\
             "sbx:wait-log"|\
@@ -127,6 +130,7 @@ _sbx() {
         "sbx start:--max-restarts"|\
         "sbx start:--log-max"|\
         "sbx start:--tty-size"|\
+        "sbx start:--user"|\
         "sbx start:--wait-port"|\
         "sbx start:--http"|\
         "sbx start:--wait-log"|\
@@ -139,6 +143,7 @@ _sbx() {
         "sbx run:--max-restarts"|\
         "sbx run:--log-max"|\
         "sbx run:--tty-size"|\
+        "sbx run:--user"|\
         "sbx ps:--session"|\
         "sbx logs:--session"|\
         "sbx logs:-n"|\
@@ -194,11 +199,12 @@ _sbx() {
     if [[ $cur == -* ]]; then
         case $path in
             "sbx") COMPREPLY=($(compgen -W "-h --help -V --version" -- "$cur")) ;;
-            "sbx start") COMPREPLY=($(compgen -W "-h --help --id --cwd -e --env --env-file --session --timeout --rm --restart --max-restarts --log-max --tty --tty-size --json --wait-port --http --wait-log --wait-timeout" -- "$cur")) ;;
-            "sbx run") COMPREPLY=($(compgen -W "-h --help --id --cwd -e --env --env-file --session --timeout --rm --restart --max-restarts --log-max --tty --tty-size" -- "$cur")) ;;
+            "sbx start") COMPREPLY=($(compgen -W "-h --help --id --cwd -e --env --env-file --session --timeout --rm --restart --max-restarts --log-max --tty --tty-size --user --json --wait-port --http --wait-log --wait-timeout" -- "$cur")) ;;
+            "sbx run") COMPREPLY=($(compgen -W "-h --help --id --cwd -e --env --env-file --session --timeout --rm --restart --max-restarts --log-max --tty --tty-size --user" -- "$cur")) ;;
             "sbx ps") COMPREPLY=($(compgen -W "-h --help --session --status -q --quiet --json" -- "$cur")) ;;
             "sbx status") COMPREPLY=($(compgen -W "-h --help" -- "$cur")) ;;
             "sbx show") COMPREPLY=($(compgen -W "-h --help --json" -- "$cur")) ;;
+            "sbx stats") COMPREPLY=($(compgen -W "-h --help --json -w --watch" -- "$cur")) ;;
             "sbx logs") COMPREPLY=($(compgen -W "-h --help --session --all --stdout --stderr -n --lines -f --follow -t --timestamps --since --until --json" -- "$cur")) ;;
             "sbx wait") COMPREPLY=($(compgen -W "-h --help --timeout" -- "$cur")) ;;
             "sbx wait-log") COMPREPLY=($(compgen -W "-h --help -E --regex --stream --timeout --json" -- "$cur")) ;;
@@ -223,7 +229,7 @@ _sbx() {
     fi
 
     case $path in
-        "sbx") COMPREPLY=($(compgen -W "start run ps status show logs wait wait-log wait-port ports kill rm prune up down expose unexpose daemon completion help version" -- "$cur")) ;;
+        "sbx") COMPREPLY=($(compgen -W "start run ps status show stats logs wait wait-log wait-port ports kill rm prune up down expose unexpose daemon completion help version" -- "$cur")) ;;
         "sbx start") COMPREPLY=($(compgen -c -- "$cur")) ;;
         "sbx run") COMPREPLY=($(compgen -c -- "$cur")) ;;
         "sbx status")
@@ -235,6 +241,12 @@ _sbx() {
         "sbx show")
             case $npos in
                 0)
+                    COMPREPLY=($(compgen -W "$(_sbx_ids)" -- "$cur"))
+                    ;;
+            esac ;;
+        "sbx stats")
+            case $npos in
+                *)
                     COMPREPLY=($(compgen -W "$(_sbx_ids)" -- "$cur"))
                     ;;
             esac ;;
@@ -320,7 +332,7 @@ _sbx() {
         "sbx help")
             case $npos in
                 *)
-                    COMPREPLY=($(compgen -W "start run ps status show logs wait wait-log wait-port ports kill rm prune up down expose unexpose daemon completion help version" -- "$cur"))
+                    COMPREPLY=($(compgen -W "start run ps status show stats logs wait wait-log wait-port ports kill rm prune up down expose unexpose daemon completion help version" -- "$cur"))
                     ;;
             esac ;;
     esac

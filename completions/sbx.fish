@@ -25,7 +25,7 @@ function __sbx_state
             continue
         end
         switch "$path:$w"
-            case 'sbx start:--id' 'sbx start:--cwd' 'sbx start:-e' 'sbx start:--env' 'sbx start:--env-file' 'sbx start:--session' 'sbx start:--timeout' 'sbx start:--restart' 'sbx start:--max-restarts' 'sbx start:--log-max' 'sbx start:--tty-size' 'sbx start:--wait-port' 'sbx start:--http' 'sbx start:--wait-log' 'sbx start:--wait-timeout' 'sbx run:--id' 'sbx run:--cwd' 'sbx run:-e' 'sbx run:--env' 'sbx run:--env-file' 'sbx run:--session' 'sbx run:--timeout' 'sbx run:--restart' 'sbx run:--max-restarts' 'sbx run:--log-max' 'sbx run:--tty-size' 'sbx ps:--session' 'sbx ps:--status' 'sbx logs:--session' 'sbx logs:-n' 'sbx logs:--lines' 'sbx logs:--since' 'sbx logs:--until' 'sbx wait:--timeout' 'sbx wait-log:--stream' 'sbx wait-log:--timeout' 'sbx wait-port:--host' 'sbx wait-port:--http' 'sbx wait-port:--status' 'sbx wait-port:--interval' 'sbx wait-port:--timeout' 'sbx kill:-s' 'sbx kill:--signal' 'sbx kill:--grace' 'sbx kill:--session' 'sbx up:-f' 'sbx up:--file' 'sbx up:--project' 'sbx up:--timeout' 'sbx up:--exit-from' 'sbx up:--grace' 'sbx down:-f' 'sbx down:--file' 'sbx down:--project' 'sbx down:--grace' 'sbx expose:--name'
+            case 'sbx start:--id' 'sbx start:--cwd' 'sbx start:-e' 'sbx start:--env' 'sbx start:--env-file' 'sbx start:--session' 'sbx start:--timeout' 'sbx start:--restart' 'sbx start:--max-restarts' 'sbx start:--log-max' 'sbx start:--tty-size' 'sbx start:--user' 'sbx start:--wait-port' 'sbx start:--http' 'sbx start:--wait-log' 'sbx start:--wait-timeout' 'sbx run:--id' 'sbx run:--cwd' 'sbx run:-e' 'sbx run:--env' 'sbx run:--env-file' 'sbx run:--session' 'sbx run:--timeout' 'sbx run:--restart' 'sbx run:--max-restarts' 'sbx run:--log-max' 'sbx run:--tty-size' 'sbx run:--user' 'sbx ps:--session' 'sbx ps:--status' 'sbx logs:--session' 'sbx logs:-n' 'sbx logs:--lines' 'sbx logs:--since' 'sbx logs:--until' 'sbx wait:--timeout' 'sbx wait-log:--stream' 'sbx wait-log:--timeout' 'sbx wait-port:--host' 'sbx wait-port:--http' 'sbx wait-port:--status' 'sbx wait-port:--interval' 'sbx wait-port:--timeout' 'sbx kill:-s' 'sbx kill:--signal' 'sbx kill:--grace' 'sbx kill:--session' 'sbx up:-f' 'sbx up:--file' 'sbx up:--project' 'sbx up:--timeout' 'sbx up:--exit-from' 'sbx up:--grace' 'sbx down:-f' 'sbx down:--file' 'sbx down:--project' 'sbx down:--grace' 'sbx expose:--name'
                 set value 1
                 continue
         end
@@ -37,7 +37,7 @@ function __sbx_state
                 continue
         end
         switch "$path:$w"
-            case 'sbx:start' 'sbx:run' 'sbx:ps' 'sbx:status' 'sbx:show' 'sbx:logs' 'sbx:wait' 'sbx:wait-log' 'sbx:wait-port' 'sbx:ports' 'sbx:kill' 'sbx:rm' 'sbx:prune' 'sbx:up' 'sbx:down' 'sbx:expose' 'sbx:unexpose' 'sbx:daemon' 'sbx:completion' 'sbx:help' 'sbx:version' 'sbx daemon:status' 'sbx daemon:stop' 'sbx daemon:restart'
+            case 'sbx:start' 'sbx:run' 'sbx:ps' 'sbx:status' 'sbx:show' 'sbx:stats' 'sbx:logs' 'sbx:wait' 'sbx:wait-log' 'sbx:wait-port' 'sbx:ports' 'sbx:kill' 'sbx:rm' 'sbx:prune' 'sbx:up' 'sbx:down' 'sbx:expose' 'sbx:unexpose' 'sbx:daemon' 'sbx:completion' 'sbx:help' 'sbx:version' 'sbx daemon:status' 'sbx daemon:stop' 'sbx daemon:restart'
                 set path "$path $w"
                 set npos 0
                 continue
@@ -80,6 +80,7 @@ complete -c sbx -n "__sbx_at 'sbx' 0" -a run -d 'Run a command: print its output
 complete -c sbx -n "__sbx_at 'sbx' 0" -a ps -d 'List processes, live and ended'
 complete -c sbx -n "__sbx_at 'sbx' 0" -a status -d 'Print a process\'s status word'
 complete -c sbx -n "__sbx_at 'sbx' 0" -a show -d 'Print a process\'s whole record'
+complete -c sbx -n "__sbx_at 'sbx' 0" -a stats -d 'Show the CPU, memory and processes each live process uses'
 complete -c sbx -n "__sbx_at 'sbx' 0" -a logs -d 'Print captured output in write order (stdout to stdout, stderr to stderr; one stream alone to stdout); of several processes, merged in time order, each line after its id'
 complete -c sbx -n "__sbx_at 'sbx' 0" -a wait -d 'Wait for a process to end; exit with its exit code'
 complete -c sbx -n "__sbx_at 'sbx' 0" -a wait-log -d 'Wait until a line of output contains a pattern; print it'
@@ -111,6 +112,7 @@ complete -c sbx -n "__sbx_at 'sbx start'" -l max-restarts -x -d 'give up after N
 complete -c sbx -n "__sbx_at 'sbx start'" -l log-max -x -d 'cap each of its logs, keeping the newest output (default 64M; 0: no cap)'
 complete -c sbx -n "__sbx_at 'sbx start'" -l tty -d 'its stdout is a terminal (line-buffered, colours); stderr stays apart'
 complete -c sbx -n "__sbx_at 'sbx start'" -l tty-size -x -d 'with --tty: the window size (default 80x24)'
+complete -c sbx -n "__sbx_at 'sbx start'" -l user -x -d 'run it as this user (and group), names or numbers; sbxd must be root'
 complete -c sbx -n "__sbx_at 'sbx start'" -l json -d 'print the record as JSON instead of the id'
 complete -c sbx -n "__sbx_at 'sbx start'" -l wait-port -x -d 'return only once this port accepts connections'
 complete -c sbx -n "__sbx_at 'sbx start'" -l http -x -d 'with --wait-port: once GET PATH answers 200-399'
@@ -133,6 +135,7 @@ complete -c sbx -n "__sbx_at 'sbx run'" -l max-restarts -x -d 'give up after N r
 complete -c sbx -n "__sbx_at 'sbx run'" -l log-max -x -d 'cap each of its logs, keeping the newest output (default 64M; 0: no cap)'
 complete -c sbx -n "__sbx_at 'sbx run'" -l tty -d 'its stdout is a terminal (line-buffered, colours); stderr stays apart'
 complete -c sbx -n "__sbx_at 'sbx run'" -l tty-size -x -d 'with --tty: the window size (default 80x24)'
+complete -c sbx -n "__sbx_at 'sbx run'" -l user -x -d 'run it as this user (and group), names or numbers; sbxd must be root'
 complete -c sbx -n "__sbx_at 'sbx run' cmd" -a '(__fish_complete_command)'
 complete -c sbx -n "__sbx_at 'sbx run' args" -F
 
@@ -151,6 +154,12 @@ complete -c sbx -n "__sbx_at 'sbx status' 0" -a '(__sbx_ids)' -d 'process id'
 complete -c sbx -n "__sbx_at 'sbx show'" -s h -l help -d 'Print this help message and exit'
 complete -c sbx -n "__sbx_at 'sbx show'" -l json -d 'print JSON instead of TOML'
 complete -c sbx -n "__sbx_at 'sbx show' 0" -a '(__sbx_ids)' -d 'process id'
+
+# sbx stats
+complete -c sbx -n "__sbx_at 'sbx stats'" -s h -l help -d 'Print this help message and exit'
+complete -c sbx -n "__sbx_at 'sbx stats'" -l json -d 'print a JSON array of rows (with -w: one array a line)'
+complete -c sbx -n "__sbx_at 'sbx stats'" -s w -l watch -d 'refresh every second until interrupted'
+complete -c sbx -n "__sbx_at 'sbx stats' 0+" -a '(__sbx_ids)' -d 'only these processes (default: every live one)'
 
 # sbx logs
 complete -c sbx -n "__sbx_at 'sbx logs'" -s h -l help -d 'Print this help message and exit'
@@ -260,7 +269,7 @@ complete -c sbx -n "__sbx_at 'sbx completion' 0" -a 'bash zsh fish' -d 'bash, zs
 
 # sbx help
 complete -c sbx -n "__sbx_at 'sbx help'" -s h -l help -d 'Print this help message and exit'
-complete -c sbx -n "__sbx_at 'sbx help' 0+" -a 'start run ps status show logs wait wait-log wait-port ports kill rm prune up down expose unexpose daemon completion help version' -d 'a command, and its subcommand'
+complete -c sbx -n "__sbx_at 'sbx help' 0+" -a 'start run ps status show stats logs wait wait-log wait-port ports kill rm prune up down expose unexpose daemon completion help version' -d 'a command, and its subcommand'
 
 # sbx version
 complete -c sbx -n "__sbx_at 'sbx version'" -s h -l help -d 'Print this help message and exit'

@@ -13,6 +13,7 @@ void define_down(CommandDef&);
 void define_ps(CommandDef&);
 void define_status(CommandDef&);
 void define_show(CommandDef&);
+void define_stats(CommandDef&);
 void define_logs(CommandDef&);
 void define_wait(CommandDef&);
 void define_wait_log(CommandDef&);
@@ -36,6 +37,7 @@ const std::array kCommands{
     CommandEntry{"ps", &define_ps},
     CommandEntry{"status", &define_status},
     CommandEntry{"show", &define_show},
+    CommandEntry{"stats", &define_stats},
     CommandEntry{"logs", &define_logs},
     CommandEntry{"wait", &define_wait},
     CommandEntry{"wait-log", &define_wait_log},

@@ -84,6 +84,7 @@ Result<proto::StartRequest> start_request_for(const Project& p, const ProcessDef
   req.max_restarts = d.max_restarts;
   req.log_max = d.log_max;
   req.tty = d.tty;  // the window: kDefaultTtySize
+  req.user = d.user;
   // The digest covers what the process is started with from the file, not the caller's
   // environment: `up` from another shell leaves an unchanged process alone.
   req.definition = digest(boost::json::serialize(req.to_json()));

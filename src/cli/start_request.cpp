@@ -53,6 +53,9 @@ void define_process_options(CommandDef& cmd, ProcessArgs& a, const char* rm_help
   cmd.flag("--tty", a.tty, "its stdout is a terminal (line-buffered, colours); stderr stays apart");
   cmd.option("--tty-size", a.tty_size, "with --tty: the window size (default 80x24)")
       .type_name("COLSxROWS");
+  cmd.option("--user", a.user,
+             "run it as this user (and group), names or numbers; sbxd must be root")
+      .type_name("USER[:GROUP]");
 }
 
 Status take_command_words(ProcessArgs& a, const CommandDef& cmd, std::string_view name) {
@@ -139,6 +142,10 @@ Result<json::object> start_request(const ProcessArgs& a, std::string_view name) 
     req.max_restarts = *a.max_restarts;
   }
 
+  if (!a.user.empty()) {
+    if (auto st = check_user(a.user); !st) return st.error();
+    req.user = a.user;
+  }
   req.session = a.session;
   if (req.session.empty()) {
     const char* s = std::getenv("SBX_SESSION");

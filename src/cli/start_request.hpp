@@ -27,6 +27,7 @@ struct ProcessArgs {
   std::string log_max;               ///< --log-max SIZE per stream; empty: kDefaultLogMax
   bool tty = false;                  ///< --tty: stdout is a pseudo-terminal
   std::string tty_size;              ///< --tty-size COLSxROWS; empty: kDefaultTtySize
+  std::string user;                  ///< --user USER[:GROUP]; empty: as sbxd
   std::vector<std::string> command;  ///< positional words
   bool argv_form = false;            ///< the words came after `--`
 };

@@ -44,6 +44,17 @@ Status check_max_restarts(std::int64_t n) {
   return make_error(Errc::usage, "max_restarts must be 0 or more");
 }
 
+Status check_user(std::string_view spec) {
+  auto colon = spec.find(':');
+  bool ok = !spec.empty() && spec.size() <= 256 && colon != 0 && colon + 1 != spec.size() &&
+            spec.find(':', colon == std::string_view::npos ? spec.size() : colon + 1) ==
+                std::string_view::npos;
+  for (unsigned char c : spec) ok = ok && c > ' ' && c != 0x7f;
+  if (ok) return ok_status();
+  return make_error(Errc::usage, "bad user '" + std::string(spec) +
+                                     "': use USER or USER:GROUP (names or numbers)");
+}
+
 Status check_port(std::int64_t port) {
   if (port >= kMinPort && port <= kMaxPort) return ok_status();
   return make_error(Errc::usage, "the port must be 1-65535");

@@ -46,6 +46,8 @@ Status check_restart_policy(std::string_view policy);
 Status check_log_max(std::int64_t bytes);
 /// --max-restarts: 0 or more (at most a million).
 Status check_max_restarts(std::int64_t n);
+/// --user: "USER" or "USER:GROUP", each a name or a number (resolved by sbxd).
+Status check_user(std::string_view spec);
 /// --port of the waits: kMinPort..kMaxPort.
 Status check_port(std::int64_t port);
 /// The streams a log wait may name (--stream).

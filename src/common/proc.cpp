@@ -64,6 +64,23 @@ bool group_alive(pid_t pgid) {
   return ::kill(-pgid, 0) == 0 || errno == EPERM;
 }
 
+std::vector<std::pair<pid_t, pid_t>> scan_process_groups() {
+  std::vector<std::pair<pid_t, pid_t>> out;
+  DIR* dir = ::opendir("/proc");
+  if (!dir) return out;
+  while (auto* ent = ::readdir(dir)) {
+    char* end = nullptr;
+    long pid = std::strtol(ent->d_name, &end, 10);
+    if (*end != '\0' || pid <= 1) continue;
+    auto tail = stat_tail(static_cast<pid_t>(pid));  // "S PPID PGRP ..."
+    long group = 0;
+    if (tail && std::sscanf(tail->c_str(), "%*c %*d %ld", &group) == 1)
+      out.emplace_back(static_cast<pid_t>(pid), static_cast<pid_t>(group));
+  }
+  ::closedir(dir);
+  return out;
+}
+
 namespace {
 
 /// The value of `name` in /proc/PID/environ, or "" when absent or unreadable.

@@ -23,6 +23,9 @@ bool process_alive(pid_t pid, std::optional<std::uint64_t> start_ticks = std::nu
 /// True while any process is left in process group `pgid` (> 1); zombies count.
 bool group_alive(pid_t pgid);
 
+/// Every process's process group, (pid, pgid), read from /proc in one pass; zombies too.
+std::vector<std::pair<pid_t, pid_t>> scan_process_groups();
+
 /// The environment variable that marks every process of one run: SBX_RUN_TOKEN=<token>.
 /// A token is random and never reused, so a match is that run's process, whichever
 /// daemon started it and whoever its parent is now (a double fork, setsid, or an sbxd

@@ -58,6 +58,7 @@ struct ProcessDef {
   std::optional<std::int64_t> timeout_ms;
   std::int64_t log_max = kDefaultLogMax;
   bool tty = false;
+  std::string user;  ///< USER[:GROUP] to run it as; empty: as sbxd
   ReadySpec ready;
   std::vector<Dependency> depends_on;
 };

@@ -21,7 +21,7 @@ namespace {
 
 constexpr std::string_view kProcessKeys[] = {"command", "cwd",     "env",          "env_file",
                                              "restart", "timeout", "max_restarts", "log_max",
-                                             "tty",     "ready",   "depends_on"};
+                                             "tty",     "user",    "ready",        "depends_on"};
 
 std::string join_keys(std::initializer_list<std::string_view> keys) {
   std::string out;
@@ -257,6 +257,11 @@ class Reader {
         auto b = v.value_exact<bool>();
         if (!b) return at(v, key + " must be true or false");
         d.tty = *b;
+      } else if (kk == "user") {
+        auto s = string_of(v, key);
+        if (!s) return s.error();
+        if (auto c = check_user(*s); !c) return at(v, key + ": " + c.error().message);
+        d.user = *s;
       } else if (kk == "ready") {
         st = ready(v, key, d.ready);
       } else if (kk == "depends_on") {

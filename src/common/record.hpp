@@ -71,6 +71,12 @@ struct ProcessRecord {
   /// What `sbx up` started it from: a digest of its definition in the project file (the
   /// session is the project). Empty for a process started otherwise.
   std::string definition;
+  /// Who the program runs as (`start --user`): "USER" or "USER:GROUP" as given, names or
+  /// numbers; empty: as sbxd.
+  std::string user;
+  /// The run's cgroup v2 folder, an absolute path, while it has one (internal): where its
+  /// usage figures are read from.
+  std::string cgroup;
 
   bool ended() const { return is_ended(status); }
 };

@@ -42,6 +42,7 @@ json::object record_to_json(const ProcessRecord& r) {
     o["tty_size"] = r.tty_size;
   }
   if (!r.definition.empty()) o["definition"] = r.definition;
+  if (!r.user.empty()) o["user"] = bytes_to_json(r.user);
   if (r.dropped_stdout) o["dropped_stdout"] = r.dropped_stdout;
   if (r.dropped_stderr) o["dropped_stderr"] = r.dropped_stderr;
   return o;
@@ -106,6 +107,7 @@ Result<ProcessRecord> record_from_json(const json::value& v) {
   if (auto* b = o.if_contains("tty"); b && b->is_bool()) r.tty = b->get_bool();
   if (r.tty) r.tty_size = get_string(o, "tty_size").value_or(std::string(kDefaultTtySize));
   r.definition = get_string(o, "definition").value_or("");
+  r.user = get_opt_bytes(o, "user").value_or("");
   r.dropped_stdout = get_int(o, "dropped_stdout").value_or(0);
   r.dropped_stderr = get_int(o, "dropped_stderr").value_or(0);
   return r;

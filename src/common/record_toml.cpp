@@ -176,6 +176,8 @@ std::string record_to_toml(const ProcessRecord& r, TomlView view) {
   put("restarts", r.restarts);
   put("log_max", r.log_max);
   if (!r.definition.empty()) put("definition", r.definition);
+  if (!r.user.empty()) put_bytes("user", r.user);
+  if (!r.cgroup.empty()) put_bytes("cgroup", r.cgroup);
   if (r.dropped_stdout) put("dropped_stdout", r.dropped_stdout);
   if (r.dropped_stderr) put("dropped_stderr", r.dropped_stderr);
   if (r.collapsed_stdout) put("collapsed_stdout", r.collapsed_stdout);
@@ -267,6 +269,8 @@ Result<ProcessRecord> record_from_toml(std::string_view text) {
   r.restarts = static_cast<int>(int_at(t, "restarts").value_or(0));
   r.log_max = int_at(t, "log_max").value_or(kDefaultLogMax);
   r.definition = t["definition"].value_or(std::string());
+  r.user = bytes_at(t.get("user")).value_or(std::string());
+  r.cgroup = bytes_at(t.get("cgroup")).value_or(std::string());
   r.dropped_stdout = int_at(t, "dropped_stdout").value_or(0);
   r.dropped_stderr = int_at(t, "dropped_stderr").value_or(0);
   r.collapsed_stdout = int_at(t, "collapsed_stdout").value_or(0);

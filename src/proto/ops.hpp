@@ -20,6 +20,7 @@ inline constexpr std::string_view kill = "kill";
 inline constexpr std::string_view rm = "rm";
 inline constexpr std::string_view prune = "prune";
 inline constexpr std::string_view ports = "ports";
+inline constexpr std::string_view stats = "stats";
 inline constexpr std::string_view daemon_status = "daemon_status";
 inline constexpr std::string_view daemon_stop = "daemon_stop";
 inline constexpr std::string_view daemon_detach = "daemon_detach";

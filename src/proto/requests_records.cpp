@@ -137,4 +137,18 @@ Result<RmRequest> RmRequest::from_json(const json::object& o) {
   return r;
 }
 
+json::object StatsRequest::to_json() const {
+  json::object o;
+  o["ids"] = to_array(ids);
+  return o;
+}
+
+Result<StatsRequest> StatsRequest::from_json(const json::object& o) {
+  StatsRequest r;
+  auto ids = ids_at(o);
+  if (!ids) return ids.error();
+  r.ids = std::move(*ids);
+  return r;
+}
+
 }  // namespace sbx::proto

@@ -1,5 +1,5 @@
 #pragma once
-// Typed requests of the ops that read, stop and forget records: ps, show, kill, rm. The
+// Typed requests of the ops that read, stop and forget records: ps, show, stats, kill, rm. The
 // CLI fills one and sends to_json(); the daemon's op reads it back with from_json(),
 // which checks it. Byte strings (sessions) travel in the form of proto/bytes.hpp.
 
@@ -61,6 +61,16 @@ struct RmRequest {
 
   boost::json::object to_json() const;
   static Result<RmRequest> from_json(const boost::json::object& o);
+};
+
+/// stats: what each tree uses now (daemon/run/usage.hpp), one sample; the CLI takes two
+/// for the CPU share.
+struct StatsRequest {
+  static constexpr std::string_view kOp = op::stats;
+  std::vector<std::string> ids;  ///< empty: every live process
+
+  boost::json::object to_json() const;
+  static Result<StatsRequest> from_json(const boost::json::object& o);
 };
 
 /// prune: forget every ended process.

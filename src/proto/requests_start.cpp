@@ -82,6 +82,12 @@ Result<StartRequest> StartRequest::from_json(const json::object& args) {
     if (auto st = check_max_restarts(*m); !st) return st.error();
     spec.max_restarts = static_cast<int>(*m);
   }
+  spec.user = get_opt_string(args, "user").value_or("");
+  if (auto* u = args.if_contains("user"); u && (!u->is_string() || spec.user.empty()))
+    return make_error(Errc::protocol, "'user' must be a string: USER or USER:GROUP");
+  if (!spec.user.empty()) {
+    if (auto st = check_user(spec.user); !st) return st.error();
+  }
   spec.definition = get_opt_string(args, "definition").value_or("");
   bool plain = std::all_of(spec.definition.begin(), spec.definition.end(),
                            [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z'); });
@@ -118,6 +124,7 @@ json::object StartRequest::to_json() const {
   if (tty_size != kDefaultTtySize) o["tty_size"] = tty_size;
   o["session"] = bytes_to_json(session);
   if (!definition.empty()) o["definition"] = definition;
+  if (!user.empty()) o["user"] = user;
   return o;
 }
 

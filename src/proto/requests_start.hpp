@@ -36,6 +36,7 @@ struct StartRequest {
   bool tty = false;                        ///< stdout is a pseudo-terminal
   std::string tty_size{kDefaultTtySize};   ///< its window, "COLSxROWS" (parse_tty_size)
   std::string definition;                  ///< what `sbx up` started it from (a hash); empty: none
+  std::string user;                        ///< run it as "USER[:GROUP]"; empty: as sbxd
 
   boost::json::object to_json() const;
   static Result<StartRequest> from_json(const boost::json::object& o);

@@ -4,6 +4,7 @@
 #include "shim/child.hpp"
 
 #include <errno.h>
+#include <grp.h>
 #include <signal.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
@@ -11,8 +12,8 @@
 namespace sbx::waiter {
 
 void exec_child(int err_fd, int report_fd, int out_fd, bool out_is_tty, int errout_fd,
-                const char* cwd, const struct rlimit* nofile, const char* program, char** argv,
-                char** envp) {
+                const char* cwd, const struct rlimit* nofile, const Credentials* as,
+                const char* program, char** argv, char** envp) {
   ::close(report_fd);  // the program's only descriptors are 0, 1 and 2 (the rest close on exec)
   if (nofile)
     ::setrlimit(RLIMIT_NOFILE, nofile);  // the limit sbxd was started with, not its raised one
@@ -29,6 +30,9 @@ void exec_child(int err_fd, int report_fd, int out_fd, bool out_is_tty, int erro
   if ((out_is_tty && ::ioctl(out_fd, TIOCSCTTY, 0) != 0) || ::dup2(out_fd, 1) < 0 ||
       ::dup2(errout_fd, 2) < 0) {
     f = ChildFailure{Stage::exec, errno};
+  } else if (as && (::setgroups(as->ngroups, as->groups) != 0 || ::setgid(as->gid) != 0 ||
+                    ::setuid(as->uid) != 0)) {  // groups and gid while it may still set them
+    f = ChildFailure{Stage::user, errno};
   } else if (::chdir(cwd) != 0) {
     f.error = errno;
   } else {

@@ -1,5 +1,6 @@
 #pragma once
 #include <sys/resource.h>
+#include <sys/types.h>
 
 #include "shim/protocol.hpp"
 
@@ -11,11 +12,20 @@ struct ChildFailure {
   int error;  ///< errno
 };
 
+/// Who the program runs as (USER of protocol.hpp).
+struct Credentials {
+  uid_t uid;
+  gid_t gid;
+  size_t ngroups;
+  const gid_t* groups;
+};
+
 /// Runs in the child between fork and exec; never returns. `out_fd` and `errout_fd` become
 /// the program's stdout and stderr; `out_is_tty`: `out_fd` is a terminal, made the
-/// controlling one. `nofile`, unless null, becomes its RLIMIT_NOFILE.
+/// controlling one. `nofile`, unless null, becomes its RLIMIT_NOFILE; `as`, unless null, its
+/// groups, gid and uid (before the chdir: the directory must be the user's to enter).
 [[noreturn]] void exec_child(int err_fd, int report_fd, int out_fd, bool out_is_tty, int errout_fd,
-                             const char* cwd, const struct rlimit* nofile, const char* program,
-                             char** argv, char** envp);
+                             const char* cwd, const struct rlimit* nofile, const Credentials* as,
+                             const char* program, char** argv, char** envp);
 
 }  // namespace sbx::waiter

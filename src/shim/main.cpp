@@ -176,6 +176,7 @@ int main(int argc, char** argv) {
   const char* fd_limit = argv[kArgFdLimit];
   const char* tty = argv[kArgTty];
   bool use_tty = strcmp(tty, kNoTty) != 0;
+  const char* user = argv[kArgUser];
   const char* program = argv[kArgProgram];
   char** child_argv = argv + kArgArgv0;
 
@@ -207,6 +208,25 @@ int main(int argc, char** argv) {
     nofile.rlim_cur = soft < nofile.rlim_max ? soft : nofile.rlim_max;
   }
 
+  Credentials as{};
+  bool set_user = strcmp(user, kSameUser) != 0;
+  if (set_user) {
+    size_t max_groups = user_group_count(user);
+    gid_t* groups = static_cast<gid_t*>(calloc(max_groups + 1, sizeof(gid_t)));
+    unsigned uid = 0, gid = 0;
+    static_assert(sizeof(gid_t) == sizeof(unsigned));
+    if (!groups ||
+        !parse_user(user, uid, gid, reinterpret_cast<unsigned*>(groups), max_groups, as.ngroups)) {
+      format_err(line, sizeof line, Stage::user, groups ? EINVAL : ENOMEM);
+      report(line);
+      free(child_env);
+      return 1;
+    }
+    as.uid = uid;
+    as.gid = gid;
+    as.groups = groups;  // the program's until its exec; the waiter's until it exits
+  }
+
   // The waiter waits; only SIGKILL ends it early. Signals for the program go to its group.
   static const int kIgnored[] = {SIGHUP, SIGINT, SIGTERM, SIGPIPE, SIGQUIT, SIGUSR1, SIGUSR2};
   for (int sig : kIgnored) ::signal(sig, SIG_IGN);
@@ -235,7 +255,8 @@ int main(int argc, char** argv) {
   pid_t pid = ::fork();
   if (pid == 0) {
     exec_child(err_pipe[1], kReportFd, out_pipe[1], use_tty, errout_pipe[1], cwd,
-               set_nofile ? &nofile : nullptr, program, child_argv, child_env);  // never returns
+               set_nofile ? &nofile : nullptr, set_user ? &as : nullptr, program, child_argv,
+               child_env);  // never returns
   }
   int fork_errno = errno;
   free(child_env);

@@ -2,8 +2,8 @@
 // What sbxd and a run's waiter (the sbx-shim program) say to each other; both sides use
 // this header. libc only: the waiter includes it.
 //
-//   sbx-shim EXIT_FILE CWD RUN_ENV FD_LIMIT NEXT_SEQ STDOUT_END STDERR_END TTY PROGRAM ARGV0
-//   [ARG...]
+//   sbx-shim EXIT_FILE CWD RUN_ENV FD_LIMIT NEXT_SEQ STDOUT_END STDERR_END TTY USER PROGRAM
+//   ARGV0 [ARG...]
 //
 // The program's environment is the waiter's plus RUN_ENV ("NAME=VALUE", the run's token).
 // FD_LIMIT is the program's soft RLIMIT_NOFILE (sbxd runs with a raised one), or "-".
@@ -16,6 +16,10 @@
 // TTY is "-" (kNoTty), or "COLSxROWS": the program's stdout is then a pseudo-terminal of
 // that window, its controlling terminal, without output processing (no CR is added); the
 // waiter reads its master side as it reads a pipe, and EIO there means its end.
+// USER is "-" (kSameUser), or "UID:GID:GROUPS" (GROUPS: decimal gids, comma-separated, maybe
+// none), resolved by sbxd (never looked up after the fork): the program alone (the waiter
+// stays the daemon's user, and so do the logs it writes) sets its supplementary groups,
+// then its gid, then its uid before the exec; a failure is reported as "err user ERRNO".
 //
 // fd 0: the program's stdin. fd 1, 2 (kStdoutLogFd, kStderrLogFd): ID.stdout and
 // ID.stderr, fd 4 (kIndexFd): ID.index, all three opened O_APPEND by sbxd. The program's
@@ -43,6 +47,7 @@
 
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 namespace sbx::waiter {
@@ -57,6 +62,7 @@ enum Arg {
   kArgStdoutEnd,
   kArgStderrEnd,
   kArgTty,
+  kArgUser,
   kArgProgram,
   kArgArgv0
 };
@@ -68,10 +74,13 @@ inline constexpr int kIndexFd = 4;
 inline constexpr char kGo = 'g';
 inline constexpr const char* kKeepFdLimit = "-";  ///< FD_LIMIT: the program keeps the waiter's
 inline constexpr const char* kNoTty = "-";        ///< TTY: stdout is a pipe
+inline constexpr const char* kSameUser = "-";     ///< USER: the program runs as the waiter
 inline constexpr size_t kLineMax = 64;            ///< a report line and its NUL fit in this
 
-enum class Stage { chdir, exec };
-inline const char* stage_name(Stage s) { return s == Stage::chdir ? "chdir" : "exec"; }
+enum class Stage { chdir, exec, user };
+inline const char* stage_name(Stage s) {
+  return s == Stage::chdir ? "chdir" : s == Stage::user ? "user" : "exec";
+}
 
 // The waiter's lines; each returns its length, as snprintf does.
 inline int format_ok(char* buf, size_t n, int pid) { return snprintf(buf, n, "ok %d\n", pid); }
@@ -93,7 +102,9 @@ inline bool parse_ok(const char* line, int& pid) {
 inline bool parse_err(const char* line, Stage& stage, int& err) {
   char name[16] = {};
   if (sscanf(line, "err %15s %d", name, &err) != 2) return false;
-  stage = strcmp(name, "chdir") == 0 ? Stage::chdir : Stage::exec;
+  stage = strcmp(name, "chdir") == 0  ? Stage::chdir
+          : strcmp(name, "user") == 0 ? Stage::user
+                                      : Stage::exec;
   return true;
 }
 inline bool is_err(const char* line) { return strncmp(line, "err ", 4) == 0; }
@@ -104,6 +115,37 @@ inline bool parse_exit(const char* text, int& wait_status) {
 inline bool parse_relay(const char* text, int& pid) {
   const char* line = strstr(text, "\nrelay ");
   return line && sscanf(line + 1, "relay %d", &pid) == 1 && pid > 1;
+}
+
+/// Reads USER ("UID:GID:G1,G2,..."): false if it is malformed or has more than `max_groups`
+/// groups. How many groups it has, to size `groups`: user_group_count.
+inline size_t user_group_count(const char* text) {
+  const char* groups = strrchr(text, ':');
+  if (!groups || !groups[1]) return 0;
+  size_t n = 1;
+  for (const char* p = groups + 1; *p; ++p) n += *p == ',';
+  return n;
+}
+inline bool parse_user(const char* text, unsigned& uid, unsigned& gid, unsigned* groups,
+                       size_t max_groups, size_t& ngroups) {
+  char* end = nullptr;
+  auto number = [&end](const char* p, unsigned& out) {
+    if (*p < '0' || *p > '9') return false;
+    unsigned long v = strtoul(p, &end, 10);
+    out = static_cast<unsigned>(v);
+    return v <= 0xfffffffeUL;  // (uid_t)-1 means "unchanged" to setuid(2)
+  };
+  if (!number(text, uid) || *end != ':' || !number(end + 1, gid) || *end != ':') return false;
+  ngroups = 0;
+  const char* p = end + 1;
+  if (!*p) return true;
+  for (;;) {
+    if (ngroups == max_groups || !number(p, groups[ngroups])) return false;
+    ++ngroups;
+    if (!*end) return true;
+    if (*end != ',') return false;
+    p = end + 1;
+  }
 }
 
 }  // namespace sbx::waiter

@@ -4,10 +4,12 @@
 It starts the program only once told 'g' (the run is recorded), and it reaps the program
 only after its status is in the exit file and reported, so that until then the program's
 pid and process group cannot be reused under a signal sbxd sends for it."""
+import errno
 import os
 import shutil
 import socket
 import subprocess
+import unittest
 
 from harness import SBXD, SbxTestCase, main
 
@@ -15,7 +17,7 @@ SHIM = os.path.join(os.path.dirname(SBXD), "sbx-shim")
 
 
 class ShimCase(SbxTestCase):
-    def run_shim(self, program_argv, go: bool, wrap=()):
+    def run_shim(self, program_argv, go: bool, wrap=(), user="-"):
         """Runs the shim (under `wrap`, a tracer, if given); returns (rc, what it reported,
         the exit file's path); the tracer's complaints, if any, are in self.stderr."""
         ours, theirs = socket.socketpair()
@@ -30,7 +32,7 @@ class ShimCase(SbxTestCase):
         if wrap:  # LeakSanitizer (a sanitizer build) cannot run under a tracer
             env["ASAN_OPTIONS"] = (env.get("ASAN_OPTIONS", "") + ":detect_leaks=0").lstrip(":")
         p = subprocess.run([*wrap, SHIM, exit_file, self.home, "SBX_RUN_TOKEN=t" + os.path.basename(self.home),
-                            "-", "1", "0", "0", "-", program_argv[0], *program_argv],
+                            "-", "1", "0", "0", "-", user, program_argv[0], *program_argv],
                            preexec_fn=lambda: os.dup2(fd, 3), pass_fds=(fd, 3), stdin=subprocess.DEVNULL,
                            capture_output=True, timeout=30, env=env)
         theirs.close()
@@ -101,6 +103,24 @@ class Shim(ShimCase):
         self.assertLess(waited, renamed, trace)
         self.assertLess(renamed, reported, trace)
         self.assertLess(reported, reaped, trace)
+
+    def test_a_malformed_user_starts_nothing(self):
+        marker = os.path.join(self.home, "ran")
+        rc, got, _ = self.run_shim(["/bin/sh", "-c", f"touch {marker}"], go=True, user="1:x:")
+        self.assertEqual(rc, 1)
+        self.assertEqual(got, f"err user {errno.EINVAL}\n".encode())
+        self.assertFalse(os.path.exists(marker))
+
+    @unittest.skipUnless(os.geteuid() == 0, "setting another user needs root")
+    def test_the_program_alone_takes_on_the_user(self):
+        out = os.path.join(self.home, "ids")
+        os.chmod(self.home, 0o777)  # the program, as another user, writes here
+        rc, got, _ = self.run_shim(["/bin/sh", "-c", f"id -u > {out}; id -g >> {out}; id -G >> {out}"],
+                                   go=True, user="4000000123:4000000124:4000000124,4000000125")
+        self.assertEqual(rc, 0, self.stderr)
+        self.assertRegex(got.decode().splitlines()[0], r"^ok \d+$")
+        with open(out) as f:
+            self.assertEqual(f.read().split(), ["4000000123", "4000000124", "4000000124", "4000000125"])
 
 
 if __name__ == "__main__":

@@ -132,7 +132,7 @@ TEST_CASE("project file: processes keep the file's order, not the key order") {
 TEST_CASE("project file: each error names FILE:LINE and says what to do") {
   CHECK(error_of("project = 'x'\n[process.a]\ncommand = 'x'\nbogus = 1\n") ==
         "sbx.toml:4: unknown key 'bogus' in [process.a] (known: command, cwd, env, env_file, "
-        "restart, timeout, max_restarts, log_max, tty, ready, depends_on)");
+        "restart, timeout, max_restarts, log_max, tty, user, ready, depends_on)");
   CHECK(error_of("name = 'x'\n").starts_with("sbx.toml:1: unknown key 'name' in the file"));
   CHECK(error_of("[process.a]\ncwd = 'x'\n") ==
         "sbx.toml:1: [process.a] has no command: add command = \"...\"");

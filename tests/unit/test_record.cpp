@@ -543,3 +543,23 @@ TEST_CASE(
   CHECK(record_to_toml(minimal_record()).find("definition") == std::string::npos);
   CHECK(toml_round_trip(minimal_record()).definition.empty());
 }
+
+TEST_CASE("record: who it runs as and its cgroup survive the file; JSON says the user only") {
+  ProcessRecord r = minimal_record();
+  r.user = "postgres:postgres";
+  r.cgroup = "/sys/fs/cgroup/sbx/run-x";
+  auto back = sbx::record_from_toml(sbx::record_to_toml(r));
+  REQUIRE(back);
+  CHECK(back->user == "postgres:postgres");
+  CHECK(back->cgroup == "/sys/fs/cgroup/sbx/run-x");
+  auto j = sbx::record_to_json(r);
+  CHECK(j.at("user").as_string() == "postgres:postgres");
+  CHECK_FALSE(j.contains("cgroup"));
+  auto from_json = sbx::record_from_json(json::value(j));
+  REQUIRE(from_json);
+  CHECK(from_json->user == "postgres:postgres");
+  auto plain = sbx::record_from_toml(sbx::record_to_toml(minimal_record()));
+  REQUIRE(plain);
+  CHECK(plain->user.empty());
+  CHECK(plain->cgroup.empty());
+}

@@ -65,6 +65,7 @@ void op_kill(Context&, const proto::KillRequest&, const ConnPtr&);
 void op_rm(Context&, const proto::RmRequest&, const ConnPtr&);
 void op_prune(Context&, const proto::PruneRequest&, const ConnPtr&);
 void op_ports(Context&, const proto::PortsRequest&, const ConnPtr&);
+void op_stats(Context&, const proto::StatsRequest&, const ConnPtr&);
 void op_daemon_status(Context&, const proto::DaemonStatusRequest&, const ConnPtr&);
 void op_daemon_stop(Context&, const proto::DaemonStopRequest&, const ConnPtr&);
 void op_daemon_detach(Context&, const proto::DaemonDetachRequest&, const ConnPtr&);

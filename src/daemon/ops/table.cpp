@@ -17,6 +17,7 @@ constexpr OpEntry kOps[] = {
     typed_op<proto::RmRequest, &op_rm>(),
     typed_op<proto::PruneRequest, &op_prune>(),
     typed_op<proto::PortsRequest, &op_ports>(),
+    typed_op<proto::StatsRequest, &op_stats>(),
     typed_op<proto::DaemonStatusRequest, &op_daemon_status>(),
     typed_op<proto::DaemonStopRequest, &op_daemon_stop>(),
     typed_op<proto::DaemonDetachRequest, &op_daemon_detach>(),

@@ -17,6 +17,7 @@
 
 #include "common/proc.hpp"
 #include "daemon/fd_limit.hpp"
+#include "daemon/run/run_as.hpp"
 #include "daemon/run/spawn.hpp"
 #include "shim/protocol.hpp"
 
@@ -135,13 +136,24 @@ Status Launcher::launch(ProcessRecord& r, const std::string& program,
     return ok_status();
   }
 
+  // Looked up here, on each launch (a restart sees the database as it is then), never
+  // after the fork.
+  auto as = resolve_run_as(r.user, ::geteuid(), ::getegid());
+  if (!as) {
+    done(as.error());
+    return ok_status();
+  }
+  std::vector<std::string> overrides;
+  for (const auto& [k, v] : r.env) overrides.push_back(k);
+
   SpawnRequest req;
   req.waiter = waiter_path_;
+  req.user = waiter_user_arg(*as);
   req.exit_file = paths_.exit_path(r.id);
   req.program = program;
   req.argv = r.argv;
   r.run_token = new_run_token();
-  req.envp = envp;
+  req.envp = *as ? env_for(envp, **as, overrides) : envp;
   req.run_env =
       std::string(kRunTokenVar) + "=" + r.run_token;  // not the waiter's: it is never killed
   req.cwd = r.cwd;
@@ -183,7 +195,7 @@ Status Launcher::launch(ProcessRecord& r, const std::string& program,
   EpochMs released = now_epoch_ms();      // before the program can write its first byte
   release_waiter(spawned->report.get());  // a waiter already gone says so: its report ends at once
 
-  auto s = std::make_shared<Pending::State>(waiter_pids_, r, envp, std::move(done));
+  auto s = std::make_shared<Pending::State>(waiter_pids_, r, req.envp, std::move(done));
   s->released = released;
   s->report = std::make_unique<asio::posix::stream_descriptor>(io_, spawned->report.release());
   std::weak_ptr<Pending::State> weak = s;

@@ -27,8 +27,9 @@ struct SpawnRequest {
   int stdout_fd = -1;  ///< ID.stdout, ID.stderr, ID.index (O_APPEND): the waiter relays into them
   int stderr_fd = -1;
   int index_fd = -1;
-  LogEnds log_ends;                  ///< where this run goes on in them
-  std::string tty = waiter::kNoTty;  ///< "COLSxROWS": stdout is a pseudo-terminal
+  LogEnds log_ends;                      ///< where this run goes on in them
+  std::string tty = waiter::kNoTty;      ///< "COLSxROWS": stdout is a pseudo-terminal
+  std::string user = waiter::kSameUser;  ///< "UID:GID:GROUPS": who the program runs as
 };
 
 // What sbxd and the waiter say to each other: shim/protocol.hpp.

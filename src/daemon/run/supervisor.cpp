@@ -90,6 +90,7 @@ void Supervisor::start(StartSpec spec, StartFn done) {
   r.tty = spec.tty;
   if (r.tty) r.tty_size = spec.tty_size;
   r.definition = spec.definition;
+  r.user = spec.user;
 
   // The caller's environment passes through byte for byte, in its order, whatever its
   // names, but for the variables set here (and the run token: each run gets its own).

@@ -87,7 +87,8 @@ class Supervisor {
   Status stop(const std::string& id, int sig, Millis grace, const std::string& reason,
               std::function<void()> done);
 
-  /// The live processes of r's tree, as signal() finds them.
+  /// The processes of r's tree now, as signal() finds them (RunTree::pids); of many runs
+  /// from one pass over /proc.
   std::vector<pid_t> tree_pids(const ProcessRecord& r) { return tree_.pids(r); }
   std::vector<std::vector<pid_t>> tree_pids(const std::vector<const ProcessRecord*>& runs) {
     return tree_.pids(runs);

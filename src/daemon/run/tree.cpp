@@ -3,6 +3,9 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <unordered_map>
+
 #include "common/duration.hpp"
 #include "common/proc.hpp"
 
@@ -52,28 +55,49 @@ void RunTree::signal(const ProcessRecord& r, int sig) {
   }
 }
 
-std::vector<pid_t> RunTree::pids(const ProcessRecord& r) { return pids(std::vector{&r}).front(); }
-
-std::vector<std::vector<pid_t>> RunTree::pids(const std::vector<const ProcessRecord*>& runs) {
-  if (!runs.empty()) refresh_scan();
-  std::vector<std::vector<pid_t>> out;
-  out.reserve(runs.size());
-  for (const ProcessRecord* r : runs) {
-    auto& one = out.emplace_back();
-    pid_t leader = r->ended() ? 0 : r->pid.value_or(0);
-    if (leader > 1 && process_alive(leader)) one.push_back(leader);
-    for (pid_t p : scanned(*r)) {
-      if (p != leader) one.push_back(p);
-    }
-  }
-  return out;
-}
-
 bool RunTree::alive(const ProcessRecord& r) {
   // The group answers cheaply while it has members; only an empty group needs the scan
   // for members that left it.
   if (group_alive(r.pid.value_or(0))) return true;
   return !processes(r).empty();
+}
+
+std::vector<pid_t> RunTree::pids(const ProcessRecord& r) { return pids({&r}).front(); }
+
+std::vector<std::vector<pid_t>> RunTree::pids(const std::vector<const ProcessRecord*>& runs) {
+  std::vector<std::vector<pid_t>> out(runs.size());
+  std::unordered_map<std::string, std::size_t> by_token;
+  std::unordered_map<pid_t, std::size_t> by_group;  // of the runs whose leader lives
+  for (std::size_t i = 0; i < runs.size(); ++i) {
+    const ProcessRecord& r = *runs[i];
+    if (!r.run_token.empty()) by_token.emplace(r.run_token, i);
+    if (!r.ended() && group_alive(r.pid.value_or(0))) by_group.emplace(*r.pid, i);
+  }
+  auto add = [&](std::size_t i, pid_t p) {
+    if (p != runs[i]->waiter_pid.value_or(0) &&
+        std::find(out[i].begin(), out[i].end(), p) == out[i].end())
+      out[i].push_back(p);
+  };
+  if (!by_token.empty()) {
+    token_scan_ = scan_run_tokens();
+    token_scan_at_ = std::chrono::steady_clock::now();
+    for (const auto& [p, token] : token_scan_) {
+      if (auto it = by_token.find(token); it != by_token.end()) add(it->second, p);
+    }
+  }
+  if (!by_group.empty()) {  // no live group, no scan
+    for (const auto& [p, group] : scan_process_groups()) {
+      if (auto it = by_group.find(group); it != by_group.end()) add(it->second, p);
+    }
+  }
+  for (std::size_t i = 0; i < runs.size(); ++i) {  // the leader first, then by pid
+    auto& v = out[i];
+    std::sort(v.begin(), v.end());
+    pid_t leader = runs[i]->ended() ? 0 : runs[i]->pid.value_or(0);
+    if (auto it = std::find(v.begin(), v.end(), leader); it != v.end())
+      std::rotate(v.begin(), it, it + 1);
+  }
+  return out;
 }
 
 }  // namespace sbx::daemon

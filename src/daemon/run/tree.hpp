@@ -22,9 +22,11 @@ class RunTree {
   void signal(const ProcessRecord& r, int sig);
   /// True while any process of the run is left.
   bool alive(const ProcessRecord& r);
-  /// The live processes of the run as signal() finds them, the leader first.
+  /// Every process of the run now, as signal() finds them, the leader first: its process
+  /// group while the leader lives, and what carries its token; the waiter left out.
+  /// Zombies may be among them.
   std::vector<pid_t> pids(const ProcessRecord& r);
-  /// The same for many runs from one look at /proc (ps of a thousand runs).
+  /// pids() of each of `runs`, from one fresh pass over /proc for all of them.
   std::vector<std::vector<pid_t>> pids(const std::vector<const ProcessRecord*>& runs);
 
  private:
