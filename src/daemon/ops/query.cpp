@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <boost/json/array.hpp>
+#include <boost/json/monotonic_resource.hpp>
 
 #include "common/ids.hpp"
 #include "common/record_json.hpp"
@@ -28,19 +29,22 @@ void op_ps(Context& ctx, const proto::PsRequest& req, const ConnPtr& conn) {
   // thousands of records fast on both ends.
   bool brief = req.brief;
   auto records = ctx.supervisor.all();
-  json::array out;
+  // One arena for the whole reply, dropped at once after it is serialized.
+  json::monotonic_resource arena;
+  json::storage_ptr sp(&arena);
+  json::array out(sp);
   out.reserve(records.size());
   for (const ProcessRecord* r : records) {
     if (session && r->session != *session) continue;
     if (!matches(r->status)) continue;
     if (!brief) {
-      out.emplace_back(record_to_json(*r));
+      out.emplace_back(record_to_json(*r, sp));
       continue;
     }
-    json::object o;
+    json::object o(8, sp);
     o["id"] = r->id;
     o["status"] = status_name(r->status);
-    o["command"] = proto::bytes_to_json(r->command);
+    o["command"] = proto::bytes_to_json(r->command, sp);
     if (r->pid) o["pid"] = *r->pid;
     if (r->start_time) o["start_time"] = format_rfc3339(*r->start_time);
     if (r->exit_code) o["exit_code"] = *r->exit_code;
