@@ -21,9 +21,9 @@ def run(ctx):
     def measure(h, label, targets=(None, None)):
         for (args, name), target in zip(((("ps",), "ps"), (("ps", "--json"), "ps --json")), targets):
             n_out = len(h.run(*args).stdout)
-            xs = ctx.timer.time(h.argv(*args), runs_for(label), h.env, warmup=3)
+            xs, fl = ctx.timer.paired(h.argv(*args), runs_for(label), h.env, warmup=3)
             ctx.versus_floor(f"{name:<10} {label}", xs, f"({n_out / 1024:.1f} KiB out)", target=target,
-                             kib_out=n_out / 1024)
+                             floor=fl, kib_out=n_out / 1024)
 
     with ctx.home() as h:
         h.run("ps")
