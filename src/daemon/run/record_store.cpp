@@ -73,6 +73,10 @@ void RecordStore::synced_all() {
   synced_.clear();
 }
 
+void RecordStore::adopt_final(const std::string& id) {
+  if (::access(paths_.exit_path(id).c_str(), F_OK) == 0) sync_soon(id);
+}
+
 void RecordStore::sync_now() {
   sync_.cancel();
   while (!unsynced_.empty()) {

@@ -30,6 +30,9 @@ class RecordStore {
   void remove(const std::string& id);
   /// Makes every final record written so far durable now (at shutdown).
   void sync_now();
+  /// A final record read at start-up whose exit file is still there (the daemon before
+  /// ended before its fsync): made durable soon, then the exit file goes.
+  void adopt_final(const std::string& id);
 
  private:
   void retry();
