@@ -20,17 +20,18 @@ std::string format_rfc3339(EpochMs t) {
   int year = static_cast<int>(ymd.year());
   if (year < 0 || year > 9999) {  // outside what 4 digits hold: printf's widths grow
     char buf[96];
-    std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02lld:%02lld:%02lld.%03lldZ", year,
-                  static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
-                  static_cast<long long>(in_day / 3'600'000),
-                  static_cast<long long>(in_day / 60'000 % 60),
-                  static_cast<long long>(in_day / 1000 % 60), static_cast<long long>(in_day % 1000));
+    std::snprintf(
+        buf, sizeof buf, "%04d-%02u-%02uT%02lld:%02lld:%02lld.%03lldZ", year,
+        static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
+        static_cast<long long>(in_day / 3'600'000), static_cast<long long>(in_day / 60'000 % 60),
+        static_cast<long long>(in_day / 1000 % 60), static_cast<long long>(in_day % 1000));
     return buf;
   }
   // "YYYY-MM-DDTHH:MM:SS.mmmZ" by hand: ps of thousands of records formats two per record.
   std::string s = "0000-00-00T00:00:00.000Z";
   auto put = [&s](std::size_t at, long long v, int width) {
-    for (int i = width - 1; i >= 0; --i, v /= 10) s[at + static_cast<std::size_t>(i)] = static_cast<char>('0' + v % 10);
+    for (int i = width - 1; i >= 0; --i, v /= 10)
+      s[at + static_cast<std::size_t>(i)] = static_cast<char>('0' + v % 10);
   };
   put(0, year, 4);
   put(5, static_cast<unsigned>(ymd.month()), 2);

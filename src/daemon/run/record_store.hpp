@@ -44,8 +44,8 @@ class RecordStore {
   const Paths& paths_;
   Timers& timers_;
   CurrentFn current_;
-  std::set<std::string> unsaved_;   ///< ids whose record on disk is behind
-  std::set<std::string> unsynced_;  ///< final records written but not yet fsync'd
+  std::set<std::string> unsaved_;    ///< ids whose record on disk is behind
+  std::set<std::string> unsynced_;   ///< final records written but not yet fsync'd
   std::vector<std::string> synced_;  ///< fsync'd this round; their folder entry is next
   Timers::Timer retry_;
   Timers::Timer sync_;
