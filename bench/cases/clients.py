@@ -6,11 +6,13 @@ import threading
 import time
 
 from lib import proc
-from lib.report import fmt_ms, fmt_s, line, note, record
+from lib.report import fmt_ms, fmt_s, line, note, record, verdict
 from lib.stats import median, p99
 
 NAME = "clients"
 NEEDS = ()
+
+TARGET_RSS_PER_PROCESS_KIB = 8.0
 
 
 def hammer(argv, env, clients, per):
@@ -78,3 +80,7 @@ def run(ctx):
         line(label, f"{rss:.1f} MiB ({rss0:.1f} MiB with none)",
              f"started in {fmt_s(t_up)}, `kill --all` {fmt_s(t_down)}")
         record(label, rss, "MiB", rss_none=rss0, started_s=t_up, kill_all_s=t_down)
+        per = (rss - rss0) * 1024 / n
+        label = "  RSS per live process"
+        line(label, f"{per:.1f} KiB", verdict(per, TARGET_RSS_PER_PROCESS_KIB, f"{TARGET_RSS_PER_PROCESS_KIB:g} KiB"))
+        record(label, per, "KiB", target=TARGET_RSS_PER_PROCESS_KIB)

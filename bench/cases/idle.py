@@ -4,16 +4,25 @@ import shutil
 import time
 
 from lib import proc
-from lib.report import line, note, record
+from lib.report import line, note, record, verdict
 
 NAME = "idle"
 NEEDS = ("records-1000",)
+
+
+TARGET_RSS_IDLE_MIB = 3.0
 
 
 def run(ctx):
     dur = 2.0 if ctx.quick else 5.0
     with ctx.home() as h:
         h.run("ps")
+        time.sleep(0.3)
+        rss_idle, pss_idle = proc.rss_mib(h.daemon_pid()), proc.pss_mib(h.daemon_pid())
+        line("RSS, a fresh daemon, no process", f"{rss_idle:.1f} MiB",
+             f"(PSS {pss_idle:.1f} MiB)" if pss_idle is not None else "",
+             verdict(rss_idle, TARGET_RSS_IDLE_MIB, f"{TARGET_RSS_IDLE_MIB:g} MiB"))
+        record("RSS, a fresh daemon, no process", rss_idle, "MiB", target=TARGET_RSS_IDLE_MIB, pss=pss_idle)
         h.start_many(10, ["sleep", "1000"], parallel=1)
         h.remember_live()
         running = h.daemon_status()["processes"]["running"]

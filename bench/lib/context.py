@@ -81,10 +81,15 @@ class Context:
         self._once.add(key)
         return True
 
-    def versus_floor(self, label, xs, extra="", **fields):
-        """The line (and record) of a round trip timed against the fork+exec floor."""
-        fl = median(self.fixture("floor"))
+    def versus_floor(self, label, xs, extra="", target=None, floor=None, **fields):
+        """The line (and record) of a round trip timed against the fork+exec floor (`floor`:
+        its times taken alongside, Timer.paired; else the run's floor fixture); `target`, if
+        given, is the most the ratio to the floor may be."""
+        fl = median(floor if floor is not None else self.fixture("floor"))
         m = median(xs)
+        met = None if target is None else ("met" if m / fl <= target else "NOT met")
         line(label, f"median {fmt_ms(m)}", f"p90 {fmt_ms(p90(xs))}",
-             f"floor (fork+exec /bin/true) {fmt_ms(fl)}", f"x{m / fl:.1f}", f"n={len(xs)}", extra)
-        record(label, m, "s", p90=p90(xs), n=len(xs), floor=fl, ratio=m / fl, **fields)
+             f"floor (fork+exec /bin/true) {fmt_ms(fl)}", f"x{m / fl:.2f}", f"n={len(xs)}",
+             f"target <= x{target}: {met}" if met else "", extra)
+        record(label, m, "s", p90=p90(xs), n=len(xs), floor=fl, ratio=m / fl, target_ratio=target,
+               verdict=met, **fields)

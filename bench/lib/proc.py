@@ -65,6 +65,18 @@ def rss_mib(pid):
     return int(kb) / 1024.0
 
 
+def pss_mib(pid):
+    """Proportional set size (shared pages divided among their users), or None."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            for ln in f:
+                if ln.startswith("Pss:"):
+                    return int(ln.split()[1]) / 1024.0
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
 def cmdline(pid):
     try:
         with open(f"/proc/{pid}/cmdline", "rb") as f:

@@ -25,6 +25,18 @@ class Timer:
             return self._hyperfine(argv, runs, env, warmup)
         return self.inprocess(argv, runs, env, warmup)
 
+    def paired(self, argv, runs, env, warmup=5, rounds=5, floor_argv=("/bin/true",)):
+        """(times of argv, times of the floor), each `runs` runs, taken in `rounds` alternating
+        turns of runs/rounds each, so that a change of the machine's load during the
+        measurement weighs on both alike and their ratio stays fair."""
+        per = max(1, runs // rounds)
+        xs, fl = [], []
+        for i in range(rounds):
+            w = warmup if i == 0 else 1
+            fl += self.time(list(floor_argv), per, dict(env), warmup=w)
+            xs += self.time(argv, per, env, warmup=w)
+        return xs, fl
+
     @staticmethod
     def inprocess(argv, runs, env, warmup):
         def once():

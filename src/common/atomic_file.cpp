@@ -45,12 +45,20 @@ Status write_file_atomic(const std::string& path, std::string_view content, bool
     ::unlink(tmp.c_str());
     return sys_error("cannot rename over", path, err);
   }
-  if (!durable) return ok_status();
+  if (durable) sync_folder_of(path);
+  return ok_status();
+}
+
+bool sync_file(const std::string& path) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  return fd && ::fsync(fd.get()) == 0;
+}
+
+bool sync_folder_of(const std::string& path) {
   auto slash = path.rfind('/');
   std::string dir = slash == std::string::npos ? "." : path.substr(0, slash == 0 ? 1 : slash);
   UniqueFd dfd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (dfd) ::fsync(dfd.get());
-  return ok_status();
+  return dfd && ::fsync(dfd.get()) == 0;
 }
 
 Result<std::string> read_file(const std::string& path) {

@@ -12,6 +12,12 @@ namespace sbx {
 /// On any failure (a full disk, say) the previous file is left intact, the temp removed.
 Status write_file_atomic(const std::string& path, std::string_view content, bool durable = true);
 
+/// fsync(2) of the file at `path` (its content and inode as they are now); false if it
+/// could not be opened or synced.
+bool sync_file(const std::string& path);
+/// fsync(2) of the folder that holds `path`: the names in it, as they are now.
+bool sync_folder_of(const std::string& path);
+
 /// Whole file into a string; the error says which file and why.
 Result<std::string> read_file(const std::string& path);
 

@@ -17,13 +17,30 @@ std::string format_rfc3339(EpochMs t) {
   auto days_since = floor<days>(sys_time<milliseconds>(milliseconds(t)));
   year_month_day ymd{days_since};
   EpochMs in_day = t - duration_cast<milliseconds>(days_since.time_since_epoch()).count();
-  char buf[96];  // room for any value the formats could print
-  std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02lld:%02lld:%02lld.%03lldZ",
-                static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
-                static_cast<unsigned>(ymd.day()), static_cast<long long>(in_day / 3'600'000),
-                static_cast<long long>(in_day / 60'000 % 60),
-                static_cast<long long>(in_day / 1000 % 60), static_cast<long long>(in_day % 1000));
-  return buf;
+  int year = static_cast<int>(ymd.year());
+  if (year < 0 || year > 9999) {  // outside what 4 digits hold: printf's widths grow
+    char buf[96];
+    std::snprintf(
+        buf, sizeof buf, "%04d-%02u-%02uT%02lld:%02lld:%02lld.%03lldZ", year,
+        static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
+        static_cast<long long>(in_day / 3'600'000), static_cast<long long>(in_day / 60'000 % 60),
+        static_cast<long long>(in_day / 1000 % 60), static_cast<long long>(in_day % 1000));
+    return buf;
+  }
+  // "YYYY-MM-DDTHH:MM:SS.mmmZ" by hand: ps of thousands of records formats two per record.
+  std::string s = "0000-00-00T00:00:00.000Z";
+  auto put = [&s](std::size_t at, long long v, int width) {
+    for (int i = width - 1; i >= 0; --i, v /= 10)
+      s[at + static_cast<std::size_t>(i)] = static_cast<char>('0' + v % 10);
+  };
+  put(0, year, 4);
+  put(5, static_cast<unsigned>(ymd.month()), 2);
+  put(8, static_cast<unsigned>(ymd.day()), 2);
+  put(11, in_day / 3'600'000, 2);
+  put(14, in_day / 60'000 % 60, 2);
+  put(17, in_day / 1000 % 60, 2);
+  put(20, in_day % 1000, 3);
+  return s;
 }
 
 std::optional<EpochMs> parse_rfc3339(std::string_view s) {

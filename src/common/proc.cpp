@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/random.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -112,8 +113,8 @@ std::string environ_value(pid_t pid, std::string_view name) {
 
 std::string new_run_token() {
   unsigned char bytes[16] = {};
-  UniqueFd fd(::open("/dev/urandom", O_RDONLY | O_CLOEXEC));
-  if (!fd || ::read(fd.get(), bytes, sizeof bytes) != static_cast<ssize_t>(sizeof bytes)) {
+  // getrandom(2): no descriptor to open per start, and 16 bytes never come back short.
+  if (::getrandom(bytes, sizeof bytes, 0) != static_cast<ssize_t>(sizeof bytes)) {
     auto seed = static_cast<unsigned long long>(::getpid()) ^
                 static_cast<unsigned long long>(::time(nullptr));
     for (auto& b : bytes)

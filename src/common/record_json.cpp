@@ -10,19 +10,20 @@ namespace json = boost::json;
 using proto::bytes_to_json;
 using proto::get_opt_bytes;
 
-json::object record_to_json(const ProcessRecord& r) {
-  json::object o;
+json::object record_to_json(const ProcessRecord& r, json::storage_ptr sp) {
+  json::object o(24, sp);  // room for every key: no rehash while it fills
   o["id"] = r.id;
   // What the user gave is bytes (proto/bytes.hpp); what sbx writes is text.
-  o["command"] = bytes_to_json(r.command);
-  json::array argv;
-  for (const auto& a : r.argv) argv.push_back(bytes_to_json(a));
+  o["command"] = bytes_to_json(r.command, sp);
+  json::array argv(sp);
+  argv.reserve(r.argv.size());
+  for (const auto& a : r.argv) argv.push_back(bytes_to_json(a, sp));
   o["argv"] = std::move(argv);
-  o["cwd"] = bytes_to_json(r.cwd);
-  json::object env;
-  for (const auto& [k, v] : r.env) env[k] = bytes_to_json(v);
+  o["cwd"] = bytes_to_json(r.cwd, sp);
+  json::object env(sp);
+  for (const auto& [k, v] : r.env) env[k] = bytes_to_json(v, sp);
   o["env"] = std::move(env);
-  o["session"] = bytes_to_json(r.session);
+  o["session"] = bytes_to_json(r.session, sp);
   if (r.pid) o["pid"] = *r.pid;
   o["status"] = status_name(r.status);
   if (r.start_time) o["start_time"] = format_rfc3339(*r.start_time);

@@ -63,9 +63,9 @@ std::optional<std::string> base64_decode(std::string_view text) {
   return out;
 }
 
-json::value bytes_to_json(std::string_view bytes) {
-  if (is_utf8(bytes)) return json::string(bytes);
-  json::object o;
+json::value bytes_to_json(std::string_view bytes, json::storage_ptr sp) {
+  if (is_utf8(bytes)) return json::string(bytes, sp);
+  json::object o(sp);
   o[kBytesKey] = base64_encode(bytes);
   return o;
 }

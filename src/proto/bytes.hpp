@@ -21,7 +21,7 @@ std::string base64_encode(std::string_view bytes);
 std::optional<std::string> base64_decode(std::string_view text);
 
 /// A plain JSON string when `bytes` is UTF-8, else {"base64": "..."}.
-boost::json::value bytes_to_json(std::string_view bytes);
+boost::json::value bytes_to_json(std::string_view bytes, boost::json::storage_ptr sp = {});
 /// A string, or the tagged form; nullopt for anything else.
 std::optional<std::string> bytes_from_json(const boost::json::value& v);
 /// The bytes at `key`, nullopt when absent or not bytes.

@@ -1,6 +1,7 @@
 #include "proto/message.hpp"
 
 #include <unistd.h>
+#include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
@@ -43,11 +44,11 @@ Status check_hello(std::string_view payload, std::string_view peer_name) {
   return ok_status();
 }
 
-std::string ok_payload(json::value result) {
-  json::object o;
-  o["ok"] = true;
-  o["result"] = std::move(result);
-  return json::serialize(o);
+std::string ok_payload(const json::value& result) {
+  std::string out = "{\"ok\":true,\"result\":";
+  out += json::serialize(result);
+  out += '}';
+  return out;
 }
 
 std::string error_payload(const Error& e) {
@@ -62,14 +63,17 @@ std::string error_payload(const Error& e) {
 }
 
 Result<json::value> decode_reply(std::string_view payload) {
-  auto v = parse_json(payload);
-  if (!v) return v.error();
-  auto* o = v->if_object();
+  // A reply is read once and dropped whole (ps --json of thousands of records): its values
+  // live in one arena that grows by whole blocks and is released at once, not node by node.
+  boost::system::error_code ec;
+  json::value v = json::parse(payload, ec, json::make_shared_resource<json::monotonic_resource>());
+  if (ec) return make_error(Errc::protocol, "malformed JSON: " + ec.message());
+  auto* o = v.if_object();
   if (!o) return make_error(Errc::protocol, "reply is not a JSON object");
   auto* ok = o->if_contains("ok");
   if (ok && ok->is_bool() && ok->get_bool()) {
     auto* r = o->if_contains("result");
-    return r ? *r : json::value(nullptr);
+    return r ? json::value(std::move(*r)) : json::value(nullptr);  // moved: the same arena
   }
   Error e{Errc::failed, "the daemon refused the request"};
   if (auto* err = o->if_contains("error"); err && err->is_object()) {

@@ -17,7 +17,8 @@ std::string hello_payload(std::string_view who);
 /// Checks a peer's HELLO: the protocol version must be ours.
 Status check_hello(std::string_view payload, std::string_view peer_name);
 
-std::string ok_payload(boost::json::value result);
+/// {"ok":true,"result":R}, serialized straight from `result` (no copy of it).
+std::string ok_payload(const boost::json::value& result);
 std::string error_payload(const Error& e);
 /// {"ok":true,"result":R} -> R;  {"ok":false,"error":{...}} -> that Error.
 Result<boost::json::value> decode_reply(std::string_view payload);

@@ -1,6 +1,7 @@
 #include "doctest.hpp"
 
 #include <algorithm>
+#include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <csignal>
@@ -315,6 +316,16 @@ TEST_CASE("TOML: every truncation of a record is either an error or a record") {
 
 TEST_CASE("JSON round trip: every optional key set, strings needing escapes") {
   check_same(json_round_trip(full_record()), full_record(), Ticks::skip);
+}
+
+TEST_CASE("JSON: a record built in an arena is the same text as one built on the heap") {
+  json::monotonic_resource arena;
+  json::storage_ptr sp(&arena);
+  for (const auto& r : {full_record(), minimal_record()}) {
+    auto in_arena = sbx::record_to_json(r, sp);
+    CHECK(in_arena.storage().get() == &arena);
+    CHECK(json::serialize(in_arena) == json::serialize(sbx::record_to_json(r)));
+  }
 }
 
 TEST_CASE("JSON round trip: every optional key unset") {

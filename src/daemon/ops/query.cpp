@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <boost/json/array.hpp>
+#include <boost/json/monotonic_resource.hpp>
 
 #include "common/ids.hpp"
 #include "common/record_json.hpp"
@@ -24,18 +25,19 @@ namespace {
 
 /// The records whole, each with the ports its tree listens on: every live tree from one
 /// look at /proc, and each network namespace's listeners read once.
-json::array full_records(Context& ctx, const std::vector<const ProcessRecord*>& records) {
+json::array full_records(Context& ctx, const std::vector<const ProcessRecord*>& records,
+                         const json::storage_ptr& sp = {}) {
   std::vector<const ProcessRecord*> live;
   for (const ProcessRecord* r : records) {
     if (!r->ended()) live.push_back(r);
   }
   auto trees = ctx.supervisor.tree_pids(live);
   ListenerScan listeners(true);
-  json::array out;
+  json::array out(sp);
   out.reserve(records.size());
   for (std::size_t i = 0, k = 0; i < records.size(); ++i) {
-    json::object o = record_to_json(*records[i]);
-    json::array ports;
+    json::object o = record_to_json(*records[i], sp);
+    json::array ports(sp);
     if (!records[i]->ended()) {
       for (const auto& e : tree_ports(trees[k++], listeners)) ports.emplace_back(e.to_json());
     }
@@ -60,14 +62,17 @@ void op_ps(Context& ctx, const proto::PsRequest& req, const ConnPtr& conn) {
   std::erase_if(records, [&](const ProcessRecord* r) {
     return (session && r->session != *session) || !matches(r->status);
   });
-  if (!brief) return conn->reply(json::value(full_records(ctx, records)));
-  json::array out;
+  // One arena for the whole reply, dropped at once after it is serialized.
+  json::monotonic_resource arena;
+  json::storage_ptr sp(&arena);
+  if (!brief) return conn->reply(json::value(full_records(ctx, records, sp)));
+  json::array out(sp);
   out.reserve(records.size());
   for (const ProcessRecord* r : records) {
-    json::object o;
+    json::object o(8, sp);
     o["id"] = r->id;
     o["status"] = status_name(r->status);
-    o["command"] = proto::bytes_to_json(r->command);
+    o["command"] = proto::bytes_to_json(r->command, sp);
     if (r->pid) o["pid"] = *r->pid;
     if (r->start_time) o["start_time"] = format_rfc3339(*r->start_time);
     if (r->exit_code) o["exit_code"] = *r->exit_code;

@@ -10,22 +10,26 @@ namespace sbx::daemon {
 
 namespace {
 constexpr Millis kSaveRetry{1000};  ///< how often an unsaved record is tried again
+/// How long a final record may wait for its fsync: the ones that end meanwhile share the
+/// folder's fsync.
+constexpr Millis kSyncDelay{250};
 }  // namespace
 
 RecordStore::RecordStore(const Paths& paths, Timers& timers, CurrentFn current)
     : paths_(paths), timers_(timers), current_(std::move(current)) {}
 
-/// Every record is replaced atomically. Only a final record is also fsync'd: a starting
-/// or running process dies with the machine, so a power loss cannot make that record more
-/// wrong than the next start-up will find it (it marks the process ended); an exit code,
-/// once known, must survive. This keeps fsync off `start`'s path.
-/// The waiter's exit file is removed once a final record holds its status, not before:
-/// until then it is what the next sbxd learns the status from.
+/// Every record is replaced atomically. Only a final record is also fsync'd, and not on the
+/// request's path: within kSyncDelay, one record per turn of the loop (a request waits for
+/// one fsync at most), then the folder once for all of them. Until then the waiter's exit
+/// file, which it fsync'd before it reported the end, holds the status on disk: it is
+/// removed only once a durable final record holds it. A starting or running record is
+/// never fsync'd: its process dies with the machine, so a power loss cannot make that
+/// record more wrong than the next start-up will find it (it marks the process ended).
 Status RecordStore::save(const ProcessRecord& r) {
-  auto st = write_file_atomic(paths_.record_path(r.id), record_to_toml(r), r.ended());
+  auto st = write_file_atomic(paths_.record_path(r.id), record_to_toml(r), false);
   if (st) {
     unsaved_.erase(r.id);
-    if (r.ended()) ::unlink(paths_.exit_path(r.id).c_str());
+    if (r.ended()) sync_soon(r.id);
     return st;
   }
   spdlog::error("record {} not saved: {}; the previous one stays until it can be", r.id,
@@ -33,6 +37,54 @@ Status RecordStore::save(const ProcessRecord& r) {
   unsaved_.insert(r.id);
   if (!retry_.pending()) retry_ = timers_.start(kSaveRetry, [this] { retry(); });
   return st;
+}
+
+void RecordStore::sync_soon(const std::string& id) {
+  unsynced_.insert(id);
+  if (!sync_.pending()) sync_ = timers_.start(kSyncDelay, [this] { sync_next(); });
+}
+
+bool RecordStore::final_on_disk(const std::string& id) const {
+  const ProcessRecord* r = current_(id);
+  return r && r->ended() && !unsaved_.contains(id);
+}
+
+void RecordStore::sync_next() {
+  if (unsynced_.empty()) return synced_all();
+  auto id = *unsynced_.begin();
+  unsynced_.erase(unsynced_.begin());
+  if (final_on_disk(id)) {
+    if (sync_file(paths_.record_path(id)))
+      synced_.push_back(id);
+    else
+      spdlog::warn("record {}: fsync failed; its exit file stays", id);
+  }
+  sync_ = timers_.start(Millis{0}, [this] { sync_next(); });
+}
+
+void RecordStore::synced_all() {
+  if (synced_.empty()) return;
+  bool folder = sync_folder_of(paths_.record_path(synced_.front()));
+  for (const auto& id : synced_) {
+    // Written again since (a restart that ended too): the next round syncs that one.
+    if (folder && final_on_disk(id) && !unsynced_.contains(id))
+      ::unlink(paths_.exit_path(id).c_str());
+  }
+  synced_.clear();
+}
+
+void RecordStore::adopt_final(const std::string& id) {
+  if (::access(paths_.exit_path(id).c_str(), F_OK) == 0) sync_soon(id);
+}
+
+void RecordStore::sync_now() {
+  sync_.cancel();
+  while (!unsynced_.empty()) {
+    auto id = *unsynced_.begin();
+    unsynced_.erase(unsynced_.begin());
+    if (final_on_disk(id) && sync_file(paths_.record_path(id))) synced_.push_back(id);
+  }
+  synced_all();
 }
 
 Status RecordStore::save_once(const ProcessRecord& r) {

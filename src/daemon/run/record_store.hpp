@@ -5,6 +5,7 @@
 #include <functional>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "common/paths.hpp"
 #include "common/record.hpp"
@@ -21,19 +22,33 @@ class RecordStore {
 
   /// Writes the record; a record that cannot be written (a full disk) is kept in memory,
   /// reported, and written again every kSaveRetry until it is. Returns the first error.
+  /// A final record is made durable soon after (sync_soon), not before this returns.
   Status save(const ProcessRecord& r);
   /// Writes it once, without retrying: on an error the record on disk stays as it was.
   Status save_once(const ProcessRecord& r);
   /// Removes its record, its logs and its exit file.
   void remove(const std::string& id);
+  /// Makes every final record written so far durable now (at shutdown).
+  void sync_now();
+  /// A final record read at start-up whose exit file is still there (the daemon before
+  /// ended before its fsync): made durable soon, then the exit file goes.
+  void adopt_final(const std::string& id);
 
  private:
   void retry();
+  void sync_soon(const std::string& id);
+  void sync_next();
+  void synced_all();
+  /// True if `id`'s final record is the one on disk (nothing newer waits to be written).
+  bool final_on_disk(const std::string& id) const;
   const Paths& paths_;
   Timers& timers_;
   CurrentFn current_;
-  std::set<std::string> unsaved_;  ///< ids whose record on disk is behind
+  std::set<std::string> unsaved_;    ///< ids whose record on disk is behind
+  std::set<std::string> unsynced_;   ///< final records written but not yet fsync'd
+  std::vector<std::string> synced_;  ///< fsync'd this round; their folder entry is next
   Timers::Timer retry_;
+  Timers::Timer sync_;
 };
 
 }  // namespace sbx::daemon

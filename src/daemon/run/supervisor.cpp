@@ -58,7 +58,7 @@ Supervisor::Supervisor(asio::io_context& io, const Paths& paths, Timers& timers,
       boot_id_(read_boot_id()),
       launcher_(io, timers, paths, store_, waiter_pids_, boot_id_) {}
 
-Supervisor::~Supervisor() = default;
+Supervisor::~Supervisor() { store_.sync_now(); }
 
 void Supervisor::start(StartSpec spec, StartFn done) {
   if (spec.id.empty()) {

@@ -43,7 +43,10 @@ void Supervisor::load() {
     note_id(e->rec.id);
     entries_[e->rec.id] = e;
     e->phase = e->rec.ended() ? Phase::ended : Phase::running;
-    if (e->rec.ended()) continue;
+    if (e->rec.ended()) {
+      store_.adopt_final(e->rec.id);
+      continue;
+    }
     // Pids and start ticks count from boot: a run of another boot is never adopted, and
     // nothing is signalled for it. Its waiter may have written its status before the reboot.
     if (!e->rec.boot_id.empty() && e->rec.boot_id != boot_id_) {

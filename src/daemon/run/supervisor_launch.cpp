@@ -76,6 +76,9 @@ void Supervisor::launch_reported(const std::shared_ptr<Run>& e, Result<Launcher:
     return;
   }
   ProcessRecord& r = e->rec;
+  // The environment is kept for restarts only: a run that never restarts does not hold a
+  // copy of it (a few KiB each) for as long as it lives.
+  if (r.restart != "always" && r.restart != "on-failure") std::vector<std::string>().swap(e->envp);
   e->report = std::move(exec->report);
   e->report_seen = std::move(exec->report_seen);
   transition(*e, PhaseEvent::exec_reported);
