@@ -10,6 +10,7 @@
 #include "cli/client.hpp"
 #include "cli/command.hpp"
 #include "cli/exit_codes.hpp"
+#include "cli/host.hpp"
 #include "cli/output.hpp"
 #include "common/duration.hpp"
 #include "common/proc.hpp"
@@ -30,12 +31,16 @@ Result<int> run_daemon_status(const DaemonArgs& a) {
   if (!client) return client.error();
   auto v = client->call(proto::DaemonStatusRequest::kOp, {});
   if (!v) return v.error();
+  const auto& host = target_host();  // connect() checked it
   if (a.json) {
-    print_json(*v);
+    json::value out = *v;
+    if (auto* o = out.if_object()) (*o)["host"] = host->url();
+    print_json(out);
     return kExitOk;
   }
   auto o = proto::DaemonStatusReply::from_json(*v);
   std::string out;
+  out += "host:       " + host->url() + "\n";
   out += "pid:        " + std::to_string(o.pid) + "\n";
   out += "version:    " + o.version + " (protocol " + std::to_string(o.protocol) + ")\n";
   out += "uptime:     " + format_duration(Millis(o.uptime_ms)) + " (since " + o.started + ")\n";

@@ -22,6 +22,7 @@ void define_rm(CommandDef&);
 void define_prune(CommandDef&);
 void define_daemon(CommandDef&);
 void define_completion(CommandDef&);
+void define_dial_stdio(CommandDef&);
 void define_help(CommandDef&);
 void define_version(CommandDef&);
 
@@ -44,6 +45,7 @@ const std::array kCommands{
     CommandEntry{"down", &define_down},
     CommandEntry{"daemon", &define_daemon},
     CommandEntry{"completion", &define_completion},
+    CommandEntry{"dial-stdio", &define_dial_stdio},
     CommandEntry{"help", &define_help},
     CommandEntry{"version", &define_version},
 };

@@ -24,8 +24,12 @@ struct StartRequest {
   std::string id;                          ///< empty: the daemon picks one
   std::vector<std::string> argv;           ///< the argv form, or
   std::string shell_line;                  ///< one shell line (argv empty)
-  std::string cwd;                         ///< absolute
+  std::string cwd;                         ///< absolute (remote: or under the daemon's $HOME)
   std::vector<std::string> base_env;       ///< the caller's environment, "K=V"
+  /// The caller is on another host (sbx --host): its environment and folder describe that
+  /// machine, so base_env is the daemon's own environment (none is sent) and a relative or
+  /// empty cwd is taken from the daemon's $HOME.
+  bool remote = false;
   std::map<std::string, std::string> env;  ///< overrides (-e, --env-file)
   std::string session = "default";
   std::optional<std::int64_t> timeout_ms;  ///< stop it once it has run this long
