@@ -38,6 +38,12 @@ std::string HostUrl::url() const {
   return "ssh://" + name() + home;
 }
 
+std::string tunnel_command(const HostUrl& host, int port) {
+  std::string p = std::to_string(port);
+  return "ssh -N -L " + p + ":127.0.0.1:" + p + (host.port ? " -p " + std::to_string(host.port) : "") +
+         " " + (host.user.empty() ? "" : host.user + "@") + host.host;
+}
+
 Result<HostUrl> parse_host_url(std::string_view text) {
   HostUrl u;
   if (text.empty()) return u;

@@ -24,6 +24,10 @@ struct HostUrl {
   std::string url() const;
 };
 
+/// The ssh command that brings the other host's 127.0.0.1:PORT (an exposed process, the
+/// proxy) to this machine's 127.0.0.1:PORT, for a user to run: `ssh -N -L P:127.0.0.1:P ...`.
+std::string tunnel_command(const HostUrl& host, int port);
+
 /// Parses an SBX_HOST / --host value; a bad one is a usage error saying what to write.
 Result<HostUrl> parse_host_url(std::string_view text);
 

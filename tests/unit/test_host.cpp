@@ -127,3 +127,9 @@ TEST_CASE("a HELLO of another protocol names both versions and where") {
   CHECK(r.error().message.find("sbxd 9.9.9 on h:22 speaks protocol 7, this one (") == 0);
   CHECK(r.error().message.find("install the same sbx") != std::string::npos);
 }
+
+TEST_CASE("the ssh -L line that brings a remote port here") {
+  CHECK(tunnel_command(*parse_host_url("ssh://me@box:2222/srv"), 7780) ==
+        "ssh -N -L 7780:127.0.0.1:7780 -p 2222 me@box");
+  CHECK(tunnel_command(*parse_host_url("ssh://box"), 8000) == "ssh -N -L 8000:127.0.0.1:8000 box");
+}
