@@ -127,7 +127,8 @@ Result<int> parse_and_run(std::vector<std::string> words) {
       at += 1;
     }
   }
-  if (at > 0 && at >= words.size()) return make_error(Errc::usage, "give a command (see 'sbx help')");
+  if (at > 0 && at >= words.size())
+    return make_error(Errc::usage, "give a command (see 'sbx help')");
   const CommandEntry* entry = nullptr;
   if (!words[at].starts_with("-")) {
     entry = find_command(words[at]);

@@ -213,7 +213,8 @@ Result<json::value> Client::stream(std::string_view op, json::object args, const
                                         " bytes sbxd accepts");
   }
   std::string out;
-  if (!hello_sent_) proto::encode_frame(out, proto::FrameKind::hello, 0, proto::hello_payload("sbx"));
+  if (!hello_sent_)
+    proto::encode_frame(out, proto::FrameKind::hello, 0, proto::hello_payload("sbx"));
   if (!op.empty()) proto::encode_frame(out, proto::FrameKind::request, 0, body);
   // A daemon that refuses the request (too large for it, malformed) answers why and closes
   // without reading the rest: its reply, not the broken pipe, is the answer.

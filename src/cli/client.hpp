@@ -2,9 +2,9 @@
 // The CLI's side of the protocol: reach the daemon (starting it on first use), send one
 // request, read its reply or stream.
 
+#include <algorithm>
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
-#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -56,7 +56,9 @@ class Client {
 
   /// The daemon must say HELLO within this many ms of the request, or it "does not answer"
   /// (over ssh: at least kRemotePatienceMs).
-  void set_hello_timeout(int ms) { hello_timeout_ms_ = ssh_ ? std::max(ms, kRemotePatienceMs) : ms; }
+  void set_hello_timeout(int ms) {
+    hello_timeout_ms_ = ssh_ ? std::max(ms, kRemotePatienceMs) : ms;
+  }
   /// While waiting, also watch `fd` (stdout): once its reader is gone (a closed pipe), sbx
   /// ends at once as SIGPIPE would end it, without waiting for more output to fail on.
   void watch_reader(int fd) { watch_fd_ = fd; }
@@ -91,7 +93,7 @@ class Client {
   std::function<void()> on_input_;
   bool lost_ = false;
   bool hello_seen_ = false;
-  bool hello_sent_ = false;      ///< connect() already greeted (a remote daemon, no start)
+  bool hello_sent_ = false;     ///< connect() already greeted (a remote daemon, no start)
   std::optional<SshLink> ssh_;  ///< over ssh: the link, and the host it goes to
   HostUrl host_;
 };

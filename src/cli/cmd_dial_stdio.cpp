@@ -66,9 +66,9 @@ Result<int> run_dial_stdio(const DialArgs& a) {
 
 void define_dial_stdio(CommandDef& parent) {
   auto a = std::make_shared<DialArgs>();
-  auto cmd = parent.add("dial-stdio",
-                        "Relay stdin/stdout to this machine's daemon (what sbx --host runs over ssh)",
-                        "sbx dial-stdio [OPTIONS]", "ssh build-box sbx dial-stdio --home /srv/sbx");
+  auto cmd = parent.add(
+      "dial-stdio", "Relay stdin/stdout to this machine's daemon (what sbx --host runs over ssh)",
+      "sbx dial-stdio [OPTIONS]", "ssh build-box sbx dial-stdio --home /srv/sbx");
   cmd.runs([a] { return run_dial_stdio(*a); });
   cmd.option("--home", a->home, "the daemon of this SBX_HOME (default: $SBX_HOME, else the user's)")
       .type_name("DIR");

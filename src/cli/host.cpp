@@ -40,8 +40,9 @@ std::string HostUrl::url() const {
 
 std::string tunnel_command(const HostUrl& host, int port) {
   std::string p = std::to_string(port);
-  return "ssh -N -L " + p + ":127.0.0.1:" + p + (host.port ? " -p " + std::to_string(host.port) : "") +
-         " " + (host.user.empty() ? "" : host.user + "@") + host.host;
+  return "ssh -N -L " + p + ":127.0.0.1:" + p +
+         (host.port ? " -p " + std::to_string(host.port) : "") + " " +
+         (host.user.empty() ? "" : host.user + "@") + host.host;
 }
 
 Result<HostUrl> parse_host_url(std::string_view text) {

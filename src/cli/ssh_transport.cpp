@@ -81,7 +81,8 @@ std::string control_dir() {
     return d.size() + std::strlen("/sbx-ssh-") + 40 + 17 < sizeof(sockaddr_un{}.sun_path);
   };
   auto p = resolve_paths();
-  std::string dir = p && fits(p->runtime_dir) ? p->runtime_dir : "/tmp/sbx-" + std::to_string(::getuid());
+  std::string dir =
+      p && fits(p->runtime_dir) ? p->runtime_dir : "/tmp/sbx-" + std::to_string(::getuid());
   if (!fits(dir) || !ensure_private_dir(dir)) return "";
   return dir;
 }
@@ -125,9 +126,9 @@ bool user_sets_mux(const std::string& ssh_command) {
 std::vector<std::string> ssh_argv(const HostUrl& host, const SshSetup& setup, bool user_has_mux) {
   std::vector<std::string> opts;
   if (!user_has_mux && !setup.control_dir.empty()) {
-    opts.insert(opts.end(), {"-o", "ControlMaster=auto", "-o",
-                             "ControlPath=" + setup.control_dir + "/sbx-ssh-%C", "-o",
-                             "ControlPersist=60s"});
+    opts.insert(opts.end(),
+                {"-o", "ControlMaster=auto", "-o",
+                 "ControlPath=" + setup.control_dir + "/sbx-ssh-%C", "-o", "ControlPersist=60s"});
   }
   opts.push_back("-T");
   if (host.port) opts.insert(opts.end(), {"-p", std::to_string(host.port)});
@@ -234,13 +235,14 @@ Error SshLink::failure(const HostUrl& host, int timed_out_ms) {
                           said + " (check it, then fix ~/.ssh/known_hosts: ssh " + name + ")");
   }
   if (code == 127 || code == 126) {
-    return make_error(Errc::failed, name + " has no '" + remote_sbx_ +
-                                        "' to run (set SBX_REMOTE_SBX)" + said);
+    return make_error(Errc::failed,
+                      name + " has no '" + remote_sbx_ + "' to run (set SBX_REMOTE_SBX)" + said);
   }
   if (mentions_dial_stdio_ && code == 2) {
     return make_error(Errc::failed, "the sbx on " + name +
                                         " has no dial-stdio: install this version there, or set "
-                                        "SBX_REMOTE_SBX" + said);
+                                        "SBX_REMOTE_SBX" +
+                                        said);
   }
   if (code != 255 && last_line_.starts_with("sbx: "))
     return make_error(Errc::unavailable, "on " + name + ": " + last_line_.substr(5));

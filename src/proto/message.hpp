@@ -19,8 +19,7 @@ std::string hello_payload(std::string_view who);
 inline constexpr std::string_view kLocalMismatchRemedy =
     "run 'sbx daemon stop' and retry, or use matching versions";
 Status check_hello(std::string_view payload, std::string_view peer_name,
-                   std::string_view where = {},
-                   std::string_view remedy = kLocalMismatchRemedy);
+                   std::string_view where = {}, std::string_view remedy = kLocalMismatchRemedy);
 
 std::string ok_payload(boost::json::value result);
 std::string error_payload(const Error& e);

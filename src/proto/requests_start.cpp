@@ -52,7 +52,8 @@ Result<StartRequest> StartRequest::from_json(const json::object& args) {
   auto env = bytes_list(args, "base_env");
   if (!env) return env.error();
   if (spec.remote && !env->empty())
-    return make_error(Errc::protocol, "a remote start takes the daemon's environment: no 'base_env'");
+    return make_error(Errc::protocol,
+                      "a remote start takes the daemon's environment: no 'base_env'");
   spec.base_env = std::move(*env);
   if (auto* o = args.if_contains("env"); o && o->is_object()) {
     for (const auto& [k, v] : o->get_object()) {

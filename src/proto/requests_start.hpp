@@ -26,10 +26,6 @@ struct StartRequest {
   std::string shell_line;                  ///< one shell line (argv empty)
   std::string cwd;                         ///< absolute (remote: or under the daemon's $HOME)
   std::vector<std::string> base_env;       ///< the caller's environment, "K=V"
-  /// The caller is on another host (sbx --host): its environment and folder describe that
-  /// machine, so base_env is the daemon's own environment (none is sent) and a relative or
-  /// empty cwd is taken from the daemon's $HOME.
-  bool remote = false;
   std::map<std::string, std::string> env;  ///< overrides (-e, --env-file)
   std::string session = "default";
   std::optional<std::int64_t> timeout_ms;  ///< stop it once it has run this long
@@ -40,6 +36,10 @@ struct StartRequest {
   bool tty = false;                        ///< stdout is a pseudo-terminal
   std::string tty_size{kDefaultTtySize};   ///< its window, "COLSxROWS" (parse_tty_size)
   std::string definition;                  ///< what `sbx up` started it from (a hash); empty: none
+  /// The caller is on another host (sbx --host): its environment and folder describe that
+  /// machine, so base_env is the daemon's own environment (none is sent) and a relative or
+  /// empty cwd is taken from the daemon's $HOME.
+  bool remote = false;
 
   boost::json::object to_json() const;
   static Result<StartRequest> from_json(const boost::json::object& o);

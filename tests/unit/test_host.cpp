@@ -45,9 +45,9 @@ TEST_CASE("host URL: ssh://[USER@]HOST[:PORT][/REMOTE_HOME]") {
   CHECK_FALSE(sock->remote);
   CHECK(sock->socket == "/run/sbx/sbxd.sock");
 
-  for (const char* bad : {"http://x", "ssh://", "ssh://@h", "ssh://h:", "ssh://h:0", "ssh://h:65536",
-                          "ssh://h:2x", "ssh://-oProxyCommand=x", "ssh://[::1", "unix://relative",
-                          "build.example"}) {
+  for (const char* bad :
+       {"http://x", "ssh://", "ssh://@h", "ssh://h:", "ssh://h:0", "ssh://h:65536", "ssh://h:2x",
+        "ssh://-oProxyCommand=x", "ssh://[::1", "unix://relative", "build.example"}) {
     CAPTURE(std::string(bad));
     auto r = parse_host_url(bad);
     REQUIRE_FALSE(r);
@@ -60,10 +60,10 @@ TEST_CASE("ssh argv: mux options unless the user has them, -T, port, user, remot
   SshSetup s;
   s.control_dir = "/run/user/1/sbx";
   auto argv = ssh_argv(u, s, false);
-  CHECK(argv == std::vector<std::string>{
-                    "ssh", "-o", "ControlMaster=auto", "-o",
-                    "ControlPath=/run/user/1/sbx/sbx-ssh-%C", "-o", "ControlPersist=60s", "-T",
-                    "-p", "2200", "-l", "me", "h", "sbx dial-stdio --home '/srv/my sbx'"});
+  CHECK(argv == std::vector<std::string>{"ssh", "-o", "ControlMaster=auto", "-o",
+                                         "ControlPath=/run/user/1/sbx/sbx-ssh-%C", "-o",
+                                         "ControlPersist=60s", "-T", "-p", "2200", "-l", "me", "h",
+                                         "sbx dial-stdio --home '/srv/my sbx'"});
 
   s.start_daemon = false;
   s.remote_sbx = "/opt/sbx/bin/sbx";
