@@ -52,8 +52,16 @@ Result<int> run_daemon_status(const DaemonArgs& a) {
   return kExitOk;
 }
 
-/// Waits (at most 5 s) until the process with this pid is gone.
+/// Waits (at most 5 s) until the process with this pid is gone; on another host, whose pids
+/// mean nothing here, until its daemon no longer answers.
 void wait_gone(std::int64_t pid) {
+  if (talking_to_remote()) {
+    for (int i = 0; i < 100 && Client::connect(false); ++i) {
+      timespec ts{0, 50'000'000};
+      ::nanosleep(&ts, nullptr);
+    }
+    return;
+  }
   for (int i = 0; pid > 0 && i < 1000 && process_alive(static_cast<pid_t>(pid)); ++i) {
     timespec ts{0, 5'000'000};
     ::nanosleep(&ts, nullptr);

@@ -180,6 +180,18 @@ class RemoteProcesses(RemoteCase):
         self.assertEqual(st["socket"], os.path.join(self.rhome, "sbxd.sock"))
         self.assertIn(f"host:       {self.url}", self.sbx_ok("daemon", "status").stdout.decode())
 
+    def test_daemon_restart_and_stop_there(self):
+        self.start("--id", "keep", "--", "sleep", "600")
+        old = self.remote_daemon_pid()
+        self.sbx_ok("daemon", "restart")
+        self.assertNotEqual(self.remote_daemon_pid(), old)
+        self.assertFalse(pid_alive(old))
+        self.assertEqual(self.sbx_ok("status", "keep").stdout, b"running\n")
+        r = self.sbx_ok("daemon", "stop")
+        self.assertEqual(r.stdout, b"keep\n")
+        self.assertFalse(os.path.exists(os.path.join(self.rhome, "sbxd.sock")))
+        self.assertEqual(self.sbx_ok("start", "--id", "again", "--", "true").stdout, b"again\n")
+
     def test_host_option_wins_over_the_variable(self):
         url = self.url
         self.env["SBX_HOST"] = "ssh://nobody@127.0.0.1:1/nowhere"
