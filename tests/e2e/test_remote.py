@@ -71,6 +71,19 @@ class RemoteCase(SbxTestCase):
         except (OSError, ValueError, IndexError):
             return None
 
+    def dial_stdio_pids(self) -> list[int]:
+        """The remote `sbx dial-stdio` processes running now (one per open connection)."""
+        out = []
+        for p in all_pids():
+            try:
+                with open(f"/proc/{p}/cmdline", "rb") as f:
+                    args = f.read().split(b"\0")
+            except OSError:
+                continue
+            if b"dial-stdio" in args and self.rhome.encode() in args and pid_alive(p):
+                out.append(p)
+        return out
+
     def control_sockets(self) -> list[str]:
         return glob.glob(os.path.join(self.home, "sbx-ssh-*"))
 
@@ -126,6 +139,21 @@ class RemoteProcesses(RemoteCase):
         open(flag, "w").close()
         self.assertEqual(_read_line(p.stdout, 20), b"second\n")
         self.assertEqual(p.wait(timeout=20), 0)
+
+    def test_wait_rides_through_the_loss_of_the_ssh_connection(self):
+        flag = os.path.join(self.rhome_parent, "end")
+        self.start("--id", "slow", "--", "sh", "-c", f"while [ ! -e {flag} ]; do sleep 0.02; done; exit 5")
+        p = self.spawn("wait", "slow")
+        socks = self.control_sockets()
+        master = self.sshd.master_pid(socks[0])
+        wait_until(lambda: self.dial_stdio_pids(), 20, "the wait's dial-stdio over there")
+        self.assertStillWaiting(p, "sbx wait")
+        kill_pid_tree(master)  # every session on it breaks
+        wait_until(lambda: (m := self.sshd.master_pid(socks[0])) and m != master, 20,
+                   "a new ssh connection of the waiting sbx")
+        open(flag, "w").close()
+        rc, _out, err = self.finish(p, "sbx wait", timeout=30)
+        self.assertEqual(rc, 5, err)
 
     def test_environment_is_the_remote_daemons_plus_e(self):
         envfile = os.path.join(self.home, "vars.env")  # read here, on the local side
