@@ -27,6 +27,8 @@ namespace json = boost::json;
 
 namespace {
 
+constexpr std::string_view kNoDaemon = "no daemon is running for ";
+
 /// connect(2) to the socket; returns the fd or sets `err` to errno.
 UniqueFd try_connect(const std::string& path, int& err) {
   UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
@@ -163,6 +165,11 @@ Result<Client> Client::connect(bool start, int patience_ms) {
   return Client(std::move(*fd), *paths);
 }
 
+bool Client::no_daemon(const Error& e) {
+  // From another host this comes as dial-stdio --no-start's line on ssh's stderr.
+  return e.code == Errc::unavailable && e.message.find(kNoDaemon) != std::string::npos;
+}
+
 Result<UniqueFd> Client::connect_socket(const Paths& paths, bool start, int patience_ms) {
   int err = 0;
   if (UniqueFd fd = try_connect(paths.socket, err)) return fd;
@@ -170,7 +177,7 @@ Result<UniqueFd> Client::connect_socket(const Paths& paths, bool start, int pati
     return make_error(Errc::unavailable,
                       "cannot reach sbxd at " + paths.socket + ": " + std::strerror(err));
   }
-  if (!start) return make_error(Errc::unavailable, "no daemon is running for " + paths.runtime_dir);
+  if (!start) return make_error(Errc::unavailable, std::string(kNoDaemon) + paths.runtime_dir);
   if (auto st = ensure_private_dir(paths.runtime_dir); !st)
     return make_error(Errc::unavailable, st.error().message);
   UniqueFd lock(::open(paths.lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));

@@ -69,6 +69,10 @@ class Client {
     on_input_ = std::move(on_input);
   }
 
+  /// A connect(false) that failed because no daemon runs (here, or on the other host),
+  /// not because it could not be reached.
+  static bool no_daemon(const Error& e);
+
   /// After a failed stream(): true when the daemon was lost (the connection broke before
   /// the final frame, or no HELLO came in time) rather than answering with an error.
   bool lost() const { return lost_; }

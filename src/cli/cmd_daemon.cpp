@@ -87,6 +87,7 @@ Result<int> run_daemon_restart(const DaemonArgs&) {
 
 Result<int> run_daemon_stop(const DaemonArgs& a) {
   auto client = Client::connect(false);
+  if (!client && !Client::no_daemon(client.error())) return client.error();
   if (!client) {
     std::fprintf(stderr, "sbx: no daemon is running\n");
     return kExitOk;

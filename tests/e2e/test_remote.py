@@ -267,6 +267,11 @@ class RemoteErrors(RemoteCase):
         self.assertOneLine(r, 1, f"cannot reach {self.sshd.user}@127.0.0.1:{port} over ssh: ",
                            "Connection refused")
 
+    def test_daemon_stop_of_an_unreachable_host_is_no_success(self):
+        port = free_port()
+        r = self.run("daemon", "stop", env_extra={"SBX_HOST": f"ssh://127.0.0.1:{port}"})
+        self.assertOneLine(r, 1, f"cannot reach 127.0.0.1:{port} over ssh: ")
+
     def test_silent_host_gives_up_within_30s(self):
         lsock = socket.socket()
         lsock.bind(("127.0.0.1", 0))
