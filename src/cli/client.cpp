@@ -6,6 +6,7 @@
 #include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <boost/json/serialize.hpp>
@@ -53,6 +54,20 @@ std::string last_log_line(const std::string& log) {
   while (!t.empty() && t.back() == '\n') t.pop_back();
   auto nl = t.rfind('\n');
   return nl == std::string::npos ? t : t.substr(nl + 1);
+}
+
+/// A daemon that is going (its socket gone, its pid files still locked: `daemon stop` or
+/// `restart` a moment ago) is waited for, at most `patience_ms`, so that the new one is not
+/// refused for it.
+void wait_for_going_daemon(const Paths& paths, int patience_ms) {
+  for (const auto* file : {&paths.pid_file, &paths.state_pid_file}) {
+    for (int waited = 0; waited < patience_ms; waited += 10) {
+      UniqueFd fd(::open(file->c_str(), O_RDONLY | O_CLOEXEC));
+      if (!fd || ::flock(fd.get(), LOCK_SH | LOCK_NB) == 0) break;
+      timespec ts{0, 10'000'000};
+      ::nanosleep(&ts, nullptr);
+    }
+  }
 }
 
 /// Spawns sbxd detached (its own session) and waits, at most `patience_ms`, for its ready byte.
@@ -187,6 +202,7 @@ Result<UniqueFd> Client::connect_socket(const Paths& paths, bool start, int pati
   // Retry under the lock: another client may have started the daemon between our
   // connect() and flock().
   if (UniqueFd fd = try_connect(paths.socket, err)) return fd;
+  wait_for_going_daemon(paths, patience_ms);
   if (auto st = start_daemon(paths, patience_ms); !st) return st.error();
   if (UniqueFd fd = try_connect(paths.socket, err)) return fd;
   return make_error(Errc::unavailable, "the daemon started but " + paths.socket +
