@@ -17,6 +17,7 @@ _sbx() {
         w=${COMP_WORDS[i]}
         if (( rest )); then (( rest++ )); continue; fi
         case "$path:$w" in
+            "sbx:--host"|\
             "sbx start:--id"|\
             "sbx start:--cwd"|\
             "sbx start:-e"|\
@@ -74,7 +75,8 @@ _sbx() {
             "sbx down:--file"|\
             "sbx down:--project"|\
             "sbx down:--grace"|\
-            "sbx expose:--name")
+            "sbx expose:--name"|\
+            "sbx dial-stdio:--home")
                 (( i++ ))
                 [[ ${COMP_WORDS[i]} == = && i+1 -lt COMP_CWORD ]] && (( i++ ))
                 continue ;;
@@ -104,6 +106,7 @@ _sbx() {
             "sbx:unexpose"|\
             "sbx:daemon"|\
             "sbx:completion"|\
+            "sbx:dial-stdio"|\
             "sbx:help"|\
             "sbx:version"|\
             "sbx daemon:status"|\
@@ -122,6 +125,7 @@ _sbx() {
 
     # the value of an option
     case "$path:$prev" in
+        "sbx:--host"|\
         "sbx start:--id"|\
         "sbx start:-e"|\
         "sbx start:--env"|\
@@ -169,7 +173,8 @@ _sbx() {
             COMPREPLY=()  # free text
             return 0 ;;
         "sbx start:--cwd"|\
-        "sbx run:--cwd")
+        "sbx run:--cwd"|\
+        "sbx dial-stdio:--home")
             compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -d -- "$cur"))
             return 0 ;;
         "sbx start:--env-file"|\
@@ -198,7 +203,7 @@ _sbx() {
 
     if [[ $cur == -* ]]; then
         case $path in
-            "sbx") COMPREPLY=($(compgen -W "-h --help -V --version" -- "$cur")) ;;
+            "sbx") COMPREPLY=($(compgen -W "-h --help -V --version --host" -- "$cur")) ;;
             "sbx start") COMPREPLY=($(compgen -W "-h --help --id --cwd -e --env --env-file --session --timeout --rm --restart --max-restarts --log-max --tty --tty-size --user --json --wait-port --http --wait-log --wait-timeout" -- "$cur")) ;;
             "sbx run") COMPREPLY=($(compgen -W "-h --help --id --cwd -e --env --env-file --session --timeout --rm --restart --max-restarts --log-max --tty --tty-size --user" -- "$cur")) ;;
             "sbx ps") COMPREPLY=($(compgen -W "-h --help --session --status -q --quiet --json" -- "$cur")) ;;
@@ -222,6 +227,7 @@ _sbx() {
             "sbx daemon stop") COMPREPLY=($(compgen -W "-h --help -q --quiet" -- "$cur")) ;;
             "sbx daemon restart") COMPREPLY=($(compgen -W "-h --help" -- "$cur")) ;;
             "sbx completion") COMPREPLY=($(compgen -W "-h --help" -- "$cur")) ;;
+            "sbx dial-stdio") COMPREPLY=($(compgen -W "-h --help --home --no-start" -- "$cur")) ;;
             "sbx help") COMPREPLY=($(compgen -W "-h --help" -- "$cur")) ;;
             "sbx version") COMPREPLY=($(compgen -W "-h --help" -- "$cur")) ;;
         esac
@@ -229,7 +235,7 @@ _sbx() {
     fi
 
     case $path in
-        "sbx") COMPREPLY=($(compgen -W "start run ps status show stats logs wait wait-log wait-port ports kill rm prune up down expose unexpose daemon completion help version" -- "$cur")) ;;
+        "sbx") COMPREPLY=($(compgen -W "start run ps status show stats logs wait wait-log wait-port ports kill rm prune up down expose unexpose daemon completion dial-stdio help version" -- "$cur")) ;;
         "sbx start") COMPREPLY=($(compgen -c -- "$cur")) ;;
         "sbx run") COMPREPLY=($(compgen -c -- "$cur")) ;;
         "sbx status")
@@ -332,7 +338,7 @@ _sbx() {
         "sbx help")
             case $npos in
                 *)
-                    COMPREPLY=($(compgen -W "start run ps status show stats logs wait wait-log wait-port ports kill rm prune up down expose unexpose daemon completion help version" -- "$cur"))
+                    COMPREPLY=($(compgen -W "start run ps status show stats logs wait wait-log wait-port ports kill rm prune up down expose unexpose daemon completion dial-stdio help version" -- "$cur"))
                     ;;
             esac ;;
     esac

@@ -25,7 +25,7 @@ function __sbx_state
             continue
         end
         switch "$path:$w"
-            case 'sbx start:--id' 'sbx start:--cwd' 'sbx start:-e' 'sbx start:--env' 'sbx start:--env-file' 'sbx start:--session' 'sbx start:--timeout' 'sbx start:--restart' 'sbx start:--max-restarts' 'sbx start:--log-max' 'sbx start:--tty-size' 'sbx start:--user' 'sbx start:--wait-port' 'sbx start:--http' 'sbx start:--wait-log' 'sbx start:--wait-timeout' 'sbx run:--id' 'sbx run:--cwd' 'sbx run:-e' 'sbx run:--env' 'sbx run:--env-file' 'sbx run:--session' 'sbx run:--timeout' 'sbx run:--restart' 'sbx run:--max-restarts' 'sbx run:--log-max' 'sbx run:--tty-size' 'sbx run:--user' 'sbx ps:--session' 'sbx ps:--status' 'sbx logs:--session' 'sbx logs:-n' 'sbx logs:--lines' 'sbx logs:--since' 'sbx logs:--until' 'sbx wait:--timeout' 'sbx wait-log:--stream' 'sbx wait-log:--timeout' 'sbx wait-port:--host' 'sbx wait-port:--http' 'sbx wait-port:--status' 'sbx wait-port:--interval' 'sbx wait-port:--timeout' 'sbx kill:-s' 'sbx kill:--signal' 'sbx kill:--grace' 'sbx kill:--session' 'sbx up:-f' 'sbx up:--file' 'sbx up:--project' 'sbx up:--timeout' 'sbx up:--exit-from' 'sbx up:--grace' 'sbx down:-f' 'sbx down:--file' 'sbx down:--project' 'sbx down:--grace' 'sbx expose:--name'
+            case 'sbx:--host' 'sbx start:--id' 'sbx start:--cwd' 'sbx start:-e' 'sbx start:--env' 'sbx start:--env-file' 'sbx start:--session' 'sbx start:--timeout' 'sbx start:--restart' 'sbx start:--max-restarts' 'sbx start:--log-max' 'sbx start:--tty-size' 'sbx start:--user' 'sbx start:--wait-port' 'sbx start:--http' 'sbx start:--wait-log' 'sbx start:--wait-timeout' 'sbx run:--id' 'sbx run:--cwd' 'sbx run:-e' 'sbx run:--env' 'sbx run:--env-file' 'sbx run:--session' 'sbx run:--timeout' 'sbx run:--restart' 'sbx run:--max-restarts' 'sbx run:--log-max' 'sbx run:--tty-size' 'sbx run:--user' 'sbx ps:--session' 'sbx ps:--status' 'sbx logs:--session' 'sbx logs:-n' 'sbx logs:--lines' 'sbx logs:--since' 'sbx logs:--until' 'sbx wait:--timeout' 'sbx wait-log:--stream' 'sbx wait-log:--timeout' 'sbx wait-port:--host' 'sbx wait-port:--http' 'sbx wait-port:--status' 'sbx wait-port:--interval' 'sbx wait-port:--timeout' 'sbx kill:-s' 'sbx kill:--signal' 'sbx kill:--grace' 'sbx kill:--session' 'sbx up:-f' 'sbx up:--file' 'sbx up:--project' 'sbx up:--timeout' 'sbx up:--exit-from' 'sbx up:--grace' 'sbx down:-f' 'sbx down:--file' 'sbx down:--project' 'sbx down:--grace' 'sbx expose:--name' 'sbx dial-stdio:--home'
                 set value 1
                 continue
         end
@@ -37,7 +37,7 @@ function __sbx_state
                 continue
         end
         switch "$path:$w"
-            case 'sbx:start' 'sbx:run' 'sbx:ps' 'sbx:status' 'sbx:show' 'sbx:stats' 'sbx:logs' 'sbx:wait' 'sbx:wait-log' 'sbx:wait-port' 'sbx:ports' 'sbx:kill' 'sbx:rm' 'sbx:prune' 'sbx:up' 'sbx:down' 'sbx:expose' 'sbx:unexpose' 'sbx:daemon' 'sbx:completion' 'sbx:help' 'sbx:version' 'sbx daemon:status' 'sbx daemon:stop' 'sbx daemon:restart'
+            case 'sbx:start' 'sbx:run' 'sbx:ps' 'sbx:status' 'sbx:show' 'sbx:stats' 'sbx:logs' 'sbx:wait' 'sbx:wait-log' 'sbx:wait-port' 'sbx:ports' 'sbx:kill' 'sbx:rm' 'sbx:prune' 'sbx:up' 'sbx:down' 'sbx:expose' 'sbx:unexpose' 'sbx:daemon' 'sbx:completion' 'sbx:dial-stdio' 'sbx:help' 'sbx:version' 'sbx daemon:status' 'sbx daemon:stop' 'sbx daemon:restart'
                 set path "$path $w"
                 set npos 0
                 continue
@@ -75,6 +75,7 @@ complete -c sbx -f
 # sbx
 complete -c sbx -n "__sbx_at 'sbx'" -s h -l help -d 'Print this help message and exit'
 complete -c sbx -n "__sbx_at 'sbx'" -s V -l version -d 'Display program version information and exit'
+complete -c sbx -n "__sbx_at 'sbx'" -l host -x -d 'talk to the sbxd of another host: ssh://[USER@]HOST[:PORT][/REMOTE_HOME] (default: $SBX_HOST, else this machine)'
 complete -c sbx -n "__sbx_at 'sbx' 0" -a start -d 'Start a command in the background and print its id'
 complete -c sbx -n "__sbx_at 'sbx' 0" -a run -d 'Run a command: print its output as it comes, exit with its exit status'
 complete -c sbx -n "__sbx_at 'sbx' 0" -a ps -d 'List processes, live and ended'
@@ -95,13 +96,14 @@ complete -c sbx -n "__sbx_at 'sbx' 0" -a expose -d 'Serve a process\'s port at a
 complete -c sbx -n "__sbx_at 'sbx' 0" -a unexpose -d 'End a process\'s exposures (of PORT only, when given); nothing exposed is no error'
 complete -c sbx -n "__sbx_at 'sbx' 0" -a daemon -d 'About the daemon: status, stop, restart'
 complete -c sbx -n "__sbx_at 'sbx' 0" -a completion -d 'Print a completion script for bash, zsh or fish'
+complete -c sbx -n "__sbx_at 'sbx' 0" -a dial-stdio -d 'Relay stdin/stdout to this machine\'s daemon (what sbx --host runs over ssh)'
 complete -c sbx -n "__sbx_at 'sbx' 0" -a help -d 'Print the help of sbx or of a command'
 complete -c sbx -n "__sbx_at 'sbx' 0" -a version -d 'Print the version of sbx'
 
 # sbx start
 complete -c sbx -n "__sbx_at 'sbx start'" -s h -l help -d 'Print this help message and exit'
 complete -c sbx -n "__sbx_at 'sbx start'" -l id -x -d 'a custom id: letters, digits, \'.\', \'_\', \'-\' (max 64)'
-complete -c sbx -n "__sbx_at 'sbx start'" -l cwd -x -a '(__fish_complete_directories)' -d 'working directory (default: the current one)'
+complete -c sbx -n "__sbx_at 'sbx start'" -l cwd -x -a '(__fish_complete_directories)' -d 'working directory (default: the current one; with --host: the remote $HOME)'
 complete -c sbx -n "__sbx_at 'sbx start'" -s e -l env -x -d 'set NAME=VALUE in its environment (repeatable)'
 complete -c sbx -n "__sbx_at 'sbx start'" -l env-file -r -F -d 'read NAME=VALUE lines from a file (repeatable)'
 complete -c sbx -n "__sbx_at 'sbx start'" -l session -x -d 'tag it with a session (default: $SBX_SESSION, else \'default\')'
@@ -124,7 +126,7 @@ complete -c sbx -n "__sbx_at 'sbx start' args" -F
 # sbx run
 complete -c sbx -n "__sbx_at 'sbx run'" -s h -l help -d 'Print this help message and exit'
 complete -c sbx -n "__sbx_at 'sbx run'" -l id -x -d 'a custom id: letters, digits, \'.\', \'_\', \'-\' (max 64)'
-complete -c sbx -n "__sbx_at 'sbx run'" -l cwd -x -a '(__fish_complete_directories)' -d 'working directory (default: the current one)'
+complete -c sbx -n "__sbx_at 'sbx run'" -l cwd -x -a '(__fish_complete_directories)' -d 'working directory (default: the current one; with --host: the remote $HOME)'
 complete -c sbx -n "__sbx_at 'sbx run'" -s e -l env -x -d 'set NAME=VALUE in its environment (repeatable)'
 complete -c sbx -n "__sbx_at 'sbx run'" -l env-file -r -F -d 'read NAME=VALUE lines from a file (repeatable)'
 complete -c sbx -n "__sbx_at 'sbx run'" -l session -x -d 'tag it with a session (default: $SBX_SESSION, else \'default\')'
@@ -267,9 +269,14 @@ complete -c sbx -n "__sbx_at 'sbx daemon restart'" -s h -l help -d 'Print this h
 complete -c sbx -n "__sbx_at 'sbx completion'" -s h -l help -d 'Print this help message and exit'
 complete -c sbx -n "__sbx_at 'sbx completion' 0" -a 'bash zsh fish' -d 'bash, zsh or fish'
 
+# sbx dial-stdio
+complete -c sbx -n "__sbx_at 'sbx dial-stdio'" -s h -l help -d 'Print this help message and exit'
+complete -c sbx -n "__sbx_at 'sbx dial-stdio'" -l home -x -a '(__fish_complete_directories)' -d 'the daemon of this SBX_HOME (default: $SBX_HOME, else the user\'s)'
+complete -c sbx -n "__sbx_at 'sbx dial-stdio'" -l no-start -d 'fail when no daemon runs, instead of starting one'
+
 # sbx help
 complete -c sbx -n "__sbx_at 'sbx help'" -s h -l help -d 'Print this help message and exit'
-complete -c sbx -n "__sbx_at 'sbx help' 0+" -a 'start run ps status show stats logs wait wait-log wait-port ports kill rm prune up down expose unexpose daemon completion help version' -d 'a command, and its subcommand'
+complete -c sbx -n "__sbx_at 'sbx help' 0+" -a 'start run ps status show stats logs wait wait-log wait-port ports kill rm prune up down expose unexpose daemon completion dial-stdio help version' -d 'a command, and its subcommand'
 
 # sbx version
 complete -c sbx -n "__sbx_at 'sbx version'" -s h -l help -d 'Print this help message and exit'

@@ -25,7 +25,7 @@ class Home:
         self.defer_rm = defer_rm  # a list: leave the folder there, to be removed later
         self.dir = tempfile.mkdtemp(prefix="sbxb.", dir=Home.PARENT)
         env = dict(os.environ)
-        for k in ("SBX_SESSION", "SBX_DAEMON", "SBX_LOG", "SBX_PROCESS_ID"):
+        for k in ("SBX_SESSION", "SBX_DAEMON", "SBX_LOG", "SBX_PROCESS_ID", "SBX_HOST"):
             env.pop(k, None)
         env["SBX_HOME"] = self.dir
         self.env = env

@@ -7,6 +7,7 @@
 #include <cstdio>
 
 #include "cli/exit_codes.hpp"
+#include "cli/host.hpp"
 #include "cli/output.hpp"
 #include "sbx_config.h"
 
@@ -115,19 +116,32 @@ Status check_empty_values(const CLI::App& app) {
 Result<int> parse_and_run(std::vector<std::string> words) {
   if (words.empty()) return make_error(Errc::usage, "give a command (see 'sbx help')");
   if (words.size() == 1 && (words[0] == "-V" || words[0] == "--version")) return print_version();
+  // The options of sbx itself come before the command: `sbx --host URL start ...`.
+  std::size_t at = 0;
+  while (at < words.size() && (words[at] == "--host" || words[at].starts_with("--host="))) {
+    if (words[at] == "--host") {
+      if (at + 1 < words.size()) set_host_option(words[at + 1]);
+      at += 2;
+    } else {
+      set_host_option(words[at].substr(7));
+      at += 1;
+    }
+  }
+  if (at > 0 && at >= words.size())
+    return make_error(Errc::usage, "give a command (see 'sbx help')");
   const CommandEntry* entry = nullptr;
-  if (!words[0].starts_with("-")) {
-    entry = find_command(words[0]);
+  if (!words[at].starts_with("-")) {
+    entry = find_command(words[at]);
     if (!entry) {
       std::vector<std::string> known;
       for (const auto& c : command_table()) known.emplace_back(c.name);
-      return unknown_command("sbx", words[0], known);
+      return unknown_command("sbx", words[at], known);
     }
   }
   Invocation inv;
   // `start ... -- CMD ARG...`: everything after the first `--` is the argv, verbatim.
   if (entry && entry->takes_argv) {
-    if (auto dd = std::find(words.begin() + 1, words.end(), "--"); dd != words.end()) {
+    if (auto dd = std::find(words.begin() + at + 1, words.end(), "--"); dd != words.end()) {
       inv.argv.emplace(dd + 1, words.end());
       words.erase(dd, words.end());
     }
@@ -145,7 +159,7 @@ Result<int> parse_and_run(std::vector<std::string> words) {
   } catch (const CLI::CallForVersion& e) {
     return app->exit(e);
   } catch (const CLI::ParseError& e) {
-    return usage_error(*app, words, e);
+    return usage_error(*app, std::vector<std::string>(words.begin() + at, words.end()), e);
   }
   if (auto st = check_empty_values(*app); !st) return st.error();
   if (!inv.run) return make_error(Errc::usage, "give a command (see 'sbx help')");
@@ -249,6 +263,12 @@ void build_app(CLI::App& app, Invocation& inv, std::string_view only) {
   app.description("sbx: run commands in the background, watch them, wait on them, stop them");
   app.require_subcommand(1);
   app.set_version_flag("-V,--version", "sbx " SBX_VERSION);
+  // Read by parse_and_run before CLI11 parses (host.hpp); declared for the help.
+  static std::string host_option;
+  app.add_option("--host", host_option,
+                 "talk to the sbxd of another host: ssh://[USER@]HOST[:PORT][/REMOTE_HOME] "
+                 "(default: $SBX_HOST, else this machine)")
+      ->type_name("URL");
   app.footer(
       "Example:\n"
       "  sbx start --id web -- python3 -m http.server 8000\n"

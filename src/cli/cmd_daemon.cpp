@@ -10,6 +10,7 @@
 #include "cli/client.hpp"
 #include "cli/command.hpp"
 #include "cli/exit_codes.hpp"
+#include "cli/host.hpp"
 #include "cli/output.hpp"
 #include "common/duration.hpp"
 #include "common/proc.hpp"
@@ -30,12 +31,16 @@ Result<int> run_daemon_status(const DaemonArgs& a) {
   if (!client) return client.error();
   auto v = client->call(proto::DaemonStatusRequest::kOp, {});
   if (!v) return v.error();
+  const auto& host = target_host();  // connect() checked it
   if (a.json) {
-    print_json(*v);
+    json::value out = *v;
+    if (auto* o = out.if_object()) (*o)["host"] = host->url();
+    print_json(out);
     return kExitOk;
   }
   auto o = proto::DaemonStatusReply::from_json(*v);
   std::string out;
+  out += "host:       " + host->url() + "\n";
   out += "pid:        " + std::to_string(o.pid) + "\n";
   out += "version:    " + o.version + " (protocol " + std::to_string(o.protocol) + ")\n";
   out += "uptime:     " + format_duration(Millis(o.uptime_ms)) + " (since " + o.started + ")\n";
@@ -52,8 +57,16 @@ Result<int> run_daemon_status(const DaemonArgs& a) {
   return kExitOk;
 }
 
-/// Waits (at most 5 s) until the process with this pid is gone.
+/// Waits (at most 5 s) until the process with this pid is gone; on another host, whose pids
+/// mean nothing here, until its daemon no longer answers.
 void wait_gone(std::int64_t pid) {
+  if (talking_to_remote()) {
+    for (int i = 0; i < 100 && Client::connect(false); ++i) {
+      timespec ts{0, 50'000'000};
+      ::nanosleep(&ts, nullptr);
+    }
+    return;
+  }
   for (int i = 0; pid > 0 && i < 1000 && process_alive(static_cast<pid_t>(pid)); ++i) {
     timespec ts{0, 5'000'000};
     ::nanosleep(&ts, nullptr);
@@ -79,6 +92,7 @@ Result<int> run_daemon_restart(const DaemonArgs&) {
 
 Result<int> run_daemon_stop(const DaemonArgs& a) {
   auto client = Client::connect(false);
+  if (!client && !Client::no_daemon(client.error())) return client.error();
   if (!client) {
     std::fprintf(stderr, "sbx: no daemon is running\n");
     return kExitOk;

@@ -26,6 +26,7 @@ void define_expose(CommandDef&);
 void define_unexpose(CommandDef&);
 void define_daemon(CommandDef&);
 void define_completion(CommandDef&);
+void define_dial_stdio(CommandDef&);
 void define_help(CommandDef&);
 void define_version(CommandDef&);
 
@@ -52,6 +53,7 @@ const std::array kCommands{
     CommandEntry{"unexpose", &define_unexpose},
     CommandEntry{"daemon", &define_daemon},
     CommandEntry{"completion", &define_completion},
+    CommandEntry{"dial-stdio", &define_dial_stdio},
     CommandEntry{"help", &define_help},
     CommandEntry{"version", &define_version},
 };

@@ -6,6 +6,7 @@
 #include <boost/json/serialize.hpp>
 #include <cstdio>
 
+#include "cli/host.hpp"
 #include "cli/project.hpp"
 #include "cli/start_request.hpp"
 #include "common/atomic_file.hpp"
@@ -66,7 +67,8 @@ Result<proto::StartRequest> start_request_for(const Project& p, const ProcessDef
   req.id = d.name;
   req.argv = d.argv;
   req.shell_line = d.shell_line;
-  req.cwd = d.cwd;
+  req.remote = talking_to_remote();  // the file is read here; cwd is the other host's
+  req.cwd = req.remote ? d.cwd_given : d.cwd;
   if (!d.env_file.empty()) {
     auto text = read_file(d.env_file);
     if (!text)
@@ -88,7 +90,9 @@ Result<proto::StartRequest> start_request_for(const Project& p, const ProcessDef
   // The digest covers what the process is started with from the file, not the caller's
   // environment: `up` from another shell leaves an unchanged process alone.
   req.definition = digest(boost::json::serialize(req.to_json()));
-  for (char** e = environ; e && *e; ++e) req.base_env.emplace_back(*e);
+  if (!req.remote) {
+    for (char** e = environ; e && *e; ++e) req.base_env.emplace_back(*e);
+  }
   if (auto checked = proto::checked_json(req); !checked) return checked.error();
   return req;
 }

@@ -43,6 +43,7 @@ Status wait_exec(const Project& p, const ProcessDef& d, const proto::StartReques
     probe.cwd = of.cwd;
     probe.env = of.env;
     probe.base_env = of.base_env;
+    probe.remote = of.remote;
     probe.session = p.name + kProbeSessionSuffix;
     probe.auto_cleanup = true;
     auto client = Client::connect();

@@ -6,6 +6,7 @@
 #include <boost/json/serialize.hpp>
 #include <cstdlib>
 
+#include "cli/host.hpp"
 #include "common/atomic_file.hpp"
 #include "common/byte_size.hpp"
 #include "common/command_line.hpp"
@@ -30,7 +31,9 @@ std::string current_dir() {
 void define_process_options(CommandDef& cmd, ProcessArgs& a, const char* rm_help) {
   cmd.option("--id", a.id, "a custom id: letters, digits, '.', '_', '-' (max 64)")
       .type_name("NAME");
-  cmd.option("--cwd", a.cwd, "working directory (default: the current one)").type_name("DIR");
+  cmd.option("--cwd", a.cwd,
+             "working directory (default: the current one; with --host: the remote $HOME)")
+      .type_name("DIR");
   cmd.option("-e,--env", a.env, "set NAME=VALUE in its environment (repeatable)")
       .one_value_each()
       .type_name("NAME=VALUE");
@@ -96,9 +99,15 @@ Result<json::object> start_request(const ProcessArgs& a, std::string_view name) 
     req.argv = a.command;
   }
 
-  std::string cwd = current_dir();
-  if (!a.cwd.empty()) cwd = a.cwd[0] == '/' ? a.cwd : cwd + "/" + a.cwd;
-  req.cwd = cwd;
+  // On another host, the local folder means nothing: the daemon takes --cwd under its $HOME.
+  req.remote = talking_to_remote();
+  if (req.remote) {
+    req.cwd = a.cwd;
+  } else {
+    std::string cwd = current_dir();
+    if (!a.cwd.empty()) cwd = a.cwd[0] == '/' ? a.cwd : cwd + "/" + a.cwd;
+    req.cwd = cwd;
+  }
 
   for (const auto& file : a.env_files) {
     auto text = read_file(file);
@@ -113,7 +122,9 @@ Result<json::object> start_request(const ProcessArgs& a, std::string_view name) 
       return make_error(Errc::usage, "bad -e '" + kv + "': use -e NAME=VALUE");
     req.env[k] = v;
   }
-  for (char** e = environ; e && *e; ++e) req.base_env.emplace_back(*e);
+  if (!req.remote) {
+    for (char** e = environ; e && *e; ++e) req.base_env.emplace_back(*e);
+  }
 
   if (!a.timeout.empty()) {
     auto d = parse_duration(a.timeout);
@@ -158,7 +169,8 @@ Result<json::object> start_request(const ProcessArgs& a, std::string_view name) 
 
   if (auto size = json::serialize(args).size(); size > proto::kMaxRequestPayload) {
     std::size_t env_bytes = 0;
-    for (const auto& v : args["base_env"].as_array()) env_bytes += v.as_string().size() + 1;
+    if (auto* base = args.if_contains("base_env"))
+      for (const auto& v : base->as_array()) env_bytes += v.as_string().size() + 1;
     for (const auto& [k, v] : req.env) env_bytes += k.size() + v.size() + 2;
     return Error{Errc::failed, "the environment (" + std::to_string(env_bytes) +
                                    " bytes) and command make a start request of " +

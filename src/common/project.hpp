@@ -51,6 +51,7 @@ struct ProcessDef {
   std::vector<std::string> argv;  ///< the argv form, or
   std::string shell_line;         ///< one shell line (argv empty)
   std::string cwd;                ///< absolute
+  std::string cwd_given;          ///< as written (empty: none), for another host's $HOME
   std::map<std::string, std::string> env;
   std::string env_file;  ///< absolute; empty: none
   std::string restart = "no";

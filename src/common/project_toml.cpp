@@ -224,6 +224,7 @@ class Reader {
         if (!s) return s.error();
         if (s->empty()) return at(v, key + " is empty: leave it out or name a path");
         (kk == "cwd" ? d.cwd : d.env_file) = path_of(*s);
+        if (kk == "cwd") d.cwd_given = *s;
       } else if (kk == "env") {
         st = env(v, key, d);
       } else if (kk == "restart") {

@@ -32,8 +32,9 @@ int spawn_in_session(const SessionSpawn& spec, pid_t& pid) {
   sigfillset(&all);
   posix_spawnattr_setsigmask(&attr, &empty);
   posix_spawnattr_setsigdefault(&attr, &all);
-  posix_spawnattr_setflags(&attr,
-                           POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  short flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF;
+  if (spec.new_session) flags |= POSIX_SPAWN_SETSID;
+  posix_spawnattr_setflags(&attr, flags);
   int n = static_cast<int>(spec.fds.size());
   for (int i = 0; i < n; ++i) {
     if (spec.fds[i] >= 0)

@@ -21,11 +21,14 @@ struct SessionSpawn {
   /// fds[i] becomes the child's descriptor i; -1: /dev/null (read-only for 0). Every other
   /// descriptor is closed.
   std::vector<int> fds;
+  /// false: it stays in the caller's session and process group (ssh, which may prompt on
+  /// the terminal).
+  bool new_session = true;
 };
 
-/// Spawns it as the leader of a new session, with every signal's default action and an
-/// empty signal mask (sbx and sbxd ignore or block some). Returns 0 and sets `pid`, or
-/// the posix_spawn error.
+/// Spawns it as the leader of a new session (unless !new_session), with every signal's
+/// default action and an empty signal mask (sbx and sbxd ignore or block some). Returns 0
+/// and sets `pid`, or the posix_spawn error.
 int spawn_in_session(const SessionSpawn& spec, pid_t& pid);
 
 }  // namespace sbx

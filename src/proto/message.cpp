@@ -27,7 +27,8 @@ std::string hello_payload(std::string_view who) {
   return json::serialize(o);
 }
 
-Status check_hello(std::string_view payload, std::string_view peer_name) {
+Status check_hello(std::string_view payload, std::string_view peer_name, std::string_view where,
+                   std::string_view remedy) {
   auto v = parse_json(payload);
   if (!v) return v.error();
   auto* o = v->if_object();
@@ -35,11 +36,14 @@ Status check_hello(std::string_view payload, std::string_view peer_name) {
   if (!proto || !proto->is_int64())
     return make_error(Errc::protocol, "HELLO without a protocol version");
   if (proto->get_int64() != kProtocolVersion) {
-    return make_error(Errc::protocol,
-                      std::string(peer_name) + " speaks protocol " +
-                          std::to_string(proto->get_int64()) + ", this one speaks " +
-                          std::to_string(kProtocolVersion) +
-                          ": run 'sbx daemon stop' and retry, or use matching versions");
+    auto name = get_opt_string(*o, "name");
+    std::string who = name && !name->empty() && name->size() < 100 ? escape_non_utf8(*name)
+                                                                   : std::string(peer_name);
+    return make_error(Errc::protocol, who + std::string(where) + " speaks protocol " +
+                                          std::to_string(proto->get_int64()) +
+                                          ", this one (" SBX_VERSION ") speaks " +
+                                          std::to_string(kProtocolVersion) + ": " +
+                                          std::string(remedy));
   }
   return ok_status();
 }

@@ -14,8 +14,12 @@ namespace sbx::proto {
 Result<boost::json::value> parse_json(std::string_view text);
 
 std::string hello_payload(std::string_view who);
-/// Checks a peer's HELLO: the protocol version must be ours.
-Status check_hello(std::string_view payload, std::string_view peer_name);
+/// Checks a peer's HELLO: the protocol version must be ours. A mismatch names both versions
+/// (the peer's "name", else `peer_name`, then `where`, " on HOST") and what to do.
+inline constexpr std::string_view kLocalMismatchRemedy =
+    "run 'sbx daemon stop' and retry, or use matching versions";
+Status check_hello(std::string_view payload, std::string_view peer_name,
+                   std::string_view where = {}, std::string_view remedy = kLocalMismatchRemedy);
 
 /// {"ok":true,"result":R}, serialized straight from `result` (no copy of it).
 std::string ok_payload(const boost::json::value& result);

@@ -44,12 +44,16 @@ Result<StartRequest> StartRequest::from_json(const json::object& args) {
   if (!spec.argv.empty() && spec.argv[0].empty())
     return make_error(Errc::usage, "the program name is empty");
   auto cwd = get_opt_bytes(args, "cwd");
-  if (!cwd) return make_error(Errc::protocol, "request lacks string 'cwd'");
-  if (cwd->empty() || (*cwd)[0] != '/')
+  spec.remote = get_bool(args, "remote");
+  if (!cwd && !spec.remote) return make_error(Errc::protocol, "request lacks string 'cwd'");
+  if (!spec.remote && (cwd->empty() || (*cwd)[0] != '/'))
     return make_error(Errc::protocol, "'cwd' must be an absolute path");
-  spec.cwd = *cwd;
+  spec.cwd = cwd.value_or("");
   auto env = bytes_list(args, "base_env");
   if (!env) return env.error();
+  if (spec.remote && !env->empty())
+    return make_error(Errc::protocol,
+                      "a remote start takes the daemon's environment: no 'base_env'");
   spec.base_env = std::move(*env);
   if (auto* o = args.if_contains("env"); o && o->is_object()) {
     for (const auto& [k, v] : o->get_object()) {
@@ -112,9 +116,13 @@ json::object StartRequest::to_json() const {
   json::object overrides;
   for (const auto& [k, v] : env) overrides[k] = bytes_to_json(v);
   o["env"] = std::move(overrides);
-  json::array base;
-  for (const auto& e : base_env) base.push_back(bytes_to_json(e));
-  o["base_env"] = std::move(base);
+  if (remote) {
+    o["remote"] = true;
+  } else {
+    json::array base;
+    for (const auto& e : base_env) base.push_back(bytes_to_json(e));
+    o["base_env"] = std::move(base);
+  }
   if (timeout_ms) o["timeout_ms"] = *timeout_ms;
   if (auto_cleanup) o["auto_cleanup"] = true;
   if (restart != "no") o["restart"] = restart;

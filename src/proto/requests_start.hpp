@@ -24,7 +24,7 @@ struct StartRequest {
   std::string id;                          ///< empty: the daemon picks one
   std::vector<std::string> argv;           ///< the argv form, or
   std::string shell_line;                  ///< one shell line (argv empty)
-  std::string cwd;                         ///< absolute
+  std::string cwd;                         ///< absolute (remote: or under the daemon's $HOME)
   std::vector<std::string> base_env;       ///< the caller's environment, "K=V"
   std::map<std::string, std::string> env;  ///< overrides (-e, --env-file)
   std::string session = "default";
@@ -37,6 +37,10 @@ struct StartRequest {
   std::string tty_size{kDefaultTtySize};   ///< its window, "COLSxROWS" (parse_tty_size)
   std::string definition;                  ///< what `sbx up` started it from (a hash); empty: none
   std::string user;                        ///< run it as "USER[:GROUP]"; empty: as sbxd
+  /// The caller is on another host (sbx --host): its environment and folder describe that
+  /// machine, so base_env is the daemon's own environment (none is sent) and a relative or
+  /// empty cwd is taken from the daemon's $HOME.
+  bool remote = false;
 
   boost::json::object to_json() const;
   static Result<StartRequest> from_json(const boost::json::object& o);
