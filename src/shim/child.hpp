@@ -13,9 +13,10 @@ struct ChildFailure {
 
 /// Runs in the child between fork and exec; never returns. `out_fd` and `errout_fd` become
 /// the program's stdout and stderr; `out_is_tty`: `out_fd` is a terminal, made the
-/// controlling one. `nofile`, unless null, becomes its RLIMIT_NOFILE.
+/// controlling one. `nofile`, unless null, becomes its RLIMIT_NOFILE. `cgroup_procs_fd`,
+/// unless -1, is the cgroup.procs of the run's cgroup, which the child enters first.
 [[noreturn]] void exec_child(int err_fd, int report_fd, int out_fd, bool out_is_tty, int errout_fd,
-                             const char* cwd, const struct rlimit* nofile, const char* program,
-                             char** argv, char** envp);
+                             int cgroup_procs_fd, const char* cwd, const struct rlimit* nofile,
+                             const char* program, char** argv, char** envp);
 
 }  // namespace sbx::waiter

@@ -2,8 +2,8 @@
 // What sbxd and a run's waiter (the sbx-shim program) say to each other; both sides use
 // this header. libc only: the waiter includes it.
 //
-//   sbx-shim EXIT_FILE CWD RUN_ENV FD_LIMIT NEXT_SEQ STDOUT_END STDERR_END TTY PROGRAM ARGV0
-//   [ARG...]
+//   sbx-shim EXIT_FILE CWD RUN_ENV FD_LIMIT NEXT_SEQ STDOUT_END STDERR_END TTY CGROUP PROGRAM
+//   ARGV0 [ARG...]
 //
 // The program's environment is the waiter's plus RUN_ENV ("NAME=VALUE", the run's token).
 // FD_LIMIT is the program's soft RLIMIT_NOFILE (sbxd runs with a raised one), or "-".
@@ -16,6 +16,9 @@
 // TTY is "-" (kNoTty), or "COLSxROWS": the program's stdout is then a pseudo-terminal of
 // that window, its controlling terminal, without output processing (no CR is added); the
 // waiter reads its master side as it reads a pipe, and EIO there means its end.
+// CGROUP is "-" (kNoCgroup), or a cgroup v2 directory: the program moves itself into it
+// before the exec (so everything it starts is born there), the waiter stays where it is;
+// when it cannot, the program is not started ("err cgroup ERRNO").
 //
 // fd 0: the program's stdin. fd 1, 2 (kStdoutLogFd, kStderrLogFd): ID.stdout and
 // ID.stderr, fd 4 (kIndexFd): ID.index, all three opened O_APPEND by sbxd. The program's
@@ -57,6 +60,7 @@ enum Arg {
   kArgStdoutEnd,
   kArgStderrEnd,
   kArgTty,
+  kArgCgroup,
   kArgProgram,
   kArgArgv0
 };
@@ -68,10 +72,13 @@ inline constexpr int kIndexFd = 4;
 inline constexpr char kGo = 'g';
 inline constexpr const char* kKeepFdLimit = "-";  ///< FD_LIMIT: the program keeps the waiter's
 inline constexpr const char* kNoTty = "-";        ///< TTY: stdout is a pipe
+inline constexpr const char* kNoCgroup = "-";     ///< CGROUP: the program stays in the waiter's
 inline constexpr size_t kLineMax = 64;            ///< a report line and its NUL fit in this
 
-enum class Stage { chdir, exec };
-inline const char* stage_name(Stage s) { return s == Stage::chdir ? "chdir" : "exec"; }
+enum class Stage { chdir, exec, cgroup };
+inline const char* stage_name(Stage s) {
+  return s == Stage::chdir ? "chdir" : s == Stage::cgroup ? "cgroup" : "exec";
+}
 
 // The waiter's lines; each returns its length, as snprintf does.
 inline int format_ok(char* buf, size_t n, int pid) { return snprintf(buf, n, "ok %d\n", pid); }
@@ -93,7 +100,9 @@ inline bool parse_ok(const char* line, int& pid) {
 inline bool parse_err(const char* line, Stage& stage, int& err) {
   char name[16] = {};
   if (sscanf(line, "err %15s %d", name, &err) != 2) return false;
-  stage = strcmp(name, "chdir") == 0 ? Stage::chdir : Stage::exec;
+  stage = strcmp(name, "chdir") == 0    ? Stage::chdir
+          : strcmp(name, "cgroup") == 0 ? Stage::cgroup
+                                        : Stage::exec;
   return true;
 }
 inline bool is_err(const char* line) { return strncmp(line, "err ", 4) == 0; }

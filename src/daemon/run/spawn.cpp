@@ -65,6 +65,7 @@ Result<SpawnedWaiter> spawn_waiter(const SpawnRequest& req) {
   args[waiter::kArgStdoutEnd] = std::to_string(req.log_ends.stdout_end);
   args[waiter::kArgStderrEnd] = std::to_string(req.log_ends.stderr_end);
   args[waiter::kArgTty] = req.tty;
+  args[waiter::kArgCgroup] = req.cgroup;
   args[waiter::kArgProgram] = req.program;
   args.insert(args.end(), req.argv.begin(), req.argv.end());
   auto envp = c_strings(req.envp);
@@ -134,7 +135,9 @@ Result<pid_t> parse_launch_report(std::string_view line,
       return make_error(Errc::failed, too_large());
     return make_error(
         Errc::failed,
-        std::string(stage == waiter::Stage::chdir ? "cannot enter its working directory: " : "") +
+        std::string(stage == waiter::Stage::chdir    ? "cannot enter its working directory: "
+                    : stage == waiter::Stage::cgroup ? "cannot enter its cgroup: "
+                                                     : "") +
             std::strerror(err));
   }
   return make_error(Errc::failed, "the waiter sbx-shim ended without a report");

@@ -29,6 +29,8 @@ struct SpawnRequest {
   int index_fd = -1;
   LogEnds log_ends;                  ///< where this run goes on in them
   std::string tty = waiter::kNoTty;  ///< "COLSxROWS": stdout is a pseudo-terminal
+  /// The run's cgroup directory, which the program enters before its exec.
+  std::string cgroup = waiter::kNoCgroup;
 };
 
 // What sbxd and the waiter say to each other: shim/protocol.hpp.
