@@ -28,6 +28,9 @@ _sbx() {
             "sbx start:--max-restarts"|\
             "sbx start:--log-max"|\
             "sbx start:--tty-size"|\
+            "sbx start:--memory-max"|\
+            "sbx start:--pids-max"|\
+            "sbx start:--cpu-max"|\
             "sbx start:--wait-port"|\
             "sbx start:--http"|\
             "sbx start:--wait-log"|\
@@ -43,6 +46,9 @@ _sbx() {
             "sbx run:--max-restarts"|\
             "sbx run:--log-max"|\
             "sbx run:--tty-size"|\
+            "sbx run:--memory-max"|\
+            "sbx run:--pids-max"|\
+            "sbx run:--cpu-max"|\
             "sbx ps:--session"|\
             "sbx ps:--status"|\
             "sbx logs:--session"|\
@@ -123,6 +129,9 @@ _sbx() {
         "sbx start:--max-restarts"|\
         "sbx start:--log-max"|\
         "sbx start:--tty-size"|\
+        "sbx start:--memory-max"|\
+        "sbx start:--pids-max"|\
+        "sbx start:--cpu-max"|\
         "sbx start:--wait-port"|\
         "sbx start:--http"|\
         "sbx start:--wait-log"|\
@@ -135,6 +144,9 @@ _sbx() {
         "sbx run:--max-restarts"|\
         "sbx run:--log-max"|\
         "sbx run:--tty-size"|\
+        "sbx run:--memory-max"|\
+        "sbx run:--pids-max"|\
+        "sbx run:--cpu-max"|\
         "sbx ps:--session"|\
         "sbx logs:--session"|\
         "sbx logs:-n"|\
@@ -189,8 +201,8 @@ _sbx() {
     if [[ $cur == -* ]]; then
         case $path in
             "sbx") COMPREPLY=($(compgen -W "-h --help -V --version" -- "$cur")) ;;
-            "sbx start") COMPREPLY=($(compgen -W "-h --help --id --cwd -e --env --env-file --session --timeout --rm --restart --max-restarts --log-max --tty --tty-size --json --wait-port --http --wait-log --wait-timeout" -- "$cur")) ;;
-            "sbx run") COMPREPLY=($(compgen -W "-h --help --id --cwd -e --env --env-file --session --timeout --rm --restart --max-restarts --log-max --tty --tty-size" -- "$cur")) ;;
+            "sbx start") COMPREPLY=($(compgen -W "-h --help --id --cwd -e --env --env-file --session --timeout --rm --restart --max-restarts --log-max --tty --tty-size --memory-max --pids-max --cpu-max --json --wait-port --http --wait-log --wait-timeout" -- "$cur")) ;;
+            "sbx run") COMPREPLY=($(compgen -W "-h --help --id --cwd -e --env --env-file --session --timeout --rm --restart --max-restarts --log-max --tty --tty-size --memory-max --pids-max --cpu-max" -- "$cur")) ;;
             "sbx ps") COMPREPLY=($(compgen -W "-h --help --session --status -q --quiet --json" -- "$cur")) ;;
             "sbx status") COMPREPLY=($(compgen -W "-h --help" -- "$cur")) ;;
             "sbx show") COMPREPLY=($(compgen -W "-h --help --json" -- "$cur")) ;;

@@ -43,6 +43,7 @@ Result<int> run_daemon_status(const DaemonArgs& a) {
   out += "state:      " + o.state_dir + "\n";
   out +=
       "processes:  " + std::to_string(o.total) + " (" + std::to_string(o.running) + " running)\n";
+  out += "tree:       " + o.tree + (o.cgroup.empty() ? "" : " (" + o.cgroup + ")") + "\n";
   write_out(1, out);
   return kExitOk;
 }

@@ -71,8 +71,16 @@ struct ProcessRecord {
   /// What `sbx up` started it from: a digest of its definition in the project file (the
   /// session is the project). Empty for a process started otherwise.
   std::string definition;
+  /// The cgroup v2 directory of its current (or last) run, where sbxd gave it one; its tree
+  /// is then exactly the processes in it. Empty: its tree is found by run token.
+  std::string cgroup;
+  std::optional<std::int64_t> memory_max;  ///< bytes (--memory-max): its cgroup's memory.max
+  std::optional<std::int64_t> pids_max;    ///< --pids-max: pids.max
+  std::optional<std::int64_t> cpu_max;     ///< percent of one core (--cpu-max): cpu.max
 
   bool ended() const { return is_ended(status); }
+  /// How its tree is known: "cgroup" or "token".
+  const char* tree() const { return cgroup.empty() ? "token" : "cgroup"; }
 };
 
 /// The code `sbx wait` exits with for an ended record: the exit code, 128+N for

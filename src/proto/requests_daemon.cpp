@@ -20,6 +20,8 @@ json::value DaemonStatusReply::to_json() const {
   counts["total"] = total;
   counts["running"] = running;
   o["processes"] = std::move(counts);
+  o["tree"] = tree;
+  if (!cgroup.empty()) o["cgroup"] = cgroup;
   return o;
 }
 
@@ -42,6 +44,8 @@ DaemonStatusReply DaemonStatusReply::from_json(const json::value& v) {
   const auto& c = counts && counts->is_object() ? counts->get_object() : none;
   r.total = num(c, "total");
   r.running = num(c, "running");
+  r.tree = str("tree");
+  r.cgroup = get_opt_string(o, "cgroup").value_or("");
   return r;
 }
 

@@ -28,6 +28,8 @@ struct DaemonStatusReply {
   std::int64_t protocol = 0;
   std::int64_t total = 0;    ///< records
   std::int64_t running = 0;  ///< live ones
+  std::string tree;          ///< how new runs' trees are known: "cgroup" or "token"
+  std::string cgroup;        ///< with "cgroup": the subtree the daemon owns
 
   boost::json::value to_json() const;
   /// What is missing reads as 0 or "?".

@@ -16,6 +16,9 @@
 
 namespace sbx::proto {
 
+/// The most --cpu-max may ask: a thousand cores.
+inline constexpr std::int64_t kMaxCpuPercent = 100'000;
+
 /// The longest `definition` a start request may carry.
 inline constexpr std::size_t kMaxDefinitionSize = 128;
 
@@ -36,6 +39,9 @@ struct StartRequest {
   bool tty = false;                        ///< stdout is a pseudo-terminal
   std::string tty_size{kDefaultTtySize};   ///< its window, "COLSxROWS" (parse_tty_size)
   std::string definition;                  ///< what `sbx up` started it from (a hash); empty: none
+  std::optional<std::int64_t> memory_max;  ///< bytes, for its cgroup (--memory-max)
+  std::optional<std::int64_t> pids_max;    ///< --pids-max
+  std::optional<std::int64_t> cpu_max;     ///< percent of one core (--cpu-max)
 
   boost::json::object to_json() const;
   static Result<StartRequest> from_json(const boost::json::object& o);

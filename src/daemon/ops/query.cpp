@@ -72,6 +72,8 @@ void op_daemon_status(Context& ctx, const proto::DaemonStatusRequest&, const Con
   o.protocol = proto::kProtocolVersion;
   o.total = static_cast<std::int64_t>(ctx.supervisor.all().size());
   o.running = static_cast<std::int64_t>(ctx.supervisor.live_count());
+  o.tree = ctx.supervisor.tree_mode();
+  o.cgroup = ctx.supervisor.tree_root();
   conn->reply(o.to_json());
 }
 
