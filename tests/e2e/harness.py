@@ -198,7 +198,8 @@ class SbxTestCase(unittest.TestCase):
         self.home = tempfile.mkdtemp(prefix="sbx", dir="/tmp")
         self.tracked: set[int] = set()
         self.popens: list[subprocess.Popen] = []
-        self.env = {k: v for k, v in os.environ.items() if not k.startswith("SBX_")}
+        # SBX_TREE passes: the suite runs in either tree mode (.ci/run runs both).
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith("SBX_") or k == "SBX_TREE"}
         self.env["SBX_HOME"] = self.home
         self.env["SBXD_BIN"] = SBXD
         self.addCleanup(self._teardown_home)
