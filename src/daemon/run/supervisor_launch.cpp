@@ -62,6 +62,7 @@ Status Supervisor::launch(const std::shared_ptr<Run>& e, bool first_run,
   auto st =
       launcher_.launch(e->rec, e->program, e->envp, first_run, std::move(reported), e->launch);
   if (st && e->launch) ++launches_;
+  if (!st) tree_.release(e->rec.cgroup);  // nothing started in it
   return st;
 }
 
