@@ -30,6 +30,9 @@ _sbx() {
             "sbx start:--log-max"|\
             "sbx start:--tty-size"|\
             "sbx start:--user"|\
+            "sbx start:--memory-max"|\
+            "sbx start:--pids-max"|\
+            "sbx start:--cpu-max"|\
             "sbx start:--wait-port"|\
             "sbx start:--http"|\
             "sbx start:--wait-log"|\
@@ -46,6 +49,9 @@ _sbx() {
             "sbx run:--log-max"|\
             "sbx run:--tty-size"|\
             "sbx run:--user"|\
+            "sbx run:--memory-max"|\
+            "sbx run:--pids-max"|\
+            "sbx run:--cpu-max"|\
             "sbx ps:--session"|\
             "sbx ps:--status"|\
             "sbx logs:--session"|\
@@ -135,6 +141,9 @@ _sbx() {
         "sbx start:--log-max"|\
         "sbx start:--tty-size"|\
         "sbx start:--user"|\
+        "sbx start:--memory-max"|\
+        "sbx start:--pids-max"|\
+        "sbx start:--cpu-max"|\
         "sbx start:--wait-port"|\
         "sbx start:--http"|\
         "sbx start:--wait-log"|\
@@ -148,6 +157,9 @@ _sbx() {
         "sbx run:--log-max"|\
         "sbx run:--tty-size"|\
         "sbx run:--user"|\
+        "sbx run:--memory-max"|\
+        "sbx run:--pids-max"|\
+        "sbx run:--cpu-max"|\
         "sbx ps:--session"|\
         "sbx logs:--session"|\
         "sbx logs:-n"|\
@@ -204,8 +216,8 @@ _sbx() {
     if [[ $cur == -* ]]; then
         case $path in
             "sbx") COMPREPLY=($(compgen -W "-h --help -V --version --host" -- "$cur")) ;;
-            "sbx start") COMPREPLY=($(compgen -W "-h --help --id --cwd -e --env --env-file --session --timeout --rm --restart --max-restarts --log-max --tty --tty-size --user --json --wait-port --http --wait-log --wait-timeout" -- "$cur")) ;;
-            "sbx run") COMPREPLY=($(compgen -W "-h --help --id --cwd -e --env --env-file --session --timeout --rm --restart --max-restarts --log-max --tty --tty-size --user" -- "$cur")) ;;
+            "sbx start") COMPREPLY=($(compgen -W "-h --help --id --cwd -e --env --env-file --session --timeout --rm --restart --max-restarts --log-max --tty --tty-size --user --memory-max --pids-max --cpu-max --json --wait-port --http --wait-log --wait-timeout" -- "$cur")) ;;
+            "sbx run") COMPREPLY=($(compgen -W "-h --help --id --cwd -e --env --env-file --session --timeout --rm --restart --max-restarts --log-max --tty --tty-size --user --memory-max --pids-max --cpu-max" -- "$cur")) ;;
             "sbx ps") COMPREPLY=($(compgen -W "-h --help --session --status -q --quiet --json" -- "$cur")) ;;
             "sbx status") COMPREPLY=($(compgen -W "-h --help" -- "$cur")) ;;
             "sbx show") COMPREPLY=($(compgen -W "-h --help --json" -- "$cur")) ;;

@@ -25,7 +25,7 @@ function __sbx_state
             continue
         end
         switch "$path:$w"
-            case 'sbx:--host' 'sbx start:--id' 'sbx start:--cwd' 'sbx start:-e' 'sbx start:--env' 'sbx start:--env-file' 'sbx start:--session' 'sbx start:--timeout' 'sbx start:--restart' 'sbx start:--max-restarts' 'sbx start:--log-max' 'sbx start:--tty-size' 'sbx start:--user' 'sbx start:--wait-port' 'sbx start:--http' 'sbx start:--wait-log' 'sbx start:--wait-timeout' 'sbx run:--id' 'sbx run:--cwd' 'sbx run:-e' 'sbx run:--env' 'sbx run:--env-file' 'sbx run:--session' 'sbx run:--timeout' 'sbx run:--restart' 'sbx run:--max-restarts' 'sbx run:--log-max' 'sbx run:--tty-size' 'sbx run:--user' 'sbx ps:--session' 'sbx ps:--status' 'sbx logs:--session' 'sbx logs:-n' 'sbx logs:--lines' 'sbx logs:--since' 'sbx logs:--until' 'sbx wait:--timeout' 'sbx wait-log:--stream' 'sbx wait-log:--timeout' 'sbx wait-port:--host' 'sbx wait-port:--http' 'sbx wait-port:--status' 'sbx wait-port:--interval' 'sbx wait-port:--timeout' 'sbx kill:-s' 'sbx kill:--signal' 'sbx kill:--grace' 'sbx kill:--session' 'sbx up:-f' 'sbx up:--file' 'sbx up:--project' 'sbx up:--timeout' 'sbx up:--exit-from' 'sbx up:--grace' 'sbx down:-f' 'sbx down:--file' 'sbx down:--project' 'sbx down:--grace' 'sbx expose:--name' 'sbx dial-stdio:--home'
+            case 'sbx:--host' 'sbx start:--id' 'sbx start:--cwd' 'sbx start:-e' 'sbx start:--env' 'sbx start:--env-file' 'sbx start:--session' 'sbx start:--timeout' 'sbx start:--restart' 'sbx start:--max-restarts' 'sbx start:--log-max' 'sbx start:--tty-size' 'sbx start:--user' 'sbx start:--memory-max' 'sbx start:--pids-max' 'sbx start:--cpu-max' 'sbx start:--wait-port' 'sbx start:--http' 'sbx start:--wait-log' 'sbx start:--wait-timeout' 'sbx run:--id' 'sbx run:--cwd' 'sbx run:-e' 'sbx run:--env' 'sbx run:--env-file' 'sbx run:--session' 'sbx run:--timeout' 'sbx run:--restart' 'sbx run:--max-restarts' 'sbx run:--log-max' 'sbx run:--tty-size' 'sbx run:--user' 'sbx run:--memory-max' 'sbx run:--pids-max' 'sbx run:--cpu-max' 'sbx ps:--session' 'sbx ps:--status' 'sbx logs:--session' 'sbx logs:-n' 'sbx logs:--lines' 'sbx logs:--since' 'sbx logs:--until' 'sbx wait:--timeout' 'sbx wait-log:--stream' 'sbx wait-log:--timeout' 'sbx wait-port:--host' 'sbx wait-port:--http' 'sbx wait-port:--status' 'sbx wait-port:--interval' 'sbx wait-port:--timeout' 'sbx kill:-s' 'sbx kill:--signal' 'sbx kill:--grace' 'sbx kill:--session' 'sbx up:-f' 'sbx up:--file' 'sbx up:--project' 'sbx up:--timeout' 'sbx up:--exit-from' 'sbx up:--grace' 'sbx down:-f' 'sbx down:--file' 'sbx down:--project' 'sbx down:--grace' 'sbx expose:--name' 'sbx dial-stdio:--home'
                 set value 1
                 continue
         end
@@ -115,6 +115,9 @@ complete -c sbx -n "__sbx_at 'sbx start'" -l log-max -x -d 'cap each of its logs
 complete -c sbx -n "__sbx_at 'sbx start'" -l tty -d 'its stdout is a terminal (line-buffered, colours); stderr stays apart'
 complete -c sbx -n "__sbx_at 'sbx start'" -l tty-size -x -d 'with --tty: the window size (default 80x24)'
 complete -c sbx -n "__sbx_at 'sbx start'" -l user -x -d 'run it as this user (and group), names or numbers; sbxd must be root'
+complete -c sbx -n "__sbx_at 'sbx start'" -l memory-max -x -d 'cap its tree\'s memory (its cgroup\'s memory.max)'
+complete -c sbx -n "__sbx_at 'sbx start'" -l pids-max -x -d 'cap its tree\'s number of processes (pids.max)'
+complete -c sbx -n "__sbx_at 'sbx start'" -l cpu-max -x -d 'cap its tree\'s CPU time, in % of one core (cpu.max)'
 complete -c sbx -n "__sbx_at 'sbx start'" -l json -d 'print the record as JSON instead of the id'
 complete -c sbx -n "__sbx_at 'sbx start'" -l wait-port -x -d 'return only once this port accepts connections'
 complete -c sbx -n "__sbx_at 'sbx start'" -l http -x -d 'with --wait-port: once GET PATH answers 200-399'
@@ -138,6 +141,9 @@ complete -c sbx -n "__sbx_at 'sbx run'" -l log-max -x -d 'cap each of its logs, 
 complete -c sbx -n "__sbx_at 'sbx run'" -l tty -d 'its stdout is a terminal (line-buffered, colours); stderr stays apart'
 complete -c sbx -n "__sbx_at 'sbx run'" -l tty-size -x -d 'with --tty: the window size (default 80x24)'
 complete -c sbx -n "__sbx_at 'sbx run'" -l user -x -d 'run it as this user (and group), names or numbers; sbxd must be root'
+complete -c sbx -n "__sbx_at 'sbx run'" -l memory-max -x -d 'cap its tree\'s memory (its cgroup\'s memory.max)'
+complete -c sbx -n "__sbx_at 'sbx run'" -l pids-max -x -d 'cap its tree\'s number of processes (pids.max)'
+complete -c sbx -n "__sbx_at 'sbx run'" -l cpu-max -x -d 'cap its tree\'s CPU time, in % of one core (cpu.max)'
 complete -c sbx -n "__sbx_at 'sbx run' cmd" -a '(__fish_complete_command)'
 complete -c sbx -n "__sbx_at 'sbx run' args" -F
 

@@ -53,6 +53,7 @@ Result<int> run_daemon_status(const DaemonArgs& a) {
                                   std::to_string(o.exposed) + " exposed"
                             : "not listening (nothing exposed)") +
          "\n";
+  out += "tree:       " + o.tree + (o.cgroup.empty() ? "" : " (" + o.cgroup + ")") + "\n";
   write_out(1, out);
   return kExitOk;
 }

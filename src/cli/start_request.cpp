@@ -59,6 +59,12 @@ void define_process_options(CommandDef& cmd, ProcessArgs& a, const char* rm_help
   cmd.option("--user", a.user,
              "run it as this user (and group), names or numbers; sbxd must be root")
       .type_name("USER[:GROUP]");
+  cmd.option("--memory-max", a.memory_max, "cap its tree's memory (its cgroup's memory.max)")
+      .type_name("SIZE");
+  cmd.option("--pids-max", a.pids_max, "cap its tree's number of processes (pids.max)")
+      .type_name("N");
+  cmd.option("--cpu-max", a.cpu_max, "cap its tree's CPU time, in % of one core (cpu.max)")
+      .type_name("PCT");
 }
 
 Status take_command_words(ProcessArgs& a, const CommandDef& cmd, std::string_view name) {
@@ -157,6 +163,23 @@ Result<json::object> start_request(const ProcessArgs& a, std::string_view name) 
     if (auto st = check_user(a.user); !st) return st.error();
     req.user = a.user;
   }
+  if (!a.memory_max.empty()) {
+    auto bytes = parse_byte_size(a.memory_max);
+    if (!bytes) return bytes.error();
+    req.memory_max = *bytes;
+  }
+  req.pids_max = a.pids_max;
+  if (!a.cpu_max.empty()) {
+    std::string pct =
+        a.cpu_max.ends_with('%') ? a.cpu_max.substr(0, a.cpu_max.size() - 1) : a.cpu_max;
+    char* end = nullptr;
+    long long v = std::strtoll(pct.c_str(), &end, 10);
+    if (pct.empty() || *end != '\0')
+      return make_error(Errc::usage, "bad --cpu-max '" + a.cpu_max +
+                                         "': give a percentage of one core, 50 or 250%");
+    req.cpu_max = v;
+  }
+
   req.session = a.session;
   if (req.session.empty()) {
     const char* s = std::getenv("SBX_SESSION");

@@ -4,6 +4,7 @@
 // anything is sent.
 
 #include <boost/json/object.hpp>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -30,6 +31,10 @@ struct ProcessArgs {
   std::string user;                  ///< --user USER[:GROUP]; empty: as sbxd
   std::vector<std::string> command;  ///< positional words
   bool argv_form = false;            ///< the words came after `--`
+  /// Limits for its cgroup: --memory-max SIZE, --pids-max N, --cpu-max PCT[%].
+  std::string memory_max;
+  std::optional<std::int64_t> pids_max;
+  std::string cpu_max;
 };
 
 /// The folder sbx runs in ("/" when it cannot be named): the base of --cwd and of -f FILE.

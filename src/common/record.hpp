@@ -74,11 +74,16 @@ struct ProcessRecord {
   /// Who the program runs as (`start --user`): "USER" or "USER:GROUP" as given, names or
   /// numbers; empty: as sbxd.
   std::string user;
-  /// The run's cgroup v2 folder, an absolute path, while it has one (internal): where its
-  /// usage figures are read from.
+  /// The cgroup v2 directory of its current (or last) run, where sbxd gave it one; its tree
+  /// is then exactly the processes in it. Empty: its tree is found by run token.
   std::string cgroup;
+  std::optional<std::int64_t> memory_max;  ///< bytes (--memory-max): its cgroup's memory.max
+  std::optional<std::int64_t> pids_max;    ///< --pids-max: pids.max
+  std::optional<std::int64_t> cpu_max;     ///< percent of one core (--cpu-max): cpu.max
 
   bool ended() const { return is_ended(status); }
+  /// How its tree is known: "cgroup" or "token".
+  const char* tree() const { return cgroup.empty() ? "token" : "cgroup"; }
 };
 
 /// The code `sbx wait` exits with for an ended record: the exit code, 128+N for

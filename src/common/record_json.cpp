@@ -44,6 +44,11 @@ json::object record_to_json(const ProcessRecord& r, json::storage_ptr sp) {
   }
   if (!r.definition.empty()) o["definition"] = r.definition;
   if (!r.user.empty()) o["user"] = bytes_to_json(r.user);
+  o["tree"] = r.tree();
+  if (!r.cgroup.empty()) o["cgroup"] = bytes_to_json(r.cgroup);
+  if (r.memory_max) o["memory_max"] = *r.memory_max;
+  if (r.pids_max) o["pids_max"] = *r.pids_max;
+  if (r.cpu_max) o["cpu_max"] = *r.cpu_max;
   if (r.dropped_stdout) o["dropped_stdout"] = r.dropped_stdout;
   if (r.dropped_stderr) o["dropped_stderr"] = r.dropped_stderr;
   return o;
@@ -111,6 +116,10 @@ Result<ProcessRecord> record_from_json(const json::value& v) {
   r.user = get_opt_bytes(o, "user").value_or("");
   r.dropped_stdout = get_int(o, "dropped_stdout").value_or(0);
   r.dropped_stderr = get_int(o, "dropped_stderr").value_or(0);
+  r.cgroup = get_opt_bytes(o, "cgroup").value_or("");
+  r.memory_max = get_int(o, "memory_max");
+  r.pids_max = get_int(o, "pids_max");
+  r.cpu_max = get_int(o, "cpu_max");
   return r;
 }
 

@@ -177,7 +177,6 @@ std::string record_to_toml(const ProcessRecord& r, TomlView view) {
   put("log_max", r.log_max);
   if (!r.definition.empty()) put("definition", r.definition);
   if (!r.user.empty()) put_bytes("user", r.user);
-  if (!r.cgroup.empty()) put_bytes("cgroup", r.cgroup);
   if (r.dropped_stdout) put("dropped_stdout", r.dropped_stdout);
   if (r.dropped_stderr) put("dropped_stderr", r.dropped_stderr);
   if (r.collapsed_stdout) put("collapsed_stdout", r.collapsed_stdout);
@@ -186,6 +185,11 @@ std::string record_to_toml(const ProcessRecord& r, TomlView view) {
     put("tty", true);
     put("tty_size", r.tty_size);
   }
+  put("tree", r.tree());  // derived from cgroup: never read back
+  if (!r.cgroup.empty()) put_bytes("cgroup", r.cgroup);
+  if (r.memory_max) put("memory_max", *r.memory_max);
+  if (r.pids_max) put("pids_max", *r.pids_max);
+  if (r.cpu_max) put("cpu_max", *r.cpu_max);
   if (display && r.env.empty()) return out.str();  // no empty [env] table on screen
   out << "\n[env]\n";
   bool env_text =
@@ -270,13 +274,16 @@ Result<ProcessRecord> record_from_toml(std::string_view text) {
   r.log_max = int_at(t, "log_max").value_or(kDefaultLogMax);
   r.definition = t["definition"].value_or(std::string());
   r.user = bytes_at(t.get("user")).value_or(std::string());
-  r.cgroup = bytes_at(t.get("cgroup")).value_or(std::string());
   r.dropped_stdout = int_at(t, "dropped_stdout").value_or(0);
   r.dropped_stderr = int_at(t, "dropped_stderr").value_or(0);
   r.collapsed_stdout = int_at(t, "collapsed_stdout").value_or(0);
   r.collapsed_stderr = int_at(t, "collapsed_stderr").value_or(0);
   r.tty = t["tty"].value_or(false);
   if (r.tty) r.tty_size = t["tty_size"].value_or(std::string(kDefaultTtySize));
+  r.cgroup = bytes_at(t.get("cgroup")).value_or(std::string());
+  r.memory_max = int_at(t, "memory_max");
+  r.pids_max = int_at(t, "pids_max");
+  r.cpu_max = int_at(t, "cpu_max");
   return r;
 }
 

@@ -83,6 +83,7 @@ int run_daemon(const DaemonOptions& opts) {
     timers.after(Millis(10), [&, tries] { drain_then_stop(tries - 1); });
   };
   auto finish_shutdown = [&] {
+    supervisor.close_trees();
     server.close();
     proxy.close();
     for (auto& c : stop_waiters) {
@@ -140,6 +141,10 @@ int run_daemon(const DaemonOptions& opts) {
   auto listening =
       opts.listen_fd >= 0 ? server.adopt(opts.listen_fd) : server.listen(opts.paths.socket);
   if (auto st = listening; !st) {
+    spdlog::critical("{}", st.error().message);
+    return 1;
+  }
+  if (auto st = supervisor.open_trees(); !st) {
     spdlog::critical("{}", st.error().message);
     return 1;
   }

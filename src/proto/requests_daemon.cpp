@@ -22,6 +22,8 @@ json::value DaemonStatusReply::to_json() const {
   o["processes"] = std::move(counts);
   o["proxy"] =
       json::object{{"port", proxy_port}, {"listening", proxy_listening}, {"exposed", exposed}};
+  o["tree"] = tree;
+  if (!cgroup.empty()) o["cgroup"] = cgroup;
   return o;
 }
 
@@ -49,6 +51,8 @@ DaemonStatusReply DaemonStatusReply::from_json(const json::value& v) {
   r.proxy_port = num(p, "port");
   r.proxy_listening = get_bool(p, "listening");
   r.exposed = num(p, "exposed");
+  r.tree = str("tree");
+  r.cgroup = get_opt_string(o, "cgroup").value_or("");
   return r;
 }
 

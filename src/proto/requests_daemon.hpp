@@ -32,6 +32,8 @@ struct DaemonStatusReply {
   std::int64_t proxy_port = 0;
   bool proxy_listening = false;
   std::int64_t exposed = 0;
+  std::string tree;    ///< how new runs' trees are known: "cgroup" or "token"
+  std::string cgroup;  ///< with "cgroup": the subtree the daemon owns
 
   boost::json::value to_json() const;
   /// What is missing reads as 0 or "?".

@@ -92,6 +92,16 @@ Result<StartRequest> StartRequest::from_json(const json::object& args) {
   if (!spec.user.empty()) {
     if (auto st = check_user(spec.user); !st) return st.error();
   }
+  spec.memory_max = get_opt_int(args, "memory_max");
+  spec.pids_max = get_opt_int(args, "pids_max");
+  spec.cpu_max = get_opt_int(args, "cpu_max");
+  if (spec.memory_max && *spec.memory_max <= 0)
+    return make_error(Errc::usage, "--memory-max must be more than 0 bytes");
+  if (spec.pids_max && *spec.pids_max <= 0)
+    return make_error(Errc::usage, "--pids-max must be at least 1");
+  if (spec.cpu_max && (*spec.cpu_max <= 0 || *spec.cpu_max > kMaxCpuPercent))
+    return make_error(Errc::usage, "--cpu-max must be a percentage of one core from 1 to " +
+                                       std::to_string(kMaxCpuPercent));
   spec.definition = get_opt_string(args, "definition").value_or("");
   bool plain = std::all_of(spec.definition.begin(), spec.definition.end(),
                            [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z'); });
@@ -133,6 +143,9 @@ json::object StartRequest::to_json() const {
   o["session"] = bytes_to_json(session);
   if (!definition.empty()) o["definition"] = definition;
   if (!user.empty()) o["user"] = user;
+  if (memory_max) o["memory_max"] = *memory_max;
+  if (pids_max) o["pids_max"] = *pids_max;
+  if (cpu_max) o["cpu_max"] = *cpu_max;
   return o;
 }
 

@@ -16,6 +16,9 @@
 
 namespace sbx::proto {
 
+/// The most --cpu-max may ask: a thousand cores.
+inline constexpr std::int64_t kMaxCpuPercent = 100'000;
+
 /// The longest `definition` a start request may carry.
 inline constexpr std::size_t kMaxDefinitionSize = 128;
 
@@ -41,6 +44,9 @@ struct StartRequest {
   /// machine, so base_env is the daemon's own environment (none is sent) and a relative or
   /// empty cwd is taken from the daemon's $HOME.
   bool remote = false;
+  std::optional<std::int64_t> memory_max;  ///< bytes, for its cgroup (--memory-max)
+  std::optional<std::int64_t> pids_max;    ///< --pids-max
+  std::optional<std::int64_t> cpu_max;     ///< percent of one core (--cpu-max)
 
   boost::json::object to_json() const;
   static Result<StartRequest> from_json(const boost::json::object& o);

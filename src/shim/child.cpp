@@ -12,8 +12,15 @@
 namespace sbx::waiter {
 
 void exec_child(int err_fd, int report_fd, int out_fd, bool out_is_tty, int errout_fd,
-                const char* cwd, const struct rlimit* nofile, const Credentials* as,
-                const char* program, char** argv, char** envp) {
+                int cgroup_procs_fd, const char* cwd, const struct rlimit* nofile,
+                const Credentials* as, const char* program, char** argv, char** envp) {
+  // "0" moves the writer: from here on all it starts is born in the run's cgroup.
+  if (cgroup_procs_fd >= 0 && ::write(cgroup_procs_fd, "0", 1) != 1) {
+    ChildFailure f{Stage::cgroup, errno};
+    ssize_t ignored = ::write(err_fd, &f, sizeof f);
+    (void)ignored;
+    ::_exit(127);
+  }
   ::close(report_fd);  // the program's only descriptors are 0, 1 and 2 (the rest close on exec)
   if (nofile)
     ::setrlimit(RLIMIT_NOFILE, nofile);  // the limit sbxd was started with, not its raised one

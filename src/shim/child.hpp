@@ -22,10 +22,12 @@ struct Credentials {
 
 /// Runs in the child between fork and exec; never returns. `out_fd` and `errout_fd` become
 /// the program's stdout and stderr; `out_is_tty`: `out_fd` is a terminal, made the
-/// controlling one. `nofile`, unless null, becomes its RLIMIT_NOFILE; `as`, unless null, its
-/// groups, gid and uid (before the chdir: the directory must be the user's to enter).
+/// controlling one. `cgroup_procs_fd`, unless -1, is the cgroup.procs of the run's cgroup,
+/// which the child enters first. `nofile`, unless null, becomes its RLIMIT_NOFILE; `as`,
+/// unless null, its groups, gid and uid (before the chdir: the directory must be the user's
+/// to enter).
 [[noreturn]] void exec_child(int err_fd, int report_fd, int out_fd, bool out_is_tty, int errout_fd,
-                             const char* cwd, const struct rlimit* nofile, const Credentials* as,
-                             const char* program, char** argv, char** envp);
+                             int cgroup_procs_fd, const char* cwd, const struct rlimit* nofile,
+                             const Credentials* as, const char* program, char** argv, char** envp);
 
 }  // namespace sbx::waiter

@@ -175,6 +175,7 @@ int main(int argc, char** argv) {
   const char* run_env = argv[kArgRunEnv];
   const char* fd_limit = argv[kArgFdLimit];
   const char* tty = argv[kArgTty];
+  const char* cgroup = argv[kArgCgroup];
   bool use_tty = strcmp(tty, kNoTty) != 0;
   const char* user = argv[kArgUser];
   const char* program = argv[kArgProgram];
@@ -242,6 +243,21 @@ int main(int argc, char** argv) {
     free(child_env);
     return 1;
   }
+  // Opened by the waiter, written by the program (child.cpp): only the program moves.
+  int cgroup_procs = -1;
+  if (strcmp(cgroup, kNoCgroup) != 0) {
+    char procs[4096];
+    if (snprintf(procs, sizeof procs, "%s/cgroup.procs", cgroup) >= static_cast<int>(sizeof procs))
+      errno = ENAMETOOLONG;
+    else
+      cgroup_procs = ::open(procs, O_WRONLY | O_CLOEXEC);
+    if (cgroup_procs < 0) {
+      format_err(line, sizeof line, Stage::cgroup, errno);
+      report(line);
+      free(child_env);
+      return 1;
+    }
+  }
   char go = 0;
   ssize_t got;
   do {
@@ -254,12 +270,13 @@ int main(int argc, char** argv) {
   int sigchld_fd = signal_fd(SIGCHLD);  // blocked before the fork: its exit cannot be missed
   pid_t pid = ::fork();
   if (pid == 0) {
-    exec_child(err_pipe[1], kReportFd, out_pipe[1], use_tty, errout_pipe[1], cwd,
+    exec_child(err_pipe[1], kReportFd, out_pipe[1], use_tty, errout_pipe[1], cgroup_procs, cwd,
                set_nofile ? &nofile : nullptr, set_user ? &as : nullptr, program, child_argv,
                child_env);  // never returns
   }
   int fork_errno = errno;
   free(child_env);
+  if (cgroup_procs >= 0) ::close(cgroup_procs);
   if (pid < 0) {
     format_err(line, sizeof line, Stage::exec, fork_errno);
     report(line);

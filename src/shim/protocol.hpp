@@ -2,7 +2,8 @@
 // What sbxd and a run's waiter (the sbx-shim program) say to each other; both sides use
 // this header. libc only: the waiter includes it.
 //
-//   sbx-shim EXIT_FILE CWD RUN_ENV FD_LIMIT NEXT_SEQ STDOUT_END STDERR_END TTY USER PROGRAM
+//   sbx-shim EXIT_FILE CWD RUN_ENV FD_LIMIT NEXT_SEQ STDOUT_END STDERR_END TTY CGROUP USER
+//   PROGRAM ARGV0 [ARG...]
 //   ARGV0 [ARG...]
 //
 // The program's environment is the waiter's plus RUN_ENV ("NAME=VALUE", the run's token).
@@ -16,6 +17,9 @@
 // TTY is "-" (kNoTty), or "COLSxROWS": the program's stdout is then a pseudo-terminal of
 // that window, its controlling terminal, without output processing (no CR is added); the
 // waiter reads its master side as it reads a pipe, and EIO there means its end.
+// CGROUP is "-" (kNoCgroup), or a cgroup v2 directory: the program moves itself into it
+// before the exec (so everything it starts is born there), the waiter stays where it is;
+// when it cannot, the program is not started ("err cgroup ERRNO").
 // USER is "-" (kSameUser), or "UID:GID:GROUPS" (GROUPS: decimal gids, comma-separated, maybe
 // none), resolved by sbxd (never looked up after the fork): the program alone (the waiter
 // stays the daemon's user, and so do the logs it writes) sets its supplementary groups,
@@ -62,6 +66,7 @@ enum Arg {
   kArgStdoutEnd,
   kArgStderrEnd,
   kArgTty,
+  kArgCgroup,
   kArgUser,
   kArgProgram,
   kArgArgv0
@@ -74,12 +79,16 @@ inline constexpr int kIndexFd = 4;
 inline constexpr char kGo = 'g';
 inline constexpr const char* kKeepFdLimit = "-";  ///< FD_LIMIT: the program keeps the waiter's
 inline constexpr const char* kNoTty = "-";        ///< TTY: stdout is a pipe
+inline constexpr const char* kNoCgroup = "-";     ///< CGROUP: the program stays in the waiter's
 inline constexpr const char* kSameUser = "-";     ///< USER: the program runs as the waiter
 inline constexpr size_t kLineMax = 64;            ///< a report line and its NUL fit in this
 
-enum class Stage { chdir, exec, user };
+enum class Stage { chdir, exec, user, cgroup };
 inline const char* stage_name(Stage s) {
-  return s == Stage::chdir ? "chdir" : s == Stage::user ? "user" : "exec";
+  return s == Stage::chdir    ? "chdir"
+         : s == Stage::user   ? "user"
+         : s == Stage::cgroup ? "cgroup"
+                              : "exec";
 }
 
 // The waiter's lines; each returns its length, as snprintf does.
@@ -102,9 +111,10 @@ inline bool parse_ok(const char* line, int& pid) {
 inline bool parse_err(const char* line, Stage& stage, int& err) {
   char name[16] = {};
   if (sscanf(line, "err %15s %d", name, &err) != 2) return false;
-  stage = strcmp(name, "chdir") == 0  ? Stage::chdir
-          : strcmp(name, "user") == 0 ? Stage::user
-                                      : Stage::exec;
+  stage = strcmp(name, "chdir") == 0    ? Stage::chdir
+          : strcmp(name, "user") == 0   ? Stage::user
+          : strcmp(name, "cgroup") == 0 ? Stage::cgroup
+                                        : Stage::exec;
   return true;
 }
 inline bool is_err(const char* line) { return strncmp(line, "err ", 4) == 0; }

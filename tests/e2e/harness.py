@@ -198,7 +198,8 @@ class SbxTestCase(unittest.TestCase):
         self.home = tempfile.mkdtemp(prefix="sbx", dir="/tmp")
         self.tracked: set[int] = set()
         self.popens: list[subprocess.Popen] = []
-        self.env = {k: v for k, v in os.environ.items() if not k.startswith("SBX_")}
+        # SBX_TREE passes: the suite runs in either tree mode (.ci/run runs both).
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith("SBX_") or k == "SBX_TREE"}
         self.env["SBX_HOME"] = self.home
         self.env["SBXD_BIN"] = SBXD
         self.addCleanup(self._teardown_home)
@@ -534,8 +535,36 @@ class SbxTestCase(unittest.TestCase):
         # a daemon stopped above may have left late children behind
         for p in self.home_processes():
             kill_pid_tree(p)
+        self._remove_cgroups()
         if not os.environ.get("SBX_TEST_KEEP_HOME"):
             shutil.rmtree(self.home, ignore_errors=True)
+
+    def _remove_cgroups(self):
+        """The run cgroups the records name, and sbxd's subtree above them, once empty: a
+        daemon killed with SIGKILL (and not started again) cannot remove them itself."""
+        folder = os.path.join(self.home, "state", "processes")
+        subtrees = set()
+        for name in os.listdir(folder) if os.path.isdir(folder) else []:
+            if not name.endswith(".toml"):
+                continue
+            with open(os.path.join(folder, name), errors="replace") as f:
+                m = re.search(r'^cgroup = "([^"]+)"$', f.read(), re.M)
+            if m and os.path.isdir(m.group(1)):
+                subtrees.add(os.path.dirname(m.group(1)))
+                deadline = time.monotonic() + 5  # its processes were killed: they are ending
+                while time.monotonic() < deadline:
+                    try:
+                        os.rmdir(m.group(1))
+                        break
+                    except FileNotFoundError:
+                        break
+                    except OSError:
+                        time.sleep(0.01)
+        for d in subtrees:
+            try:
+                os.rmdir(d)
+            except OSError:
+                pass
 
 
 def main():

@@ -11,7 +11,7 @@ from harness import PY, TIME_RE, SbxTestCase, main, pid_alive
 ALL_KEYS = {"id", "command", "argv", "cwd", "env", "session", "pid", "status", "start_time",
             "end_time", "exit_code", "signal", "error", "timeout_ms", "auto_cleanup", "restart",
             "restarts", "reason", "max_restarts", "log_max", "dropped_stdout", "dropped_stderr",
-            "ports"}
+            "ports", "tree", "cgroup", "memory_max", "pids_max", "cpu_max"}
 
 
 def parse_time(s):

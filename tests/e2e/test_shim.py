@@ -17,7 +17,7 @@ SHIM = os.path.join(os.path.dirname(SBXD), "sbx-shim")
 
 
 class ShimCase(SbxTestCase):
-    def run_shim(self, program_argv, go: bool, wrap=(), user="-"):
+    def run_shim(self, program_argv, go: bool, wrap=(), user="-", cgroup="-"):
         """Runs the shim (under `wrap`, a tracer, if given); returns (rc, what it reported,
         the exit file's path); the tracer's complaints, if any, are in self.stderr."""
         ours, theirs = socket.socketpair()
@@ -32,7 +32,7 @@ class ShimCase(SbxTestCase):
         if wrap:  # LeakSanitizer (a sanitizer build) cannot run under a tracer
             env["ASAN_OPTIONS"] = (env.get("ASAN_OPTIONS", "") + ":detect_leaks=0").lstrip(":")
         p = subprocess.run([*wrap, SHIM, exit_file, self.home, "SBX_RUN_TOKEN=t" + os.path.basename(self.home),
-                            "-", "1", "0", "0", "-", user, program_argv[0], *program_argv],
+                            "-", "1", "0", "0", "-", cgroup, user, program_argv[0], *program_argv],
                            preexec_fn=lambda: os.dup2(fd, 3), pass_fds=(fd, 3), stdin=subprocess.DEVNULL,
                            capture_output=True, timeout=30, env=env)
         theirs.close()
@@ -58,6 +58,14 @@ class Shim(ShimCase):
         self.assertEqual(got, b"", "a waiter that was not told to go reported a run")
         self.assertFalse(os.path.exists(marker), "the program ran without a go")
         self.assertFalse(os.path.exists(exit_file))
+
+    def test_a_cgroup_it_cannot_enter_starts_nothing(self):
+        marker = os.path.join(self.home, "ran")
+        rc, got, exit_file = self.run_shim(["/bin/sh", "-c", f"touch {marker}"], go=True,
+                                           cgroup=os.path.join(self.home, "no-such-cgroup"))
+        self.assertEqual(rc, 1)
+        self.assertEqual(got.decode(), f"err cgroup {errno.ENOENT}\n")
+        self.assertFalse(os.path.exists(marker), "the program ran outside its cgroup")
 
     def test_go_starts_it_and_the_status_is_reported(self):
         rc, got, exit_file = self.run_shim(["/bin/sh", "-c", "exit 3"], go=True)

@@ -108,6 +108,8 @@ void op_daemon_status(Context& ctx, const proto::DaemonStatusRequest&, const Con
   o.proxy_port = ctx.proxy->port();
   o.proxy_listening = ctx.proxy->listening();
   o.exposed = static_cast<std::int64_t>(ctx.proxy->exposures().size());
+  o.tree = ctx.supervisor.tree_mode();
+  o.cgroup = ctx.supervisor.tree_root();
   conn->reply(o.to_json());
 }
 

@@ -163,6 +163,7 @@ Status Launcher::launch(ProcessRecord& r, const std::string& program,
   req.stderr_fd = err.get();
   req.index_fd = index.get();
   if (r.tty) req.tty = r.tty_size;
+  if (!r.cgroup.empty()) req.cgroup = r.cgroup;
   // A first run starts the log afresh (emptied below, before the waiter is let go).
   if (!first_run) req.log_ends = read_log_ends(index.get(), out.get(), err.get(), r);
   auto spawned = spawn_waiter(req);

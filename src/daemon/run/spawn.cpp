@@ -65,6 +65,7 @@ Result<SpawnedWaiter> spawn_waiter(const SpawnRequest& req) {
   args[waiter::kArgStdoutEnd] = std::to_string(req.log_ends.stdout_end);
   args[waiter::kArgStderrEnd] = std::to_string(req.log_ends.stderr_end);
   args[waiter::kArgTty] = req.tty;
+  args[waiter::kArgCgroup] = req.cgroup;
   args[waiter::kArgUser] = req.user;
   args[waiter::kArgProgram] = req.program;
   args.insert(args.end(), req.argv.begin(), req.argv.end());
@@ -133,9 +134,10 @@ Result<pid_t> parse_launch_report(std::string_view line,
   if (waiter::parse_err(text.c_str(), stage, err)) {
     if (err == E2BIG && too_large && stage == waiter::Stage::exec)
       return make_error(Errc::failed, too_large());
-    const char* what = stage == waiter::Stage::chdir  ? "cannot enter its working directory: "
-                       : stage == waiter::Stage::user ? "cannot take on its user and groups: "
-                                                      : "";
+    const char* what = stage == waiter::Stage::chdir    ? "cannot enter its working directory: "
+                       : stage == waiter::Stage::user   ? "cannot take on its user and groups: "
+                       : stage == waiter::Stage::cgroup ? "cannot enter its cgroup: "
+                                                        : "";
     return make_error(Errc::failed, what + std::string(std::strerror(err)));
   }
   return make_error(Errc::failed, "the waiter sbx-shim ended without a report");

@@ -30,6 +30,8 @@ struct SpawnRequest {
   LogEnds log_ends;                      ///< where this run goes on in them
   std::string tty = waiter::kNoTty;      ///< "COLSxROWS": stdout is a pseudo-terminal
   std::string user = waiter::kSameUser;  ///< "UID:GID:GROUPS": who the program runs as
+  /// The run's cgroup directory, which the program enters before its exec.
+  std::string cgroup = waiter::kNoCgroup;
 };
 
 // What sbxd and the waiter say to each other: shim/protocol.hpp.

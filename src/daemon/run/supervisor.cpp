@@ -56,7 +56,8 @@ Supervisor::Supervisor(asio::io_context& io, const Paths& paths, Timers& timers,
                return it == entries_.end() ? nullptr : &it->second->rec;
              }),
       boot_id_(read_boot_id()),
-      launcher_(io, timers, paths, store_, waiter_pids_, boot_id_) {}
+      launcher_(io, timers, paths, store_, waiter_pids_, boot_id_),
+      tree_(log_watch) {}
 
 Supervisor::~Supervisor() { store_.sync_now(); }
 
@@ -91,6 +92,10 @@ void Supervisor::start(StartSpec spec, StartFn done) {
   if (r.tty) r.tty_size = spec.tty_size;
   r.definition = spec.definition;
   r.user = spec.user;
+  r.memory_max = spec.memory_max;
+  r.pids_max = spec.pids_max;
+  r.cpu_max = spec.cpu_max;
+  if (auto st = tree_.check_limits(r); !st) return done(st.error());  // never a silent no-op
 
   // The caller's environment passes through byte for byte, in its order, whatever its
   // names, but for the variables set here (and the run token: each run gets its own).

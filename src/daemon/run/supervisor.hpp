@@ -49,6 +49,16 @@ class Supervisor {
   Supervisor(const Supervisor&) = delete;  ///< its runs' callbacks hold `this`
   Supervisor& operator=(const Supervisor&) = delete;
 
+  /// Chooses how process trees are known (run/tree.hpp); an error when SBX_TREE asks for
+  /// what the host cannot give. Before load().
+  Status open_trees() { return tree_.open(paths_.state_dir); }
+  /// "cgroup" or "token": how the trees of new runs are known.
+  const char* tree_mode() const { return tree_.mode(); }
+  /// The cgroup subtree this daemon owns; empty in the token mode.
+  std::string tree_root() const { return tree_.subtree(); }
+  /// Once every run was stopped (`daemon stop`): their cgroups and sbxd's subtree go.
+  void close_trees() { tree_.close(); }
+
   /// Reads every record at start-up; processes that were live are re-watched if they
   /// still run (same pid and start time) and marked ended otherwise.
   void load();

@@ -73,6 +73,7 @@ void Supervisor::load() {
       fail(e, "sbxd stopped while the process was starting");
     }
   }
+  tree_.adopt(all());
 }
 
 void Supervisor::adopt_launch(const std::shared_ptr<Run>& e) {

@@ -113,6 +113,7 @@ void Supervisor::ended(const std::shared_ptr<Run>& e, std::optional<int> wait_st
       it != programs_.end() && it->second.lock() == e)
     programs_.erase(it);
   e->orphan_status.reset();
+  tree_.release(r.cgroup);  // removed once its stragglers are gone too
   uncap_logs(e);
   e->timeout_timer.cancel();
   r.end_time = now_epoch_ms();
@@ -178,6 +179,7 @@ Error Supervisor::fail(const std::shared_ptr<Run>& e, const std::string& reason)
   e->rec.error = reason;
   e->rec.pid.reset();
   e->rec.end_time = now_epoch_ms();
+  tree_.release(e->rec.cgroup);
   spdlog::info("{} could not start: {}", e->rec.id, reason);
   Error err = make_error(Errc::not_started, "'" + e->rec.id + "' could not start: " + reason);
   err.id = e->rec.id;

@@ -49,6 +49,10 @@ void Supervisor::stop_relay(ProcessRecord& r) {
 Status Supervisor::launch(const std::shared_ptr<Run>& e, bool first_run,
                           std::function<void(Status)> done) {
   stop_relay(e->rec);
+  if (auto st = tree_.prepare(e->rec); !st) {  // nothing started: the run ends as an error
+    done(st.error());
+    return ok_status();
+  }
   e->report.reset();
   e->report_seen.clear();
   std::weak_ptr<Run> weak = e;
@@ -58,6 +62,7 @@ Status Supervisor::launch(const std::shared_ptr<Run>& e, bool first_run,
   auto st =
       launcher_.launch(e->rec, e->program, e->envp, first_run, std::move(reported), e->launch);
   if (st && e->launch) ++launches_;
+  if (!st) tree_.release(e->rec.cgroup);  // nothing started in it
   return st;
 }
 

@@ -69,9 +69,14 @@ void Supervisor::check_stop(const std::shared_ptr<Run>& e) {
   if (!e->rec.ended()) return;
   bool gave_up = e->kill_sent_at && Clock::now() - *e->kill_sent_at > kReapAfterKillLimit;
   if (!e->stop_done.empty() && !gave_up && tree_.alive(e->rec)) {
+    // In a cgroup its end is told by cgroup.events; a timer only for giving up after SIGKILL.
+    std::weak_ptr<Run> weak = e;
+    bool told = tree_.when_gone(e->rec, [this, weak] {
+      if (auto e = weak.lock()) check_stop(e);
+    });
+    if (e->stop_done.empty() || (told && !e->kill_sent_at)) return;  // empty: it ended in there
     if (!e->poll_timer.pending()) {
-      std::weak_ptr<Run> weak = e;
-      e->poll_timer = timers_.start(kTreePollInterval, [this, weak] {
+      e->poll_timer = timers_.start(told ? kReapAfterKillLimit : kTreePollInterval, [this, weak] {
         if (auto e = weak.lock()) {
           reap_orphans_now();
           check_stop(e);

@@ -28,8 +28,7 @@ std::optional<std::string> read_small(const std::string& path) {
   return std::move(*text);
 }
 
-/// The processes of `dir` and of the cgroups below it.
-void collect_procs(const std::string& dir, std::vector<pid_t>& out, int depth = 0) {
+void collect_procs(const std::string& dir, std::vector<pid_t>& out, int depth) {
   if (auto text = read_small(dir + "/cgroup.procs")) {
     auto pids = parse_cgroup_procs(*text);
     out.insert(out.end(), pids.begin(), pids.end());
@@ -45,6 +44,12 @@ void collect_procs(const std::string& dir, std::vector<pid_t>& out, int depth = 
 }
 
 }  // namespace
+
+std::vector<pid_t> cgroup_pids(const std::string& dir) {
+  std::vector<pid_t> out;
+  collect_procs(dir, out, 0);
+  return out;
+}
 
 std::optional<ProcStatUsage> parse_proc_stat_usage(std::string_view line) {
   auto close = line.rfind(')');  // comm may itself hold ')' or spaces
@@ -125,7 +130,7 @@ std::optional<Usage> cgroup_usage(const std::string& dir) {
   auto cpu = cpu_stat ? parse_cpu_stat_usage(*cpu_stat) : std::nullopt;
   if (!cpu || ::access((dir + "/cgroup.procs").c_str(), R_OK) != 0) return std::nullopt;
   std::vector<pid_t> pids;
-  collect_procs(dir, pids);
+  collect_procs(dir, pids, 0);
   Usage from_proc = proc_usage(pids);
   Usage u;
   u.cpu_usec = *cpu;  // of every process that ever ran in it, ended ones too

@@ -41,6 +41,9 @@ std::vector<pid_t> parse_cgroup_procs(std::string_view text);
 /// Summed over `pids` from /proc; a process gone by now, or a zombie, counts for nothing.
 Usage proc_usage(const std::vector<pid_t>& pids);
 
+/// The processes of cgroup folder `dir` and of the cgroups below it.
+std::vector<pid_t> cgroup_pids(const std::string& dir);
+
 /// The figures of cgroup folder `dir` and the ones below it; nullopt when it has no
 /// readable cpu.stat and cgroup.procs (it was removed). Without memory.current (no memory
 /// controller), memory is the sum of its processes' resident sets.
