@@ -5,6 +5,7 @@
 #include "cli/client.hpp"
 #include "cli/command.hpp"
 #include "cli/exit_codes.hpp"
+#include "cli/host.hpp"
 #include "cli/output.hpp"
 #include "common/ids.hpp"
 #include "proto/requests_expose.hpp"
@@ -64,13 +65,23 @@ Result<int> run_expose(const ExposeArgs& a) {
   if (!client) return client.error();
   auto v = client->call(proto::ExposeRequest::kOp, std::move(*args));
   if (!v) return v.error();
-  if (a.json) {
-    print_json(*v);
-    return kExitOk;
-  }
   auto e = proto::ExposureInfo::from_json(*v);
   if (!e) return e.error();
+  // The URL is the other host's: say how to bring its proxy here (on stderr, so that
+  // url=$(sbx expose ...) still gets the URL alone).
+  std::string tunnel;
+  if (talking_to_remote() && e->proxy_port && target_host())
+    tunnel = tunnel_command(*target_host(), e->proxy_port);
+  if (a.json) {
+    auto o = v->as_object();
+    if (!tunnel.empty()) o["tunnel"] = tunnel;
+    print_json(o);
+    return kExitOk;
+  }
   write_out(1, e->url + "\n");
+  if (!tunnel.empty())
+    write_out(2, "sbx: the URL is " + target_host()->name() +
+                     "'s; to open it here, run: " + tunnel + "\n");
   return kExitOk;
 }
 

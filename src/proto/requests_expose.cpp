@@ -84,7 +84,8 @@ Result<UnexposeRequest> UnexposeRequest::from_json(const json::object& o) {
 }
 
 json::value ExposureInfo::to_json() const {
-  return json::object{{"name", name}, {"id", id}, {"port", port}, {"url", url}};
+  return json::object{
+      {"name", name}, {"id", id}, {"port", port}, {"url", url}, {"proxy_port", proxy_port}};
 }
 
 Result<ExposureInfo> ExposureInfo::from_json(const json::value& v) {
@@ -100,6 +101,7 @@ Result<ExposureInfo> ExposureInfo::from_json(const json::value& v) {
   e.id = *id;
   e.url = *url;
   e.port = static_cast<int>(*port);
+  e.proxy_port = static_cast<int>(get_opt_int(*o, "proxy_port").value_or(0));
   return e;
 }
 

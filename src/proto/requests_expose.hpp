@@ -45,7 +45,8 @@ struct ExposureInfo {
   std::string name;
   std::string id;
   int port = 0;
-  std::string url;  ///< http://NAME.localhost:PROXY/
+  std::string url;     ///< http://NAME.localhost:PROXY/
+  int proxy_port = 0;  ///< PROXY (0: from an older daemon)
 
   boost::json::value to_json() const;
   static Result<ExposureInfo> from_json(const boost::json::value& v);

@@ -75,8 +75,10 @@ class ExposeListUnexpose(ProxyCase):
         self.assertEqual((status, body), (200, b"hello from web\n"))
         # the same through ::1, and --json
         r = self.sbx_ok("expose", "web", port, "--json")
-        self.assertEqual(json.loads(r.stdout), {"name": f"{port}-web", "id": "web", "port": port, "url": url})
-        self.assertEqual(self.listing(), [{"name": f"{port}-web", "id": "web", "port": port, "url": url}])
+        row = {"name": f"{port}-web", "id": "web", "port": port, "url": url, "proxy_port": self.proxy_port}
+        self.assertEqual(json.loads(r.stdout), row)
+        self.assertEqual(self.listing(), [row])
+        self.assertEqual(r.stderr, b"", "no tunnel hint on this machine")
         table = self.sbx_ok("expose", "--list").stdout.decode().splitlines()
         self.assertEqual(table[0].split(), ["NAME", "ID", "PORT", "URL"])
         self.assertEqual(table[1].split(), [f"{port}-web", "web", str(port), url])

@@ -35,7 +35,8 @@ class RemoteCase(SbxTestCase):
         self.addCleanup(shutil.rmtree, self.rhome_parent, True)
         self.rhome = os.path.join(self.rhome_parent, "h")  # the remote SBX_HOME
         os.mkdir(os.path.join(self.rhome_parent, "sub"))
-        self.sshd = Sshd(self.ssh_dir, {"REMOTE_MARK": "from-the-remote", "HOME": self.rhome_parent})
+        self.sshd = Sshd(self.ssh_dir, {"REMOTE_MARK": "from-the-remote", "HOME": self.rhome_parent,
+                                         "SBX_PROXY_PORT": "0"})
         self.addCleanup(self._teardown_remote)
         self.url = self.sshd.url(self.rhome)
         self.env["SBX_HOST"] = self.url
@@ -199,6 +200,20 @@ class RemoteProcesses(RemoteCase):
         self.assertTrue(os.path.exists(self.remote_record("b")))
         self.assertEqual(self.run("down", cwd=proj).returncode, 0)
         self.assertEqual(self.sbx_ok("status", "b").stdout, b"killed\n")
+
+    def test_expose_prints_the_remote_url_and_the_tunnel_that_brings_it_here(self):
+        self.start("--id", "web", "--", "sleep", "600")
+        r = self.sbx_ok("expose", "web", "5173")
+        url = r.stdout.decode().strip()
+        proxy_port = int(url.rsplit(":", 1)[1].rstrip("/"))
+        self.assertEqual(url, f"http://5173-web.localhost:{proxy_port}/")
+        err = r.stderr.decode()
+        self.assertEqual(err.count("\n"), 1, err)
+        self.assertIn(f"ssh -N -L {proxy_port}:127.0.0.1:{proxy_port} -p {self.sshd.port} ", err)
+        j = json.loads(self.sbx_ok("expose", "web", "5173", "--json").stdout)
+        self.assertEqual((j["url"], j["proxy_port"]), (url, proxy_port))
+        self.assertIn(f"-L {proxy_port}:127.0.0.1:{proxy_port}", j["tunnel"])
+        self.sbx_ok("kill", "web")
 
     def test_daemon_status_json_says_the_host(self):
         self.start("--", "true")

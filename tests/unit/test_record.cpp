@@ -555,7 +555,7 @@ TEST_CASE(
   CHECK(toml_round_trip(minimal_record()).definition.empty());
 }
 
-TEST_CASE("record: who it runs as and its cgroup survive the file; JSON says the user only") {
+TEST_CASE("record: who it runs as and its cgroup survive the file and JSON") {
   ProcessRecord r = minimal_record();
   r.user = "postgres:postgres";
   r.cgroup = "/sys/fs/cgroup/sbx/run-x";
@@ -565,10 +565,11 @@ TEST_CASE("record: who it runs as and its cgroup survive the file; JSON says the
   CHECK(back->cgroup == "/sys/fs/cgroup/sbx/run-x");
   auto j = sbx::record_to_json(r);
   CHECK(j.at("user").as_string() == "postgres:postgres");
-  CHECK_FALSE(j.contains("cgroup"));
+  CHECK(j.at("cgroup").as_string() == "/sys/fs/cgroup/sbx/run-x");
   auto from_json = sbx::record_from_json(json::value(j));
   REQUIRE(from_json);
   CHECK(from_json->user == "postgres:postgres");
+  CHECK(from_json->cgroup == "/sys/fs/cgroup/sbx/run-x");
   auto plain = sbx::record_from_toml(sbx::record_to_toml(minimal_record()));
   REQUIRE(plain);
   CHECK(plain->user.empty());

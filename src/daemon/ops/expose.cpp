@@ -12,7 +12,8 @@ namespace json = boost::json;
 namespace {
 
 json::value info(const Proxy& proxy, const Exposure& e) {
-  return proto::ExposureInfo{e.name, e.id, e.port, preview_url(e.name, proxy.port())}.to_json();
+  return proto::ExposureInfo{e.name, e.id, e.port, preview_url(e.name, proxy.port()), proxy.port()}
+      .to_json();
 }
 
 json::value infos(const Proxy& proxy, const std::vector<Exposure>& list) {
