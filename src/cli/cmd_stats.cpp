@@ -48,7 +48,7 @@ void sleep_until(std::chrono::steady_clock::time_point t) {
 }
 
 void print(const std::vector<StatsRow>& rows, const StatsArgs& a, bool terminal, bool first) {
-  if (a.json) return print_json(stats_json(rows));
+  if (a.json) return print_json_readable(stats_json(rows));
   std::string out = format_stats_table(rows);
   if (a.watch && terminal)
     out = kRedraw + out;

@@ -7,6 +7,8 @@
 #include <array>
 #include <boost/json/serialize.hpp>
 #include <cerrno>
+#include <charconv>
+#include <cmath>
 #include <cstdlib>
 #include <string_view>
 #include <utility>
@@ -18,6 +20,60 @@ namespace sbx::cli {
 
 void print_json(const boost::json::value& v) {
   std::string s = boost::json::serialize(v);
+  s += '\n';
+  write_out(1, s);
+}
+
+namespace {
+
+void append_json(std::string& out, const boost::json::value& v) {
+  namespace json = boost::json;
+  switch (v.kind()) {
+    case json::kind::double_: {
+      char buf[32];
+      double d = v.get_double();
+      if (!std::isfinite(d)) {
+        out += "null";
+        break;
+      }
+      auto end = std::to_chars(buf, buf + sizeof buf, d).ptr;  // shortest round trip: 97.7
+      out.append(buf, end);
+      break;
+    }
+    case json::kind::array: {
+      out += '[';
+      bool first = true;
+      for (const auto& e : v.get_array()) {
+        if (!first) out += ',';
+        first = false;
+        append_json(out, e);
+      }
+      out += ']';
+      break;
+    }
+    case json::kind::object: {
+      out += '{';
+      bool first = true;
+      for (const auto& kv : v.get_object()) {
+        if (!first) out += ',';
+        first = false;
+        out += json::serialize(json::value(json::string(kv.key())));
+        out += ':';
+        append_json(out, kv.value());
+      }
+      out += '}';
+      break;
+    }
+    default:
+      out += json::serialize(v);
+  }
+}
+
+}  // namespace
+
+void print_json_readable(const boost::json::value& v) {
+  std::string s;
+  append_json(s, v);
   s += '\n';
   write_out(1, s);
 }

@@ -13,6 +13,9 @@ namespace sbx::cli {
 
 /// One JSON value on one line of stdout.
 void print_json(const boost::json::value& v);
+/// print_json with fractions as people write them (97.7, where Boost.JSON writes 9.77E1):
+/// slower, for small replies that carry fractions.
+void print_json_readable(const boost::json::value& v);
 /// Writes bytes to fd 1 or 2 in full (retrying short writes); false if the reader is gone.
 bool write_out(int fd, std::string_view bytes);
 /// Ends sbx as SIGPIPE ends a writer whose reader has gone (exit status 141 in a shell),

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "cli/output.hpp"
 #include "common/duration.hpp"
 
 namespace sbx::cli {
@@ -109,8 +110,7 @@ std::string format_memory(std::uint64_t bytes) {
 }
 
 std::string format_stats_table(const std::vector<StatsRow>& rows) {
-  using Line = std::array<std::string, 6>;
-  std::vector<Line> lines;
+  std::vector<std::vector<std::string>> lines;
   lines.push_back({"ID", "STATUS", "CPU%", "MEMORY", "PIDS", "UPTIME"});
   for (const auto& r : rows) {
     char cpu[32];
@@ -125,18 +125,7 @@ std::string format_stats_table(const std::vector<StatsRow>& rows) {
                      shown ? format_memory(r.now.memory_bytes) : "-", std::to_string(r.now.pids),
                      up});
   }
-  std::array<std::size_t, 6> width{};
-  for (const auto& l : lines)
-    for (std::size_t i = 0; i < l.size(); ++i) width[i] = std::max(width[i], l[i].size());
-  std::string out;
-  for (const auto& l : lines) {
-    for (std::size_t i = 0; i < l.size(); ++i) {
-      out += l[i];
-      if (i + 1 < l.size()) out.append(width[i] - l[i].size() + 2, ' ');
-    }
-    out += '\n';
-  }
-  return out;
+  return format_columns(lines);
 }
 
 }  // namespace sbx::cli

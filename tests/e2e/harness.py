@@ -164,6 +164,16 @@ def free_port() -> int:
     return port
 
 
+def ipv6_loopback() -> bool:
+    """True when ::1 can be bound here (a host or container may have no IPv6)."""
+    try:
+        with socket.socket(socket.AF_INET6) as s:
+            s.bind(("::1", 0))
+        return True
+    except OSError:
+        return False
+
+
 def can_connect(port: int, host: str = "127.0.0.1") -> bool:
     try:
         with socket.create_connection((host, port), timeout=2):

@@ -9,18 +9,9 @@ import json
 import os
 import socket
 
-from harness import PY, PROGS, SbxTestCase, can_connect, free_port, main, wait_until
+from harness import PY, PROGS, SbxTestCase, can_connect, free_port, ipv6_loopback, main, wait_until
 
 UPSTREAM = os.path.join(PROGS, "http_upstream.py")
-
-
-def has_ipv6() -> bool:
-    try:
-        with socket.socket(socket.AF_INET6) as s:
-            s.bind(("::1", 0))
-        return True
-    except OSError:
-        return False
 
 
 class ProxyCase(SbxTestCase):
@@ -70,7 +61,7 @@ class ExposeListUnexpose(ProxyCase):
         url = self.expose("web", port)
         self.assertEqual(url, f"http://{port}-web.localhost:{self.proxy_port}/")
         self.assertEqual(self.proxy_status(), {"port": self.proxy_port, "listening": True, "exposed": 1})
-        self.assertTrue(can_connect(self.proxy_port, "::1") or not has_ipv6())
+        self.assertTrue(can_connect(self.proxy_port, "::1") or not ipv6_loopback())
         status, _, body = self.request(f"{port}-web")
         self.assertEqual((status, body), (200, b"hello from web\n"))
         # the same through ::1, and --json
@@ -177,7 +168,7 @@ class Routing(ProxyCase):
     def test_two_exposures_by_name_ipv4_and_ipv6(self):
         a = self.upstream("a")
         hosts = ["127.0.0.1"]
-        if has_ipv6():
+        if ipv6_loopback():
             hosts.append("::1")
         b = self.upstream("b", hosts[-1])  # on ::1 only, when the host has IPv6: the fallback
         self.expose("a", a, "--name", "alpha")

@@ -10,7 +10,7 @@ import socket
 import subprocess
 import time
 
-from harness import PY, SbxTestCase, can_connect, free_port, main, pid_alive, proc_stat, wait_until
+from harness import PY, SbxTestCase, can_connect, free_port, ipv6_loopback, main, pid_alive, proc_stat, wait_until
 
 # Binds every "PROTO:HOST:PORT" of argv (port 0: any), TCP ones listening, prints
 # "ready P1 P2 ..." with the ports it got, then sleeps.
@@ -26,15 +26,6 @@ LISTENER = ("import socket,sys,time\n"
             "    held.append(s)\n"
             "print('ready',*[s.getsockname()[1] for s in held],flush=True)\n"
             "time.sleep(300)\n")
-
-
-def ipv6_loopback() -> bool:
-    try:
-        with socket.socket(socket.AF_INET6) as s:
-            s.bind(("::1", 0))
-        return True
-    except OSError:
-        return False
 
 
 class PortsCase(SbxTestCase):

@@ -25,6 +25,8 @@ class StatsCase(SbxTestCase):
         self.assertEqual(r.stderr, b"")
         rows = json.loads(r.stdout)
         self.assertIsInstance(rows, list)
+        # fractions as people write them: 97.7, not 9.77E1
+        self.assertNotRegex(r.stdout.decode(), r'"cpu_percent":-?[0-9.]+[eE]')
         return rows
 
     def row(self, i: str) -> dict:
