@@ -31,6 +31,12 @@ Result<std::vector<std::string>> resolve_host(const std::string& host) {
   if (host.empty())
     return std::vector<std::string>(std::begin(proto::kDefaultProbeHosts),
                                     std::end(proto::kDefaultProbeHosts));
+  if (host.find("://") != std::string::npos)  // a URL for sbx's own --host, put after the command
+    return make_error(Errc::usage,
+                      "wait-port's --host is the address to probe, not a URL: to "
+                      "reach another host's daemon, put --host before the command "
+                      "(sbx --host " +
+                          host + " wait-port ...)");
   addrinfo hints{};
   hints.ai_socktype = SOCK_STREAM;
   addrinfo* res = nullptr;

@@ -55,6 +55,12 @@ class BadValues(SbxTestCase):
     def test_bad_status_filter(self):
         self.assertErrorLine(self.run("ps", "--status", "bogus"), 2, "ps --status bogus")
 
+    def test_wait_port_host_given_a_url_says_where_the_global_one_goes(self):
+        i = self.start("--", "sleep", "300")
+        r = self.run("wait-port", i, "8000", "--host", "ssh://build-box", "--timeout", "1s")
+        self.assertErrorLine(r, 2, "wait-port --host ssh://")
+        self.assertIn(b"sbx --host ssh://build-box wait-port", r.stderr)
+
 
 class EmptyValues(SbxTestCase):
     """An empty string is not a valid id, signal or duration."""
