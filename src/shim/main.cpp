@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -212,20 +213,21 @@ int main(int argc, char** argv) {
   Credentials as{};
   bool set_user = strcmp(user, kSameUser) != 0;
   if (set_user) {
-    size_t max_groups = user_group_count(user);
-    gid_t* groups = static_cast<gid_t*>(calloc(max_groups + 1, sizeof(gid_t)));
+    // The kernel takes at most NGROUPS_MAX; untouched pages of this buffer cost nothing, and
+    // it lives as long as the waiter (the program's until its exec), so nothing is freed.
+    static gid_t groups[NGROUPS_MAX];
     unsigned uid = 0, gid = 0;
     static_assert(sizeof(gid_t) == sizeof(unsigned));
-    if (!groups ||
-        !parse_user(user, uid, gid, reinterpret_cast<unsigned*>(groups), max_groups, as.ngroups)) {
-      format_err(line, sizeof line, Stage::user, groups ? EINVAL : ENOMEM);
+    if (user_group_count(user) > NGROUPS_MAX ||
+        !parse_user(user, uid, gid, reinterpret_cast<unsigned*>(groups), NGROUPS_MAX, as.ngroups)) {
+      format_err(line, sizeof line, Stage::user, EINVAL);
       report(line);
       free(child_env);
       return 1;
     }
     as.uid = uid;
     as.gid = gid;
-    as.groups = groups;  // the program's until its exec; the waiter's until it exits
+    as.groups = groups;
   }
 
   // The waiter waits; only SIGKILL ends it early. Signals for the program go to its group.
