@@ -3,6 +3,7 @@
 descendants that left the group (double fork, setsid), kill --all --session, SBX_SESSION."""
 import datetime
 import os
+import signal
 import time
 
 from harness import PY, SIGNUM, SbxTestCase, has_sig, main, pid_alive, proc_environ, proc_stat, prog, wait_until
@@ -112,6 +113,20 @@ class Timeout(LifecycleCase):
         self.assertNotIn("reason", rec2)
         self.assertNotIn("signal", rec2)
         self.assertEqual(rec2.get("timeout_ms"), 300)
+
+    def test_exit_before_the_timeout_is_its_own_however_late_it_is_told(self):
+        # The program ends after 50 ms; its waiter (stopped here, as a slow or loaded one
+        # would be) tells sbxd only after the timeout fell due: it ended by itself.
+        i = self.start("--timeout", "200ms", "--", "sh", "-c", "sleep 0.05; exit 3")
+        waiter = int(proc_stat(self.show(i)["pid"])[1])
+        os.kill(waiter, signal.SIGSTOP)
+        try:
+            time.sleep(0.6)
+        finally:
+            os.kill(waiter, signal.SIGCONT)
+        self.assertEqual(self.run("wait", i).returncode, 3)
+        rec = self.show(i)
+        self.assertEqual((rec["status"], rec.get("exit_code"), rec.get("reason")), ("failed", 3, None))
 
     def test_bad_timeout_is_usage(self):
         self.assertErrorLine(self.run("start", "--timeout", "5parsecs", "--", "true"), 2, "--timeout 5parsecs")

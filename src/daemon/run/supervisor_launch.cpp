@@ -102,6 +102,9 @@ void Supervisor::launch_reported(const std::shared_ptr<Run>& e, Result<Launcher:
     e->timeout_timer = timers_.start(Millis(*r.timeout_ms), [this, weak] {
       auto e = weak.lock();
       if (!e || e->rec.ended()) return;
+      // Ended already (a zombie, or reaped), its exit report not read yet: it ended by
+      // itself, and must not be recorded as stopped by its timeout.
+      if (e->rec.pid && !process_alive(*e->rec.pid, e->rec.pid_start_ticks)) return;
       spdlog::info("{} ran for its timeout of {}: stopping it", e->rec.id,
                    format_duration(Millis(*e->rec.timeout_ms)));
       begin_stop(e, kStopSignal, kStopGrace, "timeout", nullptr);
