@@ -115,13 +115,18 @@ class Timeout(LifecycleCase):
         self.assertEqual(rec2.get("timeout_ms"), 300)
 
     def test_exit_before_the_timeout_is_its_own_however_late_it_is_told(self):
-        # The program ends after 50 ms; its waiter (stopped here, as a slow or loaded one
-        # would be) tells sbxd only after the timeout fell due: it ended by itself.
-        i = self.start("--timeout", "200ms", "--", "sh", "-c", "sleep 0.05; exit 3")
-        waiter = int(proc_stat(self.show(i)["pid"])[1])
+        # The program ends by itself before its timeout; its waiter (stopped here, as a slow
+        # or loaded one would be) tells sbxd only after the timeout fell due.
+        flag = os.path.join(self.home, "end")
+        i = self.start("--timeout", "2s", "--", "sh", "-c",
+                       f"while [ ! -e {flag} ]; do sleep 0.01; done; exit 3")
+        pid = self.show(i)["pid"]
+        waiter = int(proc_stat(pid)[1])
         os.kill(waiter, signal.SIGSTOP)
         try:
-            time.sleep(0.6)
+            open(flag, "w").close()
+            wait_until(lambda: proc_stat(pid)[0] == "Z", 10, "the program ended (a zombie)")
+            time.sleep(2.5)  # past its timeout
         finally:
             os.kill(waiter, signal.SIGCONT)
         self.assertEqual(self.run("wait", i).returncode, 3)
