@@ -155,6 +155,24 @@ def kill_pid_tree(pid: int) -> None:
 
 # ---------------------------------------------------------------- network and wire helpers
 
+def terminate(pid: int, grace: float = 5.0) -> None:
+    """SIGTERM to `pid`, then SIGKILL if it is still there after `grace` seconds."""
+    if not pid_alive(pid):
+        return
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + grace
+    while pid_alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    if pid_alive(pid):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that nothing listens on right now."""
     s = socket.socket()
@@ -521,20 +539,7 @@ class SbxTestCase(unittest.TestCase):
         if dp:
             dpids.add(dp)
         for pid in dpids:
-            if not pid_alive(pid):
-                continue
-            try:
-                os.kill(pid, signal.SIGTERM)
-            except ProcessLookupError:
-                continue
-            deadline = time.monotonic() + 5
-            while pid_alive(pid) and time.monotonic() < deadline:
-                time.sleep(0.01)
-            if pid_alive(pid):
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
+            terminate(pid)
         for p in self.popens:
             if p.poll() is None:
                 p.kill()

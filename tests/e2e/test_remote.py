@@ -19,7 +19,7 @@ import tempfile
 import threading
 import time
 
-from harness import (PROGS, PY, SBX, SbxTestCase, all_pids, free_port, kill_pid_tree, main,
+from harness import (PROGS, PY, SBX, SbxTestCase, all_pids, free_port, kill_pid_tree, main, terminate,
                      pid_alive, proc_environ, wait_until)
 from sshd import Sshd
 
@@ -52,13 +52,8 @@ class RemoteCase(SbxTestCase):
             if "SBX_PROCESS_ID" in env and env.get("SSH_CONNECTION", "").endswith(port):
                 kill_pid_tree(p)
         pid = self.remote_daemon_pid()
-        if pid and pid_alive(pid):
-            os.kill(pid, signal.SIGTERM)
-            deadline = time.monotonic() + 5
-            while pid_alive(pid) and time.monotonic() < deadline:
-                time.sleep(0.01)
-            if pid_alive(pid):
-                os.kill(pid, signal.SIGKILL)
+        if pid:
+            terminate(pid)
         for path in self.control_sockets():
             master = self.sshd.master_pid(path)
             if master:
