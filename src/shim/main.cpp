@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "shim/child.hpp"
+#include "shim/fork_program.hpp"
 #include "shim/protocol.hpp"
 #include "shim/relay.hpp"
 
@@ -245,15 +246,13 @@ int main(int argc, char** argv) {
     free(child_env);
     return 1;
   }
-  // Opened by the waiter, written by the program (child.cpp): only the program moves.
-  int cgroup_procs = -1;
+  // Opened by the waiter; only the program enters the cgroup (fork_program.hpp).
+  CgroupFds cgroup_fds;
   if (strcmp(cgroup, kNoCgroup) != 0) {
-    char procs[4096];
-    if (snprintf(procs, sizeof procs, "%s/cgroup.procs", cgroup) >= static_cast<int>(sizeof procs))
-      errno = ENAMETOOLONG;
-    else
-      cgroup_procs = ::open(procs, O_WRONLY | O_CLOEXEC);
-    if (cgroup_procs < 0) {
+    cgroup_fds.dir = ::open(cgroup, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (cgroup_fds.dir >= 0)
+      cgroup_fds.procs = ::openat(cgroup_fds.dir, "cgroup.procs", O_WRONLY | O_CLOEXEC);
+    if (cgroup_fds.procs < 0) {
       format_err(line, sizeof line, Stage::cgroup, errno);
       report(line);
       free(child_env);
@@ -270,17 +269,21 @@ int main(int argc, char** argv) {
     return 0;
   }
   int sigchld_fd = signal_fd(SIGCHLD);  // blocked before the fork: its exit cannot be missed
-  pid_t pid = ::fork();
+  bool must_move = false;
+  pid_t pid = fork_program(cgroup_fds, &must_move);
   if (pid == 0) {
-    exec_child(err_pipe[1], kReportFd, out_pipe[1], use_tty, errout_pipe[1], cgroup_procs, cwd,
-               set_nofile ? &nofile : nullptr, set_user ? &as : nullptr, program, child_argv,
+    exec_child(err_pipe[1], kReportFd, out_pipe[1], use_tty, errout_pipe[1],
+               must_move ? cgroup_fds.procs : -1, cwd, set_nofile ? &nofile : nullptr,
+               set_user ? &as : nullptr, program, child_argv,
                child_env);  // never returns
   }
   int fork_errno = errno;
   free(child_env);
-  if (cgroup_procs >= 0) ::close(cgroup_procs);
+  if (cgroup_fds.dir >= 0) ::close(cgroup_fds.dir);
+  if (cgroup_fds.procs >= 0) ::close(cgroup_fds.procs);
   if (pid < 0) {
-    format_err(line, sizeof line, Stage::exec, fork_errno);
+    bool cgroup_refused = cgroup_fds.dir >= 0 && !must_move;
+    format_err(line, sizeof line, cgroup_refused ? Stage::cgroup : Stage::exec, fork_errno);
     report(line);
     return 1;
   }

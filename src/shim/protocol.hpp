@@ -17,8 +17,9 @@
 // TTY is "-" (kNoTty), or "COLSxROWS": the program's stdout is then a pseudo-terminal of
 // that window, its controlling terminal, without output processing (no CR is added); the
 // waiter reads its master side as it reads a pipe, and EIO there means its end.
-// CGROUP is "-" (kNoCgroup), or a cgroup v2 directory: the program moves itself into it
-// before the exec (so everything it starts is born there), the waiter stays where it is;
+// CGROUP is "-" (kNoCgroup), or a cgroup v2 directory: the program is born in it (or, on a
+// kernel before 5.7, moves itself into it before the exec), so everything it starts is born
+// there; the waiter stays where it is;
 // when it cannot, the program is not started ("err cgroup ERRNO").
 // USER is "-" (kSameUser), or "UID:GID:GROUPS" (GROUPS: decimal gids, comma-separated, maybe
 // none), resolved by sbxd (never looked up after the fork): the program alone (the waiter
