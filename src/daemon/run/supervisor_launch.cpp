@@ -110,11 +110,13 @@ void Supervisor::launch_reported(const std::shared_ptr<Run>& e, Result<Launcher:
       begin_stop(e, kStopSignal, kStopGrace, "timeout", nullptr);
     });
   }
-  store_.save(r);
   launch_finished();
+  // The client has its answer first: until this save the record on disk says "starting"
+  // with the waiter's pid, which a daemon after a crash adopts (adopt_launch) as it would this.
+  done(ok_status());
+  store_.save(r);
   spdlog::info("{} {} (pid {}): {}", first_run ? "started" : "restarted", r.id, r.pid.value_or(0),
                r.command);
-  done(ok_status());
   // What was asked while it was being launched, now that it has a pid and a group.
   auto signals = std::move(e->signals_when_launched);
   e->signals_when_launched.clear();
