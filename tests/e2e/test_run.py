@@ -1,15 +1,17 @@
 #!/usr/bin/env python3
 """sbx run: exit codes (its own, 128+N, 127, 124), output live and complete on both
-streams, SIGINT/SIGTERM/SIGHUP passed on, a second Ctrl-C, --rm, a shell line, a reader
-that goes away, a daemon restart on the way."""
+streams and in the order written with 2>&1, SIGINT/SIGTERM/SIGHUP passed on (to the whole
+tree), a second Ctrl-C, --rm, a shell line, a reader that goes away, a daemon restart on
+the way."""
 import os
 import pty
 import select
 import signal
 import subprocess
+import tempfile
 import threading
 
-from harness import PY, SbxTestCase, main, pid_alive, wait_until
+from harness import PY, SbxTestCase, main, pid_alive, prog, wait_until
 
 # Traps SIGINT, SIGTERM and SIGHUP: prints "got NAME" and exits 40+N.
 TRAP = ("import signal,sys,time\n"
@@ -19,6 +21,11 @@ TRAP = ("import signal,sys,time\n"
         "for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP): signal.signal(s, on)\n"
         "print('ready', flush=True)\n"
         "time.sleep(300)\n")
+# Ignores SIGINT, SIGTERM and SIGHUP itself, runs TRAP as its child and exits with its code:
+# only a signal sent to the whole tree reaches the trap.
+TRAP_BELOW = ("import signal,subprocess,sys\n"
+              "for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP): signal.signal(s, signal.SIG_IGN)\n"
+              "sys.exit(subprocess.Popen([sys.executable, '-c', %r]).wait())\n" % TRAP)
 # Ignores SIGINT, saying so each time.
 IGNORE_INT = ("import signal,time\n"
               "signal.signal(signal.SIGINT, lambda n, f: print('ignored', flush=True))\n"
@@ -129,6 +136,15 @@ class Output(SbxTestCase):
         self.assertEqual(bytes(c.out), GATED_OUT)
         self.assertEqual(bytes(c.err), GATED_ERR)
 
+    def test_true_order_with_2_to_1(self):
+        # Both streams into one file: the order they were written in, as at a terminal.
+        with tempfile.TemporaryFile() as out:
+            p = self.spawn("run", "--", *prog("in_order"), "o:o1", "e:e1", "o:o2", "e:e2", "o:o3",
+                           stdout=out, stderr=subprocess.STDOUT)
+            rc, _, _ = self.finish(p, "sbx run 2>&1", timeout=30)
+            out.seek(0)
+            self.assertEqual((rc, out.read()), (0, b"o1\ne1\no2\ne2\no3\n"))
+
     def test_a_shell_line(self):
         r = self.run("run", "echo a && echo b >&2; exit 5")
         self.assertEqual((r.returncode, r.stdout, r.stderr), (5, b"a\n", b"b\n"))
@@ -171,6 +187,13 @@ class Signals(SbxTestCase):
 
     def test_sighup_is_passed_on(self):
         self.check_forwarded(signal.SIGHUP)
+
+    def test_a_signal_reaches_the_whole_tree(self):
+        c = Collect(self, "--id", "tree", "--", PY, "-c", TRAP_BELOW)
+        c.wait_out(b"ready\n", "the trap below the leader")
+        c.p.send_signal(signal.SIGTERM)
+        self.assertEqual(c.finish(), 40 + signal.SIGTERM, bytes(c.err))
+        self.assertEqual(bytes(c.out), b"ready\ngot SIGTERM\n")
 
     def test_a_second_ctrl_c_kills_it(self):
         self.check_second_ctrl_c()
