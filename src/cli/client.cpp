@@ -281,6 +281,7 @@ Result<json::value> Client::stream(std::string_view op, json::object args, const
           break;
         case proto::FrameKind::response:
         case proto::FrameKind::end:
+          if (reply_text_) return proto::decode_reply_text(f->payload, *reply_text_);
           return proto::decode_reply(f->payload);
         default:
           return make_error(Errc::protocol, "unexpected frame from sbxd");

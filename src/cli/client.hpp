@@ -46,6 +46,16 @@ class Client {
   /// One request, one reply.
   Result<boost::json::value> call(std::string_view op, boost::json::object args,
                                   const TickFn& on_tick = {});
+  /// One request, one reply, whose result is returned as the daemon's JSON text
+  /// (proto::decode_reply_text).
+  Result<std::string> call_text(std::string_view op, boost::json::object args) {
+    std::string text;
+    reply_text_ = &text;
+    auto r = call(op, std::move(args));
+    reply_text_ = nullptr;
+    if (!r) return r.error();
+    return text;
+  }
   /// A streaming request: DATA and EVENT frames go to the callbacks until the final frame,
   /// whose result is returned. It waits in poll(); with `on_tick`, it calls on_tick
   /// whenever kTickMs pass without a frame. CHUNK frames go to `on_chunk`, else (their
@@ -100,6 +110,7 @@ class Client {
   bool hello_sent_ = false;     ///< connect() already greeted (a remote daemon, no start)
   std::optional<SshLink> ssh_;  ///< over ssh: the link, and the host it goes to
   HostUrl host_;
+  std::string* reply_text_ = nullptr;  ///< set by call_text: the reply is kept as text there
 };
 
 }  // namespace sbx::cli

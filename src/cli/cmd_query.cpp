@@ -57,12 +57,15 @@ Result<int> run_ps(const PsArgs& a) {
     if (a.no_start) return kExitOk;  // --no-start: quiet, for completion
     return client.error();
   }
-  auto v = client->call(proto::PsRequest::kOp, std::move(*args));
-  if (!v) return v.error();
-  if (a.json) {
-    print_json(*v);
+  if (a.json) {  // printed as sbxd wrote it: the same bytes print_json would make
+    auto text = client->call_text(proto::PsRequest::kOp, std::move(*args));
+    if (!text) return text.error();
+    *text += '\n';
+    write_out(1, *text);
     return kExitOk;
   }
+  auto v = client->call(proto::PsRequest::kOp, std::move(*args));
+  if (!v) return v.error();
   if (!v->is_array()) return Error{Errc::protocol, "ps: unexpected reply from sbxd"};
   std::vector<ProcessRecord> records;
   records.reserve(v->get_array().size());

@@ -1,6 +1,7 @@
 #include "proto/message.hpp"
 
 #include <unistd.h>
+#include <boost/json/basic_parser_impl.hpp>
 #include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
@@ -48,8 +49,55 @@ Status check_hello(std::string_view payload, std::string_view peer_name, std::st
   return ok_status();
 }
 
+namespace {
+constexpr std::string_view kOkPrefix = "{\"ok\":true,\"result\":";
+
+/// Accepts every JSON event: json::basic_parser then only checks the syntax.
+struct SyntaxOnly {
+  static constexpr std::size_t max_object_size = std::size_t(-1);
+  static constexpr std::size_t max_array_size = std::size_t(-1);
+  static constexpr std::size_t max_key_size = std::size_t(-1);
+  static constexpr std::size_t max_string_size = std::size_t(-1);
+  using ec = boost::system::error_code;
+  bool on_document_begin(ec&) { return true; }
+  bool on_document_end(ec&) { return true; }
+  bool on_array_begin(ec&) { return true; }
+  bool on_array_end(std::size_t, ec&) { return true; }
+  bool on_object_begin(ec&) { return true; }
+  bool on_object_end(std::size_t, ec&) { return true; }
+  bool on_string_part(std::string_view, std::size_t, ec&) { return true; }
+  bool on_string(std::string_view, std::size_t, ec&) { return true; }
+  bool on_key_part(std::string_view, std::size_t, ec&) { return true; }
+  bool on_key(std::string_view, std::size_t, ec&) { return true; }
+  bool on_number_part(std::string_view, ec&) { return true; }
+  bool on_int64(std::int64_t, std::string_view, ec&) { return true; }
+  bool on_uint64(std::uint64_t, std::string_view, ec&) { return true; }
+  bool on_double(double, std::string_view, ec&) { return true; }
+  bool on_bool(bool, ec&) { return true; }
+  bool on_null(ec&) { return true; }
+  bool on_comment_part(std::string_view, ec&) { return true; }
+  bool on_comment(std::string_view, ec&) { return true; }
+};
+}  // namespace
+
+Result<json::value> decode_reply_text(std::string_view payload, std::string& text) {
+  if (!payload.starts_with(kOkPrefix) || !payload.ends_with('}')) {
+    auto r = decode_reply(payload);  // an error, or an ok reply this daemon did not write
+    if (!r) return r.error();
+    text = json::serialize(*r);
+    return json::value(nullptr);
+  }
+  std::string_view result = payload.substr(kOkPrefix.size(), payload.size() - kOkPrefix.size() - 1);
+  json::basic_parser<SyntaxOnly> parser(json::parse_options{});
+  boost::system::error_code ec;
+  std::size_t used = parser.write_some(false, result.data(), result.size(), ec);
+  if (ec || used != result.size()) return make_error(Errc::protocol, "malformed JSON reply");
+  text = std::string(result);
+  return json::value(nullptr);
+}
+
 std::string ok_payload(const json::value& result) {
-  std::string out = "{\"ok\":true,\"result\":";
+  std::string out(kOkPrefix);
   out += json::serialize(result);
   out += '}';
   return out;

@@ -26,6 +26,10 @@ std::string ok_payload(const boost::json::value& result);
 std::string error_payload(const Error& e);
 /// {"ok":true,"result":R} -> R;  {"ok":false,"error":{...}} -> that Error.
 Result<boost::json::value> decode_reply(std::string_view payload);
+/// As decode_reply, but R stays text, exactly as the daemon serialized it (checked to be one
+/// JSON value), put in `text`; returns null. `ps --json` prints it without building and
+/// serializing a tree again.
+Result<boost::json::value> decode_reply_text(std::string_view payload, std::string& text);
 
 /// Typed getters for request arguments: usage errors that name the key.
 Result<std::string> get_string(const boost::json::object& o, const char* key);

@@ -43,6 +43,30 @@ TEST_CASE("ok_payload / decode_reply round trip") {
   CHECK(null_result->is_null());
 }
 
+TEST_CASE("decode_reply_text: the result as sent, an error as decode_reply gives it") {
+  json::array result{json::object{{"id", "web"}, {"command", "a \"b\" \u00e9"}}, 7, nullptr};
+  std::string text;
+  REQUIRE(proto::decode_reply_text(proto::ok_payload(result), text).ok());
+  CHECK(text == json::serialize(result));
+
+  auto err = proto::decode_reply_text(proto::error_payload(Error{Errc::not_found, "no 'x'"}), text);
+  REQUIRE_FALSE(err.ok());
+  CHECK(err.error().code == Errc::not_found);
+  CHECK(err.error().message == "no 'x'");
+
+  // Spelled otherwise than this daemon writes it: decoded, then serialized.
+  REQUIRE(proto::decode_reply_text(R"({ "result": [1, 2], "ok": true })", text).ok());
+  CHECK(text == "[1,2]");
+
+  for (const char* bad : {R"({"ok":true,"result":[1,2})", R"({"ok":true,"result":[1] [2]})",
+                          R"({"ok":true,"result":})", R"({"ok":true,"result":"\xFF"})"}) {
+    CAPTURE(std::string(bad));
+    auto r = proto::decode_reply_text(bad, text);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.error().code == Errc::protocol);
+  }
+}
+
 TEST_CASE("error_payload / decode_reply round trip keeps every code name and the message") {
   for (Errc c : {Errc::failed, Errc::usage, Errc::not_found, Errc::timeout, Errc::conflict,
                  Errc::protocol, Errc::unavailable, Errc::not_started}) {
