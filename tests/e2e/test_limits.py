@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """The daemon at the system's limits: file descriptors used up (no busy loop, no client
 left hanging, starts refused with one line, programs keep the caller's limit, adopted
-processes watched without a pidfd), inotify instances used up (followers, wait-log, log
-caps and the end of a run's cgroup poll instead), and environments as large as execve(2) takes (larger ones get
+processes watched without a pidfd), inotify instances or watches used up (followers,
+wait-log, log caps and the end of a run's cgroup poll instead), and environments as large as execve(2) takes (larger ones get
 one line that says what and the limit)."""
 import json
 import os
@@ -211,6 +211,35 @@ print(len(fds), err, flush=True)
 sys.stdin.read()
 """
 
+# Run as another uid: leave 16 inotify instances to that uid and take all its watches (a
+# file of the folder argv[1] watched by each instance), say how many, hold them until stdin
+# closes.
+WATCH_HOLDER = r"""
+import ctypes, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+folder = sys.argv[1].encode()
+with open("/proc/sys/fs/inotify/max_user_instances") as f:
+    instances = int(f.read()) - 16
+with open("/proc/sys/fs/inotify/max_user_watches") as f:
+    files = [b"%s/%d" % (folder, k) for k in range(int(f.read()) // max(instances, 1) + 1)]
+for path in files:
+    open(path, "w").close()
+fds, taken, err = [], 0, 0
+while not err and len(fds) < instances:
+    fd = libc.inotify_init1(0o2000000)
+    if fd < 0:
+        err = ctypes.get_errno()
+        break
+    fds.append(fd)
+    for path in files:
+        if libc.inotify_add_watch(fd, path, 2) < 0:  # IN_MODIFY
+            err = ctypes.get_errno()
+            break
+        taken += 1
+print(taken, err, flush=True)
+sys.stdin.read()
+"""
+
 
 def cgroup_procs(cgroup: str) -> list[int]:
     with open(os.path.join(cgroup, "cgroup.procs")) as f:
@@ -372,6 +401,28 @@ class InotifyLimit(LimitCase):
         self.assertEqual((rec["status"], rec.get("reason"), rec.get("signal")), ("killed", "kill", "SIGTERM"), rec)
         self.assertNotIn("outlived its grace", self.daemon_log())
         self.assertIn("inotify is unavailable", self.daemon_log())
+
+
+class InotifyWatchLimit(InotifyLimit):
+    """The other uid's inotify watches used up: inotify_add_watch fails in sbxd. Taking
+    them all costs seconds, so only the followers' case runs here: a cgroup's file is
+    polled by the same code as when no instance is left."""
+    WHY = "inotify_add_watch: No space left on device"
+    test_a_runs_cgroup_is_seen_to_end = None
+
+    def hold(self):
+        folder = os.path.join(self.home, "watched")
+        os.mkdir(folder)
+        os.chown(folder, NOBODY, NOBODY)
+        self.holder = subprocess.Popen([self.py, "-c", WATCH_HOLDER, folder], stdin=subprocess.PIPE,
+                                       stdout=subprocess.PIPE, preexec_fn=self.nobody, cwd="/")
+        self.addCleanup(self.stop_holder)
+        n, err = self.holder.stdout.readline().split()
+        if int(err) == 24:  # EMFILE: another holds that uid's instances
+            self.skipTest("the other uid's inotify instances are all taken")
+        self.assertEqual(int(err), 28, "the holder could not exhaust the watches")  # ENOSPC
+        with open("/proc/sys/fs/inotify/max_user_watches") as f:
+            self.assertLessEqual(int(n), int(f.read()))
 
 
 def big_env(n: int, size: int = 100_000) -> dict:
