@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """The daemon at the system's limits: file descriptors used up (no busy loop, no client
 left hanging, starts refused with one line, programs keep the caller's limit, adopted
-processes watched without a pidfd), inotify instances used up (followers, wait-log and
-log caps poll instead), and environments as large as execve(2) takes (larger ones get
+processes watched without a pidfd), inotify instances or watches used up (followers,
+wait-log, log caps and the end of a run's cgroup poll instead), and environments as large as execve(2) takes (larger ones get
 one line that says what and the limit)."""
 import json
 import os
@@ -211,8 +211,56 @@ print(len(fds), err, flush=True)
 sys.stdin.read()
 """
 
+# Run as another uid: leave 16 inotify instances to that uid and take all its watches (a
+# file of the folder argv[1] watched by each instance), say how many, hold them until stdin
+# closes.
+WATCH_HOLDER = r"""
+import ctypes, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+folder = sys.argv[1].encode()
+with open("/proc/sys/fs/inotify/max_user_instances") as f:
+    instances = int(f.read()) - 16
+with open("/proc/sys/fs/inotify/max_user_watches") as f:
+    files = [b"%s/%d" % (folder, k) for k in range(int(f.read()) // max(instances, 1) + 1)]
+for path in files:
+    open(path, "w").close()
+fds, taken, err = [], 0, 0
+while not err and len(fds) < instances:
+    fd = libc.inotify_init1(0o2000000)
+    if fd < 0:
+        err = ctypes.get_errno()
+        break
+    fds.append(fd)
+    for path in files:
+        if libc.inotify_add_watch(fd, path, 2) < 0:  # IN_MODIFY
+            err = ctypes.get_errno()
+            break
+        taken += 1
+print(taken, err, flush=True)
+sys.stdin.read()
+"""
+
+
+def cgroup_procs(cgroup: str) -> list[int]:
+    with open(os.path.join(cgroup, "cgroup.procs")) as f:
+        return [int(p) for p in f.read().split()]
+
 
 class InotifyLimit(LimitCase):
+    """The other uid's inotify instances used up: inotify_init1 fails in sbxd."""
+    WHY = "inotify_init1: Too many open files"
+
+    def hold(self):
+        """Takes what the other uid may have of inotify (here: every instance)."""
+        holder = subprocess.Popen([self.py, "-c", INOTIFY_HOLDER], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                  preexec_fn=self.nobody, cwd="/")
+        self.holder = holder
+        self.addCleanup(self.stop_holder)
+        n, err = self.holder.stdout.readline().split()
+        self.assertEqual(int(err), 24, "the holder could not exhaust the instances")  # EMFILE
+        with open("/proc/sys/fs/inotify/max_user_instances") as f:
+            self.assertLessEqual(int(n), int(f.read()))
+
     def setUp(self):
         super().setUp()
         if os.geteuid() != 0:
@@ -224,14 +272,7 @@ class InotifyLimit(LimitCase):
         os.chown(self.home, NOBODY, NOBODY)
         self.nobody = limits(uid=NOBODY)
         self.env["HOME"] = self.home
-        # Another uid's inotify instances: a holder takes every one that uid may have.
-        self.holder = subprocess.Popen([self.py, "-c", INOTIFY_HOLDER], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                       preexec_fn=self.nobody, cwd="/")
-        self.addCleanup(self.stop_holder)
-        n, err = self.holder.stdout.readline().split()
-        self.assertEqual(int(err), 24, "the holder could not exhaust the instances")  # EMFILE
-        with open("/proc/sys/fs/inotify/max_user_instances") as f:
-            self.assertLessEqual(int(n), int(f.read()))
+        self.hold()
 
     def stop_holder(self):
         self.holder.stdin.close()
@@ -292,6 +333,98 @@ class InotifyLimit(LimitCase):
         wait_until(trimmed, 5, "the log cap trims without inotify")
         log = self.daemon_log()
         self.assertEqual(log.count("inotify is unavailable"), 1, f"sbxd.log must say once that it polls:\n{log}")
+        self.assertIn(f"inotify is unavailable ({self.WHY})", log)
+
+    def delegated_cgroup(self) -> str:
+        """A cgroup v2 below this test's own, given to the other uid (as systemd delegates
+        one), for its daemon's runs; the test is skipped where there is none to make."""
+        with open("/proc/self/mounts") as f:
+            mounts = [line.split()[1] for line in f if line.split()[2:3] == ["cgroup2"]]
+        with open("/proc/self/cgroup") as f:
+            own = [line.strip()[3:] for line in f if line.startswith("0::")]
+        if not mounts or not own:
+            self.skipTest("no cgroup v2 here")
+        cg = os.path.join(mounts[0] + own[0].rstrip("/"), "sbx-test-" + os.path.basename(self.home))
+        try:
+            os.mkdir(cg)
+        except OSError as e:
+            self.skipTest(f"cannot make a cgroup: {e}")
+        self.addCleanup(self.remove_cgroup, cg)  # after the teardown, which ends what was in it
+        for name in ("", "cgroup.procs", "cgroup.subtree_control", "cgroup.threads"):
+            os.chown(os.path.join(cg, name), NOBODY, NOBODY)
+        return cg
+
+    @staticmethod
+    def remove_cgroup(cg: str):
+        """Ends what is left in `cg` (this test's daemon's waiters, say), by pid, and removes
+        it and what is below it."""
+        def removed():
+            for folder, _, _ in sorted(os.walk(cg), key=lambda w: -len(w[0])):
+                try:
+                    for pid in cgroup_procs(folder):
+                        kill_pid_tree(pid)
+                    os.rmdir(folder)
+                except FileNotFoundError:
+                    pass
+                except OSError:  # EBUSY: its last process is ending
+                    return False
+            return True
+        wait_until(removed, 10, f"{cg} removed")
+
+    def test_a_runs_cgroup_is_seen_to_end(self):
+        # cgroup.events keeps its size and mtime when it changes: polled, it is read.
+        if self.env.get("SBX_TREE") == "token":
+            self.skipTest("SBX_TREE=token: no cgroup per run")
+        cg = self.delegated_cgroup()
+
+        def into_the_cgroup_as_nobody():
+            with open(os.path.join(cg, "cgroup.procs"), "w") as f:
+                f.write(str(os.getpid()))
+            self.nobody()
+        r = self.run_with(into_the_cgroup_as_nobody, "ps")  # its daemon starts in that cgroup
+        self.assertEqual(r.returncode, 0, r.stderr)
+        status = json.loads(self.sbx_nobody("daemon", "status", "--json").stdout)
+        self.assertEqual(status.get("tree"), "cgroup", status)
+        # A child that ignores TERM outlives the program, then ends by itself.
+        ready, go = os.path.join(self.home, "ready"), os.path.join(self.home, "go")
+        i = self.start_nobody("--", "sh", "-c",
+                              f"(trap '' TERM; : > {ready}; while [ ! -e {go} ]; do sleep 0.01; done) & "
+                              "exec sleep 300")
+        run_cg = self.sbx_nobody("show", i, "--json")
+        run_cg = json.loads(run_cg.stdout)["cgroup"]
+        wait_until(lambda: os.path.exists(ready), 10, "the child ignores TERM")
+        kill = self.spawn_nobody("kill", i, "--grace", "300s")
+        self.assertStillWaiting(kill, "kill while the child runs")
+        open(go, "w").close()
+        rc, out, err = self.finish(kill, "kill once the child ended by itself (not after the grace)", timeout=20)
+        self.assertEqual((rc, err), (0, b""))
+        self.assertEqual(cgroup_procs(run_cg) if os.path.isdir(run_cg) else [], [])
+        rec = json.loads(self.sbx_nobody("show", i, "--json").stdout)
+        self.assertEqual((rec["status"], rec.get("reason"), rec.get("signal")), ("killed", "kill", "SIGTERM"), rec)
+        self.assertNotIn("outlived its grace", self.daemon_log())
+        self.assertIn("inotify is unavailable", self.daemon_log())
+
+
+class InotifyWatchLimit(InotifyLimit):
+    """The other uid's inotify watches used up: inotify_add_watch fails in sbxd. Taking
+    them all costs seconds, so only the followers' case runs here: a cgroup's file is
+    polled by the same code as when no instance is left."""
+    WHY = "inotify_add_watch: No space left on device"
+    test_a_runs_cgroup_is_seen_to_end = None
+
+    def hold(self):
+        folder = os.path.join(self.home, "watched")
+        os.mkdir(folder)
+        os.chown(folder, NOBODY, NOBODY)
+        self.holder = subprocess.Popen([self.py, "-c", WATCH_HOLDER, folder], stdin=subprocess.PIPE,
+                                       stdout=subprocess.PIPE, preexec_fn=self.nobody, cwd="/")
+        self.addCleanup(self.stop_holder)
+        n, err = self.holder.stdout.readline().split()
+        if int(err) == 24:  # EMFILE: another holds that uid's instances
+            self.skipTest("the other uid's inotify instances are all taken")
+        self.assertEqual(int(err), 28, "the holder could not exhaust the watches")  # ENOSPC
+        with open("/proc/sys/fs/inotify/max_user_watches") as f:
+            self.assertLessEqual(int(n), int(f.read()))
 
 
 def big_env(n: int, size: int = 100_000) -> dict:

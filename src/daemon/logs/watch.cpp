@@ -1,7 +1,9 @@
 #include "daemon/logs/watch.hpp"
 
+#include <linux/magic.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include <spdlog/spdlog.h>
@@ -27,7 +29,8 @@ struct LogWatch::Impl {
   asio::posix::stream_descriptor desc;
   asio::steady_timer poll_timer;
   struct File {
-    int wd = -1;  ///< -1: polled
+    int wd = -1;              ///< -1: polled
+    bool every_poll = false;  ///< polled, but its size and mtime tell nothing (cgroup.events)
     off_t size = 0;
     timespec mtime{};
     std::map<Id, std::function<void()>> listeners;
@@ -93,6 +96,10 @@ struct LogWatch::Impl {
       file.size = st.st_size;
       file.mtime = st.st_mtim;
     }
+    // A cgroup's files keep size 0 and their mtime when the kernel changes them: their
+    // listeners are told on every poll and read the file themselves.
+    struct statfs fs {};
+    file.every_poll = ::statfs(path.c_str(), &fs) == 0 && fs.f_type == CGROUP2_SUPER_MAGIC;
     arm_poll();
   }
 
@@ -108,6 +115,10 @@ struct LogWatch::Impl {
       for (auto& [path, f] : files) {
         if (f.wd >= 0) continue;
         any = true;
+        if (f.every_poll) {
+          changed.push_back(path);
+          continue;
+        }
         struct stat st {};
         if (::stat(path.c_str(), &st) != 0) continue;
         if (st.st_size == f.size && st.st_mtim.tv_sec == f.mtime.tv_sec &&

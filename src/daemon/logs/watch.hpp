@@ -2,7 +2,8 @@
 // Wakes readers of log files when a file grows (inotify IN_MODIFY). A file is watched only
 // while someone listens, so a chatty child nobody follows costs the daemon nothing. Where
 // inotify fails (the user's max_user_instances or max_user_watches used up), the file's
-// size is checked every 20ms instead, still only while someone listens; sbxd.log says so
+// size and mtime are checked every 20ms instead (a cgroup's file, which keeps both when it
+// changes, is reported every 20ms), still only while someone listens; sbxd.log says so
 // once.
 
 #include <cstdint>
