@@ -76,24 +76,12 @@ Result<int> run_logs(const LogsArgs& a) {
     hooks.on_event = [&](const json::value& ev) {
       pos.on_event(ev, [&](int k, std::int64_t bytes) {
         const char* stream = k == 1 ? "stderr" : "stdout";
-        if (a.json) {
-          json::object drop;
-          drop["type"] = "dropped";
-          drop["stream"] = stream;
-          drop["bytes"] = bytes;
-          drop["time"] = format_rfc3339(now_epoch_ms());
-          return emit(1, json::serialize(drop) + "\n");
-        }
+        if (a.json) return emit(1, json::serialize(dropped_event({}, stream, bytes)) + "\n");
         emit(2, dropped_line(req.id, stream, bytes));
       });
     };
     hooks.watch_fd = 1;
-    auto make = [&req, &pos](bool resumed, const proto::Deadline&) {
-      auto r = req;
-      if (resumed) pos.resume(r);
-      return r.to_json();
-    };
-    WaitingCall call(proto::LogsRequest::kOp, std::nullopt, make, std::move(hooks));
+    WaitingCall call(proto::LogsRequest::kOp, std::nullopt, pos.request_of(req), std::move(hooks));
     v = call.run(std::move(*client));
     if (!v) {
       printer.finish();  // what came before the daemon was lost for good is printed whole
@@ -110,15 +98,7 @@ Result<int> run_logs(const LogsArgs& a) {
   printer.finish();
   if (a.json) {
     auto r = record_from_json(*v);
-    if (r && r->ended()) {
-      json::object ev;
-      ev["type"] = "exit";
-      ev["status"] = status_name(r->status);
-      if (r->exit_code) ev["exit_code"] = *r->exit_code;
-      if (r->signal) ev["signal"] = *r->signal;
-      if (r->error) ev["error"] = proto::bytes_to_json(*r->error);
-      emit(1, json::serialize(ev) + "\n");
-    }
+    if (r && r->ended()) emit(1, json::serialize(exit_event({}, *r)) + "\n");
   }
   return kExitOk;
 }

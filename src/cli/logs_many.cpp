@@ -82,21 +82,11 @@ void follow_one(Shared& sh, std::size_t src, proto::LogsRequest req, bool json_o
       pos.on_event(ev, [&](int k, std::int64_t bytes) {
         const char* stream = k == 1 ? "stderr" : "stdout";
         if (!json_out) return emit(2, dropped_line(req.id, stream, bytes));
-        json::object drop{{"type", "dropped"},
-                          {"id", req.id},
-                          {"stream", stream},
-                          {"bytes", bytes},
-                          {"time", format_rfc3339(now_epoch_ms())}};
-        emit(1, json::serialize(drop) + "\n");
+        emit(1, json::serialize(dropped_event(req.id, stream, bytes)) + "\n");
       });
     };
     hooks.watch_fd = 1;
-    auto make = [&req, &pos](bool resumed, const proto::Deadline&) {
-      auto r = req;
-      if (resumed) pos.resume(r);
-      return r.to_json();
-    };
-    WaitingCall call(proto::LogsRequest::kOp, std::nullopt, make, std::move(hooks));
+    WaitingCall call(proto::LogsRequest::kOp, std::nullopt, pos.request_of(req), std::move(hooks));
     v = call.run();
     if (!v) code = call.fail(v.error());
   } else if (auto client = Client::connect(); !client) {
@@ -181,14 +171,6 @@ class Batch {
   int fd_ = 1;
   std::string buf_;
 };
-
-json::object exit_event(const std::string& id, const ProcessRecord& r) {
-  json::object ev{{"type", "exit"}, {"id", id}, {"status", status_name(r.status)}};
-  if (r.exit_code) ev["exit_code"] = *r.exit_code;
-  if (r.signal) ev["signal"] = *r.signal;
-  if (r.error) ev["error"] = proto::bytes_to_json(*r.error);
-  return ev;
-}
 
 }  // namespace
 

@@ -83,6 +83,19 @@ TEST_CASE("show and rm requests") {
   CHECK(r->ids.size() == 2);
 }
 
+TEST_CASE("stats request: ids round-trip, none is every live process, each id checked") {
+  auto s = StatsRequest::from_json(StatsRequest{{"web", "db"}}.to_json());
+  REQUIRE(s);
+  CHECK(s->ids == std::vector<std::string>{"web", "db"});
+  auto all = StatsRequest::from_json(json::object{});
+  REQUIRE(all);
+  CHECK(all->ids.empty());
+  CHECK(StatsRequest::from_json(json::object{{"ids", json::array{"-x"}}}).error().code ==
+        Errc::usage);
+  CHECK(StatsRequest::from_json(json::object{{"ids", json::array{1}}}).error().code ==
+        Errc::protocol);
+}
+
 TEST_CASE("checked_json refuses what the daemon would") {
   CHECK_FALSE(checked_json(RmRequest{}));
   CHECK(checked_json(RmRequest{{"a"}, false}));

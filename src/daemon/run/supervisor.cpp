@@ -215,7 +215,7 @@ void Supervisor::unwatch_end(const std::string& id, WatchId w) {
 
 Status Supervisor::signal(const std::string& id, int sig) {
   auto it = entries_.find(id);
-  if (it == entries_.end()) return make_error(Errc::not_found, "no process '" + id + "'");
+  if (it == entries_.end()) return no_process(id);
   auto& e = *it->second;
   if (e.phase == Phase::launching) {  // no pid yet: it gets the signal the moment it has one
     e.signals_when_launched.push_back(sig);
@@ -228,7 +228,7 @@ Status Supervisor::signal(const std::string& id, int sig) {
 Status Supervisor::stop(const std::string& id, int sig, Millis grace, const std::string& reason,
                         std::function<void()> done) {
   auto it = entries_.find(id);
-  if (it == entries_.end()) return make_error(Errc::not_found, "no process '" + id + "'");
+  if (it == entries_.end()) return no_process(id);
   begin_stop(it->second, sig, grace, reason, std::move(done));
   return ok_status();
 }
@@ -243,8 +243,7 @@ void Supervisor::freeze(std::function<void()> ready) {
 
 Status Supervisor::remove(const std::string& id) {
   auto it = entries_.find(id);
-  if (it == entries_.end())
-    return make_error(Errc::not_found, "no process '" + id + "': see 'sbx ps'");
+  if (it == entries_.end()) return no_process(id);
   auto e = it->second;
   if (!e->rec.ended()) {
     return make_error(Errc::conflict, "process '" + id + "' is " + status_name(e->rec.status) +

@@ -77,6 +77,10 @@ class Supervisor {
   Result<const ProcessRecord*> lookup(const std::string& id) const {
     if (auto st = check_id(id); !st) return st.error();
     if (const ProcessRecord* r = find(id)) return r;
+    return no_process(id);
+  }
+  /// The error of an id that names no process (not_found), the one place it is written.
+  static Error no_process(const std::string& id) {
     return make_error(Errc::not_found, "no process '" + id + "': see 'sbx ps'");
   }
   std::vector<const ProcessRecord*> all() const;  ///< ordered by start time
