@@ -515,6 +515,26 @@ class ExitFrom(ProjectCase):
     def test_a_signal_is_128_plus_n(self):
         self.check_exit("echo running the tests; kill -USR1 $$", 128 + signal.SIGUSR1)
 
+    def test_a_second_run_prints_its_own_output_not_the_last_runs(self):
+        # down keeps a run's records and logs; the next run's tests start only after db is
+        # ready, well after the follower first looked at the project's session.
+        self.write("""
+            [process.db]
+            command = "echo db-$RUN; sleep 0.5; echo db ready; exec sleep 60"
+            ready = { log = "db ready" }
+            [process.tests]
+            command = "echo tests-$RUN"
+            depends_on = { db = "ready" }
+        """)
+        for run in ("one", "two"):
+            r = self.up("--exit-from", "tests", env_extra={"RUN": run}, timeout=30)
+            self.assertEqual(r.returncode, 0, r.stderr)
+        out = r.stdout.decode()
+        self.assertIn("db    | db-two\n", out)
+        self.assertIn("tests | tests-two\n", out)
+        self.assertNotIn("-one", out)
+        self.assertEqual(self.home_processes(), [])
+
     def test_a_failed_up_tears_down_what_it_started(self):
         self.write("""
             [process.db]
