@@ -620,6 +620,9 @@ class UsageErrors(ProjectCase):
         ("[process.a]\ncommand = 'x'\nready = { log = 'x', port = 1 }\n",
          "sbx.toml:3: process.a.ready takes exactly one of log, port or exec"),
         ("[process.a]\ncommand = 'x'\ndepends_on = { a = 'done' }\n", "sbx.toml:3: process.a.depends_on.a must be"),
+        # Found bad when the file is read, not once the process was started to be waited for.
+        ("[process.a]\ncommand = 'sleep 60'\nready = { log = 'on (\\d+', regex = true }\n",
+         "sbx.toml:3: process.a.ready.log: bad regex 'on (\\d+'"),
         ("[process.a]\ncwd = 'x'\n", "sbx.toml:1: [process.a] has no command"),
         ("[process.a\n", "sbx.toml:1: not valid TOML"),
     ]
