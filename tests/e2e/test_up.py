@@ -644,7 +644,7 @@ class UsageErrors(ProjectCase):
         self.assertIn(b"no sbx.toml or Procfile in this folder", r.stderr)
         r = self.up("-f", "missing.toml")
         self.assertErrorLine(r, 2)
-        self.assertIn(b"cannot read missing.toml", r.stderr)
+        self.assertEqual(r.stderr, b"sbx: cannot read missing.toml: No such file or directory\n")
 
     def test_env_file_errors_and_values(self):
         with open(os.path.join(self.dir, ".env"), "w") as f:
@@ -657,6 +657,15 @@ class UsageErrors(ProjectCase):
             ready = { log = "from-file-env" }
         """)
         self.assertUp(self.up())
+        self.write("""
+            [process.b]
+            command = "sleep 60"
+            env_file = "missing.env"
+        """, "other.toml")
+        r = self.up("-f", "other.toml")
+        self.assertErrorLine(r, 2)
+        self.assertEqual(r.stderr, f"sbx: other.toml:2: process.b.env_file: cannot read {self.dir}/missing.env: "
+                                   "No such file or directory\n".encode())
         with open(os.path.join(self.dir, ".env"), "w") as f:
             f.write("not an assignment\n")
         r = self.up()
