@@ -51,7 +51,7 @@ Result<int> run_up(const UpArgs& a) {
                       "--exit-from " + a.exit_from + ": no such process in " + p->file);
   if (!o.names.empty()) o.names.push_back(a.exit_from);
   stop_project_on_signals(*p, *grace);
-  o.on_started = [proj = &*p](const std::string&) { follow_output(*proj); };
+  o.on_started = [proj = &*p](const std::string& id) { follow_output(*proj, id); };
   auto up = up_project(*p, o);
   if (!up || *up != kExitOk) {
     // The CI form leaves nothing behind, even when `up` failed.

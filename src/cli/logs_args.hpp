@@ -33,6 +33,9 @@ struct ManyHooks {
   std::function<void(int fd, std::string_view bytes)> out;  ///< where lines go; default: emit
   std::function<void(const std::string& id)> on_end;        ///< all of its output was printed
   std::size_t width = 0;  ///< pad the ids to at least this (the names to come)
+  /// With --session or --all: whether to follow this id now; one not taken is asked about
+  /// again at the next look (up --exit-from takes only what it started, not the last run).
+  std::function<bool(const std::string& id)> take;
 };
 
 /// sbx logs of several processes: `base` is the request of each, but for its id.

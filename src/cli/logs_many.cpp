@@ -117,8 +117,10 @@ void add_ids(Shared& sh, const std::vector<std::string>& ids, const proto::LogsR
   }
 }
 
-/// The ids of the processes of a session (every process when nullopt), oldest first.
-Result<std::vector<std::string>> list_ids(const std::optional<std::string>& session) {
+/// The ids of the processes of a session (every process when nullopt), oldest first; only
+/// those `take` takes, if given.
+Result<std::vector<std::string>> list_ids(const std::optional<std::string>& session,
+                                          const std::function<bool(const std::string&)>& take) {
   auto client = Client::connect();
   if (!client) return client.error();
   proto::PsRequest ps;
@@ -129,7 +131,8 @@ Result<std::vector<std::string>> list_ids(const std::optional<std::string>& sess
   std::vector<std::string> ids;
   if (v->is_array()) {
     for (const auto& r : v->get_array()) {
-      if (auto rec = record_from_json(r)) ids.push_back(rec->id);
+      auto rec = record_from_json(r);
+      if (rec && (!take || take(rec->id))) ids.push_back(rec->id);
     }
   }
   return ids;
@@ -181,7 +184,7 @@ Result<int> run_logs_many(const LogsArgs& a, const proto::LogsRequest& base,
   std::optional<std::string> session;
   if (!a.session.empty()) session = a.session;
   bool watch_new = a.follow && a.ids.empty();
-  auto ids = a.ids.empty() ? list_ids(session) : check_ids(a.ids);
+  auto ids = a.ids.empty() ? list_ids(session, hooks.take) : check_ids(a.ids);
   if (!ids) return ids.error();
   if (ids->empty()) {
     emit(2, session ? "sbx: no process in session '" + *session + "'\n"
@@ -204,7 +207,7 @@ Result<int> run_logs_many(const LogsArgs& a, const proto::LogsRequest& base,
       std::unique_lock l(sh.m);
       while (!sh.cv.wait_for(l, kPollNew, [&] { return sh.stop; })) {
         l.unlock();
-        auto now = list_ids(session);
+        auto now = list_ids(session, hooks.take);
         l.lock();
         if (now && !sh.stop) add_ids(sh, *now, base, a.json);
       }
@@ -241,7 +244,7 @@ Result<int> run_logs_many(const LogsArgs& a, const proto::LogsRequest& base,
       // One more look, for a process started since the last: none is missed at the end.
       last_look = false;
       lock.unlock();
-      auto now = list_ids(session);
+      auto now = list_ids(session, hooks.take);
       lock.lock();
       if (now) add_ids(sh, *now, base, a.json);
       continue;

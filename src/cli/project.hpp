@@ -36,8 +36,9 @@ void stop_starting();
 Result<int> down_project(const std::string& session, const Project* p, std::optional<Millis> grace);
 /// Prints the output of every process of the project from its start, as `sbx logs -f
 /// --session` does (merged in write order, each line after its id, padded to the longest
-/// name), until every one ended; started once, the first call.
-void follow_output(const Project& p);
+/// name), until every one ended; started once, the first call. Only the ids given to it
+/// are followed (what this `up` started or left running), each from when it was given.
+void follow_output(const Project& p, const std::string& id);
 /// After up: prints every process's output, prefixed, until `name` ends; then down.
 /// Returns `name`'s exit code (130 on SIGINT or SIGTERM, after down).
 Result<int> run_exit_from(const Project& p, const std::string& name, std::optional<Millis> grace);

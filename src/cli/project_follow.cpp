@@ -42,13 +42,16 @@ std::atomic<bool> g_interrupted{false};
 /// the project was stopped.
 constexpr auto kDrain = std::chrono::seconds(5);
 
-/// The one follower of the project's output: which processes' output it printed to the
-/// end, and whether it returned.
+/// The one follower of the project's output: the processes this `up` started (or found
+/// running), which of them it printed to the end, and whether it returned. The record of
+/// an earlier run of the project (down keeps them) is not followed: its id is taken only
+/// once this `up` started its new run.
 struct Follower {
   std::mutex m;
   std::condition_variable cv;
   bool started = false;
   bool over = false;
+  std::set<std::string> ours;
   std::set<std::string> printed;
 };
 Follower g_follower;
@@ -64,12 +67,13 @@ Result<int> teardown(const Project& p, std::optional<Millis> grace) {
 
 bool interrupted() { return g_interrupted; }
 
-void follow_output(const Project& p) {
+void follow_output(const Project& p, const std::string& id) {
   Follower* f = &g_follower;
   std::size_t width = 0;
   for (const auto& def : p.processes) width = std::max(width, def.name.size());
   {
     std::lock_guard lock(f->m);
+    f->ours.insert(id);
     if (f->started) return;
     f->started = true;
   }
@@ -83,6 +87,10 @@ void follow_output(const Project& p) {
     ManyHooks hooks;
     hooks.width = width;
     hooks.out = [](int fd, std::string_view bytes) { print_output(fd, std::string(bytes)); };
+    hooks.take = [f](const std::string& id) {
+      std::lock_guard lock(f->m);
+      return f->ours.count(id) > 0;
+    };
     hooks.on_end = [f](const std::string& id) {
       std::lock_guard lock(f->m);
       f->printed.insert(id);
@@ -126,7 +134,7 @@ Result<int> run_exit_from(const Project& p, const std::string& name, std::option
   ps.brief = true;
   auto v = client->call(proto::PsRequest::kOp, ps.to_json());
   if (!v) return v.error();
-  if (v->is_array() && !v->get_array().empty()) follow_output(p);  // if up started none
+  if (v->is_array() && !v->get_array().empty()) follow_output(p, name);  // if up started none
   Follower* f = &g_follower;
   auto end = wait_for_end(name, std::nullopt);
   if (!end) {

@@ -51,7 +51,7 @@ Result<Project> load_project(const std::string& file, const std::string& name) {
                                          " in this folder: write one, or name it with -f FILE");
   }
   auto text = read_file(path);
-  if (!text) return make_error(Errc::usage, "cannot read " + path + ": " + text.error().message);
+  if (!text) return make_error(Errc::usage, text.error().message);  // "cannot read PATH: why"
   std::string abs = path[0] == '/' ? path : current_dir() + "/" + path;
   std::string dir = abs.substr(0, abs.find_last_of('/'));
   if (dir.empty()) dir = "/";
@@ -73,8 +73,7 @@ Result<proto::StartRequest> start_request_for(const Project& p, const ProcessDef
     auto text = read_file(d.env_file);
     if (!text)
       return make_error(Errc::usage, p.file + ":" + std::to_string(d.line) + ": process." + d.name +
-                                         ".env_file: cannot read " + d.env_file + ": " +
-                                         text.error().message);
+                                         ".env_file: " + text.error().message);
     if (auto bad = parse_env_file(*text, req.env))
       return make_error(Errc::usage,
                         d.env_file + ":" + std::to_string(bad->line) + ": " + bad->message);

@@ -12,6 +12,7 @@
 #include "common/byte_size.hpp"
 #include "common/command_line.hpp"
 #include "common/ids.hpp"
+#include "common/line_matcher.hpp"
 #include "common/project.hpp"
 #include "common/toml_text.hpp"
 #include "common/utf8.hpp"
@@ -141,6 +142,10 @@ class Reader {
         auto b = g->value_exact<bool>();
         if (!b) return at(*g, key + ".regex must be true or false");
         r.regex = *b;
+      }
+      if (r.regex) {  // the process would be started before its wait found the regex bad
+        if (auto m = LineMatcher::make(r.log, true); !m)
+          return at(*v, key + ".log: " + m.error().message);
       }
       return ok_status();
     }

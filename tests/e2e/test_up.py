@@ -515,6 +515,26 @@ class ExitFrom(ProjectCase):
     def test_a_signal_is_128_plus_n(self):
         self.check_exit("echo running the tests; kill -USR1 $$", 128 + signal.SIGUSR1)
 
+    def test_a_second_run_prints_its_own_output_not_the_last_runs(self):
+        # down keeps a run's records and logs; the next run's tests start only after db is
+        # ready, well after the follower first looked at the project's session.
+        self.write("""
+            [process.db]
+            command = "echo db-$RUN; sleep 0.5; echo db ready; exec sleep 60"
+            ready = { log = "db ready" }
+            [process.tests]
+            command = "echo tests-$RUN"
+            depends_on = { db = "ready" }
+        """)
+        for run in ("one", "two"):
+            r = self.up("--exit-from", "tests", env_extra={"RUN": run}, timeout=30)
+            self.assertEqual(r.returncode, 0, r.stderr)
+        out = r.stdout.decode()
+        self.assertIn("db    | db-two\n", out)
+        self.assertIn("tests | tests-two\n", out)
+        self.assertNotIn("-one", out)
+        self.assertEqual(self.home_processes(), [])
+
     def test_a_failed_up_tears_down_what_it_started(self):
         self.write("""
             [process.db]
@@ -600,6 +620,9 @@ class UsageErrors(ProjectCase):
         ("[process.a]\ncommand = 'x'\nready = { log = 'x', port = 1 }\n",
          "sbx.toml:3: process.a.ready takes exactly one of log, port or exec"),
         ("[process.a]\ncommand = 'x'\ndepends_on = { a = 'done' }\n", "sbx.toml:3: process.a.depends_on.a must be"),
+        # Found bad when the file is read, not once the process was started to be waited for.
+        ("[process.a]\ncommand = 'sleep 60'\nready = { log = 'on (\\d+', regex = true }\n",
+         "sbx.toml:3: process.a.ready.log: bad regex 'on (\\d+'"),
         ("[process.a]\ncwd = 'x'\n", "sbx.toml:1: [process.a] has no command"),
         ("[process.a\n", "sbx.toml:1: not valid TOML"),
     ]
@@ -621,7 +644,7 @@ class UsageErrors(ProjectCase):
         self.assertIn(b"no sbx.toml or Procfile in this folder", r.stderr)
         r = self.up("-f", "missing.toml")
         self.assertErrorLine(r, 2)
-        self.assertIn(b"cannot read missing.toml", r.stderr)
+        self.assertEqual(r.stderr, b"sbx: cannot read missing.toml: No such file or directory\n")
 
     def test_env_file_errors_and_values(self):
         with open(os.path.join(self.dir, ".env"), "w") as f:
@@ -634,6 +657,15 @@ class UsageErrors(ProjectCase):
             ready = { log = "from-file-env" }
         """)
         self.assertUp(self.up())
+        self.write("""
+            [process.b]
+            command = "sleep 60"
+            env_file = "missing.env"
+        """, "other.toml")
+        r = self.up("-f", "other.toml")
+        self.assertErrorLine(r, 2)
+        self.assertEqual(r.stderr, f"sbx: other.toml:2: process.b.env_file: cannot read {self.dir}/missing.env: "
+                                   "No such file or directory\n".encode())
         with open(os.path.join(self.dir, ".env"), "w") as f:
             f.write("not an assignment\n")
         r = self.up()

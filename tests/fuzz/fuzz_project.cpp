@@ -2,6 +2,7 @@
 // the same input. Properties: no crash/UB; an error is a usage error naming FILE:LINE; what
 // parses has processes with valid ids and a command, dependencies that name processes of
 // the file, and a start order holding each process once, after what it depends on.
+#include <cctype>
 #include <cstdint>
 #include <set>
 #include <string>
@@ -18,7 +19,10 @@ namespace {
 void check_project(const Result<Project>& p, std::string_view file) {
   if (!p) {
     CHECK(p.error().code == Errc::usage);
-    CHECK(p.error().message.starts_with(std::string(file) + ":"));
+    const std::string& m = p.error().message;
+    CHECK(m.starts_with(std::string(file) + ":"));
+    CHECK(m.size() > file.size() + 1 &&
+          std::isdigit(static_cast<unsigned char>(m[file.size() + 1])));
     return;
   }
   CHECK(!p->processes.empty());

@@ -208,6 +208,9 @@ TEST_CASE("project file: ready errors") {
             .starts_with("sbx.toml:3: unknown key 'http' in process.a.ready"));
   CHECK(err("{ log = 'a', regex = 'yes' }") ==
         "sbx.toml:3: process.a.ready.regex must be true or false");
+  CHECK(err("{ log = 'on (\\d+', regex = true }")
+            .starts_with("sbx.toml:3: process.a.ready.log: bad regex 'on (\\d+': "));
+  CHECK(parse("[process.a]\ncommand = 'x'\nready = { log = 'on (', regex = false }\n").ok());
   CHECK(err("{ port = 0 }") == "sbx.toml:3: process.a.ready.port: the port must be 1-65535");
   CHECK(err("{ port = '80' }") == "sbx.toml:3: process.a.ready.port must be a number");
   CHECK(err("{ port = 80, status = 200 }") ==
