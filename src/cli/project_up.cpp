@@ -77,7 +77,12 @@ class Up : public std::enable_shared_from_this<Up> {
     for (;;) {
       launch_ready_ones();
       if (auto* failed = first_failed()) return fail(*failed, lock);
-      if (all_done()) return kExitOk;
+      if (all_done()) {
+        lock.unlock();
+        Node* gone = ended_unready();
+        lock.lock();
+        return gone ? fail(*gone, lock) : kExitOk;
+      }
       if (status || timeout_) {
         auto next =
             status ? Clock::now() + std::chrono::milliseconds(Client::kTickMs) : t0 + *timeout_;
@@ -221,6 +226,25 @@ class Up : public std::enable_shared_from_this<Up> {
                     true);
     progress_line(name + ": completed in " + seconds(Clock::now() - t0));
     set(n, State::completed);
+  }
+
+  /// A process that is up when it runs (no completion awaited) and that has already ended
+  /// otherwise than by completing, with no restart to come: `up` must not say all is up (a
+  /// server that exits 1 at once, its port taken). It is marked failed.
+  Node* ended_unready() {
+    for (auto& n : nodes_) {
+      if (n.needs_exit || n.state != State::ready) continue;
+      auto rec = find_record(n.def->name);
+      if (!rec || !*rec) continue;
+      const ProcessRecord& r = **rec;
+      if (!r.ended() || r.status == ProcStatus::completed || r.restart == "always" ||
+          r.restart == "on-failure")
+        continue;
+      failed(n, make_error(Errc::failed, "it ended before all was up (" + ended_how(r) + ")"),
+             true);
+      return &n;
+    }
+    return nullptr;
   }
 
   /// Names what depends on `failed`, directly or not: never started.

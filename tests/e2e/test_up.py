@@ -261,6 +261,26 @@ class Failures(ProjectCase):
         self.assertIsNone(self.record("api"))
         self.assertIsNone(self.record("web"))
 
+    def test_a_process_without_ready_that_ended_failing_before_up_returned(self):
+        # "slow" keeps up waiting for a second: by then "web" (exit 1 at once) has ended,
+        # and up must not say all is up. "once" completed: a one-shot is up.
+        self.write("""
+            [process.web]
+            command = "echo port taken >&2; exit 1"
+            [process.once]
+            command = "true"
+            [process.slow]
+            command = "sleep 1; echo ready; sleep 60"
+            ready = { log = "ready" }
+        """)
+        r = self.up(timeout=30)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        err = r.stderr.decode()
+        self.assertIn("sbx: web: it ended before all was up (exit 1)", err)
+        self.assertTrue(err.endswith("  | port taken\n"), err)
+        self.assertEqual(self.record("once")["status"], "completed")
+        self.record("slow")  # tracked: cleaned up by pid
+
     def test_a_command_that_cannot_start(self):
         self.write("""
             [process.db]
