@@ -1,6 +1,7 @@
 #include "common/atomic_file.hpp"
 
 #include <fcntl.h>
+#include <stdio.h>  // renameat2
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -40,7 +41,15 @@ Status write_file_atomic(const std::string& path, std::string_view content, bool
     return sys_error("cannot write", tmp, err);
   }
   fd.reset();
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+  // The exchange keeps the previous version's inode as the next write's file: a file system
+  // that must look for a free inode on each create (ext4 without a journal skips the ones
+  // freed lately, a scan that grows with churn) has none to find. The first write renames.
+  // Only with a file: an exchange with a folder would succeed, and swap the two.
+  struct stat old {};
+  bool exchange = ::lstat(path.c_str(), &old) == 0 && S_ISREG(old.st_mode);
+  if (!(exchange &&
+        ::renameat2(AT_FDCWD, tmp.c_str(), AT_FDCWD, path.c_str(), RENAME_EXCHANGE) == 0) &&
+      ::rename(tmp.c_str(), path.c_str()) != 0) {
     int err = errno;
     ::unlink(tmp.c_str());
     return sys_error("cannot rename over", path, err);

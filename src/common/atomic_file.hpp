@@ -7,8 +7,10 @@
 namespace sbx {
 
 /// Replaces `path` with `content` so that a reader sees either the old or the new file,
-/// never a mix: write `path.tmp`, rename over `path`. With `durable`, also fsync the file
-/// before the rename and the folder after it, so the new content survives a power loss.
+/// never a mix: write `path.tmp`, then exchange it with `path` (renameat2 RENAME_EXCHANGE;
+/// a plain rename where `path` is new or the file system cannot), so `path.tmp` keeps the
+/// previous version until the next write reuses it. With `durable`, also fsync the file
+/// before the exchange and the folder after it, so the new content survives a power loss.
 /// On any failure (a full disk, say) the previous file is left intact, the temp removed.
 Status write_file_atomic(const std::string& path, std::string_view content, bool durable = true);
 

@@ -33,6 +33,11 @@ class FullDisk(SbxTestCase):
             except OSError:
                 pass
 
+    def no_spare(self, pid_id):
+        """Removes the previous version that each record write keeps as the next one's file
+        (ID.toml.tmp): without it, a full disk has no room for the next write."""
+        os.unlink(os.path.join(self.state, "processes", f"{pid_id}.toml.tmp"))
+
     def record(self, pid_id):
         with open(os.path.join(self.state, "processes", f"{pid_id}.toml"), "rb") as f:
             return tomllib.load(f)
@@ -41,6 +46,7 @@ class FullDisk(SbxTestCase):
         self.start("--id", "a", "--", "sh", "-c", "exit 0")
         self.assertEqual(self.sbx_ok("wait", "a").returncode, 0)
         before = self.record("a")
+        self.no_spare("a")
         self.fill()
         r = self.run("start", "--id", "a", "--", "true")
         self.assertEqual(r.returncode, 1, r.stderr)
@@ -53,6 +59,7 @@ class FullDisk(SbxTestCase):
 
     def test_final_record_written_once_space_is_back(self):
         i = self.start("--id", "b", "--", "sleep", "300")
+        self.no_spare(i)
         self.fill()
         self.sbx_ok("kill", i)
         self.assertEqual(self.status(i), "killed")  # the daemon knows, whatever the disk says
@@ -62,6 +69,15 @@ class FullDisk(SbxTestCase):
         self.assertEqual(self.record(i)["signal"], "SIGTERM")
 
 
+    def test_a_final_record_fits_in_the_file_of_the_previous_version(self):
+        # Each write keeps the previous version's file for the next: on a full disk the
+        # final record still reaches the disk, in place of the one it replaces.
+        i = self.start("--id", "s", "--", "sleep", "300")
+        self.fill()
+        self.sbx_ok("kill", i)
+        self.assertEqual(self.record(i)["status"], "killed")
+        self.assertEqual(self.record(i)["signal"], "SIGTERM")
+
     def end_on_a_full_disk(self, pid_id: str, code: int) -> str:
         """Starts `pid_id`, which exits `code` once let go; lets it go with one free page
         left, which the waiter's exit file takes, so the final record finds none. Returns the
@@ -70,6 +86,7 @@ class FullDisk(SbxTestCase):
         i = self.start("--id", pid_id, "--", "sh", "-c",
                        f"while [ ! -e {flag} ]; do sleep 0.01; done; exit {code}")
         exit_file = os.path.join(self.state, "processes", f"{i}.exit")
+        self.no_spare(i)
         self.fill()
         size = os.path.getsize(self.filler)
         os.truncate(self.filler, ((size + 4095) // 4096 - 1) * 4096)

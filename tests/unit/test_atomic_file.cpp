@@ -43,15 +43,27 @@ TEST_CASE("write_file_atomic creates a file with the exact content") {
   CHECK(entries(dir.path) == std::set<std::string>{"rec.toml"});
 }
 
-TEST_CASE("write_file_atomic replaces content and leaves no .tmp behind") {
+TEST_CASE("write_file_atomic replaces content; .tmp keeps the previous version, no new inode") {
   TempDir dir;
   std::string path = dir / "rec.toml";
+  auto inodes = [&] {
+    struct stat a {
+    }, b{};
+    REQUIRE(::stat(path.c_str(), &a) == 0);
+    REQUIRE(::stat((path + ".tmp").c_str(), &b) == 0);
+    return std::set<ino_t>{a.st_ino, b.st_ino};
+  };
   REQUIRE(write_file_atomic(path, "a much longer first version of the file\n").ok());
   REQUIRE(write_file_atomic(path, "short").ok());
   CHECK(slurp(path) == "short");
+  CHECK(slurp(path + ".tmp") == "a much longer first version of the file\n");
+  CHECK(entries(dir.path) == std::set<std::string>{"rec.toml", "rec.toml.tmp"});
+  auto both = inodes();
   REQUIRE(write_file_atomic(path, "").ok());
   CHECK(slurp(path).empty());
-  CHECK(entries(dir.path) == std::set<std::string>{"rec.toml"});
+  CHECK(slurp(path + ".tmp") == "short");
+  CHECK(inodes() == both);  // the two files take turns
+  CHECK(entries(dir.path) == std::set<std::string>{"rec.toml", "rec.toml.tmp"});
 }
 
 TEST_CASE("write_file_atomic: binary content and a large file") {

@@ -109,6 +109,7 @@ void RecordStore::retry() {
 
 void RecordStore::remove(const std::string& id) {
   ::unlink(paths_.record_path(id).c_str());
+  ::unlink((paths_.record_path(id) + ".tmp").c_str());  // the previous version (atomic_file.hpp)
   ::unlink(paths_.log_path(id, false).c_str());
   ::unlink(paths_.log_path(id, true).c_str());
   ::unlink(paths_.index_path(id).c_str());
