@@ -247,25 +247,14 @@ class Up : public std::enable_shared_from_this<Up> {
     return nullptr;
   }
 
-  /// Names what depends on `failed`, directly or not: never started.
+  /// Names what was not started yet: what depends on `failed`, and what waited for
+  /// something else (`up` ends here, so none of them starts).
   std::string not_started(const Node& failed) {
-    std::vector<std::string> out{failed.def->name};
-    for (bool more = true; more;) {
-      more = false;
-      for (const auto& n : nodes_) {
-        if (n.state != State::waiting ||
-            std::find(out.begin(), out.end(), n.def->name) != out.end())
-          continue;
-        for (const auto& dep : n.def->depends_on) {
-          if (std::find(out.begin(), out.end(), dep.name) == out.end()) continue;
-          out.push_back(n.def->name);
-          more = true;
-          break;
-        }
-      }
-    }
     std::string names;
-    for (std::size_t i = 1; i < out.size(); ++i) names += (names.empty() ? "" : ", ") + out[i];
+    for (const auto& n : nodes_) {
+      if (n.state == State::waiting && &n != &failed)
+        names += (names.empty() ? "" : ", ") + n.def->name;
+    }
     return names;
   }
 
