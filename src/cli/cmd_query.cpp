@@ -70,8 +70,7 @@ Result<int> run_ps(const PsArgs& a) {
   std::vector<ProcessRecord> records;
   records.reserve(v->get_array().size());
   for (const auto& e : v->get_array()) {
-    auto r = record_from_json(e);
-    if (r) records.push_back(std::move(*r));
+    if (!record_from_json(e, records.emplace_back())) records.pop_back();
   }
   if (a.quiet) {
     std::string out;

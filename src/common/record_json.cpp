@@ -1,5 +1,6 @@
 #include "common/record_json.hpp"
 
+#include <algorithm>
 #include <boost/json/array.hpp>
 #include <boost/json/string.hpp>
 
@@ -8,7 +9,6 @@
 namespace sbx {
 namespace json = boost::json;
 using proto::bytes_to_json;
-using proto::get_opt_bytes;
 
 json::object record_to_json(const ProcessRecord& r, json::storage_ptr sp) {
   json::object o(24, sp);  // room for every key: no rehash while it fills
@@ -56,71 +56,153 @@ json::object record_to_json(const ProcessRecord& r, json::storage_ptr sp) {
 
 namespace {
 
-std::optional<std::string> get_string(const json::object& o, const char* key) {
-  auto* v = o.if_contains(key);
-  if (!v || !v->is_string()) return std::nullopt;
-  return std::string(v->get_string());
+std::optional<std::string> get_string(const json::value& v) {
+  if (!v.is_string()) return std::nullopt;
+  return std::string(v.get_string());
 }
 
-std::optional<std::int64_t> get_int(const json::object& o, const char* key) {
-  auto* v = o.if_contains(key);
-  if (!v) return std::nullopt;
-  if (v->is_int64()) return v->get_int64();
-  if (v->is_uint64()) return static_cast<std::int64_t>(v->get_uint64());
+std::optional<std::int64_t> get_int(const json::value& v) {
+  if (v.is_int64()) return v.get_int64();
+  if (v.is_uint64()) return static_cast<std::int64_t>(v.get_uint64());
   return std::nullopt;
 }
+
+template <class T>
+void set_int(std::optional<T>& field, const json::value& v) {
+  if (auto i = get_int(v)) field = static_cast<T>(*i);
+}
+template <class T>
+void set_int(T& field, const json::value& v) {
+  if (auto i = get_int(v)) field = static_cast<T>(*i);
+}
+void set_bytes(std::string& field, const json::value& v) {
+  if (auto b = proto::bytes_from_json(v)) field = std::move(*b);
+}
+
+using Setter = void (*)(ProcessRecord&, const json::value&);
+struct Key {
+  std::string_view name;
+  Setter set;
+};
+
+/// Every key a record may carry, sorted by name: one pass over the object, one binary
+/// search a key (ps of thousands of records reads each of them).
+constexpr Key kKeys[] = {
+    {"argv",
+     [](ProcessRecord& r, const json::value& v) {
+       if (!v.is_array()) return;
+       for (const auto& e : v.get_array()) {
+         if (auto s = proto::bytes_from_json(e)) r.argv.push_back(std::move(*s));
+       }
+     }},
+    {"auto_cleanup",
+     [](ProcessRecord& r, const json::value& v) {
+       if (v.is_bool()) r.auto_cleanup = v.get_bool();
+     }},
+    {"cgroup", [](ProcessRecord& r, const json::value& v) { set_bytes(r.cgroup, v); }},
+    {"command", [](ProcessRecord& r, const json::value& v) { set_bytes(r.command, v); }},
+    {"cpu_max", [](ProcessRecord& r, const json::value& v) { set_int(r.cpu_max, v); }},
+    {"cwd", [](ProcessRecord& r, const json::value& v) { set_bytes(r.cwd, v); }},
+    {"definition",
+     [](ProcessRecord& r, const json::value& v) {
+       if (auto s = get_string(v)) r.definition = std::move(*s);
+     }},
+    {"dropped_stderr", [](ProcessRecord& r, const json::value& v) { set_int(r.dropped_stderr, v); }},
+    {"dropped_stdout", [](ProcessRecord& r, const json::value& v) { set_int(r.dropped_stdout, v); }},
+    {"end_time",
+     [](ProcessRecord& r, const json::value& v) {
+       if (auto s = get_string(v)) r.end_time = parse_rfc3339(*s);
+     }},
+    {"env",
+     [](ProcessRecord& r, const json::value& v) {
+       if (!v.is_object()) return;
+       for (const auto& [k, val] : v.get_object()) {
+         if (auto s = proto::bytes_from_json(val)) r.env[std::string(k)] = std::move(*s);
+       }
+     }},
+    {"error",
+     [](ProcessRecord& r, const json::value& v) { r.error = proto::bytes_from_json(v); }},
+    {"exit_code", [](ProcessRecord& r, const json::value& v) { set_int(r.exit_code, v); }},
+    {"id", nullptr},  // read first, with status: a record is refused without them
+    {"log_max", [](ProcessRecord& r, const json::value& v) { set_int(r.log_max, v); }},
+    {"max_restarts", [](ProcessRecord& r, const json::value& v) { set_int(r.max_restarts, v); }},
+    {"memory_max", [](ProcessRecord& r, const json::value& v) { set_int(r.memory_max, v); }},
+    {"pid", [](ProcessRecord& r, const json::value& v) { set_int(r.pid, v); }},
+    {"pid_start_ticks",
+     [](ProcessRecord& r, const json::value& v) { set_int(r.pid_start_ticks, v); }},
+    {"pids_max", [](ProcessRecord& r, const json::value& v) { set_int(r.pids_max, v); }},
+    {"reason", [](ProcessRecord& r, const json::value& v) { r.reason = get_string(v); }},
+    {"restart",
+     [](ProcessRecord& r, const json::value& v) {
+       if (auto s = get_string(v)) r.restart = std::move(*s);
+     }},
+    {"restarts", [](ProcessRecord& r, const json::value& v) { set_int(r.restarts, v); }},
+    {"session", [](ProcessRecord& r, const json::value& v) { set_bytes(r.session, v); }},
+    {"signal", [](ProcessRecord& r, const json::value& v) { r.signal = get_string(v); }},
+    {"start_time",
+     [](ProcessRecord& r, const json::value& v) {
+       if (auto s = get_string(v)) r.start_time = parse_rfc3339(*s);
+     }},
+    {"status", nullptr},
+    {"timeout_ms", [](ProcessRecord& r, const json::value& v) { r.timeout_ms = get_int(v); }},
+    {"tty",
+     [](ProcessRecord& r, const json::value& v) {
+       if (v.is_bool()) r.tty = v.get_bool();
+     }},
+    {"tty_size",
+     [](ProcessRecord& r, const json::value& v) {
+       if (auto s = get_string(v)) r.tty_size = std::move(*s);
+     }},
+    {"user", [](ProcessRecord& r, const json::value& v) { set_bytes(r.user, v); }},
+};
+
+constexpr bool sorted_by_name() {
+  for (std::size_t i = 1; i < std::size(kKeys); ++i) {
+    if (!(kKeys[i - 1].name < kKeys[i].name)) return false;
+  }
+  return true;
+}
+static_assert(sorted_by_name(), "kKeys must stay sorted: it is binary-searched");
 
 }  // namespace
 
 Result<ProcessRecord> record_from_json(const json::value& v) {
+  ProcessRecord r;
+  if (auto st = record_from_json(v, r); !st) return st.error();
+  return r;
+}
+
+Status record_from_json(const json::value& v, ProcessRecord& r) {
   if (!v.is_object()) return make_error(Errc::protocol, "record is not a JSON object");
   const auto& o = v.get_object();
-  ProcessRecord r;
-  auto id = get_string(o, "id");
-  auto status = get_string(o, "status");
-  if (!id || !status) return make_error(Errc::protocol, "record lacks 'id' or 'status'");
-  auto st = parse_status(*status);
-  if (!st) return make_error(Errc::protocol, "record has unknown status '" + *status + "'");
-  r.id = *id;
+  const auto* id = o.if_contains("id");
+  const auto* status = o.if_contains("status");
+  if (!id || !id->is_string() || !status || !status->is_string())
+    return make_error(Errc::protocol, "record lacks 'id' or 'status'");
+  std::string status_text(status->get_string());
+  auto st = parse_status(status_text);
+  if (!st) return make_error(Errc::protocol, "record has unknown status '" + status_text + "'");
+  r.id = std::string(id->get_string());
   r.status = *st;
-  r.command = get_opt_bytes(o, "command").value_or("");
-  if (auto* a = o.if_contains("argv"); a && a->is_array()) {
-    for (const auto& e : a->get_array()) {
-      if (auto s = proto::bytes_from_json(e)) r.argv.push_back(std::move(*s));
-    }
+  // The defaults of keys a record may lack (the brief one of `ps`, an older daemon's).
+  r.session = "default";
+  r.restart = "no";
+  r.log_max = kDefaultLogMax;
+  bool tty_size_given = false;
+  for (const auto& [key, value] : o) {
+    std::string_view name(key.data(), key.size());
+    const Key* k = std::lower_bound(std::begin(kKeys), std::end(kKeys), name,
+                                    [](const Key& a, std::string_view b) { return a.name < b; });
+    if (k == std::end(kKeys) || k->name != name || !k->set)
+      continue;  // unknown keys: later versions
+    k->set(r, value);
+    tty_size_given = tty_size_given || name == "tty_size";
   }
-  r.cwd = get_opt_bytes(o, "cwd").value_or("");
-  r.session = get_opt_bytes(o, "session").value_or("default");
-  if (auto* e = o.if_contains("env"); e && e->is_object()) {
-    for (const auto& [k, val] : e->get_object()) {
-      if (auto s = proto::bytes_from_json(val)) r.env[std::string(k)] = std::move(*s);
-    }
-  }
-  if (auto p = get_int(o, "pid")) r.pid = static_cast<int>(*p);
-  if (auto p = get_int(o, "pid_start_ticks")) r.pid_start_ticks = static_cast<std::uint64_t>(*p);
-  if (auto s = get_string(o, "start_time")) r.start_time = parse_rfc3339(*s);
-  if (auto s = get_string(o, "end_time")) r.end_time = parse_rfc3339(*s);
-  if (auto c = get_int(o, "exit_code")) r.exit_code = static_cast<int>(*c);
-  r.signal = get_string(o, "signal");
-  r.error = get_opt_bytes(o, "error");
-  r.reason = get_string(o, "reason");
-  r.timeout_ms = get_int(o, "timeout_ms");
-  if (auto m = get_int(o, "max_restarts")) r.max_restarts = static_cast<int>(*m);
-  if (auto* b = o.if_contains("auto_cleanup"); b && b->is_bool()) r.auto_cleanup = b->get_bool();
-  r.restart = get_string(o, "restart").value_or("no");
-  r.restarts = static_cast<int>(get_int(o, "restarts").value_or(0));
-  r.log_max = get_int(o, "log_max").value_or(kDefaultLogMax);
-  if (auto* b = o.if_contains("tty"); b && b->is_bool()) r.tty = b->get_bool();
-  if (r.tty) r.tty_size = get_string(o, "tty_size").value_or(std::string(kDefaultTtySize));
-  r.definition = get_string(o, "definition").value_or("");
-  r.user = get_opt_bytes(o, "user").value_or("");
-  r.dropped_stdout = get_int(o, "dropped_stdout").value_or(0);
-  r.dropped_stderr = get_int(o, "dropped_stderr").value_or(0);
-  r.cgroup = get_opt_bytes(o, "cgroup").value_or("");
-  r.memory_max = get_int(o, "memory_max");
-  r.pids_max = get_int(o, "pids_max");
-  r.cpu_max = get_int(o, "cpu_max");
-  return r;
+  if (!r.tty)
+    r.tty_size.clear();
+  else if (!tty_size_given || r.tty_size.empty())
+    r.tty_size = std::string(kDefaultTtySize);
+  return ok_status();
 }
 
 }  // namespace sbx

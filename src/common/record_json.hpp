@@ -10,5 +10,7 @@ namespace sbx {
 /// are allocated from `sp` (an arena, for a reply of thousands of records).
 boost::json::object record_to_json(const ProcessRecord& r, boost::json::storage_ptr sp = {});
 Result<ProcessRecord> record_from_json(const boost::json::value& v);
+/// The same into `r`, a default-constructed record (a vector's new element: no move).
+Status record_from_json(const boost::json::value& v, ProcessRecord& r);
 
 }  // namespace sbx
