@@ -2,56 +2,88 @@
 
 #include <algorithm>
 #include <boost/json/array.hpp>
+#include <boost/json/parse.hpp>
 #include <boost/json/string.hpp>
 
+#include "common/json_text.hpp"
 #include "proto/bytes.hpp"
 
 namespace sbx {
 namespace json = boost::json;
-using proto::bytes_to_json;
+using proto::append_bytes_json;
+
+void append_record_json(std::string& out, const ProcessRecord& r) {
+  auto key = [&out](std::string_view k) { append_json_key(out, k); };
+  auto text = [&](std::string_view k, std::string_view v) {
+    key(k);
+    append_json_string(out, v);
+  };
+  auto bytes = [&](std::string_view k, std::string_view v) {
+    key(k);
+    append_bytes_json(out, v);
+  };
+  auto number = [&](std::string_view k, std::int64_t v) {
+    key(k);
+    append_json_int(out, v);
+  };
+  out += '{';
+  text("id", r.id);
+  // What the user gave is bytes (proto/bytes.hpp); what sbx writes is text.
+  bytes("command", r.command);
+  key("argv");
+  out += '[';
+  for (std::size_t i = 0; i < r.argv.size(); ++i) {
+    if (i) out += ',';
+    append_bytes_json(out, r.argv[i]);
+  }
+  out += ']';
+  bytes("cwd", r.cwd);
+  key("env");
+  out += '{';
+  for (const auto& [k, v] : r.env) bytes(k, v);
+  out += '}';
+  bytes("session", r.session);
+  if (r.pid) number("pid", *r.pid);
+  text("status", status_name(r.status));
+  if (r.start_time) text("start_time", format_rfc3339(*r.start_time));
+  if (r.end_time) text("end_time", format_rfc3339(*r.end_time));
+  if (r.exit_code) number("exit_code", *r.exit_code);
+  if (r.signal) text("signal", *r.signal);
+  if (r.error) bytes("error", *r.error);
+  if (r.reason) text("reason", *r.reason);
+  if (r.timeout_ms) number("timeout_ms", *r.timeout_ms);
+  key("auto_cleanup");
+  out += r.auto_cleanup ? "true" : "false";
+  text("restart", r.restart);
+  if (r.max_restarts) number("max_restarts", *r.max_restarts);
+  number("restarts", r.restarts);
+  number("log_max", r.log_max);
+  if (r.tty) {
+    key("tty");
+    out += "true";
+    text("tty_size", r.tty_size);
+  }
+  if (!r.definition.empty()) text("definition", r.definition);
+  if (!r.user.empty()) bytes("user", r.user);
+  text("tree", r.tree());
+  if (!r.cgroup.empty()) bytes("cgroup", r.cgroup);
+  if (r.memory_max) number("memory_max", *r.memory_max);
+  if (r.pids_max) number("pids_max", *r.pids_max);
+  if (r.cpu_max) number("cpu_max", *r.cpu_max);
+  if (r.dropped_stdout) number("dropped_stdout", r.dropped_stdout);
+  if (r.dropped_stderr) number("dropped_stderr", r.dropped_stderr);
+  out += '}';
+}
+
+std::string record_json_text(const ProcessRecord& r) {
+  std::string out;
+  append_record_json(out, r);
+  return out;
+}
 
 json::object record_to_json(const ProcessRecord& r, json::storage_ptr sp) {
-  json::object o(24, sp);  // room for every key: no rehash while it fills
-  o["id"] = r.id;
-  // What the user gave is bytes (proto/bytes.hpp); what sbx writes is text.
-  o["command"] = bytes_to_json(r.command, sp);
-  json::array argv(sp);
-  argv.reserve(r.argv.size());
-  for (const auto& a : r.argv) argv.push_back(bytes_to_json(a, sp));
-  o["argv"] = std::move(argv);
-  o["cwd"] = bytes_to_json(r.cwd, sp);
-  json::object env(sp);
-  for (const auto& [k, v] : r.env) env[k] = bytes_to_json(v, sp);
-  o["env"] = std::move(env);
-  o["session"] = bytes_to_json(r.session, sp);
-  if (r.pid) o["pid"] = *r.pid;
-  o["status"] = status_name(r.status);
-  if (r.start_time) o["start_time"] = format_rfc3339(*r.start_time);
-  if (r.end_time) o["end_time"] = format_rfc3339(*r.end_time);
-  if (r.exit_code) o["exit_code"] = *r.exit_code;
-  if (r.signal) o["signal"] = *r.signal;
-  if (r.error) o["error"] = bytes_to_json(*r.error);
-  if (r.reason) o["reason"] = *r.reason;
-  if (r.timeout_ms) o["timeout_ms"] = *r.timeout_ms;
-  o["auto_cleanup"] = r.auto_cleanup;
-  o["restart"] = r.restart;
-  if (r.max_restarts) o["max_restarts"] = *r.max_restarts;
-  o["restarts"] = r.restarts;
-  o["log_max"] = r.log_max;
-  if (r.tty) {
-    o["tty"] = true;
-    o["tty_size"] = r.tty_size;
-  }
-  if (!r.definition.empty()) o["definition"] = r.definition;
-  if (!r.user.empty()) o["user"] = bytes_to_json(r.user);
-  o["tree"] = r.tree();
-  if (!r.cgroup.empty()) o["cgroup"] = bytes_to_json(r.cgroup);
-  if (r.memory_max) o["memory_max"] = *r.memory_max;
-  if (r.pids_max) o["pids_max"] = *r.pids_max;
-  if (r.cpu_max) o["cpu_max"] = *r.cpu_max;
-  if (r.dropped_stdout) o["dropped_stdout"] = r.dropped_stdout;
-  if (r.dropped_stderr) o["dropped_stderr"] = r.dropped_stderr;
-  return o;
+  // Parsed from the one writer of a record's JSON: the text is valid by construction.
+  return json::parse(record_json_text(r), std::move(sp)).as_object();
 }
 
 namespace {

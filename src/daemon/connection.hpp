@@ -31,6 +31,8 @@ class Connection {
 
   /// finish() with a RESPONSE carrying `r`.
   void reply(const Result<boost::json::value>& r);
+  /// finish() with a RESPONSE whose result is `json`, JSON text (a record's writer made it).
+  void reply_text(std::string_view json);
   /// finish() with an END frame carrying `r`.
   void end(const Result<boost::json::value>& r);
 };

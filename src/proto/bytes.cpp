@@ -2,6 +2,7 @@
 
 #include <boost/json/string.hpp>
 
+#include "common/json_text.hpp"
 #include "common/utf8.hpp"
 
 namespace sbx::proto {
@@ -68,6 +69,14 @@ json::value bytes_to_json(std::string_view bytes, json::storage_ptr sp) {
   json::object o(sp);
   o[kBytesKey] = base64_encode(bytes);
   return o;
+}
+
+void append_bytes_json(std::string& out, std::string_view bytes) {
+  if (is_utf8(bytes)) return append_json_string(out, bytes);
+  out += '{';
+  append_json_key(out, kBytesKey);
+  append_json_string(out, base64_encode(bytes));
+  out += '}';
 }
 
 std::optional<std::string> bytes_from_json(const json::value& v) {

@@ -22,6 +22,8 @@ std::optional<std::string> base64_decode(std::string_view text);
 
 /// A plain JSON string when `bytes` is UTF-8, else {"base64": "..."}.
 boost::json::value bytes_to_json(std::string_view bytes, boost::json::storage_ptr sp = {});
+/// bytes_to_json as text, as boost::json::serialize would write it.
+void append_bytes_json(std::string& out, std::string_view bytes);
 /// A string, or the tagged form; nullopt for anything else.
 std::optional<std::string> bytes_from_json(const boost::json::value& v);
 /// The bytes at `key`, nullopt when absent or not bytes.

@@ -103,6 +103,15 @@ std::string ok_payload(const json::value& result) {
   return out;
 }
 
+std::string ok_payload_text(std::string_view result) {
+  std::string out;
+  out.reserve(kOkPrefix.size() + result.size() + 1);
+  out += kOkPrefix;
+  out += result;
+  out += '}';
+  return out;
+}
+
 std::string error_payload(const Error& e) {
   json::object o;
   o["ok"] = false;

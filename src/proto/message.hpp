@@ -23,6 +23,8 @@ Status check_hello(std::string_view payload, std::string_view peer_name,
 
 /// {"ok":true,"result":R}, serialized straight from `result` (no copy of it).
 std::string ok_payload(const boost::json::value& result);
+/// The same around `result`, JSON text its writer made (a record's: common/record_json.hpp).
+std::string ok_payload_text(std::string_view result);
 std::string error_payload(const Error& e);
 /// {"ok":true,"result":R} -> R;  {"ok":false,"error":{...}} -> that Error.
 Result<boost::json::value> decode_reply(std::string_view payload);

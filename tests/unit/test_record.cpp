@@ -7,6 +7,7 @@
 #include <csignal>
 #include <string>
 
+#include "common/json_text.hpp"
 #include "common/record.hpp"
 #include "common/record_json.hpp"
 
@@ -574,4 +575,31 @@ TEST_CASE("record: who it runs as and its cgroup survive the file and JSON") {
   REQUIRE(plain);
   CHECK(plain->user.empty());
   CHECK(plain->cgroup.empty());
+}
+
+TEST_CASE("JSON text: written as boost::json::serialize writes the same value") {
+  // Every byte a string can hold as text: control characters, quote, backslash, DEL, UTF-8.
+  std::string odd;
+  for (int c = 1; c < 0x80; ++c) odd += static_cast<char>(c);
+  odd += "\xc3\xa9 \xe2\x82\xac";
+  std::string with_nul("a\0b", 3);
+  auto r = full_record();
+  r.command = odd;
+  r.argv = {odd, with_nul, "\xff\xfe"};  // the last is not UTF-8: the tagged form
+  r.env["K"] = odd;
+  r.dropped_stdout = 7;
+  r.tty = true;
+  r.tty_size = "100x30";
+  for (const auto& rec : {r, full_record(), minimal_record(), bytes_record()}) {
+    std::string text = sbx::record_json_text(rec);
+    CAPTURE(text);
+    CHECK(json::serialize(json::parse(text)) == text);
+    auto back = sbx::record_from_json(json::parse(text));
+    REQUIRE(back.ok());
+    CHECK(back->argv == rec.argv);
+    CHECK(back->command == rec.command);
+  }
+  std::string s;
+  sbx::append_json_string(s, odd + with_nul);
+  CHECK(s == json::serialize(json::string(odd + with_nul)));
 }

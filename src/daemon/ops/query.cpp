@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <boost/json/array.hpp>
 #include <boost/json/monotonic_resource.hpp>
+#include <boost/json/serialize.hpp>
 
 #include "common/ids.hpp"
 #include "common/record_json.hpp"
@@ -23,27 +24,30 @@ namespace json = boost::json;
 
 namespace {
 
-/// The records whole, each with the ports its tree listens on: every live tree from one
-/// look at /proc, and each network namespace's listeners read once.
-json::array full_records(Context& ctx, const std::vector<const ProcessRecord*>& records,
-                         const json::storage_ptr& sp = {}) {
+/// The records whole, each with the ports its tree listens on, as a JSON array's text:
+/// every live tree from one look at /proc, and each network namespace's listeners read once.
+std::string full_records(Context& ctx, const std::vector<const ProcessRecord*>& records) {
   std::vector<const ProcessRecord*> live;
   for (const ProcessRecord* r : records) {
     if (!r->ended()) live.push_back(r);
   }
   auto trees = ctx.supervisor.tree_pids(live);
   ListenerScan listeners(true);
-  json::array out(sp);
-  out.reserve(records.size());
+  std::string out = "[";
+  out.reserve(records.size() * 512);
   for (std::size_t i = 0, k = 0; i < records.size(); ++i) {
-    json::object o = record_to_json(*records[i], sp);
-    json::array ports(sp);
+    if (i) out += ',';
+    append_record_json(out, *records[i]);
+    out.pop_back();  // its '}': the ports go in too
+    out += ",\"ports\":";
+    json::array ports;
     if (!records[i]->ended()) {
       for (const auto& e : tree_ports(trees[k++], listeners)) ports.emplace_back(e.to_json());
     }
-    o["ports"] = std::move(ports);
-    out.emplace_back(std::move(o));
+    out += json::serialize(ports);
+    out += '}';
   }
+  out += ']';
   return out;
 }
 
@@ -62,10 +66,10 @@ void op_ps(Context& ctx, const proto::PsRequest& req, const ConnPtr& conn) {
   std::erase_if(records, [&](const ProcessRecord* r) {
     return (session && r->session != *session) || !matches(r->status);
   });
+  if (!brief) return conn->reply_text(full_records(ctx, records));
   // One arena for the whole reply, dropped at once after it is serialized.
   json::monotonic_resource arena;
   json::storage_ptr sp(&arena);
-  if (!brief) return conn->reply(json::value(full_records(ctx, records, sp)));
   json::array out(sp);
   out.reserve(records.size());
   for (const ProcessRecord* r : records) {
@@ -90,8 +94,11 @@ void op_show(Context& ctx, const proto::ShowRequest& req, const ConnPtr& conn) {
     // The daemon renders TOML so that the CLI needs no TOML library (a faster start).
     return conn->reply(json::value(json::object{{"toml", record_to_toml(*r, TomlView::display)}}));
   }
-  if (req.ports) return conn->reply(json::value(full_records(ctx, {r}).at(0)));
-  conn->reply(json::value(record_to_json(*r)));
+  if (req.ports) {
+    std::string one = full_records(ctx, {r});
+    return conn->reply_text(std::string_view(one).substr(1, one.size() - 2));  // of [R]
+  }
+  conn->reply_text(record_json_text(*r));
 }
 
 void op_daemon_status(Context& ctx, const proto::DaemonStatusRequest&, const ConnPtr& conn) {

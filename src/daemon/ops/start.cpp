@@ -35,7 +35,7 @@ void op_start(Context& ctx, const proto::StartRequest& req, const ConnPtr& conn)
     return conn->reply(make_error(Errc::unavailable, "sbxd is stopping; start it again and retry"));
   auto done = [conn](Result<ProcessRecord> rec) {
     if (!rec) return conn->reply(rec.error());
-    conn->reply(json::value(record_to_json(*rec)));
+    conn->reply_text(record_json_text(*rec));
   };
   if (req.remote) return ctx.supervisor.start(as_local(req), std::move(done));
   ctx.supervisor.start(req, std::move(done));

@@ -38,6 +38,10 @@ void Connection::reply(const Result<boost::json::value>& r) {
   finish(proto::FrameKind::response, r ? proto::ok_payload(*r) : proto::error_payload(r.error()));
 }
 
+void Connection::reply_text(std::string_view json) {
+  finish(proto::FrameKind::response, proto::ok_payload_text(json));
+}
+
 void Connection::end(const Result<boost::json::value>& r) {
   finish(proto::FrameKind::end, r ? proto::ok_payload(*r) : proto::error_payload(r.error()));
 }

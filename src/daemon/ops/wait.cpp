@@ -16,7 +16,7 @@ void op_wait(Context& ctx, const proto::WaitRequest& req, const ConnPtr& conn) {
   const ProcessRecord* r =
       found ? *found : ctx.supervisor.recently_removed(*id);  // a late wait on --rm
   if (!r) return conn->reply(found.error());
-  if (r->ended()) return conn->reply(json::value(record_to_json(*r)));
+  if (r->ended()) return conn->reply_text(record_json_text(*r));
 
   struct State {
     Supervisor::WatchId watch = 0;
@@ -25,7 +25,7 @@ void op_wait(Context& ctx, const proto::WaitRequest& req, const ConnPtr& conn) {
   auto state = std::make_shared<State>();
   state->watch = ctx.supervisor.watch_end(*id, [&ctx, state, conn](const ProcessRecord& rec) {
     ctx.timers.cancel(state->timer);
-    conn->reply(json::value(record_to_json(rec)));
+    conn->reply_text(record_json_text(rec));
   });
   if (auto t = req.deadline.timeout) {
     Millis asked = req.deadline.asked();
