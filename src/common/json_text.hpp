@@ -14,7 +14,7 @@ namespace sbx {
 void append_json_string(std::string& out, std::string_view s);
 
 template <class Int>
-  requires std::is_integral_v<Int>
+requires std::is_integral_v<Int>
 void append_json_int(std::string& out, Int v) {
   char buf[24];
   out.append(buf, std::to_chars(buf, buf + sizeof buf, v).ptr);
