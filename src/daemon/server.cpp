@@ -199,7 +199,7 @@ struct Server::Impl {
   UniqueFd reserve;
   bool exhausted = false;   ///< in an episode of EMFILE/ENFILE, logged once
   std::size_t refused = 0;  ///< clients refused in this episode
-  Timers::Id backoff = 0;
+  Timers::Timer backoff;
 
   void accept() {
     acceptor.async_accept([this](boost::system::error_code ec, local::socket sock) {
@@ -251,8 +251,7 @@ struct Server::Impl {
       reserve.reset(::open("/dev/null", O_RDONLY | O_CLOEXEC));
       if (client < 0) break;  // none waits any more
     }
-    backoff = ctx.timers.after(kAcceptBackoff, [this] {
-      backoff = 0;
+    backoff = ctx.timers.start(kAcceptBackoff, [this] {
       if (open) accept();
     });
   }
@@ -285,7 +284,7 @@ Server::Server(asio::io_context& io, Context& ctx)
                                         {},
                                         false,
                                         0,
-                                        0})) {
+                                        {}})) {
   impl_->reserve.reset(::open("/dev/null", O_RDONLY | O_CLOEXEC));
 }
 
@@ -323,7 +322,7 @@ Status Server::adopt(int fd) {
 void Server::close() {
   if (!impl_->open) return;
   impl_->open = false;
-  impl_->ctx.timers.cancel(impl_->backoff);
+  impl_->backoff.cancel();
   boost::system::error_code ignored;
   impl_->acceptor.close(ignored);
   if (!impl_->socket_path.empty()) ::unlink(impl_->socket_path.c_str());

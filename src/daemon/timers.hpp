@@ -36,7 +36,10 @@ class Timers {
   std::unique_ptr<Impl> impl_;
 };
 
-/// A timer that cancels itself when its handle goes or is given another timer.
+/// A timer that cancels itself when its handle goes or is given another timer. Its owner
+/// must go before the Timers: a handle inside state that its own callback (or a connection
+/// the loop still holds at exit) keeps alive would cancel into a Timers being destroyed, so
+/// such state (the wait ops') keeps a plain Id and cancels it when it is done.
 class Timers::Timer {
  public:
   Timer() = default;

@@ -51,7 +51,7 @@ struct LogCap::Impl {
     std::int64_t cap = 0;
     TrimFn on_trim;
     LogWatch::Id wd = 0;
-    Timers::Id timer = 0;
+    Timers::Timer timer;  ///< the interval before it listens again
     off_t last_size = 0;
     bool failed = false;
   };
@@ -71,7 +71,7 @@ struct LogCap::Impl {
     File& f = it->second;
     watch.unwatch(f.wd);
     f.wd = 0;
-    if (f.timer) return;
+    if (f.timer.pending()) return;
     check(id);
   }
 
@@ -79,7 +79,6 @@ struct LogCap::Impl {
     auto it = files.find(id);
     if (it == files.end()) return;
     File& f = it->second;
-    f.timer = 0;
     auto t = trim_log_file(f.path, f.cap);
     if (!t) {
       spdlog::error("{}; its log is no longer capped", t.error().message);
@@ -91,10 +90,8 @@ struct LogCap::Impl {
     ::stat(f.path.c_str(), &st);
     f.last_size = st.st_size;
     // Re-listen only after the interval: a busy file wakes us at most once per interval.
-    f.timer = timers.after(kCheckInterval, [this, id] {
-      auto it = files.find(id);
-      if (it == files.end()) return;
-      it->second.timer = 0;
+    f.timer = timers.start(kCheckInterval, [this, id] {
+      if (!files.contains(id)) return;
       arm(id);
       check_size_only(id);
     });
@@ -128,7 +125,7 @@ LogCap::Id LogCap::add(const std::string& path, std::int64_t cap, TrimFn on_trim
 void LogCap::check_now(Id id) {
   auto it = impl_->files.find(id);
   if (it == impl_->files.end()) return;
-  impl_->timers.cancel(it->second.timer);
+  it->second.timer.cancel();
   impl_->check(id);
 }
 
@@ -136,8 +133,7 @@ void LogCap::remove(Id id) {
   auto it = impl_->files.find(id);
   if (it == impl_->files.end()) return;
   impl_->watch.unwatch(it->second.wd);
-  impl_->timers.cancel(it->second.timer);
-  impl_->files.erase(it);
+  impl_->files.erase(it);  // its timer with it
 }
 
 }  // namespace sbx::daemon
