@@ -15,6 +15,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
 
 #include "common/atomic_file.hpp"
 #include "common/command_line.hpp"
@@ -27,8 +28,10 @@ extern char** environ;
 namespace sbx::cli {
 namespace {
 
-/// ssh processes of earlier connections, reaped once they ended.
+/// ssh processes of earlier connections, reaped once they ended. `sbx up` connects from
+/// several threads at once: g_ssh_mutex guards the list.
 std::vector<pid_t> g_ssh_pids;
+std::mutex g_ssh_mutex;
 
 std::string lower(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
@@ -88,6 +91,7 @@ std::string control_dir() {
 }
 
 void reap_ended() {
+  std::lock_guard lock(g_ssh_mutex);
   std::erase_if(g_ssh_pids, [](pid_t pid) { return ::waitpid(pid, nullptr, WNOHANG) != 0; });
 }
 
@@ -177,7 +181,10 @@ Result<SshLink> SshLink::open(const HostUrl& host, bool start_daemon, UniqueFd& 
                                              ": " + std::strerror(rc) +
                                              " (install OpenSSH's ssh, or set SBX_SSH_COMMAND)");
   }
-  g_ssh_pids.push_back(link.pid_);
+  {
+    std::lock_guard lock(g_ssh_mutex);
+    g_ssh_pids.push_back(link.pid_);
+  }
   link.err_ = std::move(err_read);
   link.remote_sbx_ = setup.remote_sbx;
   socket = std::move(mine);
@@ -219,7 +226,10 @@ Error SshLink::failure(const HostUrl& host, int timed_out_ms) {
       ::kill(pid_, SIGTERM);
       status = wait_for(pid_, 5000);
     }
-    std::erase(g_ssh_pids, pid_);
+    {
+      std::lock_guard lock(g_ssh_mutex);
+      std::erase(g_ssh_pids, pid_);
+    }
     pid_ = -1;
   }
   drain();

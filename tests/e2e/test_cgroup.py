@@ -97,9 +97,11 @@ class Trees(SbxTestCase):
 
     def test_cgroup_removed_when_the_run_ends(self):
         self.need_cgroup()
-        i = self.start("--", "sleep", "0.2")
+        flag = os.path.join(self.home, "go")  # it runs until the cgroup was seen
+        i = self.start("--", "sh", "-c", f"while [ ! -e {flag} ]; do sleep 0.01; done")
         cg = self.show(i)["cgroup"]
         self.assertTrue(os.path.isdir(cg))
+        open(flag, "w").close()
         self.assertEqual(self.run("wait", i).returncode, 0)
         wait_until(lambda: not os.path.exists(cg), 5, "its cgroup removed")
 
