@@ -33,9 +33,19 @@ class FullDisk(SbxTestCase):
             except OSError:
                 pass
 
+    def settled(self, pid_id):
+        """Waits for what the daemon still writes after its answers: the record past
+        "starting", and for an ended run the removal of its exit file (whose page would
+        otherwise come free after the disk was filled)."""
+        folder = os.path.join(self.state, "processes")
+        wait_until(lambda: self.record(pid_id)["status"] != "starting"
+                   and not os.path.exists(os.path.join(folder, f"{pid_id}.exit")),
+                   5, "the daemon's writes after its answers")
+
     def no_spare(self, pid_id):
         """Removes the previous version that each record write keeps as the next one's file
         (ID.toml.tmp): without it, a full disk has no room for the next write."""
+        self.settled(pid_id)
         os.unlink(os.path.join(self.state, "processes", f"{pid_id}.toml.tmp"))
 
     def record(self, pid_id):
@@ -45,8 +55,8 @@ class FullDisk(SbxTestCase):
     def test_start_refused_with_a_clear_error_and_old_record_intact(self):
         self.start("--id", "a", "--", "sh", "-c", "exit 0")
         self.assertEqual(self.sbx_ok("wait", "a").returncode, 0)
-        before = self.record("a")
         self.no_spare("a")
+        before = self.record("a")
         self.fill()
         r = self.run("start", "--id", "a", "--", "true")
         self.assertEqual(r.returncode, 1, r.stderr)
@@ -73,6 +83,7 @@ class FullDisk(SbxTestCase):
         # Each write keeps the previous version's file for the next: on a full disk the
         # final record still reaches the disk, in place of the one it replaces.
         i = self.start("--id", "s", "--", "sleep", "300")
+        self.settled(i)
         self.fill()
         self.sbx_ok("kill", i)
         self.assertEqual(self.record(i)["status"], "killed")
@@ -124,6 +135,7 @@ class FullDisk(SbxTestCase):
                 f"for n in range(50): os.write(1, b'%05d' % n + b'x' * 4091)\n"
                 f"os.write(2, b'done')\n")
         i = self.start("--id", "f", "--", PY, "-c", code)
+        self.settled(i)
         self.fill()
         with open(flag, "w"):
             pass
