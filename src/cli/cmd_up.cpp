@@ -50,6 +50,7 @@ Result<int> run_up(const UpArgs& a) {
     return make_error(Errc::usage,
                       "--exit-from " + a.exit_from + ": no such process in " + p->file);
   if (!o.names.empty()) o.names.push_back(a.exit_from);
+  o.exit_from = a.exit_from;
   stop_project_on_signals(*p, *grace);
   o.on_started = [proj = &*p](const std::string& id) { follow_output(*proj, id); };
   auto up = up_project(*p, o);

@@ -26,6 +26,7 @@ struct UpOptions {
   std::vector<std::string> names;                         ///< empty: every process
   std::optional<Millis> timeout;                          ///< --timeout: for the whole of `up`
   std::function<void(const std::string& id)> on_started;  ///< once each runs (or ran already)
+  std::string exit_from;  ///< --exit-from: this one ending before all is up is no failure
 };
 /// Starts the processes and waits until each is ready: kExitOk, or the exit code after a
 /// message that names what failed (its last lines printed).

@@ -63,7 +63,11 @@ std::string seconds(Clock::duration d) {
 class Up : public std::enable_shared_from_this<Up> {
  public:
   Up(const Project& p, std::vector<Node> nodes, const UpOptions& o)
-      : p_(p), nodes_(std::move(nodes)), timeout_(o.timeout), on_started_(o.on_started) {}
+      : p_(p),
+        nodes_(std::move(nodes)),
+        timeout_(o.timeout),
+        on_started_(o.on_started),
+        exit_from_(o.exit_from) {}
 
   int run() {
     // On a terminal, a status line says what is still awaited, redrawn every tick.
@@ -230,10 +234,11 @@ class Up : public std::enable_shared_from_this<Up> {
 
   /// A process that is up when it runs (no completion awaited) and that has already ended
   /// otherwise than by completing, with no restart to come: `up` must not say all is up (a
-  /// server that exits 1 at once, its port taken). It is marked failed.
+  /// server that exits 1 at once, its port taken). It is marked failed. Not --exit-from's
+  /// process: its end, however early, is the answer.
   Node* ended_unready() {
     for (auto& n : nodes_) {
-      if (n.needs_exit || n.state != State::ready) continue;
+      if (n.needs_exit || n.state != State::ready || n.def->name == exit_from_) continue;
       auto rec = find_record(n.def->name);
       if (!rec || !*rec) continue;
       const ProcessRecord& r = **rec;
@@ -296,6 +301,7 @@ class Up : public std::enable_shared_from_this<Up> {
   std::vector<Node> nodes_;
   std::optional<Millis> timeout_;
   std::function<void(const std::string&)> on_started_;
+  std::string exit_from_;
   std::mutex m_;  // the states
   std::condition_variable cv_;
 };

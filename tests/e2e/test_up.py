@@ -535,6 +535,23 @@ class ExitFrom(ProjectCase):
     def test_a_signal_is_128_plus_n(self):
         self.check_exit("echo running the tests; kill -USR1 $$", 128 + signal.SIGUSR1)
 
+    def test_its_end_before_the_others_are_ready_is_the_answer(self):
+        # tests needs nothing and exits 3 at once, while db takes a second to be ready: up
+        # still waits for db, then answers with tests' code, not with a failure of up.
+        self.write("""
+            [process.db]
+            command = "sleep 1; echo db ready; exec sleep 60"
+            ready = { log = "db ready" }
+            [process.tests]
+            command = "echo running the tests; exit 3"
+        """)
+        r = self.up("--exit-from", "tests", timeout=30)
+        self.assertEqual(r.returncode, 3, r.stderr)
+        self.assertNotIn(b"before all was up", r.stderr)
+        self.assertIn("tests | running the tests\n", r.stdout.decode())
+        self.assertEqual(self.record("db")["status"], "killed")
+        self.assertEqual(self.home_processes(), [])
+
     def test_a_second_run_prints_its_own_output_not_the_last_runs(self):
         # down keeps a run's records and logs; the next run's tests start only after db is
         # ready, well after the follower first looked at the project's session.
