@@ -88,3 +88,28 @@ TEST_CASE("Timers: a handler may start the next timer") {
   io.run();
   CHECK(ticks == 3);
 }
+
+TEST_CASE("Timers::Timer: a dropped or replaced handle cancels its timer; a moved one keeps it") {
+  boost::asio::io_context io;
+  Timers timers(io);
+  std::string ran;
+  {
+    Timers::Timer dropped = timers.start(Millis(0), [&] { ran += 'd'; });
+    CHECK(dropped.pending());
+  }
+  Timers::Timer replaced = timers.start(Millis(0), [&] { ran += 'r'; });
+  replaced = timers.start(Millis(1), [&] { ran += 'n'; });  // the first never runs
+  Timers::Timer moved_from = timers.start(Millis(2), [&] { ran += 'm'; });
+  Timers::Timer moved_to = std::move(moved_from);
+  CHECK_FALSE(moved_from.pending());  // NOLINT: a moved-from handle owns nothing
+  CHECK(moved_to.pending());
+  Timers::Timer self_cancelled;
+  self_cancelled = timers.start(Millis(0), [&] {
+    CHECK_FALSE(self_cancelled.pending());  // inside its own fn it is no longer pending
+    ran += 's';
+  });
+  io.run();
+  CHECK(ran == "snm");
+  CHECK_FALSE(replaced.pending());  // fired
+  moved_to.cancel();                // after firing: no effect
+}
