@@ -42,6 +42,10 @@ std::string Paths::exit_path(const std::string& id) const {
   return processes_dir + "/" + id + ".exit";
 }
 
+std::string Paths::restart_env_path(const std::string& id) const {
+  return processes_dir + "/" + id + ".env";
+}
+
 Result<Paths> resolve_paths(const std::optional<std::string>& home_override) {
   Paths p;
   auto home = home_override ? home_override : env("SBX_HOME");

@@ -24,6 +24,9 @@ struct Paths {
   std::string index_path(const std::string& id) const;
   /// Where the process's waiter (sbx-shim) writes its wait status when it ends.
   std::string exit_path(const std::string& id) const;
+  /// A run with a restart policy: what a daemon after a crash restarts it with (its program
+  /// and environment), which the record does not hold.
+  std::string restart_env_path(const std::string& id) const;
 };
 
 /// `home` (sbxd --home) or $SBX_HOME puts everything under one folder; otherwise

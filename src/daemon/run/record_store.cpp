@@ -114,6 +114,8 @@ void RecordStore::remove(const std::string& id) {
   ::unlink(paths_.log_path(id, true).c_str());
   ::unlink(paths_.index_path(id).c_str());
   ::unlink(paths_.exit_path(id).c_str());
+  ::unlink(paths_.restart_env_path(id).c_str());
+  ::unlink((paths_.restart_env_path(id) + ".tmp").c_str());
 }
 
 }  // namespace sbx::daemon

@@ -175,8 +175,9 @@ void Supervisor::start(StartSpec spec, StartFn done) {
     } else {
       entries_.erase(r.id);
     }
-    done(launching.error());
+    return done(launching.error());
   }
+  save_restart_env(*e);
 }
 
 const ProcessRecord* Supervisor::find(const std::string& id) const {

@@ -167,6 +167,8 @@ class Supervisor {
   /// watches the waiter and looks for the program among its children.
   void adopt_launch(const std::shared_ptr<Run>& e);
   void find_adopted_program(const std::shared_ptr<Run>& e, Clock::time_point give_up);
+  /// An adopted run whose program runs: its log caps, timeout and restart policy again.
+  void adopted_running(const std::shared_ptr<Run>& e);
 
   // supervisor_launch.cpp
   /// Starts a run; `done` is called once the program was exec'd (the record says running,
@@ -212,6 +214,14 @@ class Supervisor {
 
   // supervisor_restart.cpp
   bool should_restart(const Run& e) const;
+  /// A run that restarts keeps its program and environment on disk (ID.env) for a daemon
+  /// that adopts it after a crash; others have none.
+  void save_restart_env(const Run& e);
+  /// Adopted: what it restarts with, if it has a restart policy and its ID.env is readable.
+  void load_restart_env(Run& e);
+  /// Stops the run by its timeout after `delay` (at launch its whole timeout; adopted,
+  /// what is left of it since its start_time).
+  void arm_timeout(const std::shared_ptr<Run>& e, Millis delay);
   void schedule_restart(const std::shared_ptr<Run>& e);
 
   // supervisor_stop.cpp

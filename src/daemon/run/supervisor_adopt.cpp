@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include "common/atomic_file.hpp"
+#include "common/clock.hpp"
 #include "common/ids.hpp"
 #include "common/proc.hpp"
 #include "daemon/run/exit_watch.hpp"
@@ -66,7 +67,7 @@ void Supervisor::load() {
       spdlog::info("adopted {} (pid {}, waiter {})", e->rec.id, *e->rec.pid, *e->rec.waiter_pid);
       programs_[*e->rec.pid] = e;
       watch_exit(e, Watched::adopted_waiter);
-      cap_logs(e);
+      adopted_running(e);
     } else if (e->rec.waiter_pid) {
       waiter_ended(e);
     } else {
@@ -104,7 +105,17 @@ void Supervisor::find_adopted_program(const std::shared_ptr<Run>& e, Clock::time
   programs_[*pid] = e;
   spdlog::info("{}: its program was exec'd (pid {})", r.id, *pid);
   store_.save(r);
+  adopted_running(e);
+}
+
+void Supervisor::adopted_running(const std::shared_ptr<Run>& e) {
   cap_logs(e);
+  load_restart_env(*e);
+  // Its timeout counts from its start, as it did under the daemon that started it (by the
+  // wall clock, which is all a record keeps of that start).
+  const ProcessRecord& r = e->rec;
+  if (r.timeout_ms)
+    arm_timeout(e, Millis(r.start_time.value_or(now_epoch_ms()) + *r.timeout_ms - now_epoch_ms()));
 }
 
 }  // namespace sbx::daemon

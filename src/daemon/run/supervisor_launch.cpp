@@ -97,19 +97,7 @@ void Supervisor::launch_reported(const std::shared_ptr<Run>& e, Result<Launcher:
   e->run_started = Clock::now();
   watch_exit(e, Watched::own_waiter);
   cap_logs(e);
-  if (r.timeout_ms) {
-    std::weak_ptr<Run> weak = e;
-    e->timeout_timer = timers_.start(Millis(*r.timeout_ms), [this, weak] {
-      auto e = weak.lock();
-      if (!e || e->rec.ended()) return;
-      // Ended already (a zombie, or reaped), its exit report not read yet: it ended by
-      // itself, and must not be recorded as stopped by its timeout.
-      if (e->rec.pid && !process_alive(*e->rec.pid, e->rec.pid_start_ticks)) return;
-      spdlog::info("{} ran for its timeout of {}: stopping it", e->rec.id,
-                   format_duration(Millis(*e->rec.timeout_ms)));
-      begin_stop(e, kStopSignal, kStopGrace, "timeout", nullptr);
-    });
-  }
+  if (r.timeout_ms) arm_timeout(e, Millis(*r.timeout_ms));
   launch_finished();
   // The client has its answer first: until this save the record on disk says "starting"
   // with the waiter's pid, which a daemon after a crash adopts (adopt_launch) as it would this.
@@ -125,6 +113,20 @@ void Supervisor::launch_reported(const std::shared_ptr<Run>& e, Result<Launcher:
     e->stop_when_launched.reset();
     begin_stop(e, stop->sig, stop->grace, stop->reason, nullptr);
   }
+}
+
+void Supervisor::arm_timeout(const std::shared_ptr<Run>& e, Millis delay) {
+  std::weak_ptr<Run> weak = e;
+  e->timeout_timer = timers_.start(std::max(delay, Millis{0}), [this, weak] {
+    auto e = weak.lock();
+    if (!e || e->rec.ended()) return;
+    // Ended already (a zombie, or reaped), its exit report not read yet: it ended by
+    // itself, and must not be recorded as stopped by its timeout.
+    if (e->rec.pid && !process_alive(*e->rec.pid, e->rec.pid_start_ticks)) return;
+    spdlog::info("{} ran for its timeout of {}: stopping it", e->rec.id,
+                 format_duration(Millis(*e->rec.timeout_ms)));
+    begin_stop(e, kStopSignal, kStopGrace, "timeout", nullptr);
+  });
 }
 
 void Supervisor::cap_logs(const std::shared_ptr<Run>& e) {

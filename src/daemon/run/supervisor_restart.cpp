@@ -1,9 +1,12 @@
 // Restarts (--restart on-failure|always) with a back-off that doubles up to kMaxBackoff and
 // starts over after a healthy run.
 
+#include <unistd.h>
+
 #include <spdlog/spdlog.h>
 #include <algorithm>
 
+#include "common/atomic_file.hpp"
 #include "daemon/run/supervisor.hpp"
 
 namespace sbx::daemon {
@@ -15,7 +18,10 @@ constexpr Millis kHealthyRun{10'000};  ///< a run this long resets the back-off
 
 bool Supervisor::should_restart(const Run& e) const {
   const ProcessRecord& r = e.rec;
-  if (e.phase == Phase::stopping || e.watched != Watched::own_waiter) return false;
+  // Adopted, it restarts only with what its ID.env gave back; a run whose waiter was lost
+  // is not restarted.
+  if (e.phase == Phase::stopping || e.watched == Watched::program || e.program.empty())
+    return false;
   if (r.max_restarts && r.restarts >= *r.max_restarts) return false;
   if (r.restart == "always") return true;
   return r.restart == "on-failure" && r.status != ProcStatus::completed;
@@ -52,6 +58,43 @@ void Supervisor::schedule_restart(const std::shared_ptr<Run>& e) {
     };
     if (auto launching = launch(e, false, could_not); !launching) could_not(launching);
   });
+}
+
+namespace {
+bool restarts(const ProcessRecord& r) { return r.restart == "always" || r.restart == "on-failure"; }
+}  // namespace
+
+// ID.env: the program's path, then each environment entry, each ended by a NUL (neither can
+// hold one). Not fsync'd: it matters only to a daemon after a crash, whose machine did not.
+void Supervisor::save_restart_env(const Run& e) {
+  std::string path = paths_.restart_env_path(e.rec.id);
+  if (!restarts(e.rec)) {
+    ::unlink(path.c_str());  // an earlier run's of that id
+    return;
+  }
+  std::string text = e.program + '\0';
+  for (const auto& kv : e.envp) text += kv + '\0';
+  if (auto st = write_file_atomic(path, text, false); !st)
+    spdlog::warn("{}: {}; a daemon after a crash would not restart it", e.rec.id,
+                 st.error().message);
+}
+
+void Supervisor::load_restart_env(Run& e) {
+  if (!restarts(e.rec)) return;
+  auto text = read_file(paths_.restart_env_path(e.rec.id));
+  if (!text || text->empty() || text->back() != '\0') {
+    spdlog::warn("{}: its program and environment are not on disk: it will not be restarted",
+                 e.rec.id);
+    return;
+  }
+  std::vector<std::string> parts;
+  for (size_t at = 0; at < text->size();) {
+    size_t end = text->find('\0', at);
+    parts.emplace_back(*text, at, end - at);
+    at = end + 1;
+  }
+  e.program = std::move(parts.front());
+  e.envp.assign(std::make_move_iterator(parts.begin() + 1), std::make_move_iterator(parts.end()));
 }
 
 }  // namespace sbx::daemon
