@@ -1,5 +1,5 @@
 #pragma once
-// Exit codes of sbx: the documented table of DESIGN.md §4, README and sbx(1).
+// Exit codes of sbx: the table of README and sbx(1) EXIT STATUS.
 
 #include <string>
 

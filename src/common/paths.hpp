@@ -6,7 +6,7 @@
 
 namespace sbx {
 
-/// Where the daemon's socket and state live (DESIGN.md §5).
+/// Where the daemon's socket and state live (README "Files", sbxd(8) FILES).
 struct Paths {
   std::string runtime_dir;  ///< holds the socket, lock and pid file; mode 0700
   std::string socket;       ///< sbxd.sock

@@ -1,7 +1,7 @@
 #pragma once
 // The process record: one per process, persisted as STATE/processes/ID.toml and sent as
-// JSON with the same keys (DESIGN.md §3). Only record_toml.cpp knows TOML and only
-// record_json.cpp knows JSON.
+// JSON with the same keys (README "Files", sbx(1) THE RECORD). Only record_toml.cpp knows TOML and
+// only record_json.cpp knows JSON.
 
 #include <cstdint>
 #include <map>

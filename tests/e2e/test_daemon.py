@@ -172,7 +172,7 @@ class ColdStartRace(SbxTestCase):
 
 class HostileClients(SbxTestCase):
     def expect_error_reply_and_close(self, s, what):
-        """DESIGN 6: a malformed or oversized frame gets an error reply and a closed connection."""
+        """A malformed or oversized frame gets an error reply and a closed connection."""
         got = self.read_until_closed(s, what)
         replies = []
         for kind, payload in parse_frames(got):

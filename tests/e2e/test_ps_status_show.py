@@ -7,7 +7,7 @@ import tomllib
 
 from harness import PY, TIME_RE, SbxTestCase, main, pid_alive
 
-# DESIGN.md section 3, plus the keys README documents for lifecycle and log caps.
+# The keys of the record (sbx(1) THE RECORD), for lifecycle and log caps too.
 ALL_KEYS = {"id", "command", "argv", "cwd", "env", "session", "pid", "status", "start_time",
             "end_time", "exit_code", "signal", "error", "timeout_ms", "auto_cleanup", "restart",
             "restarts", "reason", "max_restarts", "log_max", "dropped_stdout", "dropped_stderr",
