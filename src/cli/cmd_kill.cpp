@@ -18,7 +18,6 @@
 #include "proto/requests_records.hpp"
 
 namespace sbx::cli {
-namespace json = boost::json;
 
 namespace {
 
@@ -68,20 +67,13 @@ Result<int> run_kill(const KillArgs& a) {
   if (!client) return client.error();
   auto v = client->call(proto::KillRequest::kOp, std::move(*args));
   if (!v) return v.error();
-  const auto* ended = v->is_object() ? v->get_object().if_contains("already_ended") : nullptr;
-  std::vector<std::string> already;
-  if (ended && ended->is_array()) {
-    for (const auto& e : ended->get_array()) {
-      if (!e.is_string()) continue;
-      already.emplace_back(e.get_string());
-      std::fprintf(stderr, "sbx: '%s' had already ended\n", already.back().c_str());
-    }
-  }
+  auto reply = proto::KillReply::from_json(*v);
+  const std::vector<std::string>& already = reply.already_ended;
+  for (const auto& id : already) std::fprintf(stderr, "sbx: '%s' had already ended\n", id.c_str());
   // --all names what it stopped, one id a line (as `docker kill` does).
-  const auto* records = v->is_object() ? v->get_object().if_contains("records") : nullptr;
-  if (a.all && !a.quiet && records && records->is_array()) {
+  if (a.all && !a.quiet) {
     std::string out;
-    for (const auto& r : records->get_array()) {
+    for (const auto& r : reply.records) {
       const auto* id = r.is_object() ? r.get_object().if_contains("id") : nullptr;
       if (!id || !id->is_string()) continue;
       if (std::find(already.begin(), already.end(), id->get_string()) == already.end()) {

@@ -108,9 +108,9 @@ Result<int> run_show(const ShowArgs& a) {
   if (!client) return client.error();
   auto v = client->call(proto::ShowRequest::kOp, std::move(*args));
   if (!v) return v.error();
-  const auto* toml = v->is_object() ? v->get_object().if_contains("toml") : nullptr;
-  if (!toml || !toml->is_string()) return Error{Errc::protocol, "show: unexpected reply from sbxd"};
-  write_out(1, std::string(toml->get_string()));
+  auto reply = proto::ShowTomlReply::from_json(*v);
+  if (!reply) return Error{Errc::protocol, "show: unexpected reply from sbxd"};
+  write_out(1, reply->toml);
   return kExitOk;
 }
 

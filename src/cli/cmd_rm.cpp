@@ -1,7 +1,5 @@
 // rm and prune: forgetting ended processes.
 
-#include <boost/json/array.hpp>
-
 #include "cli/client.hpp"
 #include "cli/command.hpp"
 #include "cli/exit_codes.hpp"
@@ -11,7 +9,6 @@
 #include "proto/requests_records.hpp"
 
 namespace sbx::cli {
-namespace json = boost::json;
 
 namespace {
 
@@ -36,12 +33,7 @@ Result<int> run_prune() {
   auto v = client->call(proto::PruneRequest::kOp, {});
   if (!v) return v.error();
   std::string out;
-  if (const auto* removed = v->is_object() ? v->get_object().if_contains("removed") : nullptr;
-      removed && removed->is_array()) {
-    for (const auto& id : removed->get_array()) {
-      if (id.is_string()) out += std::string(id.get_string()) + "\n";
-    }
-  }
+  for (const auto& id : proto::RmReply::from_json(*v).removed) out += id + "\n";
   write_out(1, out);
   return kExitOk;
 }

@@ -242,10 +242,9 @@ Result<int> run_wait_port(const WaitPortArgs& a) {
   json::value v;
   if (int rc = wait_ready(*args, std::move(*client), v); rc != kExitOk) return rc;
   if (args->port == 0) {  // the port it found is the answer
-    const auto* port = v.is_object() ? v.get_object().if_contains("port") : nullptr;
-    if (!port || !port->is_int64())
-      return Error{Errc::protocol, "wait-port: unexpected reply from sbxd"};
-    write_out(1, std::to_string(port->get_int64()) + "\n");
+    auto reply = proto::WaitPortReply::from_json(v);
+    if (!reply) return Error{Errc::protocol, "wait-port: unexpected reply from sbxd"};
+    write_out(1, std::to_string(reply->port) + "\n");
   }
   return kExitOk;
 }

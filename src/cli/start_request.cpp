@@ -86,6 +86,20 @@ Status take_command_words(ProcessArgs& a, const CommandDef& cmd, std::string_vie
   return ok_status();
 }
 
+namespace {
+
+/// A byte size option (--log-max, --memory-max), when given, into `into`.
+template <class T>
+Status take_byte_size(const std::string& text, T& into) {
+  if (text.empty()) return ok_status();
+  auto bytes = parse_byte_size(text);
+  if (!bytes) return bytes.error();
+  into = *bytes;
+  return ok_status();
+}
+
+}  // namespace
+
 Result<json::object> start_request(const ProcessArgs& a, std::string_view name) {
   const std::string n(name);
   if (a.command.empty()) {
@@ -140,11 +154,7 @@ Result<json::object> start_request(const ProcessArgs& a, std::string_view name) 
   }
   req.auto_cleanup = a.auto_cleanup;
   if (!a.restart.empty()) req.restart = a.restart;
-  if (!a.log_max.empty()) {
-    auto bytes = parse_byte_size(a.log_max);
-    if (!bytes) return bytes.error();
-    req.log_max = *bytes;
-  }
+  if (auto st = take_byte_size(a.log_max, req.log_max); !st) return st.error();
   req.tty = a.tty;
   if (!a.tty_size.empty()) {
     if (!a.tty) return make_error(Errc::usage, "--tty-size goes with --tty");
@@ -163,11 +173,7 @@ Result<json::object> start_request(const ProcessArgs& a, std::string_view name) 
     if (auto st = check_user(a.user); !st) return st.error();
     req.user = a.user;
   }
-  if (!a.memory_max.empty()) {
-    auto bytes = parse_byte_size(a.memory_max);
-    if (!bytes) return bytes.error();
-    req.memory_max = *bytes;
-  }
+  if (auto st = take_byte_size(a.memory_max, req.memory_max); !st) return st.error();
   req.pids_max = a.pids_max;
   if (!a.cpu_max.empty()) {
     std::string pct =

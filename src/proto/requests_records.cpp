@@ -30,6 +30,18 @@ Result<std::vector<std::string>> ids_at(const json::object& o) {
   return ids;
 }
 
+/// The strings of the array at `key` (others skipped); none when it is not there.
+std::vector<std::string> strings_at(const json::value& v, std::string_view key) {
+  std::vector<std::string> out;
+  const auto* a = v.is_object() ? v.get_object().if_contains(key) : nullptr;
+  if (a && a->is_array()) {
+    for (const auto& e : a->get_array()) {
+      if (e.is_string()) out.emplace_back(e.get_string());
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 json::object PsRequest::to_json() const {
@@ -90,6 +102,15 @@ Result<ShowRequest> ShowRequest::from_json(const json::object& o) {
   return r;
 }
 
+json::value ShowTomlReply::to_json() const { return json::object{{"toml", toml}}; }
+
+std::optional<ShowTomlReply> ShowTomlReply::from_json(const json::value& v) {
+  const auto* o = v.if_object();
+  auto toml = o ? get_opt_string(*o, "toml") : std::nullopt;
+  if (!toml) return std::nullopt;
+  return ShowTomlReply{std::move(*toml)};
+}
+
 json::object KillRequest::to_json() const {
   json::object o;
   o["ids"] = to_array(ids);
@@ -120,6 +141,21 @@ Result<KillRequest> KillRequest::from_json(const json::object& o) {
   return r;
 }
 
+json::value KillReply::to_json() const {
+  json::object o;
+  o["records"] = records;
+  o["already_ended"] = to_array(already_ended);
+  return o;
+}
+
+KillReply KillReply::from_json(const json::value& v) {
+  KillReply r;
+  const auto* records = v.is_object() ? v.get_object().if_contains("records") : nullptr;
+  if (records && records->is_array()) r.records = records->get_array();
+  r.already_ended = strings_at(v, "already_ended");
+  return r;
+}
+
 json::object RmRequest::to_json() const {
   json::object o;
   o["ids"] = to_array(ids);
@@ -136,6 +172,10 @@ Result<RmRequest> RmRequest::from_json(const json::object& o) {
   r.force = get_bool(o, "force");
   return r;
 }
+
+json::value RmReply::to_json() const { return json::object{{"removed", to_array(removed)}}; }
+
+RmReply RmReply::from_json(const json::value& v) { return RmReply{strings_at(v, "removed")}; }
 
 json::object StatsRequest::to_json() const {
   json::object o;

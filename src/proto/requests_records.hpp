@@ -1,9 +1,12 @@
 #pragma once
 // Typed requests of the ops that read, stop and forget records: ps, show, stats, kill, rm. The
 // CLI fills one and sends to_json(); the daemon's op reads it back with from_json(),
-// which checks it. Byte strings (sessions) travel in the form of proto/bytes.hpp.
+// which checks it. Byte strings (sessions) travel in the form of proto/bytes.hpp. The
+// replies typed here are written by the daemon and read by the CLI.
 
+#include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -40,6 +43,15 @@ struct ShowRequest {
   static Result<ShowRequest> from_json(const boost::json::object& o);
 };
 
+/// show with toml: the record rendered by the daemon.
+struct ShowTomlReply {
+  std::string toml;
+
+  boost::json::value to_json() const;
+  /// nullopt for a reply without the text.
+  static std::optional<ShowTomlReply> from_json(const boost::json::value& v);
+};
+
 struct KillRequest {
   static constexpr std::string_view kOp = op::kill;
   std::vector<std::string> ids;
@@ -54,6 +66,17 @@ struct KillRequest {
   static Result<KillRequest> from_json(const boost::json::object& o);
 };
 
+/// kill: the records of the processes it was asked about, as they are now (objects of
+/// common/record_json.hpp), and the ids of those that had ended before it.
+struct KillReply {
+  boost::json::array records;
+  std::vector<std::string> already_ended;
+
+  boost::json::value to_json() const;
+  /// What is missing or not of its type reads as empty.
+  static KillReply from_json(const boost::json::value& v);
+};
+
 struct RmRequest {
   static constexpr std::string_view kOp = op::rm;
   std::vector<std::string> ids;
@@ -61,6 +84,15 @@ struct RmRequest {
 
   boost::json::object to_json() const;
   static Result<RmRequest> from_json(const boost::json::object& o);
+};
+
+/// rm and prune: the ids removed.
+struct RmReply {
+  std::vector<std::string> removed;
+
+  boost::json::value to_json() const;
+  /// What is missing or not a string reads as nothing removed.
+  static RmReply from_json(const boost::json::value& v);
 };
 
 /// stats: what each tree uses now (daemon/run/usage.hpp), one sample; the CLI takes two

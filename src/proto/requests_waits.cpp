@@ -160,6 +160,25 @@ Result<WaitPortRequest> WaitPortRequest::from_json(const json::object& o) {
   return r;
 }
 
+json::value WaitPortReply::to_json() const {
+  json::object o;
+  o["port"] = port;
+  o["host"] = host;
+  if (status) o["status"] = status;
+  return o;
+}
+
+std::optional<WaitPortReply> WaitPortReply::from_json(const json::value& v) {
+  const auto* o = v.if_object();
+  const auto* port = o ? o->if_contains("port") : nullptr;
+  if (!port || !port->is_int64()) return std::nullopt;
+  WaitPortReply r;
+  r.port = port->get_int64();
+  r.host = get_opt_string(*o, "host").value_or("");
+  r.status = get_opt_int(*o, "status").value_or(0);
+  return r;
+}
+
 json::value WaitLogReply::to_json() const {
   json::object o;
   o["line"] = bytes_to_json(line);

@@ -92,6 +92,18 @@ struct WaitPortRequest {
   static Result<WaitPortRequest> from_json(const boost::json::object& o);
 };
 
+/// The answer of a wait_port: the port that is ready, the host that answered there and,
+/// with HTTP, the status it gave.
+struct WaitPortReply {
+  std::int64_t port = 0;
+  std::string host;
+  std::int64_t status = 0;  ///< 0: not HTTP
+
+  boost::json::value to_json() const;
+  /// nullopt for a reply without a port.
+  static std::optional<WaitPortReply> from_json(const boost::json::value& v);
+};
+
 /// The answer of a wait_log: the line that matched (bytes), the whole match and its groups.
 struct WaitLogReply {
   std::string line;

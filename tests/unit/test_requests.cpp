@@ -83,6 +83,49 @@ TEST_CASE("show and rm requests") {
   CHECK(r->ids.size() == 2);
 }
 
+TEST_CASE("show's TOML reply: the text round-trips, a reply without it is refused") {
+  auto back = ShowTomlReply::from_json(ShowTomlReply{"id = \"web\"\n"}.to_json());
+  REQUIRE(back);
+  CHECK(back->toml == "id = \"web\"\n");
+  CHECK_FALSE(ShowTomlReply::from_json(json::object{}));
+  CHECK_FALSE(ShowTomlReply::from_json(json::object{{"toml", 1}}));
+  CHECK_FALSE(ShowTomlReply::from_json(json::value("id = 1")));
+}
+
+TEST_CASE(
+    "kill reply: records and the ids already ended round-trip; what is malformed is left "
+    "out") {
+  KillReply k;
+  k.records = json::array{json::object{{"id", "web"}}, json::object{{"id", "db"}}};
+  k.already_ended = {"db"};
+  auto o = k.to_json();
+  CHECK(o.at("records").is_array());
+  CHECK(o.at("already_ended").is_array());
+  auto back = KillReply::from_json(o);
+  CHECK(back.records == k.records);
+  CHECK(back.already_ended == k.already_ended);
+
+  auto bad = KillReply::from_json(
+      json::object{{"records", "web"}, {"already_ended", json::array{"a", 1, nullptr}}});
+  CHECK(bad.records.empty());
+  CHECK(bad.already_ended == std::vector<std::string>{"a"});
+  auto none = KillReply::from_json(json::value(1));
+  CHECK(none.records.empty());
+  CHECK(none.already_ended.empty());
+}
+
+TEST_CASE("rm reply: the ids removed round-trip; what is malformed is left out") {
+  RmReply r{{"a", "b"}};
+  auto o = r.to_json();
+  CHECK(o.at("removed").is_array());
+  CHECK(RmReply::from_json(o).removed == r.removed);
+  CHECK(RmReply::from_json(json::object{}).removed.empty());
+  CHECK(RmReply::from_json(json::object{{"removed", "a"}}).removed.empty());
+  CHECK(RmReply::from_json(json::object{{"removed", json::array{1, "b"}}}).removed ==
+        std::vector<std::string>{"b"});
+  CHECK(RmReply::from_json(json::value(nullptr)).removed.empty());
+}
+
 TEST_CASE("stats request: ids round-trip, none is every live process, each id checked") {
   auto s = StatsRequest::from_json(StatsRequest{{"web", "db"}}.to_json());
   REQUIRE(s);

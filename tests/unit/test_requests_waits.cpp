@@ -121,6 +121,24 @@ TEST_CASE("daemon replies: status and stop round-trip; what is missing reads as 
   CHECK(DaemonStopReply::from_json(json::value(1)).ids.empty());
 }
 
+TEST_CASE(
+    "wait_port reply: port, host and HTTP status round-trip; a reply without a port is "
+    "refused") {
+  auto back = WaitPortReply::from_json(WaitPortReply{5173, "::1", 204}.to_json());
+  REQUIRE(back);
+  CHECK(back->port == 5173);
+  CHECK(back->host == "::1");
+  CHECK(back->status == 204);
+  // Not HTTP: no status on the wire, 0 read back.
+  auto tcp = WaitPortReply{80, "127.0.0.1", 0}.to_json();
+  CHECK_FALSE(tcp.as_object().contains("status"));
+  REQUIRE(WaitPortReply::from_json(tcp));
+  CHECK(WaitPortReply::from_json(tcp)->status == 0);
+  CHECK_FALSE(WaitPortReply::from_json(json::object{{"host", "::1"}}));
+  CHECK_FALSE(WaitPortReply::from_json(json::object{{"port", "80"}}));
+  CHECK_FALSE(WaitPortReply::from_json(json::value(80)));
+}
+
 TEST_CASE("wait_log reply: the line and groups as bytes") {
   WaitLogReply r;
   r.line = std::string("port \xff 80", 9);

@@ -11,7 +11,6 @@
 #include "proto/requests_records.hpp"
 
 namespace sbx::daemon {
-namespace json = boost::json;
 
 namespace {
 
@@ -20,19 +19,17 @@ struct KillBatch {
   Context& ctx;
   ConnPtr conn;
   std::vector<std::string> ids;
-  json::array already_ended;
+  std::vector<std::string> already_ended;
   std::size_t pending = 0;
 
   void answer() {
-    json::array records;
+    proto::KillReply reply;
     for (const auto& id : ids) {
       if (const ProcessRecord* r = ctx.supervisor.find(id))
-        records.emplace_back(record_to_json(*r));
+        reply.records.emplace_back(record_to_json(*r));
     }
-    json::object o;
-    o["records"] = std::move(records);
-    o["already_ended"] = std::move(already_ended);
-    conn->reply(json::value(std::move(o)));
+    reply.already_ended = std::move(already_ended);
+    conn->reply(reply.to_json());
   }
 };
 

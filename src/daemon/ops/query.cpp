@@ -92,7 +92,7 @@ void op_show(Context& ctx, const proto::ShowRequest& req, const ConnPtr& conn) {
   const ProcessRecord* r = *found;
   if (req.toml) {
     // The daemon renders TOML so that the CLI needs no TOML library (a faster start).
-    return conn->reply(json::value(json::object{{"toml", record_to_toml(*r, TomlView::display)}}));
+    return conn->reply(proto::ShowTomlReply{record_to_toml(*r, TomlView::display)}.to_json());
   }
   if (req.ports) {
     std::string one = full_records(ctx, {r});

@@ -2,7 +2,6 @@
 
 #include <signal.h>
 
-#include <boost/json/array.hpp>
 #include <memory>
 
 #include "common/ids.hpp"
@@ -11,7 +10,6 @@
 #include "proto/requests_records.hpp"
 
 namespace sbx::daemon {
-namespace json = boost::json;
 
 void op_rm(Context& ctx, const proto::RmRequest& req, const ConnPtr& conn) {
   const std::vector<std::string>& ids = req.ids;
@@ -37,11 +35,11 @@ void op_rm(Context& ctx, const proto::RmRequest& req, const ConnPtr& conn) {
   auto pending = std::make_shared<std::size_t>(live.size() + 1);
   auto finish = [&ctx, conn, ids, pending] {
     if (--*pending > 0) return;
-    json::array removed;
+    proto::RmReply reply;
     for (const auto& id : ids) {
-      if (ctx.supervisor.remove(id)) removed.emplace_back(id);
+      if (ctx.supervisor.remove(id)) reply.removed.push_back(id);
     }
-    conn->reply(json::value(json::object{{"removed", std::move(removed)}}));
+    conn->reply(reply.to_json());
   };
   for (const auto& id : live) ctx.supervisor.stop(id, SIGKILL, Millis(0), "kill", finish);
   finish();
@@ -52,11 +50,11 @@ void op_prune(Context& ctx, const proto::PruneRequest&, const ConnPtr& conn) {
   for (const ProcessRecord* r : ctx.supervisor.all()) {
     if (r->ended()) ended.push_back(r->id);
   }
-  json::array removed;
+  proto::RmReply reply;
   for (const auto& id : ended) {
-    if (ctx.supervisor.remove(id)) removed.emplace_back(id);
+    if (ctx.supervisor.remove(id)) reply.removed.push_back(id);
   }
-  conn->reply(json::value(json::object{{"removed", std::move(removed)}}));
+  conn->reply(reply.to_json());
 }
 
 }  // namespace sbx::daemon

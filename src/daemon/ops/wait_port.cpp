@@ -106,11 +106,7 @@ void probe_once(const std::shared_ptr<WaitPort>& w) {
     auto w = weak.lock();
     if (!w || w->answered) return;
     if (r.ready) {
-      json::object o;
-      o["port"] = w->spec.port;
-      o["host"] = r.host;
-      if (r.status) o["status"] = r.status;
-      return w->answer(json::value(std::move(o)));
+      return w->answer(proto::WaitPortReply{w->spec.port, r.host, r.status}.to_json());
     }
     w->last_detail = r.detail;
     poll_later(w);
