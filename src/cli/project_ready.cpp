@@ -23,6 +23,12 @@ namespace sbx::cli {
 namespace json = boost::json;
 
 namespace {
+
+/// A ready wait's answer, without the reply it carries.
+Status only_status(const Result<boost::json::value>& r) {
+  if (!r) return r.error();
+  return ok_status();
+}
 using Clock = std::chrono::steady_clock;
 std::mutex g_print;  // whole lines from several threads, and the status line
 Progress* g_status = nullptr;
@@ -155,9 +161,7 @@ Status wait_until_ready(const Project& p, const ProcessDef& d, const proto::Star
       w.pattern = r.log;
       w.regex = r.regex;
       w.deadline.timeout = limit;
-      auto v = await_ready(w);
-      if (!v) return v.error();
-      return ok_status();
+      return only_status(await_ready(w));
     }
     case ReadySpec::Kind::port: {
       proto::WaitPortRequest w;
@@ -168,9 +172,7 @@ Status wait_until_ready(const Project& p, const ProcessDef& d, const proto::Star
       w.status_lo = r.status_lo;
       w.status_hi = r.status_hi;
       w.deadline.timeout = limit;
-      auto v = await_ready(w);
-      if (!v) return v.error();
-      return ok_status();
+      return only_status(await_ready(w));
     }
     case ReadySpec::Kind::exec:
       return wait_exec(p, d, req, limit);
