@@ -23,6 +23,8 @@ constexpr Millis kCheckInterval{10};
 }  // namespace
 
 Result<Trimmed> trim_log_file(const std::string& path, std::int64_t cap) {
+  struct stat quick {};
+  if (cap <= 0 || (::stat(path.c_str(), &quick) == 0 && quick.st_size <= cap)) return Trimmed{};
   UniqueFd fd(::open(path.c_str(), O_RDWR | O_CLOEXEC));
   if (!fd) return make_error(Errc::failed, "cannot open " + path + ": " + std::strerror(errno));
   struct stat st {};
@@ -75,17 +77,23 @@ struct LogCap::Impl {
     check(id);
   }
 
-  void check(Id id) {
-    auto it = files.find(id);
-    if (it == files.end()) return;
-    File& f = it->second;
+  /// Trims the file if it is over its cap; false once it cannot be (no longer capped).
+  bool trim(File& f) {
     auto t = trim_log_file(f.path, f.cap);
     if (!t) {
       spdlog::error("{}; its log is no longer capped", t.error().message);
       f.failed = true;
-      return;
+      return false;
     }
     if (t->removed > 0) f.on_trim(*t);
+    return true;
+  }
+
+  void check(Id id) {
+    auto it = files.find(id);
+    if (it == files.end()) return;
+    File& f = it->second;
+    if (!trim(f)) return;
     struct stat st {};
     ::stat(f.path.c_str(), &st);
     f.last_size = st.st_size;
@@ -122,11 +130,11 @@ LogCap::Id LogCap::add(const std::string& path, std::int64_t cap, TrimFn on_trim
   return id;
 }
 
-void LogCap::check_now(Id id) {
+void LogCap::finish(Id id) {
   auto it = impl_->files.find(id);
   if (it == impl_->files.end()) return;
-  it->second.timer.cancel();
-  impl_->check(id);
+  if (!it->second.failed) impl_->trim(it->second);
+  remove(id);
 }
 
 void LogCap::remove(Id id) {

@@ -38,8 +38,8 @@ class LogCap {
   LogCap(LogWatch& watch, Timers& timers);
   ~LogCap();
   Id add(const std::string& path, std::int64_t cap, TrimFn on_trim);
-  /// Checks at once (the process ended: its last output is in).
-  void check_now(Id id);
+  /// The process ended, its last output is in: trims it once more, then forgets the file.
+  void finish(Id id);
   void remove(Id id);
 
  private:

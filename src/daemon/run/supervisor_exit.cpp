@@ -61,8 +61,10 @@ void Supervisor::waiter_ended(const std::shared_ptr<Run>& e) {
     e->rec.relay_pid = *relay;
     e->rec.relay_start_ticks = process_start_ticks(*relay);
   }
-  auto status = read_exit_status(exit_file);
-  if (!status) status = read_reported_status(report, -1);  // the disk was full, say
+  // The same status twice: the report is at hand; the file is what an adopted waiter (no
+  // report socket) or a full disk (no report of an unwritten file) leaves.
+  auto status = read_reported_status(report, -1);
+  if (!status) status = read_exit_status(exit_file);
   if (!status && e->rec.pid) {
     // The waiter was killed: its program became our child (we are the subreaper) when the
     // waiter was ours, and may have ended already; reaping it tells how.

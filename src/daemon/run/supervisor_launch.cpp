@@ -156,10 +156,7 @@ void Supervisor::cut_index(const ProcessRecord& r) {
 }
 
 void Supervisor::uncap_logs(const std::shared_ptr<Run>& e) {
-  for (auto id : e->caps) {
-    log_cap_.check_now(id);  // what it wrote last
-    log_cap_.remove(id);
-  }
+  for (auto id : e->caps) log_cap_.finish(id);  // what it wrote last is capped too
   e->caps.clear();
 }
 

@@ -186,6 +186,9 @@ bool RunTree::when_gone(const ProcessRecord& r, std::function<void()> fn) {
 
 void RunTree::release(const std::string& dir) {
   if (dir.empty()) return;
+  // Empty already (the usual end): rmdir succeeds, and nothing need be watched. It fails
+  // with EBUSY while a process is left in it.
+  if (!watched_.contains(dir) && Cgroups::remove(dir)) return;
   if (Watched* w = watch(dir)) {
     w->release = true;
     check(dir);
