@@ -70,6 +70,7 @@ void Supervisor::save_restart_env(const Run& e) {
   std::string path = paths_.restart_env_path(e.rec.id);
   if (!restarts(e.rec)) {
     ::unlink(path.c_str());  // an earlier run's of that id
+    ::unlink((path + ".tmp").c_str());
     return;
   }
   std::string text = e.program + '\0';
