@@ -58,8 +58,8 @@ std::string format_rfc3339_us(EpochNs t) {
   EpochNs us = t / 1000 - (t % 1000 < 0 ? 1 : 0);
   EpochNs ms = us / 1000 - (us % 1000 < 0 ? 1 : 0);
   std::string s = format_rfc3339(ms);  // "....123Z"
-  char sub[4];
-  std::snprintf(sub, sizeof sub, "%03lld", static_cast<long long>(us - ms * 1000));
+  char sub[4];                         // the microseconds within the millisecond: 0-999
+  std::snprintf(sub, sizeof sub, "%03u", static_cast<unsigned>(us - ms * 1000) % 1000u);
   s.insert(s.size() - 1, sub);
   return s;
 }
