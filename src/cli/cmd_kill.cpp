@@ -67,7 +67,7 @@ Result<int> run_kill(const KillArgs& a) {
   if (!client) return client.error();
   auto v = client->call(proto::KillRequest::kOp, std::move(*args));
   if (!v) return v.error();
-  auto reply = proto::KillReply::from_json(*v);
+  auto reply = proto::KillReply::from_json(std::move(*v));
   const std::vector<std::string>& already = reply.already_ended;
   for (const auto& id : already) std::fprintf(stderr, "sbx: '%s' had already ended\n", id.c_str());
   // --all names what it stopped, one id a line (as `docker kill` does).

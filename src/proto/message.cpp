@@ -171,4 +171,22 @@ bool get_bool(const json::object& o, const char* key, bool fallback) {
   return v && v->is_bool() ? v->get_bool() : fallback;
 }
 
+json::array to_array(const std::vector<std::string>& v) {
+  json::array a;
+  a.reserve(v.size());
+  for (const auto& s : v) a.emplace_back(s);
+  return a;
+}
+
+std::vector<std::string> get_strings(const json::value& v, const char* key) {
+  std::vector<std::string> out;
+  const auto* a = v.is_object() ? v.get_object().if_contains(key) : nullptr;
+  if (a && a->is_array()) {
+    for (const auto& e : a->get_array()) {
+      if (e.is_string()) out.emplace_back(e.get_string());
+    }
+  }
+  return out;
+}
+
 }  // namespace sbx::proto

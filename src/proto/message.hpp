@@ -1,11 +1,13 @@
 #pragma once
 // JSON bodies of frames: the one place that builds and reads HELLO, RESPONSE and END.
 
+#include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/result.hpp"
 
@@ -38,5 +40,10 @@ Result<std::string> get_string(const boost::json::object& o, const char* key);
 std::optional<std::string> get_opt_string(const boost::json::object& o, const char* key);
 std::optional<std::int64_t> get_opt_int(const boost::json::object& o, const char* key);
 bool get_bool(const boost::json::object& o, const char* key, bool fallback = false);
+
+/// A list of plain strings (ids, hosts) as a JSON array, and back out of a reply: what is
+/// missing, or not a string, reads as nothing.
+boost::json::array to_array(const std::vector<std::string>& v);
+std::vector<std::string> get_strings(const boost::json::value& v, const char* key);
 
 }  // namespace sbx::proto

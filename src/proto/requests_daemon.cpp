@@ -57,19 +57,12 @@ DaemonStatusReply DaemonStatusReply::from_json(const json::value& v) {
 }
 
 json::value DaemonStopReply::to_json() const {
-  json::array a;
-  for (const auto& id : ids) a.emplace_back(id);
-  return json::object{{"stopped", true}, {"ids", std::move(a)}};
+  return json::object{{"stopped", true}, {"ids", to_array(ids)}};
 }
 
 DaemonStopReply DaemonStopReply::from_json(const json::value& v) {
   DaemonStopReply r;
-  const auto* ids = v.is_object() ? v.get_object().if_contains("ids") : nullptr;
-  if (ids && ids->is_array()) {
-    for (const auto& id : ids->get_array()) {
-      if (id.is_string()) r.ids.emplace_back(id.get_string());
-    }
-  }
+  r.ids = get_strings(v, "ids");
   return r;
 }
 

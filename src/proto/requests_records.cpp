@@ -11,12 +11,6 @@ namespace json = boost::json;
 
 namespace {
 
-json::array to_array(const std::vector<std::string>& v) {
-  json::array a;
-  for (const auto& s : v) a.emplace_back(s);
-  return a;
-}
-
 /// The ids at "ids": each checked to be an id.
 Result<std::vector<std::string>> ids_at(const json::object& o) {
   std::vector<std::string> ids;
@@ -28,18 +22,6 @@ Result<std::vector<std::string>> ids_at(const json::object& o) {
     }
   }
   return ids;
-}
-
-/// The strings of the array at `key` (others skipped); none when it is not there.
-std::vector<std::string> strings_at(const json::value& v, std::string_view key) {
-  std::vector<std::string> out;
-  const auto* a = v.is_object() ? v.get_object().if_contains(key) : nullptr;
-  if (a && a->is_array()) {
-    for (const auto& e : a->get_array()) {
-      if (e.is_string()) out.emplace_back(e.get_string());
-    }
-  }
-  return out;
 }
 
 }  // namespace
@@ -148,11 +130,11 @@ json::value KillReply::to_json() const {
   return o;
 }
 
-KillReply KillReply::from_json(const json::value& v) {
+KillReply KillReply::from_json(json::value v) {
   KillReply r;
-  const auto* records = v.is_object() ? v.get_object().if_contains("records") : nullptr;
-  if (records && records->is_array()) r.records = records->get_array();
-  r.already_ended = strings_at(v, "already_ended");
+  auto* records = v.is_object() ? v.get_object().if_contains("records") : nullptr;
+  if (records && records->is_array()) r.records = std::move(records->get_array());
+  r.already_ended = get_strings(v, "already_ended");
   return r;
 }
 
@@ -175,7 +157,7 @@ Result<RmRequest> RmRequest::from_json(const json::object& o) {
 
 json::value RmReply::to_json() const { return json::object{{"removed", to_array(removed)}}; }
 
-RmReply RmReply::from_json(const json::value& v) { return RmReply{strings_at(v, "removed")}; }
+RmReply RmReply::from_json(const json::value& v) { return RmReply{get_strings(v, "removed")}; }
 
 json::object StatsRequest::to_json() const {
   json::object o;

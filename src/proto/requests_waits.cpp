@@ -118,9 +118,7 @@ json::object WaitPortRequest::to_json() const {
   o["id"] = id;
   o["port"] = port;
   if (any_owner) o["any_owner"] = true;
-  json::array h;
-  for (const auto& s : hosts) h.emplace_back(s);
-  o["hosts"] = std::move(h);
+  o["hosts"] = to_array(hosts);
   if (http_path) o["http_path"] = *http_path;
   if (status_lo != 200 || status_hi != 399) {
     o["status_lo"] = status_lo;
