@@ -74,6 +74,12 @@ class AdoptedPolicy(SbxTestCase):
         j = self.start("--", "sleep", "300")
         self.assertFalse(os.path.exists(os.path.join(self.home, "state", "processes", f"{j}.env")))
         self.sbx_ok("rm", "-f", j)
+        # Nor does a run that takes over the id of one that had a policy.
+        k = self.start("--id", "k", "--restart", "on-failure", "--", "true")
+        self.assertEqual(self.run("wait", k).returncode, 0)
+        self.start("--id", "k", "--", "sleep", "300")
+        self.assertFalse(os.path.exists(os.path.join(self.home, "state", "processes", "k.env")))
+        self.sbx_ok("rm", "-f", "k")
 
 
 if __name__ == "__main__":

@@ -177,7 +177,7 @@ void Supervisor::start(StartSpec spec, StartFn done) {
     }
     return done(launching.error());
   }
-  save_restart_env(*e);
+  save_restart_env(*e, old.get());
 }
 
 const ProcessRecord* Supervisor::find(const std::string& id) const {

@@ -215,8 +215,9 @@ class Supervisor {
   // supervisor_restart.cpp
   bool should_restart(const Run& e) const;
   /// A run that restarts keeps its program and environment on disk (ID.env) for a daemon
-  /// that adopts it after a crash; others have none.
-  void save_restart_env(const Run& e);
+  /// that adopts it after a crash; others have none (`previous`, the run of that id it
+  /// replaces, may have left one).
+  void save_restart_env(const Run& e, const Run* previous);
   /// Adopted: what it restarts with, if it has a restart policy and its ID.env is readable.
   void load_restart_env(Run& e);
   /// Stops the run by its timeout after `delay` (at launch its whole timeout; adopted,

@@ -66,11 +66,13 @@ bool restarts(const ProcessRecord& r) { return r.restart == "always" || r.restar
 
 // ID.env: the program's path, then each environment entry, each ended by a NUL (neither can
 // hold one). Not fsync'd: it matters only to a daemon after a crash, whose machine did not.
-void Supervisor::save_restart_env(const Run& e) {
+void Supervisor::save_restart_env(const Run& e, const Run* previous) {
   std::string path = paths_.restart_env_path(e.rec.id);
   if (!restarts(e.rec)) {
-    ::unlink(path.c_str());  // an earlier run's of that id
-    ::unlink((path + ".tmp").c_str());
+    if (previous && restarts(previous->rec)) {  // an earlier run of that id left one
+      ::unlink(path.c_str());
+      ::unlink((path + ".tmp").c_str());
+    }
     return;
   }
   std::string text = e.program + '\0';
