@@ -47,18 +47,25 @@ bool write_all(int fd, const char* p, size_t n) {
 void report(const char* line) { write_all(kReportFd, line, strlen(line)); }
 
 /// EXIT_FILE.tmp, fsync, rename, fsync the folder: the status is final, it must survive.
-void write_exit_file(const char* path, int status) {
+/// False with errno if it could not be written.
+bool write_exit_file(const char* path, int status) {
   char tmp[4096];
-  if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= static_cast<int>(sizeof tmp)) return;
+  if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= static_cast<int>(sizeof tmp)) {
+    errno = ENAMETOOLONG;
+    return false;
+  }
   int fd = ::open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return;
+  if (fd < 0) return false;
   char buf[32];
   int n = snprintf(buf, sizeof buf, "%d\n", status);
   bool ok = write_all(fd, buf, static_cast<size_t>(n)) && ::fsync(fd) == 0;
+  int err = errno;
   ::close(fd);
   if (!ok || ::rename(tmp, path) != 0) {
+    if (ok) err = errno;
     ::unlink(tmp);
-    return;
+    errno = err;
+    return false;
   }
   char dir[4096];
   snprintf(dir, sizeof dir, "%s", path);
@@ -69,6 +76,20 @@ void write_exit_file(const char* path, int status) {
     ::fsync(dfd);
     ::close(dfd);
   }
+  return true;
+}
+
+/// Waits for sbxd's word that its record holds the status (kHeld); without it (sbxd gone),
+/// the status goes to the exit file, tried again every second while the disk is full: the
+/// waiter is then the only one that knows it.
+void hand_over_status(const char* exit_file, int status) {
+  char held = 0;
+  ssize_t got;
+  do {
+    got = ::read(kReportFd, &held, 1);
+  } while (got < 0 && errno == EINTR);
+  if (got == 1 && held == kHeld) return;
+  while (!write_exit_file(exit_file, status) && (errno == ENOSPC || errno == EDQUOT)) ::sleep(1);
 }
 
 /// The raw wait status (as waitpid(2) gives it) of what waitid(2) reported.
@@ -313,17 +334,17 @@ int main(int argc, char** argv) {
   // Before the status: once sbxd learns of the exit, all the program wrote is in the logs.
   relay_drain(relay);
   int status = wait_status(info);
-  write_exit_file(exit_file, status);
-  format_exit(line, sizeof line, status);
-  report(line);  // sbxd may be gone: SIGPIPE is ignored and the file has it
+  char end[2 * kLineMax];
+  int n_end = format_exit(end, sizeof end, status);
   if (!relay_done(relay)) {
     pid_t relay_pid = fork_straggler_relay(relay);
-    if (relay_pid > 0) {
-      format_relay(line, sizeof line, static_cast<int>(relay_pid));
-      report(line);
-    }
+    if (relay_pid > 0)
+      format_relay(end + n_end, sizeof end - static_cast<size_t>(n_end),
+                   static_cast<int>(relay_pid));
   }
+  report(end);  // one write: sbxd reads the whole end at once (SIGPIPE is ignored)
   while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
   }
+  hand_over_status(exit_file, status);
   return 0;
 }

@@ -37,12 +37,18 @@
 //   waiter -> sbxd  "ok PID\n" once PROGRAM was exec'd, or "err chdir|exec ERRNO\n";
 //                   then, when PROGRAM ends and what it wrote before is relayed (the pipes
 //                   read up to EAGAIN or end of file), "exit STATUS\n" with its raw wait
-//                   status; then "relay PID\n" if something still holds a pipe open.
-// The status also goes to EXIT_FILE (atomically, fsync'd), which outlives the socket when
-// sbxd is restarted; the socket covers a disk too full for the file. The program is reaped
-// only after both: until then its pid and process group cannot be reused, so a signal
-// sbxd sends for it meanwhile reaches it or its zombie, never a stranger. Then the waiter
-// exits 0. The program leads its own session and process group.
+//                   status, and "relay PID\n" if something still holds a pipe open, in one
+//                   write.
+//   sbxd -> waiter  "h" (kHeld) once a durable record holds that status (fsync'd), or the
+//                   record no longer needs it (a new run of the record, or its removal).
+// The program is reaped only after its status was reported: until then its pid and
+// process group cannot be reused, so a signal sbxd sends for it meanwhile reaches it or its
+// zombie, never a stranger. Then the waiter waits for "h" and exits 0. End of file instead
+// (sbxd died or was restarted before its record was durable, or could not fsync it): the
+// waiter writes the status to EXIT_FILE (atomically, fsync'd; tried again every second
+// while the disk is full), which the next sbxd reads, and exits 0. So a run that ends
+// under a live sbxd costs no file of its own. The program leads its own session and
+// process group.
 //
 // Stragglers (a daemonized grandchild that holds a pipe open) may write after the program
 // ended: a relay process the waiter forks goes on appending (and indexing) what they write,
@@ -78,6 +84,7 @@ inline constexpr int kStderrLogFd = 2;
 inline constexpr int kReportFd = 3;
 inline constexpr int kIndexFd = 4;
 inline constexpr char kGo = 'g';
+inline constexpr char kHeld = 'h';
 inline constexpr const char* kKeepFdLimit = "-";  ///< FD_LIMIT: the program keeps the waiter's
 inline constexpr const char* kNoTty = "-";        ///< TTY: stdout is a pipe
 inline constexpr const char* kNoCgroup = "-";     ///< CGROUP: the program stays in the waiter's

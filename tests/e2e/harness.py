@@ -86,6 +86,12 @@ def proc_exe(pid: int) -> str | None:
     return exe[:-len(" (deleted)")] if exe.endswith(" (deleted)") else exe
 
 
+def is_waiter(pid: int) -> bool:
+    """A run's waiter, sbx-shim (not a program that forked it and did not exec yet)."""
+    exe = proc_exe(pid)
+    return exe is not None and os.path.basename(exe) == "sbx-shim"
+
+
 def proc_children(pid: int) -> list[int]:
     out = []
     try:
@@ -351,9 +357,15 @@ class SbxTestCase(unittest.TestCase):
             self.tracked.add(pid)
 
     def pids_of(self, pid_id: str) -> list[int]:
-        """Live processes launched for pid_id in this home (found by their environment)."""
+        """Live processes launched for pid_id in this home (found by their environment),
+        its waiter included."""
         return [p for p in pids_with_env("SBX_PROCESS_ID", pid_id)
                 if pid_alive(p) and proc_environ(p).get("SBX_HOME") == self.home]
+
+    def program_pids_of(self, pid_id: str) -> list[int]:
+        """pids_of without the waiter (sbx-shim), which outlives its program until the
+        daemon's final record is durable (a fraction of a second)."""
+        return [p for p in self.pids_of(pid_id) if not is_waiter(p)]
 
     def logfile(self, pid_id: str, stream: str) -> str:
         return os.path.join(self.home, "state", "logs", f"{pid_id}.{stream}")
@@ -434,14 +446,26 @@ class SbxTestCase(unittest.TestCase):
             s.close()
         return got
 
-    def home_processes(self) -> list[int]:
-        """Every live process started for this home (they carry its SBX_HOME and an id)."""
+    def home_processes(self, waiters: bool = True) -> list[int]:
+        """Every live process started for this home (they carry its SBX_HOME and an id);
+        without `waiters`, only programs and what they started."""
         out = []
         for p in all_pids():
             env = proc_environ(p)
             if env.get("SBX_HOME") == self.home and "SBX_PROCESS_ID" in env and pid_alive(p):
-                out.append(p)
+                if waiters or not is_waiter(p):
+                    out.append(p)
         return out
+
+    def assertNothingLeft(self, what: str = "processes left behind"):
+        """No program of this home runs, and their waiters go on their own (each once the
+        final record of its run is durable, within a fraction of a second)."""
+        self.assertEqual(self.home_processes(waiters=False), [], what)
+        wait_until(lambda: not self.home_processes(), 5, f"the waiters to go ({what})")
+        # Told by a live daemon that their records hold the status: none wrote an exit file.
+        folder = os.path.join(self.home, "state", "processes")
+        left = [f for f in os.listdir(folder) if f.endswith(".exit")] if os.path.isdir(folder) else []
+        self.assertEqual(left, [], "exit files although the daemon held every status")
 
     def make_www(self) -> str:
         """A folder with hello.txt in it, for `python3 -m http.server` to serve."""

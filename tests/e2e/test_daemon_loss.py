@@ -148,7 +148,7 @@ class WaitLog(LossCase):
         os.kill(pid, signal.SIGSTOP)  # freeze it, end the process, then kill it
         try:
             self.touch(go)
-            wait_until(lambda: not self.pids_of(i), 10, "process ended")
+            wait_until(lambda: not self.program_pids_of(i), 10, "process ended")
         finally:
             os.kill(pid, signal.SIGKILL)
         rc, out, err = self.finish(w, "wait-log", timeout=20)

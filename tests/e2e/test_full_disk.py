@@ -35,8 +35,8 @@ class FullDisk(SbxTestCase):
 
     def settled(self, pid_id):
         """Waits for what the daemon still writes after its answers: the record past
-        "starting", and for an ended run the removal of its exit file (whose page would
-        otherwise come free after the disk was filled)."""
+        "starting", and for an ended run the removal of an exit file, if one was left (whose
+        page would otherwise come free after the disk was filled)."""
         folder = os.path.join(self.state, "processes")
         wait_until(lambda: self.record(pid_id)["status"] != "starting"
                    and not os.path.exists(os.path.join(folder, f"{pid_id}.exit")),
@@ -90,43 +90,47 @@ class FullDisk(SbxTestCase):
         self.assertEqual(self.record(i)["signal"], "SIGTERM")
 
     def end_on_a_full_disk(self, pid_id: str, code: int) -> str:
-        """Starts `pid_id`, which exits `code` once let go; lets it go with one free page
-        left, which the waiter's exit file takes, so the final record finds none. Returns the
-        exit file's path, once the daemon knows the end and the file is there."""
+        """Starts `pid_id`, which exits `code` once let go; lets it go on a full disk, so the
+        final record cannot be written. Returns the exit file's path, once the daemon knows
+        the end: there is none, the waiter holds the status until a record does."""
         flag = os.path.join(self.home, "go")  # outside the full folder
         i = self.start("--id", pid_id, "--", "sh", "-c",
                        f"while [ ! -e {flag} ]; do sleep 0.01; done; exit {code}")
         exit_file = os.path.join(self.state, "processes", f"{i}.exit")
         self.no_spare(i)
         self.fill()
-        size = os.path.getsize(self.filler)
-        os.truncate(self.filler, ((size + 4095) // 4096 - 1) * 4096)
         with open(flag, "w"):
             pass
         wait_until(lambda: self.status(i) == "failed", 5, "the end")
-        self.assertTrue(os.path.exists(exit_file), "the exit file went before a record held its status")
+        self.assertEqual(self.record(i)["status"], "running")  # the final record is not on disk
+        self.assertTrue(pid_alive(self.record(i)["waiter_pid"]), "the waiter went before a record held its status")
+        self.assertFalse(os.path.exists(exit_file), "an exit file although sbxd holds the status")
         return exit_file
 
-    def test_exit_file_kept_until_the_final_record_is_saved(self):
-        # The waiter's exit file holds the status until a final record does: a daemon that
-        # dies before it could save one leaves it to the next daemon.
+    def test_a_status_unsaved_on_a_full_disk_survives_the_daemon(self):
+        # The waiter holds the status until a durable record does: when the daemon dies
+        # first, it writes its exit file, trying again while the disk is full, and the next
+        # daemon reads it.
         exit_file = self.end_on_a_full_disk("c", 5)
-        self.assertEqual(self.record("c")["status"], "running")  # the final record is not on disk
+        waiter = self.record("c")["waiter_pid"]
         dpid = self.daemon_pid()
         os.kill(dpid, signal.SIGKILL)
         wait_until(lambda: not pid_alive(dpid), 5, "daemon gone")
+        self.assertTrue(pid_alive(waiter), "the waiter gave up on a full disk")
         os.unlink(self.filler)
         self.assertEqual(self.run("wait", "c").returncode, 5)  # a new daemon, from the exit file
         self.assertEqual((self.record("c")["status"], self.record("c")["exit_code"]), ("failed", 5))
         # Removed once that record is fsync'd too, which follows within a fraction of a second.
         wait_until(lambda: not os.path.exists(exit_file), 2, "the exit file removed once the final record is durable")
 
-    def test_exit_file_removed_once_the_retry_saved_the_final_record(self):
+    def test_the_waiter_goes_without_an_exit_file_once_the_retry_saved_the_final_record(self):
         exit_file = self.end_on_a_full_disk("r", 6)
+        waiter = self.record("r")["waiter_pid"]
         os.unlink(self.filler)
         wait_until(lambda: self.record("r")["status"] == "failed", 5, "the final record on disk")
         self.assertEqual(self.record("r")["exit_code"], 6)
-        wait_until(lambda: not os.path.exists(exit_file), 2, "the exit file removed after the save")
+        wait_until(lambda: not pid_alive(waiter), 5, "the waiter told that the record holds the status")
+        self.assertFalse(os.path.exists(exit_file))
 
     def test_output_written_on_a_full_disk_waits_for_space_and_is_all_kept(self):
         flag = os.path.join(self.home, "go")  # outside the full folder

@@ -61,10 +61,11 @@ class LifecycleCase(SbxTestCase):
         return os.path.join(self.home, "runs")
 
     def assert_no_process(self, i: str, secs: float = 0.0):
-        """No process of id i is alive now, nor appears during secs."""
+        """No process of id i is alive now, nor appears during secs (its waiters, which
+        go once the final record is durable, aside)."""
         deadline = time.monotonic() + secs
         while True:
-            live = self.pids_of(i)
+            live = self.program_pids_of(i)
             for p in live:
                 self.track(p)
             self.assertEqual(live, [], f"{i}: processes alive: {live}")

@@ -64,8 +64,7 @@ class Scale(SbxTestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
         alive = [p for p in pids if pid_alive(p)]
         self.assertEqual(alive, [], f"{len(alive)} processes alive after kill --all returned")
-        left = [p for p in self.home_processes()]
-        self.assertEqual(left, [], "waiters or children left behind")
+        self.assertNothingLeft("children left behind")
         listed = json.loads(self.sbx_quiet("ps", "--json").stdout)
         statuses = {rec["status"] for rec in listed}
         self.assertEqual(statuses, {"killed"}, f"statuses after kill --all: {statuses}")

@@ -522,7 +522,7 @@ class ExitFrom(ProjectCase):
         for n in ("db", "tests"):
             self.assertNotIn(self.record(n)["status"], ("running", "starting"))
         self.assertEqual(self.record("db")["status"], "killed")
-        self.assertEqual(self.home_processes(), [])
+        self.assertNothingLeft()
         return r
 
     def test_exit_0(self):
@@ -550,7 +550,7 @@ class ExitFrom(ProjectCase):
         self.assertNotIn(b"before all was up", r.stderr)
         self.assertIn("tests | running the tests\n", r.stdout.decode())
         self.assertEqual(self.record("db")["status"], "killed")
-        self.assertEqual(self.home_processes(), [])
+        self.assertNothingLeft()
 
     def test_a_second_run_prints_its_own_output_not_the_last_runs(self):
         # down keeps a run's records and logs; the next run's tests start only after db is
@@ -570,7 +570,7 @@ class ExitFrom(ProjectCase):
         self.assertIn("db    | db-two\n", out)
         self.assertIn("tests | tests-two\n", out)
         self.assertNotIn("-one", out)
-        self.assertEqual(self.home_processes(), [])
+        self.assertNothingLeft()
 
     def test_a_failed_up_tears_down_what_it_started(self):
         self.write("""
@@ -584,7 +584,7 @@ class ExitFrom(ProjectCase):
         r = self.up("--exit-from", "tests", timeout=30)
         self.assertEqual(r.returncode, 1, r.stderr)
         self.assertEqual(self.record("db")["status"], "killed")
-        self.assertEqual(self.home_processes(), [])
+        self.assertNothingLeft()
 
     def test_ctrl_c_stops_the_project_and_exits_130(self):
         self.project("echo running the tests; exec sleep 60")
@@ -597,7 +597,7 @@ class ExitFrom(ProjectCase):
         self.assertIn(b"sbx: SIGINT: stopping project shop", err)
         self.assertEqual(self.record("db")["status"], "killed")
         self.assertEqual(self.record("tests")["status"], "killed")
-        self.assertEqual(self.home_processes(), [])
+        self.assertNothingLeft()
 
     def test_ctrl_c_while_up_waits_stops_what_it_started(self):
         self.write("""
@@ -615,7 +615,7 @@ class ExitFrom(ProjectCase):
         self.assertEqual(rc, 130, err)
         self.assertEqual(self.record("db")["status"], "killed")
         self.assertIsNone(self.record("tests"))
-        self.assertEqual(self.home_processes(), [])
+        self.assertNothingLeft()
 
     def test_exit_from_names_a_process_of_the_file(self):
         self.project("true")
@@ -673,7 +673,7 @@ class UsageErrors(ProjectCase):
                 self.assertIn(("sbx: " + want).encode(), r.stderr)
                 r = self.down()
                 self.assertErrorLine(r, 2, want)
-        self.assertEqual(self.home_processes(), [])
+        self.assertNothingLeft()
 
     def test_no_file(self):
         r = self.up()

@@ -165,23 +165,52 @@ struct Waiter {
 
 }  // namespace
 
-TEST_CASE("a real waiter: 'ok PID', then 'exit STATUS' on the socket and in the exit file") {
+/// Reads the waiter's report up to its end line ("exit STATUS\n"), as sbxd does; returns its
+/// status, with the program's pid in `pid`.
+int read_until_exit(int fd, pid_t& pid) {
+  std::string text;
+  while (text.find("\nexit ") == std::string::npos || text.back() != '\n') {
+    std::string more = read_report(fd, 1);
+    REQUIRE_FALSE(more.empty());  // the waiter waits for our word: its socket stays open
+    text += more;
+  }
+  auto nl = text.find('\n');
+  auto launched = parse_launch_report(text.substr(0, nl));
+  REQUIRE(launched.ok());
+  pid = *launched;
+  auto status = read_reported_status(text.substr(nl + 1), -1);
+  REQUIRE(status.has_value());
+  return *status;
+}
+
+TEST_CASE("a real waiter: 'ok PID', 'exit STATUS', then it waits for 'h' and writes no exit file") {
   TempDir dir;
   Waiter run(dir, "/bin/sh", {"sh", "-c", "exit 3"});
   REQUIRE(release_waiter(run.w.report.get()));
-  std::string text = read_report(run.w.report.get());
-  auto nl = text.find('\n');
-  REQUIRE(nl != std::string::npos);
-  auto pid = parse_launch_report(text.substr(0, nl));
-  REQUIRE(pid.ok());
-  CHECK(*pid > 1);
-  CHECK(*pid != run.w.waiter);
-  auto status = read_reported_status(text.substr(nl + 1), run.w.report.get());
-  REQUIRE(status.has_value());
-  CHECK(WIFEXITED(*status));
-  CHECK(WEXITSTATUS(*status) == 3);
-  CHECK(read_exit_status(dir / "run.exit") == status);
+  pid_t pid = 0;
+  int status = read_until_exit(run.w.report.get(), pid);
+  CHECK(pid > 1);
+  CHECK(pid != run.w.waiter);
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 3);
+  // Reaped (the report came first), and waiting for our word.
+  for (int i = 0; i < 1000 && ::kill(pid, 0) == 0; ++i) ::usleep(1000);
+  CHECK(::kill(pid, 0) != 0);
+  CHECK(::waitpid(run.w.waiter, nullptr, WNOHANG) == 0);
+  REQUIRE(::write(run.w.report.get(), &sbx::waiter::kHeld, 1) == 1);
   CHECK(run.reap() == 0);
+  CHECK(::access((dir / "run.exit").c_str(), F_OK) != 0);
+}
+
+TEST_CASE("a real waiter whose sbxd goes before it holds the status writes it to the exit file") {
+  TempDir dir;
+  Waiter run(dir, "/bin/sh", {"sh", "-c", "exit 3"});
+  REQUIRE(release_waiter(run.w.report.get()));
+  pid_t pid = 0;
+  int status = read_until_exit(run.w.report.get(), pid);
+  run.w.report.reset();  // sbxd died before its record was durable
+  CHECK(run.reap() == 0);
+  CHECK(read_exit_status(dir / "run.exit") == status);
 }
 
 TEST_CASE("a real waiter: a program that cannot be exec'd is reported with its errno") {

@@ -15,16 +15,17 @@ constexpr Millis kSaveRetry{1000};  ///< how often an unsaved record is tried ag
 constexpr Millis kSyncDelay{250};
 }  // namespace
 
-RecordStore::RecordStore(const Paths& paths, Timers& timers, CurrentFn current)
-    : paths_(paths), timers_(timers), current_(std::move(current)) {}
+RecordStore::RecordStore(const Paths& paths, Timers& timers, CurrentFn current, DurableFn durable)
+    : paths_(paths), timers_(timers), current_(std::move(current)), durable_(std::move(durable)) {}
 
 /// Every record is replaced atomically. Only a final record is also fsync'd, and not on the
 /// request's path: within kSyncDelay, one record per turn of the loop (a request waits for
-/// one fsync at most), then the folder once for all of them. Until then the waiter's exit
-/// file, which it fsync'd before it reported the end, holds the status on disk: it is
-/// removed only once a durable final record holds it. A starting or running record is
-/// never fsync'd: its process dies with the machine, so a power loss cannot make that
-/// record more wrong than the next start-up will find it (it marks the process ended).
+/// one fsync at most), then the folder once for all of them. Until then the run's waiter
+/// holds the status (it writes its exit file if sbxd goes first); `durable` tells the
+/// supervisor, which lets the waiter go (or removes the exit file it left). A starting or
+/// running record is never fsync'd: its process dies with the machine, so a power loss
+/// cannot make that record more wrong than the next start-up will find it (it marks the
+/// process ended).
 Status RecordStore::save(const ProcessRecord& r) {
   auto st = write_file_atomic(paths_.record_path(r.id), record_to_toml(r), false);
   if (st) {
@@ -54,10 +55,12 @@ void RecordStore::sync_next() {
   auto id = *unsynced_.begin();
   unsynced_.erase(unsynced_.begin());
   if (final_on_disk(id)) {
-    if (sync_file(paths_.record_path(id)))
+    if (sync_file(paths_.record_path(id))) {
       synced_.push_back(id);
-    else
-      spdlog::warn("record {}: fsync failed; its exit file stays", id);
+    } else {
+      spdlog::warn("record {}: fsync failed; its waiter's exit file keeps the status", id);
+      durable_(id, false);
+    }
   }
   sync_ = timers_.start(Millis{0}, [this] { sync_next(); });
 }
@@ -65,12 +68,16 @@ void RecordStore::sync_next() {
 void RecordStore::synced_all() {
   if (synced_.empty()) return;
   bool folder = sync_folder_of(paths_.record_path(synced_.front()));
-  for (const auto& id : synced_) {
-    // Written again since (a restart that ended too): the next round syncs that one.
-    if (folder && final_on_disk(id) && !unsynced_.contains(id))
-      ::unlink(paths_.exit_path(id).c_str());
-  }
+  auto synced = std::move(synced_);
   synced_.clear();
+  for (const auto& id : synced) {
+    // Written again since (a restart that ended too): the next round syncs that one.
+    if (!final_on_disk(id) || unsynced_.contains(id)) continue;
+    if (!folder)
+      spdlog::warn("record {}: fsync of its folder failed; its waiter's exit file keeps the status",
+                   id);
+    durable_(id, folder);
+  }
 }
 
 void RecordStore::adopt_final(const std::string& id) {

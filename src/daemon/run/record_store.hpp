@@ -1,6 +1,6 @@
 #pragma once
-// The records on disk: STATE/processes/ID.toml, one per process, with the waiter's exit
-// file beside it and its logs.
+// The records on disk: STATE/processes/ID.toml, one per process, beside its logs (and the
+// exit file a waiter writes when no sbxd held its status).
 
 #include <functional>
 #include <set>
@@ -18,7 +18,10 @@ class RecordStore {
  public:
   /// `current(id)`: the record in memory now, or null once it is forgotten.
   using CurrentFn = std::function<const ProcessRecord*(const std::string& id)>;
-  RecordStore(const Paths& paths, Timers& timers, CurrentFn current);
+  /// `durable(id, true)`: the final record of `id` is durable, its exit status with it;
+  /// `durable(id, false)`: it could not be made durable (fsync failed).
+  using DurableFn = std::function<void(const std::string& id, bool durable)>;
+  RecordStore(const Paths& paths, Timers& timers, CurrentFn current, DurableFn durable);
 
   /// Writes the record; a record that cannot be written (a full disk) is kept in memory,
   /// reported, and written again every kSaveRetry until it is. Returns the first error.
@@ -31,7 +34,7 @@ class RecordStore {
   /// Makes every final record written so far durable now (at shutdown).
   void sync_now();
   /// A final record read at start-up whose exit file is still there (the daemon before
-  /// ended before its fsync): made durable soon, then the exit file goes.
+  /// ended before its fsync): made durable soon (then `durable` is called).
   void adopt_final(const std::string& id);
 
  private:
@@ -44,6 +47,7 @@ class RecordStore {
   const Paths& paths_;
   Timers& timers_;
   CurrentFn current_;
+  DurableFn durable_;
   std::set<std::string> unsaved_;    ///< ids whose record on disk is behind
   std::set<std::string> unsynced_;   ///< final records written but not yet fsync'd
   std::vector<std::string> synced_;  ///< fsync'd this round; their folder entry is next

@@ -12,13 +12,13 @@
 #include <vector>
 
 #include "common/duration.hpp"
-#include "common/fd.hpp"
 #include "common/proc.hpp"
 #include "common/record.hpp"
 #include "daemon/logs/cap.hpp"
 #include "daemon/run/exit_watch.hpp"
 #include "daemon/run/launcher.hpp"
 #include "daemon/run/phase.hpp"
+#include "daemon/run/report_watch.hpp"
 #include "daemon/timers.hpp"
 
 namespace sbx::daemon {
@@ -46,9 +46,8 @@ struct Run {
   /// Until the waiter (and so the program) ends: what tells us that it did.
   std::unique_ptr<ExitWatch> exit_watch;
   Watched watched = Watched::adopted_waiter;
-  /// Our end of the waiter's report socket: the status, should the exit file be unwritable.
-  UniqueFd report;
-  std::string report_seen;  ///< what was read past the waiter's first line
+  /// Our end of the waiter's report socket while the program runs: how it ended comes there.
+  std::unique_ptr<ReportWatch> report;
   /// While a run is being launched, until the waiter's first line says the program was
   /// exec'd (or could not be). No pid is known yet; status is starting.
   std::unique_ptr<Launcher::Pending> launch;

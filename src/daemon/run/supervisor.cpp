@@ -39,6 +39,7 @@ void Supervisor::note_id(const std::string& id) {
 
 void Supervisor::forget(const std::shared_ptr<Run>& e) {
   const std::string& id = e->rec.id;
+  hand_over(id, true);  // no record, no status to keep
   store_.remove(id);
   auto it = entries_.find(id);
   if (it != entries_.end() && it->second == e) entries_.erase(it);
@@ -50,11 +51,16 @@ Supervisor::Supervisor(asio::io_context& io, const Paths& paths, Timers& timers,
       paths_(paths),
       timers_(timers),
       log_cap_(log_watch, timers),
-      store_(paths, timers,
-             [this](const std::string& id) -> const ProcessRecord* {
-               auto it = entries_.find(id);
-               return it == entries_.end() ? nullptr : &it->second->rec;
-             }),
+      store_(
+          paths, timers,
+          [this](const std::string& id) -> const ProcessRecord* {
+            auto it = entries_.find(id);
+            return it == entries_.end() ? nullptr : &it->second->rec;
+          },
+          [this](const std::string& id, bool durable) {
+            // An adopted run's waiter (or one whose answer was lost) left an exit file.
+            if (!hand_over(id, durable) && durable) ::unlink(paths_.exit_path(id).c_str());
+          }),
       boot_id_(read_boot_id()),
       launcher_(io, timers, paths, store_, waiter_pids_, boot_id_),
       tree_(log_watch) {}

@@ -157,6 +157,13 @@ class Supervisor {
 
   RunTree tree_;
 
+  /// Waiters whose run ended by their report, kept until they are reaped: they wait for
+  /// our word (hand_over) before they exit.
+  std::unordered_map<pid_t, std::unique_ptr<ExitWatch>> reaping_;
+  /// The report sockets of those not answered yet, by record id (one per id: a newer end
+  /// of the same record answers the older).
+  std::unordered_map<std::string, std::unique_ptr<ReportWatch>> unanswered_;
+
   // supervisor.cpp
   std::string pick_id();
   void note_id(const std::string& id);
@@ -198,6 +205,15 @@ class Supervisor {
   /// The one place a phase changes: the transition `event` makes (run/phase.hpp).
   void transition(Run& e, PhaseEvent event);
   void watch_exit(const std::shared_ptr<Run>& e, Watched what);
+  /// Watches the report socket of a run whose program runs for the end its waiter reports.
+  void watch_report(const std::shared_ptr<Run>& e);
+  /// The waiter reported the program's end (its status, maybe a relay): the run ends now.
+  void waiter_reported_end(const std::shared_ptr<Run>& e, const std::string& report);
+  void note_relay(ProcessRecord& r, const std::string& report);
+  /// Answers the waiter whose report ended record `id`, if one waits: `held`, its record
+  /// is durable or no longer needs the status (the waiter exits without its exit file);
+  /// else the socket is only closed (it writes the file). False if none waited.
+  bool hand_over(const std::string& id, bool held);
   /// The waiter is gone: the status it wrote, if any, ends the run.
   void waiter_ended(const std::shared_ptr<Run>& e);
   /// Reaps our children that are no waiter; the program of a run among them gives its status to its

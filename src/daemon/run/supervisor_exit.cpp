@@ -44,6 +44,7 @@ void Supervisor::watch_exit(const std::shared_ptr<Run>& e, Watched what) {
   }
   auto on_end = [this, weak, own, pid] {
     if (own) waiter_pids_.erase(pid);
+    if (reaping_.erase(pid)) return;  // its run ended by its report
     auto e = weak.lock();
     if (!e) return;
     e->exit_watch.reset();
@@ -53,16 +54,50 @@ void Supervisor::watch_exit(const std::shared_ptr<Run>& e, Watched what) {
   if (!e->exit_watch->start(on_end)) on_end();
 }
 
+void Supervisor::watch_report(const std::shared_ptr<Run>& e) {
+  std::weak_ptr<Run> weak = e;
+  e->report->start([this, weak](const std::string& text) {
+    if (auto e = weak.lock()) waiter_reported_end(e, text);
+  });
+}
+
+void Supervisor::note_relay(ProcessRecord& r, const std::string& report) {
+  if (auto relay = reported_relay(report)) {  // saved with the final record
+    r.relay_pid = *relay;
+    r.relay_start_ticks = process_start_ticks(*relay);
+  }
+}
+
+void Supervisor::waiter_reported_end(const std::shared_ptr<Run>& e, const std::string& report) {
+  const std::string id = e->rec.id;
+  note_relay(e->rec, report);
+  // The waiter waits for our word before it exits: its socket and its exit watch are kept
+  // apart from the run, which may start again before then.
+  hand_over(id, true);  // an earlier run's waiter of this id: this run's record replaced its
+  if (e->watched == Watched::own_waiter && e->exit_watch && e->rec.waiter_pid)
+    reaping_[*e->rec.waiter_pid] = std::move(e->exit_watch);
+  unanswered_[id] = std::move(e->report);
+  e->exit_watch.reset();
+  ended(e, read_reported_status(report, -1));
+  // Restarting, its record holds the last exit as it is: no exit file needed.
+  if (!e->rec.ended()) hand_over(id, true);
+}
+
+bool Supervisor::hand_over(const std::string& id, bool held) {
+  auto it = unanswered_.find(id);
+  if (it == unanswered_.end()) return false;
+  if (held) it->second->held();
+  unanswered_.erase(it);  // not held: the socket's end tells the waiter to write its exit file
+  return true;
+}
+
 void Supervisor::waiter_ended(const std::shared_ptr<Run>& e) {
   std::string exit_file = paths_.exit_path(e->rec.id);
-  std::string report = read_report_rest(e->report_seen, e->report.get());
+  std::string report = e->report ? e->report->text() : std::string();
   e->report.reset();
-  if (auto relay = reported_relay(report)) {  // saved with the final record
-    e->rec.relay_pid = *relay;
-    e->rec.relay_start_ticks = process_start_ticks(*relay);
-  }
-  // The same status twice: the report is at hand; the file is what an adopted waiter (no
-  // report socket) or a full disk (no report of an unwritten file) leaves.
+  note_relay(e->rec, report);
+  // The report is at hand if the waiter reported before it died; the file is what an
+  // adopted waiter (no report socket) leaves, or one whose sbxd went before its answer.
   auto status = read_reported_status(report, -1);
   if (!status) status = read_exit_status(exit_file);
   if (!status && e->rec.pid) {
@@ -84,7 +119,7 @@ void Supervisor::waiter_ended(const std::shared_ptr<Run>& e) {
     return;
   }
   if (!status) spdlog::error("{}: its waiter ended without telling the exit status", e->rec.id);
-  ended(e, status);  // its final save removes the exit file
+  ended(e, status);  // once its final record is durable, the exit file goes
 }
 
 void Supervisor::reap_orphans_now() {

@@ -54,13 +54,13 @@ Status Supervisor::launch(const std::shared_ptr<Run>& e, bool first_run,
     return ok_status();
   }
   e->report.reset();
-  e->report_seen.clear();
   std::weak_ptr<Run> weak = e;
   auto reported = [this, weak, first_run, done = std::move(done)](Result<Launcher::Exec> exec) {
     if (auto e = weak.lock()) launch_reported(e, std::move(exec), first_run, done);
   };
   auto st =
       launcher_.launch(e->rec, e->program, e->envp, first_run, std::move(reported), e->launch);
+  if (st) hand_over(e->rec.id, true);  // the last run's end: its record is replaced
   if (st && e->launch) ++launches_;
   if (!st) tree_.release(e->rec.cgroup);  // nothing started in it
   return st;
@@ -84,8 +84,8 @@ void Supervisor::launch_reported(const std::shared_ptr<Run>& e, Result<Launcher:
   // The environment is kept for restarts only: a run that never restarts does not hold a
   // copy of it (a few KiB each) for as long as it lives.
   if (r.restart != "always" && r.restart != "on-failure") std::vector<std::string>().swap(e->envp);
-  e->report = std::move(exec->report);
-  e->report_seen = std::move(exec->report_seen);
+  e->report =
+      std::make_unique<ReportWatch>(io_, std::move(exec->report), std::move(exec->report_seen));
   transition(*e, PhaseEvent::exec_reported);
   r.pid = exec->pid;
   r.pid_start_ticks = process_start_ticks(exec->pid);
@@ -96,6 +96,7 @@ void Supervisor::launch_reported(const std::shared_ptr<Run>& e, Result<Launcher:
   r.end_time.reset();
   e->run_started = Clock::now();
   watch_exit(e, Watched::own_waiter);
+  watch_report(e);
   cap_logs(e);
   if (r.timeout_ms) arm_timeout(e, Millis(*r.timeout_ms));
   launch_finished();
