@@ -33,9 +33,16 @@ bool write_all(int fd, std::string_view data) {
 
 Status write_file_atomic(const std::string& path, std::string_view content, bool durable) {
   std::string tmp = path + ".tmp";
-  UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+  // Not O_TRUNC: ext4 (auto_da_alloc) starts writing back, on close, a file that was
+  // truncated to nothing, an I/O on every record write. Overwritten, then cut to length.
+  UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600));
   if (!fd) return sys_error("cannot create", tmp, errno);
-  if (!write_all(fd.get(), content) || (durable && ::fsync(fd.get()) != 0)) {
+  struct stat before {};
+  bool longer =
+      ::fstat(fd.get(), &before) == 0 && before.st_size > static_cast<off_t>(content.size());
+  if (!write_all(fd.get(), content) ||
+      (longer && ::ftruncate(fd.get(), static_cast<off_t>(content.size())) != 0) ||
+      (durable && ::fsync(fd.get()) != 0)) {
     int err = errno;
     ::unlink(tmp.c_str());
     return sys_error("cannot write", tmp, err);

@@ -64,6 +64,12 @@ TEST_CASE("write_file_atomic replaces content; .tmp keeps the previous version, 
   CHECK(slurp(path + ".tmp") == "short");
   CHECK(inodes() == both);  // the two files take turns
   CHECK(entries(dir.path) == std::set<std::string>{"rec.toml", "rec.toml.tmp"});
+  // The reused file is overwritten and cut to length, not truncated first.
+  REQUIRE(write_file_atomic(path, "two").ok());
+  REQUIRE(write_file_atomic(path, "xy").ok());
+  CHECK(slurp(path) == "xy");
+  CHECK(slurp(path + ".tmp") == "two");
+  CHECK(inodes() == both);
 }
 
 TEST_CASE("write_file_atomic: binary content and a large file") {
