@@ -5,6 +5,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -23,6 +24,17 @@
 
 namespace sbx::daemon {
 namespace asio = boost::asio;
+
+namespace {
+/// Empties a log for a first run. One that is empty already (a new record's) is left alone:
+/// ext4 (auto_da_alloc) writes back, at its last close, a file truncated to nothing, which
+/// would be an I/O at the end of every run.
+bool empty_log(int fd) {
+  struct stat st {};
+  if (::fstat(fd, &st) == 0 && st.st_size == 0) return true;
+  return ::ftruncate(fd, 0) == 0;
+}
+}  // namespace
 
 struct Launcher::Pending::State : std::enable_shared_from_this<State> {
   std::unordered_set<pid_t>& waiter_pids;
@@ -186,8 +198,7 @@ Status Launcher::launch(ProcessRecord& r, const std::string& program,
     return make_error(Errc::failed,
                       "cannot record '" + r.id + "' before starting it: " + saved.error().message);
   }
-  if (first_run && (::ftruncate(out.get(), 0) != 0 || ::ftruncate(err.get(), 0) != 0 ||
-                    ::ftruncate(index.get(), 0) != 0)) {
+  if (first_run && !(empty_log(out.get()) && empty_log(err.get()) && empty_log(index.get()))) {
     spdlog::warn("{}: cannot empty its logs: {}", r.id, std::strerror(errno));
   }
   ::unlink(req.exit_file.c_str());
