@@ -55,6 +55,7 @@ void Supervisor::watch_exit(const std::shared_ptr<Run>& e, Watched what) {
 }
 
 void Supervisor::watch_report(const std::shared_ptr<Run>& e) {
+  if (!e->report) return;  // its waiter is gone already: waiter_ended read what it reported
   std::weak_ptr<Run> weak = e;
   e->report->start([this, weak](const std::string& text) {
     if (auto e = weak.lock()) waiter_reported_end(e, text);
