@@ -97,5 +97,5 @@ TEST_CASE("reported_relay: the relay's pid after the exit line") {
   CHECK_FALSE(reported_relay("exit 0\n").has_value());
   CHECK_FALSE(reported_relay("exit 0\nrelay 1\n").has_value());
   CHECK_FALSE(reported_relay("exit 0\nrelay x\n").has_value());
-  CHECK(read_reported_status("exit 256\nrelay 99\n", -1) == 256);
+  CHECK(reported_status("exit 256\nrelay 99\n") == 256);
 }

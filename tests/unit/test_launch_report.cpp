@@ -7,11 +7,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <boost/asio/io_context.hpp>
 #include <cstring>
 #include <string>
 #include <vector>
 
 #include "common/fd.hpp"
+#include "daemon/run/report_watch.hpp"
 #include "daemon/run/spawn.hpp"
 #include "temp_dir.hpp"
 
@@ -76,18 +78,19 @@ TEST_CASE("exec_too_large: names the string over the kernel's one-string limit, 
         std::string::npos);
 }
 
-TEST_CASE(
-    "read_reported_status: the status after the first line, from what was seen and the socket") {
-  CHECK(read_reported_status("exit 256\n", -1) == 256);
-  CHECK_FALSE(read_reported_status("", -1).has_value());
+TEST_CASE("reported_status, and ReportWatch::text: from what was seen and the socket") {
+  CHECK(reported_status("exit 256\n") == 256);
+  CHECK_FALSE(reported_status("").has_value());
   int sv[2];
   REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0);
   UniqueFd ours(sv[0]), theirs(sv[1]);
   ::fcntl(ours.get(), F_SETFL, O_NONBLOCK);
-  CHECK_FALSE(read_reported_status("", ours.get()).has_value());  // nothing yet: no blocking
+  boost::asio::io_context io;
+  ReportWatch report(io, std::move(ours), "ex");
+  CHECK_FALSE(reported_status(report.text()).has_value());  // nothing yet: no blocking
   REQUIRE(::write(theirs.get(), "it 9\n", 5) == 5);
   theirs.reset();
-  CHECK(read_reported_status("ex", ours.get()) == 9);  // split across the two
+  CHECK(reported_status(report.text()) == 9);  // split across the two
 }
 
 TEST_CASE("read_exit_status: the wait status in the exit file, if there is one") {
@@ -178,7 +181,7 @@ int read_until_exit(int fd, pid_t& pid) {
   auto launched = parse_launch_report(text.substr(0, nl));
   REQUIRE(launched.ok());
   pid = *launched;
-  auto status = read_reported_status(text.substr(nl + 1), -1);
+  auto status = reported_status(text.substr(nl + 1));
   REQUIRE(status.has_value());
   return *status;
 }

@@ -152,22 +152,9 @@ std::optional<int> read_exit_status(const std::string& path) {
   return static_cast<int>(v);
 }
 
-std::string read_report_rest(const std::string& seen, int report_fd) {
-  std::string text = seen;
-  char buf[64];
-  while (report_fd >= 0 && text.size() < 256) {
-    ssize_t n = ::read(report_fd, buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    text.append(buf, static_cast<size_t>(n));
-  }
-  return text;
-}
-
-std::optional<int> read_reported_status(const std::string& seen, int report_fd) {
-  std::string text = read_report_rest(seen, report_fd);
+std::optional<int> reported_status(const std::string& rest) {
   int status = 0;
-  if (waiter::parse_exit(text.c_str(), status)) return status;
+  if (waiter::parse_exit(rest.c_str(), status)) return status;
   return std::nullopt;
 }
 

@@ -61,11 +61,9 @@ Result<pid_t> parse_launch_report(std::string_view line,
 std::string exec_too_large(const std::vector<std::string>& argv,
                            const std::vector<std::string>& envp);
 
-/// What the waiter wrote after its first line ("exit STATUS", "relay PID"): `seen` is what
-/// was already read, then the rest is read from `report_fd` without blocking.
-std::string read_report_rest(const std::string& seen, int report_fd);
-/// The status in it.
-std::optional<int> read_reported_status(const std::string& seen, int report_fd);
+/// The status in what the waiter wrote after its first line ("exit STATUS", "relay PID"),
+/// as its ReportWatch read it (run/report_watch.hpp).
+std::optional<int> reported_status(const std::string& rest);
 /// The pid of the relay the waiter left for stragglers, in `rest`.
 std::optional<pid_t> reported_relay(const std::string& rest);
 

@@ -74,12 +74,12 @@ void Supervisor::waiter_reported_end(const std::shared_ptr<Run>& e, const std::s
   note_relay(e->rec, report);
   // The waiter waits for our word before it exits: its socket and its exit watch are kept
   // apart from the run, which may start again before then.
-  hand_over(id, true);  // an earlier run's waiter of this id: this run's record replaced its
+  hand_over(id, true);  // a waiter of an earlier run of this id: this record replaced its
   if (e->watched == Watched::own_waiter && e->exit_watch && e->rec.waiter_pid)
     reaping_[*e->rec.waiter_pid] = std::move(e->exit_watch);
   unanswered_[id] = std::move(e->report);
   e->exit_watch.reset();
-  ended(e, read_reported_status(report, -1));
+  ended(e, reported_status(report));
   // Restarting, its record holds the last exit as it is: no exit file needed.
   if (!e->rec.ended()) hand_over(id, true);
 }
@@ -99,7 +99,7 @@ void Supervisor::waiter_ended(const std::shared_ptr<Run>& e) {
   note_relay(e->rec, report);
   // The report is at hand if the waiter reported before it died; the file is what an
   // adopted waiter (no report socket) leaves, or one whose sbxd went before its answer.
-  auto status = read_reported_status(report, -1);
+  auto status = reported_status(report);
   if (!status) status = read_exit_status(exit_file);
   if (!status && e->rec.pid) {
     // The waiter was killed: its program became our child (we are the subreaper) when the
