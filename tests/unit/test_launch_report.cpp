@@ -186,12 +186,23 @@ int read_until_exit(int fd, pid_t& pid) {
   return *status;
 }
 
-TEST_CASE("a real waiter: 'ok PID', 'exit STATUS', then it waits for 'h' and writes no exit file") {
+/// A real waiter of `exit 3`, let go and read up to its end line.
+struct EndedRun {
   TempDir dir;
-  Waiter run(dir, "/bin/sh", {"sh", "-c", "exit 3"});
-  REQUIRE(release_waiter(run.w.report.get()));
+  Waiter run{dir, "/bin/sh", {"sh", "-c", "exit 3"}};
   pid_t pid = 0;
-  int status = read_until_exit(run.w.report.get(), pid);
+  int status = -1;
+  EndedRun() {
+    REQUIRE(release_waiter(run.w.report.get()));
+    status = read_until_exit(run.w.report.get(), pid);
+  }
+};
+
+TEST_CASE("a real waiter: 'ok PID', 'exit STATUS', then it waits for 'h' and writes no exit file") {
+  EndedRun ended;
+  Waiter& run = ended.run;
+  pid_t pid = ended.pid;
+  int status = ended.status;
   CHECK(pid > 1);
   CHECK(pid != run.w.waiter);
   CHECK(WIFEXITED(status));
@@ -202,18 +213,14 @@ TEST_CASE("a real waiter: 'ok PID', 'exit STATUS', then it waits for 'h' and wri
   CHECK(::waitpid(run.w.waiter, nullptr, WNOHANG) == 0);
   REQUIRE(::write(run.w.report.get(), &sbx::waiter::kHeld, 1) == 1);
   CHECK(run.reap() == 0);
-  CHECK(::access((dir / "run.exit").c_str(), F_OK) != 0);
+  CHECK(::access((ended.dir / "run.exit").c_str(), F_OK) != 0);
 }
 
 TEST_CASE("a real waiter whose sbxd goes before it holds the status writes it to the exit file") {
-  TempDir dir;
-  Waiter run(dir, "/bin/sh", {"sh", "-c", "exit 3"});
-  REQUIRE(release_waiter(run.w.report.get()));
-  pid_t pid = 0;
-  int status = read_until_exit(run.w.report.get(), pid);
-  run.w.report.reset();  // sbxd died before its record was durable
-  CHECK(run.reap() == 0);
-  CHECK(read_exit_status(dir / "run.exit") == status);
+  EndedRun ended;
+  ended.run.w.report.reset();  // sbxd died before its record was durable
+  CHECK(ended.run.reap() == 0);
+  CHECK(read_exit_status(ended.dir / "run.exit") == ended.status);
 }
 
 TEST_CASE("a real waiter: a program that cannot be exec'd is reported with its errno") {
