@@ -32,7 +32,7 @@ bool write_all(int fd, std::string_view data) {
 }  // namespace
 
 Status write_file_atomic(const std::string& path, std::string_view content, bool durable) {
-  std::string tmp = path + ".tmp";
+  std::string tmp = atomic_spare_path(path);
   // Not O_TRUNC: ext4 (auto_da_alloc) starts writing back, on close, a file that was
   // truncated to nothing, an I/O on every record write. Overwritten, then cut to length.
   UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600));
@@ -64,6 +64,8 @@ Status write_file_atomic(const std::string& path, std::string_view content, bool
   if (durable) sync_folder_of(path);
   return ok_status();
 }
+
+std::string atomic_spare_path(const std::string& path) { return path + ".tmp"; }
 
 bool sync_file(const std::string& path) {
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));

@@ -13,6 +13,8 @@ namespace sbx {
 /// before the exchange and the folder after it, so the new content survives a power loss.
 /// On any failure (a full disk, say) the previous file is left intact, the temp removed.
 Status write_file_atomic(const std::string& path, std::string_view content, bool durable = true);
+/// `path.tmp`: what write_file_atomic writes through, and where the previous version stays.
+std::string atomic_spare_path(const std::string& path);
 
 /// fsync(2) of the file at `path` (its content and inode as they are now); false if it
 /// could not be opened or synced.

@@ -72,6 +72,7 @@ Result<Paths> resolve_paths(const std::optional<std::string>& home_override) {
   p.pid_file = p.runtime_dir + "/sbxd.pid";
   p.processes_dir = p.state_dir + "/processes";
   p.logs_dir = p.state_dir + "/logs";
+  p.pool_dir = p.state_dir + "/pool";
   p.daemon_log = p.state_dir + "/sbxd.log";
   p.state_pid_file = p.state_dir + "/sbxd.pid";
   if (p.socket.size() >= sizeof(sockaddr_un{}.sun_path)) {

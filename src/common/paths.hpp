@@ -15,6 +15,7 @@ struct Paths {
   std::string state_dir;    ///< processes/, logs/, sbxd.log
   std::string processes_dir;
   std::string logs_dir;
+  std::string pool_dir;  ///< empty files made ahead for new records (daemon/run/file_pool.hpp)
   std::string daemon_log;
   std::string state_pid_file;  ///< STATE/sbxd.pid: held too, so one state folder has one daemon
 

@@ -138,7 +138,7 @@ int main(int argc, char** argv) {
   auto paths = sbx::resolve_paths(home);
   if (!paths) return die(paths.error().message);
   if (auto st = sbx::ensure_private_dir(paths->runtime_dir); !st) return die(st.error().message);
-  for (const auto& d : {paths->state_dir, paths->processes_dir, paths->logs_dir}) {
+  for (const auto& d : {paths->state_dir, paths->processes_dir, paths->logs_dir, paths->pool_dir}) {
     if (auto st = sbx::ensure_dir(d); !st) return die(st.error().message);
   }
   // Exactly one sbxd per runtime folder (its socket) and per state folder (its records):

@@ -4,7 +4,8 @@
 //
 // Its command line and what it says to sbxd on fd 3: shim/protocol.hpp.
 //
-// Only libc: the waiter is exec'd once per run and must start fast and stay small.
+// Only libc: the waiter is exec'd once per run (ahead of it, as a spare: spare.hpp) and must
+// start fast and stay small.
 
 #include <errno.h>
 #include <fcntl.h>
@@ -22,8 +23,10 @@
 
 #include "shim/child.hpp"
 #include "shim/fork_program.hpp"
+#include "shim/hand_over.hpp"
 #include "shim/protocol.hpp"
 #include "shim/relay.hpp"
+#include "shim/spare.hpp"
 
 extern char** environ;
 
@@ -31,66 +34,7 @@ namespace {
 
 using namespace sbx::waiter;
 
-bool write_all(int fd, const char* p, size_t n) {
-  while (n > 0) {
-    ssize_t w = ::write(fd, p, n);
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      return false;
-    }
-    p += w;
-    n -= static_cast<size_t>(w);
-  }
-  return true;
-}
-
 void report(const char* line) { write_all(kReportFd, line, strlen(line)); }
-
-/// EXIT_FILE.tmp, fsync, rename, fsync the folder: the status is final, it must survive.
-/// False with errno if it could not be written.
-bool write_exit_file(const char* path, int status) {
-  char tmp[4096];
-  if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= static_cast<int>(sizeof tmp)) {
-    errno = ENAMETOOLONG;
-    return false;
-  }
-  int fd = ::open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return false;
-  char buf[32];
-  int n = snprintf(buf, sizeof buf, "%d\n", status);
-  bool ok = write_all(fd, buf, static_cast<size_t>(n)) && ::fsync(fd) == 0;
-  int err = errno;
-  ::close(fd);
-  if (!ok || ::rename(tmp, path) != 0) {
-    if (ok) err = errno;
-    ::unlink(tmp);
-    errno = err;
-    return false;
-  }
-  char dir[4096];
-  snprintf(dir, sizeof dir, "%s", path);
-  char* slash = strrchr(dir, '/');
-  if (slash && slash != dir) *slash = '\0';
-  int dfd = ::open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd >= 0) {
-    ::fsync(dfd);
-    ::close(dfd);
-  }
-  return true;
-}
-
-/// Waits for sbxd's word that its record holds the status (kHeld); without it (sbxd gone),
-/// the status goes to the exit file, tried again every second while the disk is full: the
-/// waiter is then the only one that knows it.
-void hand_over_status(const char* exit_file, int status) {
-  char held = 0;
-  ssize_t got;
-  do {
-    got = ::read(kReportFd, &held, 1);
-  } while (got < 0 && errno == EINTR);
-  if (got == 1 && held == kHeld) return;
-  while (!write_exit_file(exit_file, status) && (errno == ENOSPC || errno == EDQUOT)) ::sleep(1);
-}
 
 /// The raw wait status (as waitpid(2) gives it) of what waitid(2) reported.
 int wait_status(const siginfo_t& info) {
@@ -188,6 +132,13 @@ pid_t fork_straggler_relay(Relay& relay) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc == 2 && strcmp(argv[1], kSpareArg) == 0) {
+    Spec spec;
+    if (!receive_spec(spec)) return 0;  // not needed after all
+    argc = spec.argc;
+    argv = spec.argv;
+    environ = spec.envp;
+  }
   if (argc <= kArgArgv0) {
     const char* usage = "sbx-shim: started by sbxd, not by hand\n";
     write_all(2, usage, strlen(usage));

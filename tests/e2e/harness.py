@@ -92,6 +92,16 @@ def is_waiter(pid: int) -> bool:
     return exe is not None and os.path.basename(exe) == "sbx-shim"
 
 
+def is_waiter_of(pid: int, home: str) -> bool:
+    """A waiter whose stdout is a log of `home`: one that was a spare (sbx-shim --spare)
+    carries no environment of its run, so only its descriptors tell whose it is."""
+    try:
+        log = os.readlink(f"/proc/{pid}/fd/1")
+    except OSError:
+        return False
+    return is_waiter(pid) and log.startswith(os.path.join(home, "state", "logs") + "/")
+
+
 def proc_children(pid: int) -> list[int]:
     out = []
     try:
@@ -447,12 +457,13 @@ class SbxTestCase(unittest.TestCase):
         return got
 
     def home_processes(self, waiters: bool = True) -> list[int]:
-        """Every live process started for this home (they carry its SBX_HOME and an id);
-        without `waiters`, only programs and what they started."""
+        """Every live process started for this home (they carry its SBX_HOME and an id, or,
+        waiters, write its logs); without `waiters`, only programs and what they started."""
         out = []
         for p in all_pids():
             env = proc_environ(p)
-            if env.get("SBX_HOME") == self.home and "SBX_PROCESS_ID" in env and pid_alive(p):
+            ours = env.get("SBX_HOME") == self.home and "SBX_PROCESS_ID" in env
+            if (ours or is_waiter_of(p, self.home)) and pid_alive(p):
                 if waiters or not is_waiter(p):
                     out.append(p)
         return out

@@ -242,6 +242,8 @@ class ProtocolHostility(SafetyCase):
 class ConnectionFlood(SafetyCase):
     def test_200_abandoned_connections(self):
         dpid = self.ensure_daemon()
+        # A start first: from then on the daemon holds its spare waiter's socket.
+        self.assertEqual(self.run("wait", self.start("--", "true"), timeout=10).returncode, 0)
         self.wait_clients(0)
         base = fd_count(dpid)
         socks = []

@@ -193,7 +193,7 @@ struct EndedRun {
   pid_t pid = 0;
   int status = -1;
   EndedRun() {
-    REQUIRE(release_waiter(run.w.report.get()));
+    REQUIRE(release_waiter(run.w));
     status = read_until_exit(run.w.report.get(), pid);
   }
 };
@@ -226,7 +226,7 @@ TEST_CASE("a real waiter whose sbxd goes before it holds the status writes it to
 TEST_CASE("a real waiter: a program that cannot be exec'd is reported with its errno") {
   TempDir dir;
   Waiter run(dir, dir / "no-such-program", {"no-such-program"});
-  REQUIRE(release_waiter(run.w.report.get()));
+  REQUIRE(release_waiter(run.w));
   std::string text = read_report(run.w.report.get());
   auto r = parse_launch_report(text.substr(0, text.find('\n')));
   REQUIRE_FALSE(r.ok());

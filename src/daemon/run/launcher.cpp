@@ -38,6 +38,7 @@ bool empty_log(int fd) {
 
 struct Launcher::Pending::State : std::enable_shared_from_this<State> {
   std::unordered_set<pid_t>& waiter_pids;
+  std::function<void()> answered;  ///< once `done` has run: what the next start needs made
   ProcessRecord& rec;
   std::vector<std::string> envp;  ///< the program's, for the reason of an E2BIG
   std::unique_ptr<asio::posix::stream_descriptor> report;
@@ -46,8 +47,9 @@ struct Launcher::Pending::State : std::enable_shared_from_this<State> {
   Done done;
   EpochMs released = 0;
 
-  State(std::unordered_set<pid_t>& w, ProcessRecord& r, std::vector<std::string> e, Done d)
-      : waiter_pids(w), rec(r), envp(std::move(e)), done(std::move(d)) {}
+  State(std::unordered_set<pid_t>& w, std::function<void()> a, ProcessRecord& r,
+        std::vector<std::string> e, Done d)
+      : waiter_pids(w), answered(std::move(a)), rec(r), envp(std::move(e)), done(std::move(d)) {}
 
   void read() {
     std::weak_ptr<State> weak = shared_from_this();
@@ -98,9 +100,11 @@ struct Launcher::Pending::State : std::enable_shared_from_this<State> {
       waiter_pids.erase(waiter);
       rec.waiter_pid.reset();
       rec.waiter_start_ticks.reset();
-      return fn(make_error(Errc::failed, pid.error().message));
+      fn(make_error(Errc::failed, pid.error().message));
+    } else {
+      fn(Exec{*pid, std::move(fd), std::move(seen), released});
     }
-    fn(Exec{*pid, std::move(fd), std::move(seen), released});
+    answered();
   }
 };
 
@@ -119,9 +123,16 @@ Launcher::Launcher(asio::io_context& io, Timers& timers, const Paths& paths, Rec
       waiter_pids_(waiter_pids),
       boot_id_(std::move(boot_id)),
       waiter_path_(find_waiter()),
+      spare_(waiter_path_, timers),
       dev_null_(::open("/dev/null", O_RDONLY | O_CLOEXEC)) {}
 
 Launcher::~Launcher() = default;
+
+void Launcher::made_ready() {
+  // Off the path of the start that used them: it has its answer.
+  spare_.refill();
+  store_.pool().refill();
+}
 
 Status Launcher::launch(ProcessRecord& r, const std::string& program,
                         const std::vector<std::string>& envp, bool first_run, Done done,
@@ -130,6 +141,11 @@ Status Launcher::launch(ProcessRecord& r, const std::string& program,
   // Later runs append, so `logs` keeps the output of every run in order. A first run empties
   // them once its record is written: a start refused for want of a record leaves them as they were.
   int flags = O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC;
+  if (first_run) {
+    for (const auto& path :
+         {paths_.log_path(r.id, false), paths_.log_path(r.id, true), paths_.index_path(r.id)})
+      store_.pool().place(path);
+  }
   UniqueFd out(::open(paths_.log_path(r.id, false).c_str(), flags, 0600));
   UniqueFd err(::open(paths_.log_path(r.id, true).c_str(), flags, 0600));
   // Read too: where the last run's entries end (read_log_ends).
@@ -178,7 +194,7 @@ Status Launcher::launch(ProcessRecord& r, const std::string& program,
   if (!r.cgroup.empty()) req.cgroup = r.cgroup;
   // A first run starts the log afresh (emptied below, before the waiter is let go).
   if (!first_run) req.log_ends = read_log_ends(index.get(), out.get(), err.get(), r);
-  auto spawned = spawn_waiter(req);
+  auto spawned = spawn_waiter(req, &spare_);
   if (!spawned) {
     done(spawned.error());
     return ok_status();
@@ -186,7 +202,7 @@ Status Launcher::launch(ProcessRecord& r, const std::string& program,
 
   pid_t waiter = spawned->waiter;
   r.waiter_pid = waiter;
-  r.waiter_start_ticks = process_start_ticks(waiter);
+  r.waiter_start_ticks = spawned->start_ticks ? spawned->start_ticks : process_start_ticks(waiter);
   r.boot_id = boot_id_;
   r.pid.reset();
   r.status = ProcStatus::starting;
@@ -204,10 +220,11 @@ Status Launcher::launch(ProcessRecord& r, const std::string& program,
   ::unlink(req.exit_file.c_str());
   // The waiter is our child from now on: the SIGCHLD sweep must leave it to us.
   waiter_pids_.insert(waiter);
-  EpochMs released = now_epoch_ms();      // before the program can write its first byte
-  release_waiter(spawned->report.get());  // a waiter already gone says so: its report ends at once
+  EpochMs released = now_epoch_ms();  // before the program can write its first byte
+  release_waiter(*spawned);           // a waiter already gone says so: its report ends at once
 
-  auto s = std::make_shared<Pending::State>(waiter_pids_, r, req.envp, std::move(done));
+  auto s = std::make_shared<Pending::State>(
+      waiter_pids_, [this] { made_ready(); }, r, req.envp, std::move(done));
   s->released = released;
   s->report = std::make_unique<asio::posix::stream_descriptor>(io_, spawned->report.release());
   std::weak_ptr<Pending::State> weak = s;

@@ -18,6 +18,7 @@
 #include "common/record.hpp"
 #include "common/result.hpp"
 #include "daemon/run/record_store.hpp"
+#include "daemon/run/spare_waiter.hpp"
 #include "daemon/timers.hpp"
 
 namespace boost::asio {
@@ -59,6 +60,8 @@ class Launcher {
                 bool first_run, Done done, std::unique_ptr<Pending>& pending);
 
  private:
+  /// A spare waiter and pool files for the next start.
+  void made_ready();
   boost::asio::io_context& io_;
   Timers& timers_;
   const Paths& paths_;
@@ -66,6 +69,7 @@ class Launcher {
   std::unordered_set<pid_t>& waiter_pids_;
   std::string boot_id_;
   std::string waiter_path_;  ///< sbx-shim
+  SpareWaiter spare_;
   UniqueFd dev_null_;
 };
 

@@ -16,7 +16,11 @@ constexpr Millis kSyncDelay{250};
 }  // namespace
 
 RecordStore::RecordStore(const Paths& paths, Timers& timers, CurrentFn current, DurableFn durable)
-    : paths_(paths), timers_(timers), current_(std::move(current)), durable_(std::move(durable)) {}
+    : paths_(paths),
+      timers_(timers),
+      current_(std::move(current)),
+      durable_(std::move(durable)),
+      pool_(paths.pool_dir, timers) {}
 
 /// Every record is replaced atomically. Only a final record is also fsync'd, and not on the
 /// request's path: within kSyncDelay, one record per turn of the loop (a request waits for
@@ -27,6 +31,7 @@ RecordStore::RecordStore(const Paths& paths, Timers& timers, CurrentFn current, 
 /// cannot make that record more wrong than the next start-up will find it (it marks the
 /// process ended).
 Status RecordStore::save(const ProcessRecord& r) {
+  pool_.place(atomic_spare_path(paths_.record_path(r.id)));
   auto st = write_file_atomic(paths_.record_path(r.id), record_to_toml(r), false);
   if (st) {
     unsaved_.erase(r.id);
@@ -95,9 +100,10 @@ void RecordStore::sync_now() {
 }
 
 Status RecordStore::save_once(const ProcessRecord& r) {
+  pool_.place(atomic_spare_path(paths_.record_path(r.id)));
   auto st = write_file_atomic(paths_.record_path(r.id), record_to_toml(r), false);
   if (!st) {
-    ::unlink((paths_.record_path(r.id) + ".tmp").c_str());
+    ::unlink(atomic_spare_path(paths_.record_path(r.id)).c_str());
     return st;
   }
   unsaved_.erase(r.id);
@@ -116,13 +122,13 @@ void RecordStore::retry() {
 
 void RecordStore::remove(const std::string& id) {
   ::unlink(paths_.record_path(id).c_str());
-  ::unlink((paths_.record_path(id) + ".tmp").c_str());  // the previous version (atomic_file.hpp)
+  ::unlink(atomic_spare_path(paths_.record_path(id)).c_str());  // the previous version
   ::unlink(paths_.log_path(id, false).c_str());
   ::unlink(paths_.log_path(id, true).c_str());
   ::unlink(paths_.index_path(id).c_str());
   ::unlink(paths_.exit_path(id).c_str());
   ::unlink(paths_.restart_env_path(id).c_str());
-  ::unlink((paths_.restart_env_path(id) + ".tmp").c_str());
+  ::unlink(atomic_spare_path(paths_.restart_env_path(id)).c_str());
 }
 
 }  // namespace sbx::daemon

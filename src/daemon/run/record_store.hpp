@@ -10,6 +10,7 @@
 #include "common/paths.hpp"
 #include "common/record.hpp"
 #include "common/result.hpp"
+#include "daemon/run/file_pool.hpp"
 #include "daemon/timers.hpp"
 
 namespace sbx::daemon {
@@ -29,6 +30,8 @@ class RecordStore {
   Status save(const ProcessRecord& r);
   /// Writes it once, without retrying: on an error the record on disk stays as it was.
   Status save_once(const ProcessRecord& r);
+  /// Where a new record's files come from (its logs: the Launcher's).
+  FilePool& pool() { return pool_; }
   /// Removes its record, its logs and its exit file.
   void remove(const std::string& id);
   /// Makes every final record written so far durable now (at shutdown).
@@ -48,6 +51,7 @@ class RecordStore {
   Timers& timers_;
   CurrentFn current_;
   DurableFn durable_;
+  FilePool pool_;
   std::set<std::string> unsaved_;    ///< ids whose record on disk is behind
   std::set<std::string> unsynced_;   ///< final records written but not yet fsync'd
   std::vector<std::string> synced_;  ///< fsync'd this round; their folder entry is next

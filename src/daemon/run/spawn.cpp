@@ -26,6 +26,7 @@
 #include "common/fd.hpp"
 #include "common/spawn_session.hpp"
 #include "daemon/fd_limit.hpp"
+#include "daemon/run/spare_waiter.hpp"
 #include "shim/protocol.hpp"
 
 namespace sbx::daemon {
@@ -43,18 +44,7 @@ std::vector<char*> c_strings(const std::vector<std::string>& v) {
 
 std::string find_waiter() { return sibling_program("sbx-shim", "SBX_SHIM"); }
 
-Result<SpawnedWaiter> spawn_waiter(const SpawnRequest& req) {
-  int report[2];
-  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, report) != 0) {
-    if (out_of_fds(errno)) return make_error(Errc::failed, out_of_fds_message("start a process"));
-    return make_error(Errc::failed,
-                      "cannot exec " + req.program + ": socketpair: " + std::strerror(errno));
-  }
-  UniqueFd report_read(report[0]);
-  UniqueFd report_write(report[1]);
-  // Ours does not block (the event loop reads it); the waiter's does: it must not lose a line.
-  ::fcntl(report_read.get(), F_SETFL, O_NONBLOCK);
-
+Result<SpawnedWaiter> spawn_waiter(const SpawnRequest& req, SpareWaiter* spare) {
   std::vector<std::string> args(waiter::kArgArgv0);
   args[0] = req.waiter;
   args[waiter::kArgExitFile] = req.exit_file;
@@ -69,6 +59,21 @@ Result<SpawnedWaiter> spawn_waiter(const SpawnRequest& req) {
   args[waiter::kArgUser] = req.user;
   args[waiter::kArgProgram] = req.program;
   args.insert(args.end(), req.argv.begin(), req.argv.end());
+  std::vector<int> spec_fds = {req.stdin_fd, req.stdout_fd, req.stderr_fd, req.index_fd};
+  if (spare && std::find(spec_fds.begin(), spec_fds.end(), -1) == spec_fds.end()) {
+    if (auto taken = spare->take(args, req.envp, spec_fds)) return std::move(*taken);
+  }
+
+  int report[2];
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, report) != 0) {
+    if (out_of_fds(errno)) return make_error(Errc::failed, out_of_fds_message("start a process"));
+    return make_error(Errc::failed,
+                      "cannot exec " + req.program + ": socketpair: " + std::strerror(errno));
+  }
+  UniqueFd report_read(report[0]);
+  UniqueFd report_write(report[1]);
+  // Ours does not block (the event loop reads it); the waiter's does: it must not lose a line.
+  ::fcntl(report_read.get(), F_SETFL, O_NONBLOCK);
   auto envp = c_strings(req.envp);
   // The waiter gets its own session too: nothing sbxd's session receives reaches it. The
   // daemon ignores SIGPIPE: children must not.
@@ -92,10 +97,11 @@ Result<SpawnedWaiter> spawn_waiter(const SpawnRequest& req) {
   return SpawnedWaiter{waiter, std::move(report_read)};
 }
 
-bool release_waiter(int report_fd) {
+bool release_waiter(const SpawnedWaiter& w) {
+  if (!w.spec.empty()) return send_spec(w.report.get(), w.spec, w.spec_fds);
   ssize_t n;
   do {
-    n = ::write(report_fd, &waiter::kGo, 1);
+    n = ::write(w.report.get(), &waiter::kGo, 1);
   } while (n < 0 && errno == EINTR);
   return n == 1;
 }

@@ -1,6 +1,8 @@
 #pragma once
 #include <sys/types.h>
 
+#include <cstdint>
+
 #include <functional>
 #include <optional>
 #include <string>
@@ -39,15 +41,23 @@ struct SpawnRequest {
 struct SpawnedWaiter {
   pid_t waiter = -1;  ///< sbx-shim, our child: it ends right after the program
   UniqueFd report;    ///< our end of the waiter's report socket (non-blocking)
+  std::optional<std::uint64_t> start_ticks;  ///< the waiter's, if known already
+  /// A spare's: its run (waiter::SpecHeader and strings) and the descriptors that go with
+  /// it, sent with the "g" (release_waiter). Empty for a waiter started for the run.
+  std::string spec;
+  std::vector<int> spec_fds;
 };
 
-/// Starts the waiter and returns at once. The waiter starts the program only once
-/// release_waiter() told it to; its first line on `report` then says whether the program
-/// was exec'd (see parse_launch_report).
-Result<SpawnedWaiter> spawn_waiter(const SpawnRequest& req);
+class SpareWaiter;
 
-/// Tells a waiter that its run is recorded: it may start the program. False if it is gone.
-bool release_waiter(int report_fd);
+/// Starts the waiter (hands the run to `spare` if it can) and returns at once. The waiter
+/// starts the program only once release_waiter() told it to; its first line on `report`
+/// then says whether the program was exec'd (see parse_launch_report).
+Result<SpawnedWaiter> spawn_waiter(const SpawnRequest& req, SpareWaiter* spare = nullptr);
+
+/// Tells a waiter that its run is recorded: it may start the program (a spare gets its run
+/// with it). False if it is gone.
+bool release_waiter(const SpawnedWaiter& w);
 
 /// The waiter's first report line, without its newline: the program's pid once it was
 /// exec'd, else why it could not be. Anything else, or nothing at all, is an error too.

@@ -71,7 +71,7 @@ void Supervisor::save_restart_env(const Run& e, const Run* previous) {
   if (!restarts(e.rec)) {
     if (previous && restarts(previous->rec)) {  // an earlier run of that id left one
       ::unlink(path.c_str());
-      ::unlink((path + ".tmp").c_str());
+      ::unlink(atomic_spare_path(path).c_str());
     }
     return;
   }

@@ -1,0 +1,100 @@
+#include "daemon/run/spare_waiter.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include <spdlog/spdlog.h>
+
+#include "common/proc.hpp"
+#include "common/spawn_session.hpp"
+#include "shim/protocol.hpp"
+
+namespace sbx::daemon {
+
+SpareWaiter::SpareWaiter(std::string waiter_path, Timers& timers)
+    : waiter_path_(std::move(waiter_path)), timers_(timers) {}
+
+SpareWaiter::~SpareWaiter() = default;
+
+void SpareWaiter::refill() {
+  idle_ = timers_.start(kSpareIdle, [this] { drop(); });
+  if (socket_) return;
+  int pair[2];
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0) return;
+  UniqueFd ours(pair[0]);
+  UniqueFd theirs(pair[1]);
+  ::fcntl(ours.get(), F_SETFL, O_NONBLOCK);
+  char* no_env[] = {nullptr};
+  std::vector<int> fds(waiter::kReportFd + 1, -1);  // 0-2 /dev/null
+  fds[waiter::kReportFd] = theirs.get();
+  pid_t pid = -1;
+  if (int rc = spawn_in_session({waiter_path_, {waiter_path_, waiter::kSpareArg}, no_env, fds}, pid);
+      rc != 0) {
+    spdlog::warn("cannot start a spare waiter {}: {}", waiter_path_, std::strerror(rc));
+    return;
+  }
+  pid_ = pid;
+  start_ticks_ = process_start_ticks(pid);
+  socket_ = std::move(ours);
+}
+
+void SpareWaiter::drop() {
+  socket_.reset();
+  pid_ = -1;
+  start_ticks_.reset();
+}
+
+std::optional<SpawnedWaiter> SpareWaiter::take(const std::vector<std::string>& args,
+                                               const std::vector<std::string>& envp,
+                                               const std::vector<int>& fds) {
+  if (!socket_ || fds.size() != std::size(waiter::kSpecFds)) return std::nullopt;
+  struct pollfd gone = {socket_.get(), POLLOUT, 0};
+  if (::poll(&gone, 1, 0) != 1 || (gone.revents & (POLLHUP | POLLERR))) {  // killed meanwhile
+    drop();
+    return std::nullopt;
+  }
+  std::string text;
+  for (const auto* list : {&args, &envp}) {
+    for (const auto& s : *list) {
+      text += s;
+      text += '\0';
+    }
+  }
+  if (text.size() > waiter::kSpecMax) return std::nullopt;
+  waiter::SpecHeader h{waiter::kSpecMagic, static_cast<unsigned>(text.size()),
+                       static_cast<unsigned>(args.size()), static_cast<unsigned>(envp.size())};
+  SpawnedWaiter out{pid_, std::move(socket_), start_ticks_, {}, fds};
+  out.spec.reserve(sizeof h + text.size() + 1);
+  out.spec.append(reinterpret_cast<const char*>(&h), sizeof h).append(text) += waiter::kGo;
+  pid_ = -1;
+  start_ticks_.reset();
+  return out;
+}
+
+bool send_spec(int socket, const std::string& spec, const std::vector<int>& fds) {
+  if (fds.size() != std::size(waiter::kSpecFds)) return false;
+  struct iovec iov = {const_cast<char*>(spec.data()), spec.size()};
+  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof waiter::kSpecFds)] = {};
+  struct msghdr msg {};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof waiter::kSpecFds);
+  std::memcpy(CMSG_DATA(c), fds.data(), sizeof waiter::kSpecFds);
+  ssize_t n;
+  do {
+    n = ::sendmsg(socket, &msg, MSG_NOSIGNAL);
+  } while (n < 0 && errno == EINTR);
+  // Short (a spare that has part of a spec starts nothing), or gone: the launch reads the end.
+  return n == static_cast<ssize_t>(spec.size());
+}
+
+}  // namespace sbx::daemon

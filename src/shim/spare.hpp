@@ -1,0 +1,17 @@
+#pragma once
+// A spare waiter's wait for its run (shim/protocol.hpp, kSpareArg).
+
+namespace sbx::waiter {
+
+struct Spec {
+  int argc = 0;
+  char** argv = nullptr;  ///< argv[argc] is null
+  char** envp = nullptr;  ///< null-terminated
+};
+
+/// Reads the spec of its run on the report socket and puts the descriptors it carries on
+/// fds 0, 1, 2 and 4. False if sbxd closed the socket first or sent less than a whole spec:
+/// the spare then starts nothing. What it returns lives as long as the waiter.
+bool receive_spec(Spec& out);
+
+}  // namespace sbx::waiter
