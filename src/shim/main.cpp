@@ -132,7 +132,8 @@ pid_t fork_straggler_relay(Relay& relay) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc == 2 && strcmp(argv[1], kSpareArg) == 0) {
+  if (argc == 3 && strcmp(argv[1], kSpareArg) == 0) {
+    make_pool_files(argv[2]);
     Spec spec;
     if (!receive_spec(spec)) return 0;  // not needed after all
     argc = spec.argc;

@@ -50,9 +50,12 @@
 // under a live sbxd costs no file of its own. The program leads its own session and
 // process group.
 //
-// A spare waiter, `sbx-shim --spare` (kSpareArg): sbxd starts one ahead of the next run, so
-// that a start does not wait for sbx-shim's exec. It has fd 3 as above, /dev/null on 0-2,
-// and no environment. The first thing it reads there is its run: a SpecHeader carrying the
+// A spare waiter, `sbx-shim --spare POOL` (kSpareArg): sbxd starts one ahead of the next
+// run, so that a start does not wait for sbx-shim's exec. It has fd 3 as above, /dev/null
+// on 0-2, and no environment. Before it waits it makes kSpareFiles empty files in the
+// folder POOL, named by format_spare_file, for sbxd's pool (daemon/run/file_pool.hpp;
+// one that exists or cannot be made is skipped, and none once its run is there). The first
+// thing it reads on fd 3 is its run: a SpecHeader carrying the
 // descriptors for its fds 0, 1, 2 and 4 (SCM_RIGHTS, in that order), then header.bytes of
 // NUL-terminated strings, header.argc of them the command line above (from sbx-shim on),
 // header.envc the environment. From then on it is the waiter that command line would have
@@ -106,6 +109,12 @@ inline constexpr const char* kSpareArg = "--spare";
 inline constexpr unsigned kSpecMagic = 0x31584253;  ///< "SBX1"
 inline constexpr size_t kSpecMax = 64 * 1024;       ///< a longer run gets a waiter of its own
 inline constexpr int kSpecFds[] = {0, kStdoutLogFd, kStderrLogFd, kIndexFd};
+/// What a start of a new id would create: three logs, and the two files its record is
+/// first written through (atomic_spare_path).
+inline constexpr int kSpareFiles = 5;
+inline int format_spare_file(char* buf, size_t n, int pid, int k) {
+  return snprintf(buf, n, "%d.%d", pid, k);
+}
 struct SpecHeader {
   unsigned magic;
   unsigned bytes;  ///< of the strings that follow

@@ -17,6 +17,7 @@ from harness import SBXD, SbxTestCase, is_waiter, main, pid_alive, proc_children
 SHIM = os.path.join(os.path.dirname(SBXD), "sbx-shim")
 SPEC_MAGIC = 0x31584253
 SPEC_MAX = 64 * 1024
+SPARE_FILES = 5
 
 
 def cmdline(pid: int) -> list[bytes]:
@@ -28,17 +29,22 @@ def cmdline(pid: int) -> list[bytes]:
 
 
 def is_spare_process(pid: int) -> bool:
-    return is_waiter(pid) and cmdline(pid)[1:] == [b"--spare"]
+    return is_waiter(pid) and cmdline(pid)[1:2] == [b"--spare"]
 
 
 class SpareByHand(SbxTestCase):
     """The shim as a spare, with the test as its sbxd."""
 
-    def spare(self):
+    def spare(self, first: bytes = b""):
+        """A spare with the folder `pool` for its files; `first` is waiting for it on fd 3."""
+        self.pool = os.path.join(self.home, "pool")
+        os.makedirs(self.pool, exist_ok=True)
         ours, theirs = socket.socketpair()
         self.addCleanup(ours.close)
+        if first:
+            ours.sendall(first)
         fd = theirs.fileno()
-        p = subprocess.Popen([SHIM, "--spare"], preexec_fn=lambda: os.dup2(fd, 3), pass_fds=(fd, 3),
+        p = subprocess.Popen([SHIM, "--spare", self.pool], preexec_fn=lambda: os.dup2(fd, 3), pass_fds=(fd, 3),
                              stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                              env={})
         theirs.close()
@@ -54,9 +60,21 @@ class SpareByHand(SbxTestCase):
 
     def test_without_a_spec_it_starts_nothing(self):
         p, ours = self.spare()
+        wait_until(lambda: len(os.listdir(self.pool)) == SPARE_FILES, 10, "the spare's pool files")
         ours.shutdown(socket.SHUT_WR)
         self.assertEqual(p.wait(10), 0)
         self.assertEqual(ours.recv(100), b"", "a spare with no run reported one")
+        made = sorted(os.listdir(self.pool))
+        self.assertEqual(made, [f"{p.pid}.{k}" for k in range(SPARE_FILES)])
+        for name in made:
+            st = os.stat(os.path.join(self.pool, name))
+            self.assertEqual((st.st_size, st.st_mode & 0o777), (0, 0o600), name)
+
+    def test_a_spare_whose_run_is_there_makes_no_pool_files(self):
+        p, ours = self.spare(first=b"x")  # not a whole spec: it reads it, and goes
+        ours.shutdown(socket.SHUT_WR)
+        self.assertEqual(p.wait(10), 0)
+        self.assertEqual(os.listdir(self.pool), [])
 
     def test_a_spec_that_is_not_whole_starts_nothing(self):
         marker = os.path.join(self.home, "ran")
@@ -131,6 +149,15 @@ class SpareOfTheDaemon(SbxTestCase):
                        "sh", "-c", 'echo "$FOO $SBX_PROCESS_ID $(pwd)"; echo oops >&2; exit 4')
         self.assertEqual(self.run("wait", i).returncode, 4)
         self.assertEqual(self.record(i)["waiter_pid"], spare, "the start did not take the spare")
+        # Of the files it made while it waited, its run's record took two (the first writes go
+        # through them), the next start's logs take the rest.
+        pool = os.path.join(self.home, "state", "pool")
+        left = lambda: sorted(f for d in os.listdir(pool) for f in os.listdir(os.path.join(pool, d))
+                              if f.startswith(f"{spare}."))
+        self.assertEqual(left(), [f"{spare}.2", f"{spare}.3", f"{spare}.4"])
+        third = self.start("--id", "third", "--", "true")
+        self.assertEqual(left(), [], "the next start's logs were not the pool's")
+        self.assertEqual(self.run("wait", third).returncode, 0)
         self.assertEqual(self.read_log(i), f"bar second {work}\n".encode())
         self.assertEqual(self.read_log(i, "stderr"), b"oops\n")
         self.assertEqual(self.sbx_ok("logs", i).stdout, f"bar second {work}\n".encode())
@@ -138,7 +165,7 @@ class SpareOfTheDaemon(SbxTestCase):
         self.assertEqual((rec["status"], rec["exit_code"]), ("failed", 4))
         wait_until(lambda: not pid_alive(spare), 10, "the spare-made waiter to go")
         self.assertNotEqual(self.the_spare(), spare, "no new spare after the start")
-        self.sbx_ok("rm", "first", "second")
+        self.sbx_ok("rm", "first", "second", "third")
         self.assertNothingLeft()
 
     def test_a_run_too_large_for_a_spec_gets_a_waiter_of_its_own(self):

@@ -4,17 +4,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <boost/asio/io_context.hpp>
 #include <filesystem>
 #include <fstream>
 
 #include "daemon/run/file_pool.hpp"
-#include "daemon/timers.hpp"
+#include "shim/protocol.hpp"
 #include "temp_dir.hpp"
 
 using sbx::daemon::FilePool;
-using sbx::daemon::kPoolFiles;
-using sbx::daemon::Timers;
 
 namespace {
 
@@ -30,70 +27,94 @@ ino_t inode_of(const std::string& path) {
   return st.st_ino;
 }
 
+void make(const std::string& path) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  REQUIRE(fd >= 0);
+  ::close(fd);
+}
+
+/// The files the spare waiter `pid` makes (shim/spare.cpp), the first `n` of them.
+void made_by(const std::string& dir, int pid, int n = sbx::waiter::kSpareFiles) {
+  for (int k = 0; k < n; ++k) make(dir + "/" + std::to_string(pid) + "." + std::to_string(k));
+}
+
 struct Pool {
   TempDir tmp;
   std::string dir = tmp / "pool";
-  boost::asio::io_context io;
-  Timers timers{io};
   Pool() { std::filesystem::create_directory(dir); }
 };
 
 }  // namespace
 
-TEST_CASE("FilePool: an empty pool places nothing; a refill fills it up on the loop") {
+TEST_CASE("FilePool: an empty pool places nothing: the caller creates the file") {
   Pool p;
-  FilePool pool(p.dir, p.timers);
+  FilePool pool(p.dir);
   CHECK_FALSE(pool.place(p.tmp / "a.stdout"));
-  CHECK_FALSE(std::filesystem::exists(p.tmp / "a.stdout"));  // the caller creates it
-  p.io.run();
-  CHECK(files_in(p.dir) == 0);  // only when asked
-  pool.refill();
-  CHECK(files_in(p.dir) == 0);  // not before the loop runs
-  p.io.restart();
-  p.io.run();
-  CHECK(files_in(p.dir) == kPoolFiles);
-  REQUIRE(pool.place(p.tmp / "a.stdout"));
-  CHECK(files_in(p.dir) == kPoolFiles - 1);
+  CHECK_FALSE(std::filesystem::exists(p.tmp / "a.stdout"));
 }
 
-TEST_CASE("FilePool: a file placed is an empty file of the pool, and the pool refills") {
+TEST_CASE("FilePool: spares take turns between two folders in the pool") {
   Pool p;
-  ::close(::open((p.dir + "/7").c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600));  // an earlier daemon's
-  ino_t left = inode_of(p.dir + "/7");
-  FilePool pool(p.dir, p.timers);
+  FilePool pool(p.dir);
+  std::string a = pool.next_spare_dir();
+  std::string b = pool.next_spare_dir();
+  CHECK(a != b);
+  CHECK(pool.next_spare_dir() == a);
+  for (const auto& d : {a, b}) {
+    CHECK(d.rfind(p.dir + "/", 0) == 0);
+    CHECK(std::filesystem::is_directory(d));
+  }
+}
+
+TEST_CASE("FilePool: the files a spare made are placed, each once, as empty files 0600") {
+  Pool p;
+  FilePool pool(p.dir);
+  std::string d = pool.next_spare_dir();
+  made_by(d, 4242);
+  ino_t first = inode_of(d + "/4242.0");  // the oldest goes first
+  pool.add_made_by(4242, d);
   REQUIRE(pool.place(p.tmp / "a.stdout"));
-  CHECK(inode_of(p.tmp / "a.stdout") == left);
+  CHECK(inode_of(p.tmp / "a.stdout") == first);
   CHECK(std::filesystem::file_size(p.tmp / "a.stdout") == 0);
   struct stat st {};
   REQUIRE(::stat((p.tmp / "a.stdout").c_str(), &st) == 0);
   CHECK((st.st_mode & 0777) == 0600);
-  pool.refill();
-  p.io.run();
-  CHECK(files_in(p.dir) == kPoolFiles);
-  CHECK_FALSE(std::filesystem::exists(p.dir + "/7"));  // names go on after the ones found
-  CHECK(std::filesystem::exists(p.dir + "/8"));
+  for (int k = 1; k < sbx::waiter::kSpareFiles; ++k)
+    CHECK(pool.place(p.tmp / ("f" + std::to_string(k))));
+  CHECK(files_in(d) == 0);
+  CHECK_FALSE(pool.place(p.tmp / "one.more"));
+}
+
+TEST_CASE("FilePool: a name whose file was not made is passed over") {
+  Pool p;
+  FilePool pool(p.dir);
+  std::string d = pool.next_spare_dir();
+  made_by(d, 7, 2);  // 7.0 and 7.1 only
+  pool.add_made_by(7, d);
+  CHECK(pool.place(p.tmp / "a"));
+  CHECK(pool.place(p.tmp / "b"));
+  CHECK_FALSE(pool.place(p.tmp / "c"));
+  CHECK(files_in(d) == 0);
 }
 
 TEST_CASE("FilePool: a path that exists is left as it is, and the pool keeps its file") {
   Pool p;
-  FilePool pool(p.dir, p.timers);
-  pool.refill();
-  p.io.run();
-  REQUIRE(files_in(p.dir) == kPoolFiles);
-  {
-    std::ofstream(p.tmp / "a.stdout") << "output";
-  }
+  FilePool pool(p.dir);
+  std::string d = pool.next_spare_dir();
+  made_by(d, 9);
+  pool.add_made_by(9, d);
+  { std::ofstream(p.tmp / "a.stdout") << "output"; }
   CHECK_FALSE(pool.place(p.tmp / "a.stdout"));
   CHECK(std::filesystem::file_size(p.tmp / "a.stdout") == 6);
-  CHECK(files_in(p.dir) == kPoolFiles);
+  CHECK(files_in(d) == static_cast<std::size_t>(sbx::waiter::kSpareFiles));
+  CHECK(pool.place(p.tmp / "b.stdout"));  // the same file goes to the next path
 }
 
-TEST_CASE("FilePool: without its folder it places nothing, and creates nothing") {
+TEST_CASE("FilePool: what an earlier daemon's spares left is used") {
   Pool p;
-  FilePool pool(p.tmp / "gone", p.timers);
-  CHECK_FALSE(pool.place(p.tmp / "a.stdout"));
-  pool.refill();
-  p.io.run();
-  CHECK_FALSE(std::filesystem::exists(p.tmp / "gone"));
-  CHECK_FALSE(std::filesystem::exists(p.tmp / "a.stdout"));
+  std::filesystem::create_directory(p.dir + "/b");
+  make(p.dir + "/b/123.0");
+  FilePool pool(p.dir);
+  CHECK(pool.place(p.tmp / "a"));
+  CHECK_FALSE(pool.place(p.tmp / "b"));
 }

@@ -1,42 +1,44 @@
 #pragma once
 // Empty files made ahead in STATE/pool/, renamed into place where a start would create a
-// file (a new record's logs, and the spare its record is written through). Where a create
+// file (a new record's logs, and the spares its record is written through). Where a create
 // must look for a free inode (ext4 without a journal skips every inode freed in the last
 // minute: after churn in the folder, 0.2-0.4 ms a create), a rename finds none: the start
-// of a new id then creates no file on its way.
+// of a new id then creates no file on its way. The files are made by the spare waiters
+// (shim/protocol.hpp: each makes waiter::kSpareFiles before it waits), off the loop and
+// beside it, so that back-to-back starts do not pay for them either. A create holds its
+// folder's lock, which a rename out of that folder must take too: the spares take turns
+// between two folders, and the oldest files go first, so a start renames files of a spare
+// that is done while the next spare makes its own in the other folder.
 
-#include <cstdint>
+#include <sys/types.h>
+
+#include <deque>
 #include <string>
-#include <vector>
-
-#include "daemon/timers.hpp"
 
 namespace sbx::daemon {
 
-inline constexpr std::size_t kPoolFiles = 16;  ///< three starts of a new id, and some
-
 class FilePool {
  public:
-  FilePool(std::string dir, Timers& timers);
+  explicit FilePool(std::string dir);
 
+  /// Where the next spare makes its files: the folder the last one did not use.
+  std::string next_spare_dir();
   /// Makes `path` an empty file of the pool (mode 0600), unless something is there: true if
-  /// it did. False, and nothing changed, if `path` exists or the pool is empty: the caller
-  /// creates it as it would without a pool.
+  /// it did. False, and nothing changed, if `path` exists or the pool has no file: the
+  /// caller creates it as it would without a pool.
   bool place(const std::string& path);
-  /// Fills the pool up, one file per turn of the loop (after a start has its answer).
-  void refill();
+  /// The files the spare waiter `pid` made in `spare_dir` (or is making: a name whose file
+  /// is not there when its turn comes is passed over; one made after that waits for the
+  /// next daemon).
+  void add_made_by(pid_t pid, const std::string& spare_dir);
 
  private:
   void load();
-  void refill_one();
   std::string dir_;
-  Timers& timers_;
   bool loaded_ = false;
   bool unusable_ = false;
-  bool full_disk_ = false;          ///< the last create failed: none until a file is used
-  std::vector<std::string> ready_;  ///< names in dir_
-  std::uint64_t next_name_ = 0;
-  Timers::Timer refill_;
+  int turn_ = 0;
+  std::deque<std::string> ready_;  ///< paths, the oldest first
 };
 
 }  // namespace sbx::daemon

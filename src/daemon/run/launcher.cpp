@@ -123,15 +123,13 @@ Launcher::Launcher(asio::io_context& io, Timers& timers, const Paths& paths, Rec
       waiter_pids_(waiter_pids),
       boot_id_(std::move(boot_id)),
       waiter_path_(find_waiter()),
-      spare_(waiter_path_, timers),
+      spare_(waiter_path_, timers, store.pool()),
       dev_null_(::open("/dev/null", O_RDONLY | O_CLOEXEC)) {}
 
 Launcher::~Launcher() = default;
 
 void Launcher::made_ready() {
-  // Off the path of the start that used them: it has its answer.
-  spare_.refill();
-  store_.pool().refill();
+  spare_.refill();  // off the path of the start that used the last: it has its answer
 }
 
 Status Launcher::launch(ProcessRecord& r, const std::string& program,

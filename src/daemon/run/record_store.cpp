@@ -20,7 +20,7 @@ RecordStore::RecordStore(const Paths& paths, Timers& timers, CurrentFn current, 
       timers_(timers),
       current_(std::move(current)),
       durable_(std::move(durable)),
-      pool_(paths.pool_dir, timers) {}
+      pool_(paths.pool_dir) {}
 
 /// Every record is replaced atomically. Only a final record is also fsync'd, and not on the
 /// request's path: within kSyncDelay, one record per turn of the loop (a request waits for

@@ -15,8 +15,8 @@
 
 namespace sbx::daemon {
 
-SpareWaiter::SpareWaiter(std::string waiter_path, Timers& timers)
-    : waiter_path_(std::move(waiter_path)), timers_(timers) {}
+SpareWaiter::SpareWaiter(std::string waiter_path, Timers& timers, FilePool& pool)
+    : waiter_path_(std::move(waiter_path)), timers_(timers), pool_(pool) {}
 
 SpareWaiter::~SpareWaiter() = default;
 
@@ -32,17 +32,21 @@ void SpareWaiter::refill() {
   std::vector<int> fds(waiter::kReportFd + 1, -1);  // 0-2 /dev/null
   fds[waiter::kReportFd] = theirs.get();
   pid_t pid = -1;
-  if (int rc = spawn_in_session({waiter_path_, {waiter_path_, waiter::kSpareArg}, no_env, fds}, pid);
+  std::string files_dir = pool_.next_spare_dir();
+  if (int rc = spawn_in_session(
+          {waiter_path_, {waiter_path_, waiter::kSpareArg, files_dir}, no_env, fds}, pid);
       rc != 0) {
     spdlog::warn("cannot start a spare waiter {}: {}", waiter_path_, std::strerror(rc));
     return;
   }
   pid_ = pid;
+  files_dir_ = std::move(files_dir);
   start_ticks_ = process_start_ticks(pid);
   socket_ = std::move(ours);
 }
 
 void SpareWaiter::drop() {
+  if (socket_) pool_.add_made_by(pid_, files_dir_);
   socket_.reset();
   pid_ = -1;
   start_ticks_.reset();
@@ -67,6 +71,7 @@ std::optional<SpawnedWaiter> SpareWaiter::take(const std::vector<std::string>& a
   if (text.size() > waiter::kSpecMax) return std::nullopt;
   waiter::SpecHeader h{waiter::kSpecMagic, static_cast<unsigned>(text.size()),
                        static_cast<unsigned>(args.size()), static_cast<unsigned>(envp.size())};
+  pool_.add_made_by(pid_, files_dir_);  // made while it waited, for the starts after this one
   SpawnedWaiter out{pid_, std::move(socket_), start_ticks_, {}, fds};
   out.spec.reserve(sizeof h + text.size() + 1);
   out.spec.append(reinterpret_cast<const char*>(&h), sizeof h).append(text) += waiter::kGo;

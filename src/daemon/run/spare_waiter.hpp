@@ -12,6 +12,7 @@
 
 #include "common/duration.hpp"
 #include "common/fd.hpp"
+#include "daemon/run/file_pool.hpp"
 #include "daemon/run/spawn.hpp"
 #include "daemon/timers.hpp"
 
@@ -21,7 +22,8 @@ inline constexpr Millis kSpareIdle{60'000};
 
 class SpareWaiter {
  public:
-  SpareWaiter(std::string waiter_path, Timers& timers);
+  /// Its spares make the files of `pool` (file_pool.hpp).
+  SpareWaiter(std::string waiter_path, Timers& timers, FilePool& pool);
   ~SpareWaiter();
   SpareWaiter(const SpareWaiter&) = delete;
   SpareWaiter& operator=(const SpareWaiter&) = delete;
@@ -43,8 +45,10 @@ class SpareWaiter {
 
   std::string waiter_path_;
   Timers& timers_;
+  FilePool& pool_;
   pid_t pid_ = -1;
   std::optional<std::uint64_t> start_ticks_;
+  std::string files_dir_;  ///< where it makes its pool files
   UniqueFd socket_;
   Timers::Timer idle_;
 };
