@@ -134,7 +134,7 @@ pid_t fork_straggler_relay(Relay& relay) {
 int main(int argc, char** argv) {
   if (argc == 3 && strcmp(argv[1], kSpareArg) == 0) {
     make_pool_files(argv[2]);
-    Spec spec;
+    static Spec spec;  // lives as long as the waiter (and is reachable to a leak checker)
     if (!receive_spec(spec)) return 0;  // not needed after all
     argc = spec.argc;
     argv = spec.argv;

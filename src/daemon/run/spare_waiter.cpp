@@ -6,12 +6,15 @@
 
 #include <cerrno>
 #include <cstring>
+#include <string_view>
 
 #include <spdlog/spdlog.h>
 
 #include "common/proc.hpp"
 #include "common/spawn_session.hpp"
 #include "shim/protocol.hpp"
+
+extern char** environ;
 
 namespace sbx::daemon {
 
@@ -28,13 +31,22 @@ void SpareWaiter::refill() {
   UniqueFd ours(pair[0]);
   UniqueFd theirs(pair[1]);
   ::fcntl(ours.get(), F_SETFL, O_NONBLOCK);
-  char* no_env[] = {nullptr};
+  // No environment of its own (its run brings one), but the sanitizers' options where sbxd
+  // has them: a sanitizer build's spare reports where its daemon does.
+  std::vector<char*> env;
+  for (char** e = environ; e && *e; ++e) {
+    std::string_view kv(*e);
+    auto eq = kv.find('=');
+    if (eq != std::string_view::npos && kv.substr(0, eq).ends_with("SAN_OPTIONS"))
+      env.push_back(*e);
+  }
+  env.push_back(nullptr);
   std::vector<int> fds(waiter::kReportFd + 1, -1);  // 0-2 /dev/null
   fds[waiter::kReportFd] = theirs.get();
   pid_t pid = -1;
   std::string files_dir = pool_.next_spare_dir();
   if (int rc = spawn_in_session(
-          {waiter_path_, {waiter_path_, waiter::kSpareArg, files_dir}, no_env, fds}, pid);
+          {waiter_path_, {waiter_path_, waiter::kSpareArg, files_dir}, env.data(), fds}, pid);
       rc != 0) {
     spdlog::warn("cannot start a spare waiter {}: {}", waiter_path_, std::strerror(rc));
     return;
