@@ -17,6 +17,7 @@
 #include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
@@ -211,7 +212,9 @@ int main(int argc, char** argv) {
   int err_pipe[2], out_pipe[2], errout_pipe[2];
   static char relay_buf[kChunkMax];  // untouched pages cost nothing
   relay.buf = relay_buf;
-  if (::pipe2(err_pipe, O_CLOEXEC) != 0 ||
+  // A socket, not a pipe: the end of a pipe wakes its reader as a "sync" wakeup, which puts
+  // the waiter behind the program on its CPU, until the program sleeps or exits.
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, err_pipe) != 0 ||
       !(use_tty ? open_terminal(tty, out_pipe) : open_relay_pipe(out_pipe)) ||
       !open_relay_pipe(errout_pipe)) {
     format_err(line, sizeof line, Stage::exec, errno);

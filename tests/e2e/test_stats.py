@@ -36,7 +36,7 @@ class StatsCase(SbxTestCase):
 
     def start_holder(self, *start_args, code=HOLD_64M) -> str:
         i = self.start(*start_args, "--", PY, "-c", code)
-        self.sbx_ok("wait-log", i, "holding", "--timeout", "60s")
+        self.sbx_ok("wait-log", i, "holding", "--timeout", "60s", timeout=90)
         return i
 
 
@@ -95,8 +95,8 @@ class Memory(StatsCase):
         code = HOLD_64M.replace("print('holding'", "print('holding', sys.argv[1]")
         script = (f"{PY} -c \"$HOLD\" in-group & setsid {PY} -c \"$HOLD\" own-session & wait")
         i = self.start("--id", "pair", "-e", f"HOLD={code}", "--", "sh", "-c", script)
-        self.sbx_ok("wait-log", i, "holding in-group", "--timeout", "60s")
-        self.sbx_ok("wait-log", i, "holding own-session", "--timeout", "60s")
+        self.sbx_ok("wait-log", i, "holding in-group", "--timeout", "60s", timeout=90)
+        self.sbx_ok("wait-log", i, "holding own-session", "--timeout", "60s", timeout=90)
         tree = [p for p in self.pids_of(i) if "SBX_RUN_TOKEN" in proc_environ(p)]  # not the waiter
         for p in tree:
             self.track(p)
