@@ -6,7 +6,7 @@
 
 namespace sbx::waiter {
 
-/// What a child that could not exec tells the waiter through the error pipe.
+/// What a child that could not exec tells the waiter on its exec socket (closed by the exec).
 struct ChildFailure {
   Stage stage;
   int error;  ///< errno

@@ -52,16 +52,17 @@
 //
 // A spare waiter, `sbx-shim --spare POOL` (kSpareArg): sbxd starts one ahead of the next
 // run, so that a start does not wait for sbx-shim's exec. It has fd 3 as above, /dev/null
-// on 0-2, and no environment (but a sanitizer's *SAN_OPTIONS). Before it waits it makes kSpareFiles
-// empty files in the folder POOL, named by format_spare_file, for sbxd's pool
-// (daemon/run/file_pool.hpp; one that exists or cannot be made is skipped, and none once its run is
-// there). The first thing it reads on fd 3 is its run: a SpecHeader carrying the descriptors for
-// its fds 0, 1, 2 and 4 (SCM_RIGHTS, in that order), then header.bytes of NUL-terminated strings,
-// header.argc of them the command line above (from sbx-shim on), header.envc the environment. From
-// then on it is the waiter that command line would have started ("g", the reports, "h"), though ps
-// still shows it as `sbx-shim --spare`; sbxd sends the spec once the run is recorded with the
-// spare's pid, and the "g" right after it in the same message. End of file, or a spec that is not
-// whole, instead: it exits 0, having started nothing.
+// on 0-2, and no environment (but a sanitizer's *SAN_OPTIONS). Before it waits it makes
+// kSpareFiles empty files in the folder POOL (none if POOL is "-", kNoPool), named by
+// format_spare_file, for sbxd's pool (daemon/run/file_pool.hpp; one that exists or cannot
+// be made is skipped, and none once its run is there). The first thing it reads on fd 3 is
+// its run: a SpecHeader carrying the descriptors for its fds 0, 1, 2 and 4 (SCM_RIGHTS, in
+// that order), then header.bytes of NUL-terminated strings, header.argc of them the command
+// line above (from sbx-shim on), header.envc the environment. From then on it is the waiter
+// that command line would have started ("g", the reports, "h"), though ps still shows it as
+// `sbx-shim --spare`; sbxd sends the spec once the run is recorded with the spare's pid, and
+// the "g" right after it in the same message. End of file, or a spec that is not whole,
+// instead: it exits 0, having started nothing.
 //
 // Stragglers (a daemonized grandchild that holds a pipe open) may write after the program
 // ended: a relay process the waiter forks goes on appending (and indexing) what they write,
@@ -105,6 +106,7 @@ inline constexpr const char* kSameUser = "-";     ///< USER: the program runs as
 inline constexpr size_t kLineMax = 64;            ///< a report line and its NUL fit in this
 
 inline constexpr const char* kSpareArg = "--spare";
+inline constexpr const char* kNoPool = "-";         ///< POOL: the spare makes no files
 inline constexpr unsigned kSpecMagic = 0x31584253;  ///< "SBX1"
 inline constexpr size_t kSpecMax = 64 * 1024;       ///< a longer run gets a waiter of its own
 inline constexpr int kSpecFds[] = {0, kStdoutLogFd, kStderrLogFd, kIndexFd};

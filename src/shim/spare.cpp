@@ -95,6 +95,7 @@ char** split(char*& p, const char* end, unsigned n) {
 }  // namespace
 
 void make_pool_files(const char* pool) {
+  if (strcmp(pool, kNoPool) == 0) return;
   char path[4096];
   for (int k = 0; k < kSpareFiles; ++k) {
     struct pollfd run = {kReportFd, POLLIN, 0};

@@ -169,6 +169,15 @@ class SpareOfTheDaemon(SbxTestCase):
         self.sbx_ok("rm", "first", "second", "third")
         self.assertNothingLeft()
 
+    def test_starts_that_need_no_new_files_do_not_grow_the_pool(self):
+        for _ in range(8):  # the same id again and again: its files are there
+            self.assertEqual(self.run("wait", self.start("--id", "again", "--", "true")).returncode, 0)
+        pool = os.path.join(self.home, "state", "pool")
+        held = sum(len(os.listdir(os.path.join(pool, d))) for d in os.listdir(pool))
+        self.assertLessEqual(held, 3 * SPARE_FILES, "the pool grows with starts that take nothing")
+        self.sbx_ok("rm", "again")
+        self.assertNothingLeft()
+
     def test_a_run_too_large_for_a_spec_gets_a_waiter_of_its_own(self):
         self.start("--", "true")
         spare = self.the_spare()

@@ -66,6 +66,21 @@ TEST_CASE("FilePool: spares take turns between two folders in the pool") {
   }
 }
 
+TEST_CASE("FilePool: while the pool holds enough, the next spare makes none") {
+  Pool p;
+  FilePool pool(p.dir);
+  for (int pid = 1; pid <= 2; ++pid) {
+    std::string d = pool.next_spare_dir();
+    REQUIRE(d != sbx::waiter::kNoPool);
+    made_by(d, pid);
+    pool.add_made_by(pid, d);
+  }
+  CHECK(pool.next_spare_dir() == sbx::waiter::kNoPool);  // two starts of new ids' worth
+  pool.add_made_by(3, sbx::waiter::kNoPool);             // such a spare adds nothing
+  CHECK(pool.place(p.tmp / "a"));
+  CHECK(pool.next_spare_dir() != sbx::waiter::kNoPool);
+}
+
 TEST_CASE("FilePool: the files a spare made are placed, each once, as empty files 0600") {
   Pool p;
   FilePool pool(p.dir);

@@ -35,11 +35,13 @@ void FilePool::load() {
 
 std::string FilePool::next_spare_dir() {
   if (!loaded_) load();
+  if (unusable_ || ready_.size() >= kPoolEnough) return waiter::kNoPool;
   turn_ = 1 - turn_;
   return dir_ + "/" + kSpareDirs[turn_];
 }
 
 void FilePool::add_made_by(pid_t pid, const std::string& spare_dir) {
+  if (spare_dir == waiter::kNoPool) return;
   char name[64];
   for (int k = 0; k < waiter::kSpareFiles; ++k) {
     waiter::format_spare_file(name, sizeof name, static_cast<int>(pid), k);

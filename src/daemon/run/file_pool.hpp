@@ -15,13 +15,19 @@
 #include <deque>
 #include <string>
 
+#include "shim/protocol.hpp"
+
 namespace sbx::daemon {
+
+/// Files the pool may hold before a spare makes more: two starts of new ids.
+inline constexpr std::size_t kPoolEnough = 2 * waiter::kSpareFiles;
 
 class FilePool {
  public:
   explicit FilePool(std::string dir);
 
-  /// Where the next spare makes its files: the folder the last one did not use.
+  /// Where the next spare makes its files: the folder the last one did not use, or
+  /// waiter::kNoPool while the pool holds enough (starts of ids whose files exist use none).
   std::string next_spare_dir();
   /// Makes `path` an empty file of the pool (mode 0600), unless something is there: true if
   /// it did. False, and nothing changed, if `path` exists or the pool has no file: the
