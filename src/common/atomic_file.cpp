@@ -31,11 +31,17 @@ bool write_all(int fd, std::string_view data) {
 
 }  // namespace
 
-Status write_file_atomic(const std::string& path, std::string_view content, bool durable) {
+Status write_file_atomic(const std::string& path, std::string_view content, bool durable,
+                         const MakeSpare& make_spare) {
   std::string tmp = atomic_spare_path(path);
   // Not O_TRUNC: ext4 (auto_da_alloc) starts writing back, on close, a file that was
   // truncated to nothing, an I/O on every record write. Overwritten, then cut to length.
-  UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600));
+  UniqueFd fd;
+  if (make_spare) {  // only the first writes have no spare yet
+    fd.reset(::open(tmp.c_str(), O_WRONLY | O_CLOEXEC));
+    if (!fd && errno == ENOENT) make_spare(tmp);
+  }
+  if (!fd) fd.reset(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600));
   if (!fd) return sys_error("cannot create", tmp, errno);
   struct stat before {};
   bool longer =

@@ -1,4 +1,5 @@
 #pragma once
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -12,7 +13,11 @@ namespace sbx {
 /// previous version until the next write reuses it. With `durable`, also fsync the file
 /// before the exchange and the folder after it, so the new content survives a power loss.
 /// On any failure (a full disk, say) the previous file is left intact, the temp removed.
-Status write_file_atomic(const std::string& path, std::string_view content, bool durable = true);
+/// `make_spare(tmp)`, if given, may put a file at `path.tmp` where there is none yet (a
+/// pool's), instead of its being created.
+using MakeSpare = std::function<void(const std::string& tmp)>;
+Status write_file_atomic(const std::string& path, std::string_view content, bool durable = true,
+                         const MakeSpare& make_spare = {});
 /// `path.tmp`: what write_file_atomic writes through, and where the previous version stays.
 std::string atomic_spare_path(const std::string& path);
 

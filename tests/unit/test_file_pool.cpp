@@ -133,3 +133,29 @@ TEST_CASE("FilePool: what an earlier daemon's spares left is used") {
   CHECK(pool.place(p.tmp / "a"));
   CHECK_FALSE(pool.place(p.tmp / "b"));
 }
+
+TEST_CASE("FilePool: open takes the file there, else the pool's, else a new one") {
+  Pool p;
+  FilePool pool(p.dir);
+  std::string d = pool.next_spare_dir();
+  made_by(d, 5, 1);
+  pool.add_made_by(5, d);
+  { std::ofstream(p.tmp / "there") << "kept"; }
+  int flags = O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC;
+  int fd = pool.open(p.tmp / "there", flags, 0600);
+  REQUIRE(fd >= 0);
+  ::close(fd);
+  CHECK(std::filesystem::file_size(p.tmp / "there") == 4);
+  CHECK(files_in(d) == 1);  // an open of a file there takes nothing from the pool
+  ino_t pooled = inode_of(d + "/5.0");
+  fd = pool.open(p.tmp / "new", flags, 0600);
+  REQUIRE(fd >= 0);
+  ::close(fd);
+  CHECK(inode_of(p.tmp / "new") == pooled);
+  fd = pool.open(p.tmp / "newer", flags, 0600);  // the pool is empty: created
+  REQUIRE(fd >= 0);
+  ::close(fd);
+  CHECK(std::filesystem::exists(p.tmp / "newer"));
+  CHECK(pool.open(p.tmp / "no-such-dir/x", flags, 0600) == -1);
+  CHECK(errno == ENOENT);
+}

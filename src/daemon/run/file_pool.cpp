@@ -40,6 +40,13 @@ std::string FilePool::next_spare_dir() {
   return dir_ + "/" + kSpareDirs[turn_];
 }
 
+int FilePool::open(const std::string& path, int flags, mode_t mode) {
+  int fd = ::open(path.c_str(), flags & ~O_CREAT);
+  if (fd >= 0 || errno != ENOENT) return fd;
+  place(path);
+  return ::open(path.c_str(), flags, mode);
+}
+
 void FilePool::add_made_by(pid_t pid, const std::string& spare_dir) {
   if (spare_dir == waiter::kNoPool) return;
   char name[64];

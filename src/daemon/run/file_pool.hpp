@@ -33,6 +33,9 @@ class FilePool {
   /// it did. False, and nothing changed, if `path` exists or the pool has no file: the
   /// caller creates it as it would without a pool.
   bool place(const std::string& path);
+  /// open(2) of `path` with `flags` (O_CREAT among them): the file there, else one of the
+  /// pool's put there, else a new one. -1 with errno as open's.
+  int open(const std::string& path, int flags, mode_t mode);
   /// The files the spare waiter `pid` made in `spare_dir` (or is making: a name whose file
   /// is not there when its turn comes is passed over; one made after that waits for the
   /// next daemon).

@@ -38,7 +38,7 @@ bool empty_log(int fd) {
 
 struct Launcher::Pending::State : std::enable_shared_from_this<State> {
   std::unordered_set<pid_t>& waiter_pids;
-  std::function<void()> answered;  ///< once `done` has run: what the next start needs made
+  SpareWaiter& spare;
   ProcessRecord& rec;
   std::vector<std::string> envp;  ///< the program's, for the reason of an E2BIG
   std::unique_ptr<asio::posix::stream_descriptor> report;
@@ -47,9 +47,9 @@ struct Launcher::Pending::State : std::enable_shared_from_this<State> {
   Done done;
   EpochMs released = 0;
 
-  State(std::unordered_set<pid_t>& w, std::function<void()> a, ProcessRecord& r,
-        std::vector<std::string> e, Done d)
-      : waiter_pids(w), answered(std::move(a)), rec(r), envp(std::move(e)), done(std::move(d)) {}
+  State(std::unordered_set<pid_t>& w, SpareWaiter& sp, ProcessRecord& r, std::vector<std::string> e,
+        Done d)
+      : waiter_pids(w), spare(sp), rec(r), envp(std::move(e)), done(std::move(d)) {}
 
   void read() {
     std::weak_ptr<State> weak = shared_from_this();
@@ -104,7 +104,7 @@ struct Launcher::Pending::State : std::enable_shared_from_this<State> {
     } else {
       fn(Exec{*pid, std::move(fd), std::move(seen), released});
     }
-    answered();
+    spare.refill();  // for the next start, now that this one has its answer
   }
 };
 
@@ -128,10 +128,6 @@ Launcher::Launcher(asio::io_context& io, Timers& timers, const Paths& paths, Rec
 
 Launcher::~Launcher() = default;
 
-void Launcher::made_ready() {
-  spare_.refill();  // off the path of the start that used the last: it has its answer
-}
-
 Status Launcher::launch(ProcessRecord& r, const std::string& program,
                         const std::vector<std::string>& envp, bool first_run, Done done,
                         std::unique_ptr<Pending>& pending) {
@@ -139,15 +135,11 @@ Status Launcher::launch(ProcessRecord& r, const std::string& program,
   // Later runs append, so `logs` keeps the output of every run in order. A first run empties
   // them once its record is written: a start refused for want of a record leaves them as they were.
   int flags = O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC;
-  if (first_run) {
-    for (const auto& path :
-         {paths_.log_path(r.id, false), paths_.log_path(r.id, true), paths_.index_path(r.id)})
-      store_.pool().place(path);
-  }
-  UniqueFd out(::open(paths_.log_path(r.id, false).c_str(), flags, 0600));
-  UniqueFd err(::open(paths_.log_path(r.id, true).c_str(), flags, 0600));
+  FilePool& pool = store_.pool();  // a new record's logs are the pool's
+  UniqueFd out(pool.open(paths_.log_path(r.id, false), flags, 0600));
+  UniqueFd err(pool.open(paths_.log_path(r.id, true), flags, 0600));
   // Read too: where the last run's entries end (read_log_ends).
-  UniqueFd index(::open(paths_.index_path(r.id).c_str(), (flags & ~O_WRONLY) | O_RDWR, 0600));
+  UniqueFd index(pool.open(paths_.index_path(r.id), (flags & ~O_WRONLY) | O_RDWR, 0600));
   if (!out || !err || !index) {
     int why = errno;
     done(make_error(Errc::failed, out_of_fds(why) ? out_of_fds_message("start a process")
@@ -221,8 +213,7 @@ Status Launcher::launch(ProcessRecord& r, const std::string& program,
   EpochMs released = now_epoch_ms();  // before the program can write its first byte
   release_waiter(*spawned);           // a waiter already gone says so: its report ends at once
 
-  auto s = std::make_shared<Pending::State>(
-      waiter_pids_, [this] { made_ready(); }, r, req.envp, std::move(done));
+  auto s = std::make_shared<Pending::State>(waiter_pids_, spare_, r, req.envp, std::move(done));
   s->released = released;
   s->report = std::make_unique<asio::posix::stream_descriptor>(io_, spawned->report.release());
   std::weak_ptr<Pending::State> weak = s;

@@ -60,8 +60,6 @@ class Launcher {
                 bool first_run, Done done, std::unique_ptr<Pending>& pending);
 
  private:
-  /// A spare waiter (and with it pool files) for the next start.
-  void made_ready();
   boost::asio::io_context& io_;
   Timers& timers_;
   const Paths& paths_;

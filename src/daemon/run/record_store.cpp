@@ -30,9 +30,13 @@ RecordStore::RecordStore(const Paths& paths, Timers& timers, CurrentFn current, 
 /// running record is never fsync'd: its process dies with the machine, so a power loss
 /// cannot make that record more wrong than the next start-up will find it (it marks the
 /// process ended).
+Status RecordStore::write(const ProcessRecord& r) {
+  return write_file_atomic(paths_.record_path(r.id), record_to_toml(r), false,
+                           [this](const std::string& tmp) { pool_.place(tmp); });
+}
+
 Status RecordStore::save(const ProcessRecord& r) {
-  pool_.place(atomic_spare_path(paths_.record_path(r.id)));
-  auto st = write_file_atomic(paths_.record_path(r.id), record_to_toml(r), false);
+  auto st = write(r);
   if (st) {
     unsaved_.erase(r.id);
     if (r.ended()) sync_soon(r.id);
@@ -100,8 +104,7 @@ void RecordStore::sync_now() {
 }
 
 Status RecordStore::save_once(const ProcessRecord& r) {
-  pool_.place(atomic_spare_path(paths_.record_path(r.id)));
-  auto st = write_file_atomic(paths_.record_path(r.id), record_to_toml(r), false);
+  auto st = write(r);
   if (!st) {
     ::unlink(atomic_spare_path(paths_.record_path(r.id)).c_str());
     return st;

@@ -41,6 +41,8 @@ class RecordStore {
   void adopt_final(const std::string& id);
 
  private:
+  /// The record's file replaced (its first spares from the pool).
+  Status write(const ProcessRecord& r);
   void retry();
   void sync_soon(const std::string& id);
   void sync_next();

@@ -73,27 +73,24 @@ std::optional<SpawnedWaiter> SpareWaiter::take(const std::vector<std::string>& a
     drop();
     return std::nullopt;
   }
-  std::string text;
+  std::string spec(sizeof(waiter::SpecHeader), '\0');  // the header goes in once the size is known
   for (const auto* list : {&args, &envp}) {
-    for (const auto& s : *list) {
-      text += s;
-      text += '\0';
-    }
+    for (const auto& s : *list) (spec += s) += '\0';
   }
-  if (text.size() > waiter::kSpecMax) return std::nullopt;
-  waiter::SpecHeader h{waiter::kSpecMagic, static_cast<unsigned>(text.size()),
+  std::size_t bytes = spec.size() - sizeof(waiter::SpecHeader);
+  if (bytes > waiter::kSpecMax) return std::nullopt;
+  waiter::SpecHeader h{waiter::kSpecMagic, static_cast<unsigned>(bytes),
                        static_cast<unsigned>(args.size()), static_cast<unsigned>(envp.size())};
+  std::memcpy(spec.data(), &h, sizeof h);
+  spec += waiter::kGo;
   pool_.add_made_by(pid_, files_dir_);  // made while it waited, for the starts after this one
-  SpawnedWaiter out{pid_, std::move(socket_), start_ticks_, {}, fds};
-  out.spec.reserve(sizeof h + text.size() + 1);
-  out.spec.append(reinterpret_cast<const char*>(&h), sizeof h).append(text) += waiter::kGo;
+  SpawnedWaiter out{pid_, std::move(socket_), start_ticks_, std::move(spec), fds};
   pid_ = -1;
   start_ticks_.reset();
   return out;
 }
 
 bool send_spec(int socket, const std::string& spec, const std::vector<int>& fds) {
-  if (fds.size() != std::size(waiter::kSpecFds)) return false;
   struct iovec iov = {const_cast<char*>(spec.data()), spec.size()};
   alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof waiter::kSpecFds)] = {};
   struct msghdr msg {};
