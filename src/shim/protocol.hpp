@@ -60,9 +60,9 @@
 // that order), then header.bytes of NUL-terminated strings, header.argc of them the command
 // line above (from sbx-shim on), header.envc the environment. From then on it is the waiter
 // that command line would have started ("g", the reports, "h"), though ps still shows it as
-// `sbx-shim --spare`; sbxd sends the spec once the run is recorded with the spare's pid, and
-// the "g" right after it in the same message. End of file, or a spec that is not whole,
-// instead: it exits 0, having started nothing.
+// `sbx-shim --spare`; sbxd sends the spec as soon as it has the run, so the spare makes
+// ready while sbxd records the run with its pid, and the "g" once that is done. End of
+// file, or a spec that is not whole, instead: it exits 0, having started nothing.
 //
 // Stragglers (a daemonized grandchild that holds a pipe open) may write after the program
 // ended: a relay process the waiter forks goes on appending (and indexing) what they write,

@@ -10,6 +10,7 @@ import signal
 import socket
 import struct
 import subprocess
+import time
 import tomllib
 
 from harness import SBXD, SbxTestCase, is_waiter, main, pid_alive, proc_children, proc_environ, wait_until
@@ -88,6 +89,21 @@ class SpareByHand(SbxTestCase):
         self.assertEqual(p.wait(10), 0)
         self.assertEqual(ours.recv(100), b"")
         self.assertFalse(os.path.exists(marker), "a spare ran a spec cut short")
+
+    def test_a_whole_spec_waits_for_the_go(self):
+        # sbxd sends the spec before it records the run: until the "g", nothing may start.
+        marker = os.path.join(self.home, "ran")
+        p, ours = self.spare()
+        log = os.open(os.path.join(self.home, "out"), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        self.addCleanup(os.close, log)
+        socket.send_fds(ours, [self.spec(["/bin/sh", "-c", f"touch {marker}"], [])], [0, log, log, log])
+        time.sleep(0.5)  # time to start it, were it to go on without the "g"
+        self.assertIsNone(p.poll(), "a spare with its spec did not wait for the go")
+        self.assertFalse(os.path.exists(marker), "a spare ran its spec before the go")
+        ours.shutdown(socket.SHUT_WR)  # sbxd could not record the run: no "g"
+        self.assertEqual(p.wait(10), 0)
+        self.assertEqual(ours.recv(100), b"", "a spare that was never let go reported")
+        self.assertFalse(os.path.exists(marker), "a spare that was never let go ran its spec")
 
     def test_a_whole_spec_runs_as_its_command_line_says(self):
         p, ours = self.spare()

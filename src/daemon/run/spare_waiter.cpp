@@ -82,9 +82,14 @@ std::optional<SpawnedWaiter> SpareWaiter::take(const std::vector<std::string>& a
   waiter::SpecHeader h{waiter::kSpecMagic, static_cast<unsigned>(bytes),
                        static_cast<unsigned>(args.size()), static_cast<unsigned>(envp.size())};
   std::memcpy(spec.data(), &h, sizeof h);
-  spec += waiter::kGo;
+  // Sent now, before the run is recorded: the spare makes ready while sbxd writes the
+  // record, and starts the program only on the "g" of release_waiter.
+  if (!send_spec(socket_.get(), spec, fds)) {  // killed meanwhile, or a full socket
+    drop();
+    return std::nullopt;
+  }
   pool_.add_made_by(pid_, files_dir_);  // made while it waited, for the starts after this one
-  SpawnedWaiter out{pid_, std::move(socket_), start_ticks_, std::move(spec), fds};
+  SpawnedWaiter out{pid_, std::move(socket_), start_ticks_};
   pid_ = -1;
   start_ticks_.reset();
   return out;
@@ -107,7 +112,7 @@ bool send_spec(int socket, const std::string& spec, const std::vector<int>& fds)
   do {
     n = ::sendmsg(socket, &msg, MSG_NOSIGNAL);
   } while (n < 0 && errno == EINTR);
-  // Short (a spare that has part of a spec starts nothing), or gone: the launch reads the end.
+  // Short: a spare that has part of a spec starts nothing.
   return n == static_cast<ssize_t>(spec.size());
 }
 

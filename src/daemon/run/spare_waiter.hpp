@@ -29,10 +29,10 @@ class SpareWaiter {
   SpareWaiter& operator=(const SpareWaiter&) = delete;
 
   /// The spare, as the waiter of a run: `args` its command line (shim/protocol.hpp),
-  /// `envp` its environment, `fds` its descriptors 0, 1, 2 and 4 (waiter::kSpecFds), all
-  /// sent by release_waiter once the run is recorded with the spare's pid. nullopt if none
-  /// is held, it is gone, or the run does not fit a spec (waiter::kSpecMax): the caller
-  /// starts a waiter of its own then.
+  /// `envp` its environment, `fds` its descriptors 0, 1, 2 and 4 (waiter::kSpecFds), sent
+  /// to it at once; it starts the program on release_waiter's "g", once the run is recorded
+  /// with the spare's pid. nullopt if none is held, it is gone, or the run does not fit a
+  /// spec (waiter::kSpecMax): the caller starts a waiter of its own then.
   std::optional<SpawnedWaiter> take(const std::vector<std::string>& args,
                                     const std::vector<std::string>& envp,
                                     const std::vector<int>& fds);
@@ -53,7 +53,7 @@ class SpareWaiter {
   Timers::Timer idle_;
 };
 
-/// Sends a spare its run and "g" in one message (release_waiter): false unless all of it went.
+/// Sends a spare its run, without the "g": false unless all of it went.
 bool send_spec(int socket, const std::string& spec, const std::vector<int>& fds);
 
 }  // namespace sbx::daemon

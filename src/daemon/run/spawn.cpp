@@ -98,7 +98,6 @@ Result<SpawnedWaiter> spawn_waiter(const SpawnRequest& req, SpareWaiter* spare) 
 }
 
 bool release_waiter(const SpawnedWaiter& w) {
-  if (!w.spec.empty()) return send_spec(w.report.get(), w.spec, w.spec_fds);
   ssize_t n;
   do {
     n = ::write(w.report.get(), &waiter::kGo, 1);

@@ -42,10 +42,6 @@ struct SpawnedWaiter {
   pid_t waiter = -1;  ///< sbx-shim, our child: it ends right after the program
   UniqueFd report;    ///< our end of the waiter's report socket (non-blocking)
   std::optional<std::uint64_t> start_ticks;  ///< the waiter's, if known already
-  /// A spare's: its run (waiter::SpecHeader and strings) and the descriptors that go with
-  /// it, sent with the "g" (release_waiter). Empty for a waiter started for the run.
-  std::string spec;
-  std::vector<int> spec_fds;
 };
 
 class SpareWaiter;
@@ -55,8 +51,7 @@ class SpareWaiter;
 /// then says whether the program was exec'd (see parse_launch_report).
 Result<SpawnedWaiter> spawn_waiter(const SpawnRequest& req, SpareWaiter* spare = nullptr);
 
-/// Tells a waiter that its run is recorded: it may start the program (a spare gets its run
-/// with it). False if it is gone.
+/// Tells a waiter that its run is recorded: it may start the program. False if it is gone.
 bool release_waiter(const SpawnedWaiter& w);
 
 /// The waiter's first report line, without its newline: the program's pid once it was
