@@ -1,7 +1,5 @@
 #include "daemon/run/run_as.hpp"
 
-#include <grp.h>
-#include <pwd.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -9,6 +7,7 @@
 #include <charconv>
 #include <cstring>
 
+#include "daemon/run/user_db.hpp"
 #include "shim/protocol.hpp"
 
 namespace sbx::daemon {
@@ -28,39 +27,32 @@ struct User {
   std::string name, home;
 };
 
-/// The passwd entry of a name, else of a number; a number without one is still a uid.
+/// The passwd entry of a name, or of a uid; a number without one is still a uid.
 Result<User> find_user(std::string_view spec) {
   std::string name(spec);
-  std::vector<char> buf(16384);
-  passwd pw{}, *found = nullptr;
-  int rc = ::getpwnam_r(name.c_str(), &pw, buf.data(), buf.size(), &found);
-  auto uid = number(spec);
-  if (!found && uid) rc = ::getpwuid_r(*uid, &pw, buf.data(), buf.size(), &found);
-  if (found) return User{pw.pw_uid, pw.pw_gid, pw.pw_name, pw.pw_dir ? pw.pw_dir : ""};
-  if (uid) return User{*uid, std::nullopt, "", ""};
-  if (rc != 0 && rc != ENOENT && rc != ESRCH)
-    return make_error(Errc::failed, "cannot look up user '" + name + "': " + std::strerror(rc));
+  auto found = lookup_user(spec);
+  if (!found)
+    return make_error(Errc::failed, "cannot look up user '" + name + "': " + found.error().message);
+  if (*found) return User{(*found)->uid, (*found)->gid, (*found)->name, (*found)->home};
+  if (auto uid = number(spec)) return User{*uid, std::nullopt, "", ""};
   return make_error(Errc::failed, "no user '" + name + "' on this system: see 'getent passwd'");
 }
 
 Result<gid_t> find_group(std::string_view spec) {
   std::string name(spec);
-  std::vector<char> buf(16384);
-  group gr{}, *found = nullptr;
-  int rc = ::getgrnam_r(name.c_str(), &gr, buf.data(), buf.size(), &found);
-  if (found) return gr.gr_gid;
+  auto found = lookup_group(spec);
+  if (!found)
+    return make_error(Errc::failed,
+                      "cannot look up group '" + name + "': " + found.error().message);
+  if (*found) return (*found)->gid;
   if (auto gid = number(spec)) return static_cast<gid_t>(*gid);
-  if (rc != 0 && rc != ENOENT && rc != ESRCH)
-    return make_error(Errc::failed, "cannot look up group '" + name + "': " + std::strerror(rc));
   return make_error(Errc::failed, "no group '" + name + "' on this system: see 'getent group'");
 }
 
 std::string self_name(uid_t uid) {
-  std::vector<char> buf(16384);
-  passwd pw{}, *found = nullptr;
-  ::getpwuid_r(uid, &pw, buf.data(), buf.size(), &found);
-  return found ? std::string(pw.pw_name) + " (uid " + std::to_string(uid) + ")"
-               : "uid " + std::to_string(uid);
+  auto found = lookup_user(std::to_string(uid));
+  return found && *found ? (*found)->name + " (uid " + std::to_string(uid) + ")"
+                         : "uid " + std::to_string(uid);
 }
 
 }  // namespace
@@ -97,18 +89,13 @@ Result<std::optional<RunAs>> resolve_run_as(std::string_view spec, uid_t self_ui
   // without an entry.
   as.groups = {as.gid};
   if (!as.name.empty()) {
-    int n = 64;
-    for (;;) {
-      std::vector<gid_t> groups(static_cast<std::size_t>(n));
-      int got = n;
-      if (::getgrouplist(as.name.c_str(), as.gid, groups.data(), &got) >= 0) {
-        groups.resize(static_cast<std::size_t>(got));
-        as.groups = std::move(groups);
-        break;
-      }
-      if (got <= n) break;  // no larger list will do: keep the group alone
-      n = got;
-    }
+    auto member_of = lookup_member_groups(as.name);
+    if (!member_of)
+      return make_error(Errc::failed, "cannot look up the groups of '" + as.name +
+                                          "': " + member_of.error().message);
+    for (gid_t g : *member_of)
+      if (std::find(as.groups.begin(), as.groups.end(), g) == as.groups.end())
+        as.groups.push_back(g);
   }
   return std::optional<RunAs>(std::move(as));
 }
@@ -116,8 +103,10 @@ Result<std::optional<RunAs>> resolve_run_as(std::string_view spec, uid_t self_ui
 std::string waiter_user_arg(const std::optional<RunAs>& as) {
   if (!as) return waiter::kSameUser;
   std::string out = std::to_string(as->uid) + ":" + std::to_string(as->gid) + ":";
-  for (std::size_t i = 0; i < as->groups.size(); ++i)
-    out += (i ? "," : "") + std::to_string(as->groups[i]);
+  for (std::size_t i = 0; i < as->groups.size(); ++i) {
+    if (i) out += ',';
+    out += std::to_string(as->groups[i]);
+  }
   return out;
 }
 

@@ -1,7 +1,7 @@
 #pragma once
 // Who a run's program runs as (`start --user USER[:GROUP]`), resolved by sbxd from the
-// user and group databases before the waiter is started: the waiter's child only sets what
-// it is given (shim/protocol.hpp), since a lookup (NSS) is not async-signal-safe.
+// user and group databases (user_db.hpp) before the waiter is started: the waiter's child
+// only sets what it is given (shim/protocol.hpp), since a lookup is not async-signal-safe.
 
 #include <sys/types.h>
 
