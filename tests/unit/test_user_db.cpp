@@ -8,7 +8,8 @@
 using namespace sbx::daemon;
 
 TEST_CASE("user_db: a passwd line") {
-  auto e = parse_passwd_line("postgres:x:105:111:PostgreSQL administrator,,,:/var/lib/postgresql:/bin/bash");
+  auto e = parse_passwd_line(
+      "postgres:x:105:111:PostgreSQL administrator,,,:/var/lib/postgresql:/bin/bash");
   REQUIRE(e);
   CHECK(e->name == "postgres");
   CHECK(e->uid == 105u);

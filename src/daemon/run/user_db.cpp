@@ -63,8 +63,7 @@ Result<Answer> getent(const char* database, std::string_view key) {
   pid_t pid = -1;
   // "--": a key is never taken for an option.
   int rc = spawn_in_session(
-      {path, {"getent", database, "--", std::string(key)}, no_env, {-1, write_end.get(), -1}},
-      pid);
+      {path, {"getent", database, "--", std::string(key)}, no_env, {-1, write_end.get(), -1}}, pid);
   if (rc != 0) return make_error(Errc::failed, std::string("getent: ") + std::strerror(rc));
   write_end.reset();
   std::string out;
